@@ -1,0 +1,119 @@
+/**
+ * A dataset is a block of examples in one Float32Array plus its shape and optional labels. Images are NHWC with
+ * values in [0, 1]; points are rows of D numbers. Loaders return a train and a test split.
+ */
+import { badInput } from '../engine/errors.js';
+import type { Rng } from '../engine/rng.js';
+
+/** Class labels (digit, Pokémon type…) or a continuous value per example (a moon's phase angle). */
+export type Labels =
+  | { kind: 'class'; values: Int32Array; classes: string[] }
+  | { kind: 'value'; values: Float32Array; name: string };
+
+export interface Dataset {
+  /** Dataset name as the CLI knows it (`mnist`, `ring8`, a file path…). */
+  name: string;
+  /** `images`: shape is [height, width, channels], values in [0, 1]. `points`: shape is [dims]. */
+  kind: 'images' | 'points';
+  /** Shape of one example. */
+  shape: number[];
+  /** Number of examples. */
+  count: number;
+  /** All examples, row-major: data.length === count × product(shape). */
+  data: Float32Array;
+  labels?: Labels;
+}
+
+export interface DatasetSplits {
+  train: Dataset;
+  test: Dataset;
+}
+
+/** Number of values in one example. */
+export function exampleSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A Dataset built from its parts, with the length checks every loader needs. */
+export function makeDataset(parts: Omit<Dataset, 'count'> & { count?: number }): Dataset {
+  const size = exampleSize(parts.shape);
+  const count = parts.count ?? (size === 0 ? 0 : parts.data.length / size);
+  if (!Number.isInteger(count) || count * size !== parts.data.length) {
+    throw badInput(parts.name, `data has ${parts.data.length} values, not a whole number of examples of shape [${parts.shape.join(', ')}]`);
+  }
+  if (parts.labels && parts.labels.values.length !== count) {
+    throw badInput(parts.name, `${parts.labels.values.length} labels for ${count} examples`);
+  }
+  return { ...parts, count };
+}
+
+/** The examples at `indices` (in that order), labels included. */
+export function subset(ds: Dataset, indices: ArrayLike<number>, name = ds.name): Dataset {
+  const size = exampleSize(ds.shape);
+  const data = new Float32Array(indices.length * size);
+  for (let i = 0; i < indices.length; i++) {
+    const j = indices[i]!;
+    data.set(ds.data.subarray(j * size, (j + 1) * size), i * size);
+  }
+  let labels: Labels | undefined;
+  if (ds.labels?.kind === 'class') {
+    const values = new Int32Array(indices.length);
+    for (let i = 0; i < indices.length; i++) values[i] = ds.labels.values[indices[i]!]!;
+    labels = { ...ds.labels, values };
+  } else if (ds.labels?.kind === 'value') {
+    const values = new Float32Array(indices.length);
+    for (let i = 0; i < indices.length; i++) values[i] = ds.labels.values[indices[i]!]!;
+    labels = { ...ds.labels, values };
+  }
+  return { name, kind: ds.kind, shape: [...ds.shape], count: indices.length, data, ...(labels ? { labels } : {}) };
+}
+
+/** A seeded random train/test split of one dataset (for user data that comes as a single file or folder). */
+export function splitTrainTest(ds: Dataset, testFraction: number, rng: Rng): DatasetSplits {
+  if (!(testFraction >= 0 && testFraction < 1)) throw badInput('testFraction', `expected a number in [0, 1), got ${testFraction}`);
+  const order = rng.permutation(ds.count);
+  const nTest = Math.round(ds.count * testFraction);
+  return { train: subset(ds, order.subarray(nTest)), test: subset(ds, order.subarray(0, nTest)) };
+}
+
+/** One minibatch: `x` holds `size` examples row-major; `indices` are their positions in the dataset. */
+export interface Batch {
+  x: Float32Array;
+  size: number;
+  shape: number[];
+  indices: Int32Array;
+  labels?: Int32Array | Float32Array;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  /** Shuffle each pass with this generator; omit for dataset order. */
+  rng?: Rng;
+  /** Drop the last, smaller batch (keeps batch statistics comparable). Default false. */
+  dropLast?: boolean;
+  /** Applied to each batch's values in place, e.g. dynamic binarisation. */
+  transform?: (x: Float32Array, rng: Rng | undefined) => void;
+}
+
+/** One pass over the dataset in minibatches (seeded shuffle when `rng` is given). */
+export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch> {
+  const { batchSize, rng, dropLast = false, transform } = options;
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw badInput('--batch-size', `expected a positive integer, got ${batchSize}`);
+  const order = rng ? rng.permutation(ds.count) : Int32Array.from({ length: ds.count }, (_, i) => i);
+  const size = exampleSize(ds.shape);
+  for (let start = 0; start < ds.count; start += batchSize) {
+    const n = Math.min(batchSize, ds.count - start);
+    if (n < batchSize && dropLast) break;
+    const indices = order.slice(start, start + n);
+    const x = new Float32Array(n * size);
+    for (let i = 0; i < n; i++) x.set(ds.data.subarray(indices[i]! * size, (indices[i]! + 1) * size), i * size);
+    transform?.(x, rng);
+    const batch: Batch = { x, size: n, shape: [n, ...ds.shape], indices };
+    if (ds.labels) {
+      const values = ds.labels.kind === 'class' ? new Int32Array(n) : new Float32Array(n);
+      for (let i = 0; i < n; i++) values[i] = ds.labels.values[indices[i]!]!;
+      batch.labels = values;
+    }
+    yield batch;
+  }
+}
