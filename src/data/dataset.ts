@@ -22,6 +22,11 @@ export interface Dataset {
   /** All examples, row-major: data.length === count × product(shape). */
   data: Float32Array;
   labels?: Labels;
+  /**
+   * Applied to every batch drawn from this dataset unless the caller passes its own transform: e.g. MNIST's dynamic
+   * binarisation, which resamples binary pixels from the grey values at every pass.
+   */
+  batchTransform?: (x: Float32Array, rng: Rng | undefined) => void;
 }
 
 export interface DatasetSplits {
@@ -65,7 +70,15 @@ export function subset(ds: Dataset, indices: ArrayLike<number>, name = ds.name):
     for (let i = 0; i < indices.length; i++) values[i] = ds.labels.values[indices[i]!]!;
     labels = { ...ds.labels, values };
   }
-  return { name, kind: ds.kind, shape: [...ds.shape], count: indices.length, data, ...(labels ? { labels } : {}) };
+  return {
+    name,
+    kind: ds.kind,
+    shape: [...ds.shape],
+    count: indices.length,
+    data,
+    ...(labels ? { labels } : {}),
+    ...(ds.batchTransform ? { batchTransform: ds.batchTransform } : {}),
+  };
 }
 
 /** A seeded random train/test split of one dataset (for user data that comes as a single file or folder). */
@@ -91,13 +104,13 @@ export interface BatchOptions {
   rng?: Rng;
   /** Drop the last, smaller batch (keeps batch statistics comparable). Default false. */
   dropLast?: boolean;
-  /** Applied to each batch's values in place, e.g. dynamic binarisation. */
+  /** Applied to each batch's values in place; defaults to the dataset's own `batchTransform`. */
   transform?: (x: Float32Array, rng: Rng | undefined) => void;
 }
 
 /** One pass over the dataset in minibatches (seeded shuffle when `rng` is given). */
 export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch> {
-  const { batchSize, rng, dropLast = false, transform } = options;
+  const { batchSize, rng, dropLast = false, transform = ds.batchTransform } = options;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw badInput('--batch-size', `expected a positive integer, got ${batchSize}`);
   const order = rng ? rng.permutation(ds.count) : Int32Array.from({ length: ds.count }, (_, i) => i);
   const size = exampleSize(ds.shape);

@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** `genlab data info|preview`. */
+export function registerDataCommands(program: Command): void {
+  program.command('data').description('inspect and preview datasets');
+}

@@ -1,0 +1,50 @@
+/**
+ * `genlab` command line: one file per command group, each exporting `register…(program)`. This file wires them
+ * together and turns errors into one line and an exit status (2: bad input, 1: internal failure).
+ */
+import { Command, CommanderError } from 'commander';
+import { GenlabError } from '../engine/errors.js';
+import { registerDataCommands } from './data.js';
+
+export function buildProgram(): Command {
+  const program = new Command('genlab')
+    .description('Deep generative models in TypeScript: GMM/EM, autoencoders, VAEs and GANs on real data.')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} }); // main() prints errors itself, one line
+  registerDataCommands(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (without `node` and the script) and returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  // Commander's own exit override applies per command: set it on every sub-command too.
+  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ outputError: () => {} });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function allCommands(cmd: Command): Command[] {
+  return [cmd, ...cmd.commands.flatMap(allCommands)];
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // --help and --version end through here with exit code 0.
+    if (e.exitCode === 0) return 0;
+    process.stderr.write(`genlab: ${e.message.replace(/^error: /, '')}\n`);
+    return 2;
+  }
+  if (e instanceof GenlabError) {
+    process.stderr.write(`genlab: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`genlab: internal error (please report): ${message}\n`);
+  return 1;
+}
