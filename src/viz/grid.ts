@@ -1,0 +1,137 @@
+/**
+ * Image grids and interpolation strips as PNG. Plain grids are drawn pixel by pixel into a canvas; captions are
+ * added by wrapping that bitmap in SVG with text and rasterising it (resvg), so no font code lives here.
+ */
+import { badInput } from '../engine/errors.js';
+import { createCanvas, drawImage, encodePng, writePngFile } from './png.js';
+import { svgToPng } from './render.js';
+
+/** A batch of images: `data` holds `count` images of `shape` = [height, width, channels], row-major. */
+export interface ImageBatch {
+  data: ArrayLike<number>;
+  count: number;
+  shape: readonly [number, number, number];
+}
+
+export interface GridOptions {
+  /** Images per row; default ⌈√count⌉ (8 for 64 images). */
+  columns?: number;
+  /** Pixel enlargement; default makes each cell at least 56 px tall. */
+  scale?: number;
+  /** Gap between cells, in output pixels. Default 2. */
+  padding?: number;
+  /** One caption per image, drawn under it. */
+  labels?: readonly string[];
+  /** One caption per row, drawn at its left (e.g. "AE", "VAE" for interpolation strips). */
+  rowLabels?: readonly string[];
+  /** Grey level of the gaps, 0–255. Default 128. */
+  background?: number;
+}
+
+function checkBatch(batch: ImageBatch): void {
+  const [h, w, c] = batch.shape;
+  if (batch.count < 1) throw badInput('image grid', 'no images to draw');
+  if (batch.data.length !== batch.count * h * w * c) {
+    throw badInput('image grid', `${batch.data.length} values for ${batch.count} images of shape [${h}, ${w}, ${c}]`);
+  }
+}
+
+/** Default enlargement so small images (MNIST's 28 px) stay visible. */
+export function defaultScale(height: number): number {
+  return Math.max(1, Math.floor(56 / height));
+}
+
+/** Renders a batch as a PNG grid (bytes). */
+export function imageGridPng(batch: ImageBatch, options: GridOptions = {}): Buffer {
+  checkBatch(batch);
+  const [h, w, c] = batch.shape;
+  const columns = options.columns ?? Math.ceil(Math.sqrt(batch.count));
+  const rows = Math.ceil(batch.count / columns);
+  const scale = options.scale ?? defaultScale(h);
+  const pad = options.padding ?? 2;
+  const cellW = w * scale;
+  const cellH = h * scale;
+  const canvas = createCanvas(columns * (cellW + pad) + pad, rows * (cellH + pad) + pad, options.background ?? 128);
+  const size = h * w * c;
+  for (let i = 0; i < batch.count; i++) {
+    const x = pad + (i % columns) * (cellW + pad);
+    const y = pad + Math.floor(i / columns) * (cellH + pad);
+    drawImage(canvas, batch.data, i * size, [h, w, c], x, y, scale);
+  }
+  const png = encodePng(canvas);
+  if (!options.labels && !options.rowLabels) return png;
+  return captionGrid(png, canvas.width, canvas.height, { columns, rows, cellW, cellH, pad }, options);
+}
+
+const escapeXml = (s: string): string =>
+  s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
+
+/** Adds captions under cells and labels left of rows by composing the bitmap into an SVG and rasterising it. */
+function captionGrid(
+  png: Buffer,
+  width: number,
+  height: number,
+  layout: { columns: number; rows: number; cellW: number; cellH: number; pad: number },
+  options: GridOptions,
+): Buffer {
+  const { columns, rows, cellW, cellH, pad } = layout;
+  const font = 11;
+  const captionH = options.labels ? font + 4 : 0;
+  const left = options.rowLabels ? 8 + 7 * Math.max(...options.rowLabels.map((l) => l.length)) : 0;
+  // Stretch the bitmap's rows apart to leave room for the captions under each row of cells.
+  const parts: string[] = [];
+  const outH = height + rows * captionH;
+  for (let r = 0; r < rows; r++) {
+    const srcY = r * (cellH + pad);
+    const dstY = srcY + r * captionH;
+    parts.push(
+      `<svg x="${left}" y="${dstY}" width="${width}" height="${cellH + 2 * pad}" viewBox="0 ${srcY} ${width} ${cellH + 2 * pad}">` +
+        `<image width="${width}" height="${height}" style="image-rendering:pixelated" href="data:image/png;base64,${png.toString('base64')}"/></svg>`,
+    );
+    if (options.rowLabels?.[r] !== undefined) {
+      parts.push(`<text x="4" y="${dstY + pad + cellH / 2 + font / 3}" font-size="${font + 1}">${escapeXml(options.rowLabels[r]!)}</text>`);
+    }
+    for (let col = 0; options.labels && col < columns; col++) {
+      const label = options.labels[r * columns + col];
+      if (label === undefined) continue;
+      const cx = left + pad + col * (cellW + pad) + cellW / 2;
+      parts.push(`<text x="${cx}" y="${dstY + cellH + 2 * pad + font}" font-size="${font}" text-anchor="middle">${escapeXml(label)}</text>`);
+    }
+  }
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width}" height="${outH + pad}" font-family="DejaVu Sans, sans-serif">` +
+    `<rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>`;
+  return svgToPng(svg, 1);
+}
+
+/** Writes a batch as a PNG grid to `file`. */
+export async function writeImageGrid(file: string, batch: ImageBatch, options: GridOptions = {}): Promise<void> {
+  await writePngFile(file, imageGridPng(batch, options));
+}
+
+/**
+ * Writes interpolation strips: each row is one sequence of images (e.g. decoded along a line in latent space),
+ * labelled at its left ("AE", "VAE"). All rows must have the same length.
+ */
+export async function writeImageStrips(
+  file: string,
+  strips: readonly { label: string; images: ImageBatch }[],
+  options: Omit<GridOptions, 'columns' | 'rowLabels'> = {},
+): Promise<void> {
+  const first = strips[0];
+  if (!first) throw badInput('image strips', 'no strips to draw');
+  const steps = first.images.count;
+  const size = first.images.shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(strips.length * steps * size);
+  strips.forEach((strip, r) => {
+    if (strip.images.count !== steps || strip.images.shape.join() !== first.images.shape.join()) {
+      throw badInput('image strips', `strip '${strip.label}' has ${strip.images.count} images of [${strip.images.shape}], expected ${steps} of [${first.images.shape}]`);
+    }
+    data.set(Array.from(strip.images.data), r * steps * size);
+  });
+  await writeImageGrid(file, { data, count: strips.length * steps, shape: first.images.shape }, {
+    ...options,
+    columns: steps,
+    rowLabels: strips.map((s) => s.label),
+  });
+}

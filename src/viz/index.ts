@@ -1,0 +1,4 @@
+export * from './grid.js';
+export * from './png.js';
+export * from './render.js';
+export * from './scatter.js';

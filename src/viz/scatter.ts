@@ -1,0 +1,67 @@
+/** Scatter plots of points (2-D, or the first two dims) and histograms of 1-D data, as Vega-Lite specs. */
+import { badInput } from '../engine/errors.js';
+import { writeChart, type TopLevelSpec } from './render.js';
+
+export interface PointsPlotOptions {
+  title?: string;
+  /** A label per point (class or mode index), shown as colour. */
+  labels?: ArrayLike<number | string>;
+  /** Name of the colour legend. Default 'label'. */
+  labelName?: string;
+  /** Chart size in px (before PNG zoom). Default 360. */
+  size?: number;
+  /** Which two dims to plot. Default [0, 1]. */
+  axes?: readonly [number, number];
+  /** Most points to draw (an even subsample is taken beyond this, so charts stay light). Default 5000. */
+  maxPoints?: number;
+}
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/**
+ * A scatter plot of `points` (row-major, `dims` columns) for 2+ dims, a histogram for 1-D data.
+ */
+export function pointsChartSpec(points: ArrayLike<number>, dims: number, options: PointsPlotOptions = {}): TopLevelSpec {
+  if (!(dims >= 1) || points.length % dims !== 0) throw badInput('scatter plot', `${points.length} values do not form rows of ${dims} dims`);
+  const n = points.length / dims;
+  const [ax, ay] = options.axes ?? [0, 1];
+  if (dims > 1 && (ax >= dims || ay >= dims)) throw badInput('scatter plot', `axes [${ax}, ${ay}] outside ${dims} dims`);
+  const step = Math.max(1, Math.ceil(n / (options.maxPoints ?? 5000)));
+  const labelName = options.labelName ?? 'label';
+  const values: Record<string, number | string>[] = [];
+  for (let i = 0; i < n; i += step) {
+    const row: Record<string, number | string> = { x: points[i * dims + ax]! };
+    if (dims > 1) row['y'] = points[i * dims + ay]!;
+    if (options.labels) row[labelName] = String(options.labels[i]);
+    values.push(row);
+  }
+  const size = options.size ?? 360;
+  const base = { $schema: SCHEMA, width: size, height: size, data: { values }, ...(options.title ? { title: options.title } : {}) };
+  const color = options.labels ? { color: { field: labelName, type: 'nominal' as const } } : {};
+  if (dims === 1) {
+    return {
+      ...base,
+      height: size / 2,
+      mark: { type: 'bar', opacity: 0.7 },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', bin: { maxbins: 80 }, title: 'x' },
+        y: { aggregate: 'count', type: 'quantitative', stack: options.labels ? 'zero' : null },
+        ...color,
+      },
+    } as TopLevelSpec;
+  }
+  return {
+    ...base,
+    mark: { type: 'circle', size: 8, opacity: 0.6 },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: `x${ax}`, scale: { zero: false } },
+      y: { field: 'y', type: 'quantitative', title: `x${ay}`, scale: { zero: false } },
+      ...color,
+    },
+  } as TopLevelSpec;
+}
+
+/** Writes a scatter plot (or 1-D histogram) of points to a .png or .svg file. */
+export async function writePointsPlot(file: string, points: ArrayLike<number>, dims: number, options: PointsPlotOptions = {}): Promise<void> {
+  await writeChart(pointsChartSpec(points, dims, options), file);
+}

@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../src/engine/rng.js';
+import { batches, makeDataset, splitTrainTest, subset, type Dataset } from '../src/data/dataset.js';
+import { GenlabError } from '../src/engine/errors.js';
+
+function numbered(count: number): Dataset {
+  const data = new Float32Array(count * 2);
+  for (let i = 0; i < count; i++) data.set([i, -i], i * 2);
+  return makeDataset({ name: 'numbered', kind: 'points', shape: [2], data, labels: { kind: 'class', values: Int32Array.from({ length: count }, (_, i) => i % 3), classes: ['a', 'b', 'c'] } });
+}
+
+test('batches visit every example exactly once per pass, labels aligned with rows', () => {
+  const ds = numbered(103);
+  const seen: number[] = [];
+  for (const batch of batches(ds, { batchSize: 10, rng: new Rng(5) })) {
+    assert.equal(batch.x.length, batch.size * 2);
+    for (let i = 0; i < batch.size; i++) {
+      const id = batch.x[i * 2]!;
+      assert.equal(batch.indices[i], id);
+      assert.equal(batch.labels![i], id % 3);
+      seen.push(id);
+    }
+  }
+  assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 103 }, (_, i) => i));
+});
+
+test('shuffling is seeded: same seed same order, next pass a new order', () => {
+  const ds = numbered(50);
+  const order = (rng: Rng) => [...batches(ds, { batchSize: 50, rng })][0]!.indices.join();
+  const a = new Rng(1), b = new Rng(1);
+  const first = order(a);
+  assert.equal(first, order(b));
+  assert.notEqual(order(a), first);
+});
+
+test('dropLast drops the short batch; a dataset batchTransform is applied', () => {
+  const ds = { ...numbered(25), batchTransform: (x: Float32Array) => x.fill(7) };
+  const all = [...batches(ds, { batchSize: 10, dropLast: true })];
+  assert.equal(all.length, 2);
+  assert.ok(all.every((b) => b.x.every((v) => v === 7)));
+  assert.ok(ds.data.some((v) => v !== 7), 'the dataset itself is untouched');
+});
+
+test('splitTrainTest partitions the examples and keeps labels', () => {
+  const { train, test: held } = splitTrainTest(numbered(100), 0.2, new Rng(2));
+  assert.equal(train.count, 80);
+  assert.equal(held.count, 20);
+  const ids = [...train.data.filter((_, i) => i % 2 === 0), ...held.data.filter((_, i) => i % 2 === 0)];
+  assert.deepEqual(ids.sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+  assert.ok([...held.labels!.values].every((l, i) => l === held.data[i * 2]! % 3));
+});
+
+test('inconsistent parts are rejected with a message naming the dataset', () => {
+  assert.throws(() => makeDataset({ name: 'x.csv', kind: 'points', shape: [3], data: new Float32Array(10) }), (e: unknown) => e instanceof GenlabError && /^x\.csv: /.test(e.message));
+  assert.throws(() => batches(numbered(3), { batchSize: 0 }).next(), /--batch-size/);
+  assert.equal(subset(numbered(10), [9, 0]).data[0], 9);
+});
