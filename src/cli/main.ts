@@ -6,8 +6,33 @@ import { Command, CommanderError } from 'commander';
 import { GenlabError } from '../engine/errors.js';
 import { registerDataCommands } from './data.js';
 
+/** Commander's Command, with unknown flags and sub-commands answered by the list of valid ones. */
+class GenlabCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new GenlabCommand(name);
+  }
+
+  private path(): string {
+    const names: string[] = [];
+    for (let cmd: Command | null = this; cmd; cmd = cmd.parent) names.unshift(cmd.name());
+    return names.join(' ');
+  }
+
+  // Overrides Commander's (untyped) hook that reports an unknown flag.
+  unknownOption(flag: string): never {
+    const valid = this.options.map((o) => o.long ?? o.short).concat('--help');
+    this.error(`unknown option '${flag}' for '${this.path()}': valid options are ${valid.join(', ')}`, { code: 'commander.unknownOption' });
+  }
+
+  // Overrides Commander's (untyped) hook that reports an unknown sub-command.
+  unknownCommand(): never {
+    const valid = this.commands.map((c) => c.name());
+    this.error(`unknown command '${this.args[0]}' for '${this.path()}': valid commands are ${valid.join(', ')}`, { code: 'commander.unknownCommand' });
+  }
+}
+
 export function buildProgram(): Command {
-  const program = new Command('genlab')
+  const program = new GenlabCommand('genlab')
     .description('Deep generative models in TypeScript: GMM/EM, autoencoders, VAEs and GANs on real data.')
     .showSuggestionAfterError(true)
     .exitOverride()

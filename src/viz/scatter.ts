@@ -37,7 +37,9 @@ export function pointsChartSpec(points: ArrayLike<number>, dims: number, options
   }
   const size = options.size ?? 360;
   const base = { $schema: SCHEMA, width: size, height: size, data: { values }, ...(options.title ? { title: options.title } : {}) };
-  const color = options.labels ? { color: { field: labelName, type: 'nominal' as const } } : {};
+  const distinct = new Set(values.map((v) => v[labelName])).size;
+  // Many modes (grid25) make a legend longer than the chart: colours alone still show the structure.
+  const color = options.labels ? { color: { field: labelName, type: 'nominal' as const, sort: 'ascending' as const, ...(distinct > 12 ? { legend: null } : {}) } } : {};
   if (dims === 1) {
     return {
       ...base,

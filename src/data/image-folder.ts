@@ -1,0 +1,192 @@
+/**
+ * A folder of PNG/JPEG images as an 'images' Dataset.
+ *
+ * - Files: every `.png`, `.jpg`, `.jpeg` (any case) directly in the folder and in its immediate sub-folders (one
+ *   level), sorted by relative path (code-unit order, so the result does not depend on the locale). Hidden entries
+ *   (names starting with '.') are ignored.
+ * - Classes: when the folder holds no images itself, only sub-folders (like torchvision's ImageFolder), each
+ *   sub-folder that holds images is a class, in sorted order, and the Dataset gets class labels.
+ * - Pixels: alpha is composited on white; `channels` defaults to 1 when every image is grey (R = G = B everywhere),
+ *   else 3 (grey images are then replicated to RGB, colour images converted with BT.601 luma for channels 1).
+ * - Size: with `size`, every image is scaled to fit a size×size square (aspect kept, padded with white); without it
+ *   all images must have the first image's size.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GenlabError, badFile, badInput } from '../engine/errors.js';
+import { makeDataset, type Dataset, type Labels } from './dataset.js';
+import { decodeImage, isJpeg, isPng, type RgbaImage } from './image-decode.js';
+import { compositeRgba, fitToSquare, toGray, type FloatImage } from './image-ops.js';
+import { fsError, readBytes } from './idx.js';
+
+export interface ImageFolderOptions {
+  /** Side of the square every image is fitted into; default: keep the first image's size (all must agree). */
+  size?: number;
+  /** Default: 1 when all images are grey, else 3. */
+  channels?: 1 | 3;
+}
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
+/** Largest side accepted for `size`. */
+const MAX_SIZE = 4096;
+
+function isImageName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return !name.startsWith('.') && IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
+}
+
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Loads every image of `dir` (see the module comment for the rules). */
+export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<Dataset> {
+  const { size, channels } = options;
+  if (size !== undefined && !(Number.isInteger(size) && size >= 1 && size <= MAX_SIZE)) {
+    throw badInput('--size', `expected an integer from 1 to ${MAX_SIZE}, got ${size}`);
+  }
+  if (channels !== undefined && channels !== 1 && channels !== 3) throw badInput('--channels', `expected 1 or 3, got ${String(channels)}`);
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (e) {
+    const err = fsError(dir, e);
+    throw err.code === 'not-found' ? new GenlabError('not-found', `${dir}: no such folder`) : err;
+  }
+  if (!info.isDirectory()) throw badInput(dir, 'not a folder, expected a folder of .png/.jpg images');
+
+  const { files, classOf, classes } = await listImages(dir);
+  if (files.length === 0) throw badInput(dir, 'no images found (expected .png, .jpg or .jpeg files in the folder or its sub-folders)');
+
+  const decoded: { file: string; img: RgbaImage }[] = [];
+  let allGrey = true;
+  for (const file of files) {
+    const bytes = await readBytes(file);
+    checkDeclaredSize(bytes, file);
+    const img = decodeImage(bytes, file);
+    if (!(img.width >= 1 && img.height >= 1) || img.data.length !== img.width * img.height * 4) {
+      throw badFile(file, `unreadable image (${img.width}×${img.height} pixels, ${img.data.length} bytes)`);
+    }
+    if (allGrey && channels === undefined) allGrey = isGrey(img.data);
+    decoded.push({ file, img });
+  }
+  const c = channels ?? (allGrey ? 1 : 3);
+  const first = decoded[0]!;
+  const width = size ?? first.img.width;
+  const height = size ?? first.img.height;
+  const exampleSize = width * height * c;
+  if (decoded.length * exampleSize > 2 ** 29) {
+    throw badInput(dir, `${decoded.length} images of ${width}×${height}×${c} are too many values to hold in memory`);
+  }
+  const data = new Float32Array(decoded.length * exampleSize);
+  decoded.forEach(({ file, img }, i) => {
+    if (size === undefined && (img.width !== width || img.height !== height)) {
+      throw badFile(file, `${img.width}×${img.height} pixels, expected ${width}×${height} like ${first.file} (pass a size to resize all images)`);
+    }
+    let f: FloatImage = compositeRgba(img.data, img.width, img.height);
+    f = c === 1 ? toGray(f) : f;
+    if (size !== undefined && (img.width !== size || img.height !== size)) f = fitToSquare(f, size);
+    data.set(f.data, i * exampleSize);
+    decoded[i] = { file, img: { width: 0, height: 0, data: new Uint8Array(0) } }; // free the RGBA as we go
+  });
+  const labels: Labels | undefined = classOf ? { kind: 'class', values: classOf, classes } : undefined;
+  return makeDataset({ name: dir, kind: 'images', shape: [height, width, c], data, ...(labels ? { labels } : {}) });
+}
+
+function isGrey(rgba: Uint8Array): boolean {
+  for (let p = 0; p < rgba.length; p += 4) if (rgba[p] !== rgba[p + 1] || rgba[p] !== rgba[p + 2]) return false;
+  return true;
+}
+
+async function listImages(dir: string): Promise<{ files: string[]; classOf: Int32Array | null; classes: string[] }> {
+  const entries = await readEntries(dir);
+  const top = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && isImageName(e.name)).map((e) => e.name).sort(byCodeUnits);
+  const subdirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodeUnits);
+  const nested: { sub: string; names: string[] }[] = [];
+  for (const sub of subdirs) {
+    const names = (await readEntries(join(dir, sub))).filter((e) => (e.isFile() || e.isSymbolicLink()) && isImageName(e.name)).map((e) => e.name).sort(byCodeUnits);
+    if (names.length > 0) nested.push({ sub, names });
+  }
+  if (top.length === 0 && nested.length > 0) {
+    const files: string[] = [];
+    const labels: number[] = [];
+    nested.forEach(({ sub, names }, k) => {
+      for (const n of names) {
+        files.push(join(dir, sub, n));
+        labels.push(k);
+      }
+    });
+    return { files, classOf: Int32Array.from(labels), classes: nested.map((n) => n.sub) };
+  }
+  const rel = [...top, ...nested.flatMap(({ sub, names }) => names.map((n) => join(sub, n)))].sort(byCodeUnits);
+  return { files: rel.map((r) => join(dir, r)), classOf: null, classes: [] };
+}
+
+async function readEntries(dir: string): Promise<import('node:fs').Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw fsError(dir, e);
+  }
+}
+
+/** Most pixels accepted per image (as decodeImage's own JPEG limit). */
+const MAX_PIXELS = 64 * 1024 * 1024;
+
+/**
+ * Rejects a PNG or JPEG whose header declares more pixels than its bytes can possibly encode (or more than
+ * MAX_PIXELS), before the decoder allocates the full image: a corrupt or forged header must not cost gigabytes and
+ * seconds. Bounds: deflate expands at most ~1032:1, so a PNG's raw scanlines cannot exceed 1100 × its IDAT bytes; a
+ * Huffman-coded JPEG spends at least one bit per 8×8 block of its full-resolution component, so it holds at most
+ * 512 pixels per byte (1024 allowed). Files whose header cannot be found are left to the decoder.
+ */
+export function checkDeclaredSize(bytes: Uint8Array, file: string): void {
+  const dims = isPng(bytes) ? pngDims(bytes) : isJpeg(bytes) ? jpegDims(bytes) : null;
+  if (!dims) return;
+  const { width, height, fits } = dims;
+  if (width * height > MAX_PIXELS) throw badFile(file, `image of ${width}×${height} pixels is too large (at most ${MAX_PIXELS} pixels)`);
+  if (!fits) {
+    throw badFile(file, `corrupt image: header declares ${width}×${height} pixels, more than its ${bytes.length} bytes can hold`);
+  }
+}
+
+function pngDims(b: Uint8Array): { width: number; height: number; fits: boolean } | null {
+  if (b.length < 33) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) !== 'IHDR') return null;
+  const width = v.getUint32(16);
+  const height = v.getUint32(20);
+  const bitDepth = b[24]!;
+  const samples = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[b[25]!] ?? 1;
+  let idat = 0;
+  for (let off = 8; off + 8 <= b.length; ) {
+    const len = v.getUint32(off);
+    const type = String.fromCharCode(b[off + 4]!, b[off + 5]!, b[off + 6]!, b[off + 7]!);
+    if (type === 'IDAT') idat += Math.min(len, b.length - off - 8);
+    if (type === 'IEND') break;
+    off += 12 + len;
+  }
+  const raw = height * (1 + Math.ceil((width * bitDepth * samples) / 8));
+  return { width, height, fits: raw <= 1100 * idat + 4096 };
+}
+
+function jpegDims(b: Uint8Array): { width: number; height: number; fits: boolean } | null {
+  let off = 2;
+  while (off + 4 <= b.length) {
+    if (b[off] !== 0xff) return null;
+    const marker = b[off + 1]!;
+    if (marker === 0xff) {
+      off++;
+      continue;
+    }
+    const len = (b[off + 2]! << 8) | b[off + 3]!;
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      if (off + 9 > b.length) return null;
+      const height = (b[off + 5]! << 8) | b[off + 6]!;
+      const width = (b[off + 7]! << 8) | b[off + 8]!;
+      return { width, height, fits: width * height <= 1024 * b.length + 65536 };
+    }
+    if (marker === 0xda || marker === 0xd9) return null;
+    off += 2 + len;
+  }
+  return null;
+}
