@@ -1,0 +1,51 @@
+/**
+ * The contract between models and the one training loop (src/train). A model declares its loss groups — which loss
+ * updates which variables — and the trainer steps through them without ever asking what kind of model it is.
+ * A VAE has one group; a GAN two (discriminator, then generator with the discriminator fixed); a VAE-GAN three.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../engine/rng.js';
+
+/** A minibatch on the device: `x` is [n, ...dataShape]; `labels` [n] (class index) when the data has classes. */
+export interface TensorBatch {
+  x: tf.Tensor;
+  labels?: tf.Tensor1D;
+}
+
+/** Named scalar terms of a loss; `loss` is the one minimised, the others are logged (recon, kl, …). */
+export type LossTerms = { loss: tf.Scalar } & Record<string, tf.Scalar>;
+
+export interface LossGroup {
+  /** 'elbo' | 'discriminator' | 'generator' | … (names the optimiser and the logged terms). */
+  name: string;
+  /** What this loss updates; every other variable stays fixed during its step. */
+  variables: tf.Variable[];
+  /** Updates of this group per training step (e.g. dSteps). Default 1. */
+  steps?: number;
+  /**
+   * The loss on one batch, with its named terms. Called inside `tf.tidy` by the trainer; `rng` supplies the seeds
+   * of any noise the loss draws (reparameterisation, input noise), so a resumed run draws the same noise.
+   * `step` is the global step (0-based), for schedules such as KL warm-up.
+   */
+  loss(batch: TensorBatch, rng: Rng, step: number): LossTerms;
+}
+
+/** What every gradient-trained model of genlab offers the trainer, the CLI and the lab. */
+export interface TrainableModel {
+  readonly kind: string;
+  readonly config: object;
+  /** Shape of one example, e.g. [28, 28, 1] or [2]. */
+  readonly dataShape: readonly number[];
+  lossGroups(): LossGroup[];
+  /** Metrics on a held-out batch (no updates), e.g. { loss, recon, kl } — averaged over the test set by the trainer. */
+  evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar>;
+  /** n new examples, [n, ...dataShape], values in the data's range; `labels` for conditional models. */
+  sample(n: number, rng: Rng, labels?: tf.Tensor1D): tf.Tensor;
+  /** Reconstructions of x (autoencoders); absent for models that cannot encode. */
+  reconstruct?(x: tf.Tensor, rng: Rng, labels?: tf.Tensor1D): tf.Tensor;
+  /** Writes the networks (plain layers models) and the manifest into `dir`. */
+  save(dir: string): Promise<void>;
+  /** Every variable the model owns (for checkpoints and weight decay). */
+  variables(): tf.Variable[];
+  dispose(): void;
+}
