@@ -4,8 +4,8 @@
  *
  * - Delimiter: `options.delimiter`, else tab for `.tsv` files, else guessed from the first data line (the most
  *   frequent of `,` tab `;`, or runs of spaces when none occurs). `' '` means "runs of spaces/tabs".
- * - Header: `'auto'` (default) takes the first data line as column names when any of its cells is not a number;
- *   `true` always, `false` never.
+ * - Header: `'auto'` (default) takes the first data line as column names when any of its cells is text (not a
+ *   number, NaN/Inf or empty — so `1,NaN` is a bad data row, not a header); `true` always, `false` never.
  * - Blank lines and lines starting with `#` are skipped; CRLF, CR and LF line ends and a UTF-8 BOM are accepted.
  * - Cells may be double-quoted (`"1.5"`, `"a ""b"""`); quoted numbers are accepted. Cells are trimmed.
  * - Numbers are decimal (`-1`, `2.5e-3`, `.5`); empty cells, NaN and ±Infinity are rejected.
@@ -58,7 +58,8 @@ export function parseDelimited(text: string, file: string, options: DelimitedOpt
     const cells = splitLine(line, delimiter, where);
     if (cols < 0) {
       // First data line: header or data?
-      const isHeader = header === true || (header === 'auto' && cells.some((c) => !NUMBER.test(c)));
+      // A cell that is a number, NaN/Inf or empty is a (possibly bad) data cell; any other text makes a header.
+      const isHeader = header === true || (header === 'auto' && cells.some((c) => c !== '' && !NUMBER.test(c) && !NON_FINITE.test(c)));
       cols = cells.length;
       // Grown by doubling: a size guessed from the line count could be huge for a wide header over short lines.
       data = new Float64Array(Math.min(lines.length - i, 1024) * cols);
@@ -180,7 +181,7 @@ function columnName(j: number, columns: string[] | null): string {
 }
 
 function describeColumns(columns: string[]): string {
-  const shown = columns.slice(0, 8).map(quote).join(', ');
+  const shown = columns.slice(0, 8).map((c) => quote(c)).join(', ');
   return columns.length > 8 ? `${shown}, … ${columns.length} in all` : shown;
 }
 

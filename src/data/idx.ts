@@ -88,7 +88,7 @@ export function parseIdx(bytes: Uint8Array, file: string, expect?: IdxExpectatio
     const what = expectedBytes > bytes.length ? 'truncated' : 'extra bytes';
     throw badFile(
       file,
-      `${what}: dims [${dims.join(', ')}] of ${info.type} need ${expectedBytes} bytes, found ${bytes.length}`,
+      `${what}: dims [${dims.join(', ')}] of ${info.type} need ${exactProduct([headerBytes], dims, info.size)} bytes, found ${bytes.length}`,
     );
   }
   const data = readValues(view, headerBytes, count, info.type);
@@ -146,6 +146,12 @@ export function expectIdx(parsed: IdxFile, file: string, expect: IdxExpectation)
       throw badFile(file, `IDX dims [${parsed.dims.join(', ')}], expected [${want}]`);
     }
   }
+}
+
+/** `offset + product(dims) × size` as exact decimal text (BigInt), for messages about absurd headers. */
+export function exactProduct(offset: number[], dims: number[], size: number): string {
+  const n = dims.reduce((a, d) => a * BigInt(d), BigInt(size));
+  return String(offset.reduce((a, o) => a + BigInt(o), n));
 }
 
 /** Reads and parses an IDX file; a missing file is a `not-found` GenlabError. */

@@ -15,7 +15,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { makeDataset, type Dataset, type Labels } from './dataset.js';
-import { decodeImage, isJpeg, isPng, type RgbaImage } from './image-decode.js';
+import { decodeImage, type RgbaImage } from './image-decode.js';
 import { compositeRgba, fitToSquare, toGray, type FloatImage } from './image-ops.js';
 import { fsError, readBytes } from './idx.js';
 
@@ -60,7 +60,6 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
   let allGrey = true;
   for (const file of files) {
     const bytes = await readBytes(file);
-    checkDeclaredSize(bytes, file);
     const img = decodeImage(bytes, file);
     if (!(img.width >= 1 && img.height >= 1) || img.data.length !== img.width * img.height * 4) {
       throw badFile(file, `unreadable image (${img.width}×${img.height} pixels, ${img.data.length} bytes)`);
@@ -128,65 +127,4 @@ async function readEntries(dir: string): Promise<import('node:fs').Dirent[]> {
   }
 }
 
-/** Most pixels accepted per image (as decodeImage's own JPEG limit). */
-const MAX_PIXELS = 64 * 1024 * 1024;
 
-/**
- * Rejects a PNG or JPEG whose header declares more pixels than its bytes can possibly encode (or more than
- * MAX_PIXELS), before the decoder allocates the full image: a corrupt or forged header must not cost gigabytes and
- * seconds. Bounds: deflate expands at most ~1032:1, so a PNG's raw scanlines cannot exceed 1100 × its IDAT bytes; a
- * Huffman-coded JPEG spends at least one bit per 8×8 block of its full-resolution component, so it holds at most
- * 512 pixels per byte (1024 allowed). Files whose header cannot be found are left to the decoder.
- */
-export function checkDeclaredSize(bytes: Uint8Array, file: string): void {
-  const dims = isPng(bytes) ? pngDims(bytes) : isJpeg(bytes) ? jpegDims(bytes) : null;
-  if (!dims) return;
-  const { width, height, fits } = dims;
-  if (width * height > MAX_PIXELS) throw badFile(file, `image of ${width}×${height} pixels is too large (at most ${MAX_PIXELS} pixels)`);
-  if (!fits) {
-    throw badFile(file, `corrupt image: header declares ${width}×${height} pixels, more than its ${bytes.length} bytes can hold`);
-  }
-}
-
-function pngDims(b: Uint8Array): { width: number; height: number; fits: boolean } | null {
-  if (b.length < 33) return null;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) !== 'IHDR') return null;
-  const width = v.getUint32(16);
-  const height = v.getUint32(20);
-  const bitDepth = b[24]!;
-  const samples = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[b[25]!] ?? 1;
-  let idat = 0;
-  for (let off = 8; off + 8 <= b.length; ) {
-    const len = v.getUint32(off);
-    const type = String.fromCharCode(b[off + 4]!, b[off + 5]!, b[off + 6]!, b[off + 7]!);
-    if (type === 'IDAT') idat += Math.min(len, b.length - off - 8);
-    if (type === 'IEND') break;
-    off += 12 + len;
-  }
-  const raw = height * (1 + Math.ceil((width * bitDepth * samples) / 8));
-  return { width, height, fits: raw <= 1100 * idat + 4096 };
-}
-
-function jpegDims(b: Uint8Array): { width: number; height: number; fits: boolean } | null {
-  let off = 2;
-  while (off + 4 <= b.length) {
-    if (b[off] !== 0xff) return null;
-    const marker = b[off + 1]!;
-    if (marker === 0xff) {
-      off++;
-      continue;
-    }
-    const len = (b[off + 2]! << 8) | b[off + 3]!;
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) {
-      if (off + 9 > b.length) return null;
-      const height = (b[off + 5]! << 8) | b[off + 6]!;
-      const width = (b[off + 7]! << 8) | b[off + 8]!;
-      return { width, height, fits: width * height <= 1024 * b.length + 65536 };
-    }
-    if (marker === 0xda || marker === 0xd9) return null;
-    off += 2 + len;
-  }
-  return null;
-}

@@ -156,7 +156,7 @@ async function readCached(path: string, expect: Parameters<typeof parseIdx>[2]):
   let key: string;
   try {
     const s = await stat(path);
-    key = `${path}\0${s.size}\0${s.mtimeMs}`;
+    key = `${path}\0${s.size}\0${s.mtimeMs}\0${s.ctimeMs}\0${s.ino}`;
   } catch (e) {
     const err = fsError(path, e);
     if (err.code === 'not-found') {

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { quote } from './csv.js';
-import { fsError } from './idx.js';
+import { exactProduct, fsError } from './idx.js';
 
 export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
 export type NpyData = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
@@ -85,7 +85,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const expected = count * kind.size;
   if (expected !== available) {
     const what = expected > available ? 'truncated' : 'extra bytes';
-    throw badFile(file, `${what}: shape (${shape.join(', ')}) of ${descr} needs ${expected} data bytes, found ${available}`);
+    throw badFile(file, `${what}: shape (${shape.join(', ')}) of ${descr} needs ${exactProduct([], shape, kind.size)} data bytes, found ${available}`);
   }
   let data = readValues(view, dataStart, count, kind.dtype, kind.size, bigEndian);
   if (fortranOrder && shape.length > 1) data = fortranToC(data, shape);
