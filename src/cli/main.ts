@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { GenlabError } from '../engine/errors.js';
 import { registerDataCommands } from './data.js';
+import { registerGmmCommands } from './gmm.js';
+import { registerModelCommands } from './models.js';
 
 /** Commander's Command, with unknown flags and sub-commands answered by the list of valid ones. */
 class GenlabCommand extends Command {
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} }); // main() prints errors itself, one line
   registerDataCommands(program);
+  registerGmmCommands(program);
+  registerModelCommands(program);
   return program;
 }
 

@@ -1,0 +1,515 @@
+/**
+ * Autoencoders: what the family shares (networks, the decoder's likelihood, labels, saving), and the plain and
+ * denoising autoencoders themselves. The VAE (vae.ts) builds on the same base.
+ *
+ * The lecture's contrast: a VAE adds noise to the encoder's *output* (the code); a denoising autoencoder adds noise to
+ * the encoder's *input* (Vincent et al. 2008, "Extracting and Composing Robust Features with Denoising Autoencoders";
+ * Vincent et al. 2010, JMLR, §4.2 for the noise types) and learns to reconstruct the clean example.
+ *
+ * Saved form (`save(dir)`): `encoder/` and `decoder/` are standard TF.js layers models (model.json + weights.bin, no
+ * custom layers: stock `tf.loadLayersModel` opens them), and `genlab-model.json` records the kind, the config, the
+ * data shape and what each network's inputs and outputs mean. Sampling and noise stay outside the networks.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GenlabError, badFile, badInput } from '../engine/errors.js';
+import { loadLayersModel, saveLayersModel, writeDirAtomically } from '../engine/model-io.js';
+import type { Rng } from '../engine/rng.js';
+import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
+import { buildMlp } from '../nets/mlp.js';
+import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
+import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from './model.js';
+
+/** What a model needs to know about its data. */
+export interface DataInfo {
+  /** Shape of one example: [height, width, channels] for images, [dims] for points. */
+  shape: readonly number[];
+  /** Images have values in [0, 1] (a Gaussian decoder's mean goes through a sigmoid); points are unbounded. */
+  kind: 'images' | 'points';
+  /** Class names, for conditional models (labels are indices into this list). */
+  classes?: readonly string[];
+}
+
+export const ARCHS = ['mlp', 'conv'] as const;
+export type Arch = (typeof ARCHS)[number];
+export const DECODER_LIKELIHOODS = ['bernoulli', 'gaussian'] as const;
+/** p(x|z): Bernoulli pixels (the decoder outputs logits) or a diagonal Gaussian. */
+export type DecoderLikelihood = (typeof DECODER_LIKELIHOODS)[number];
+export const DECODER_VARIANCES = ['fixed', 'learned', 'per-pixel'] as const;
+/**
+ * Variance of a Gaussian decoder: `fixed` σ = decoderStd; `learned`: one shared σ² learned with the networks
+ * (Rybkin et al. 2021, "Simple and Effective VAE Training with Calibrated Decoders"); `per-pixel`: the decoder
+ * outputs a log-variance per value next to the mean (Kingma & Welling 2014, appendix C.2), floored at σ = 0.01.
+ */
+export type DecoderVariance = (typeof DECODER_VARIANCES)[number];
+export const NOISE_TYPES = ['none', 'gaussian', 'masking', 'salt-and-pepper'] as const;
+/** Input corruption of a denoising autoencoder (Vincent et al. 2010, §4.2). */
+export type NoiseType = (typeof NOISE_TYPES)[number];
+
+/** Options every model of the family shares: its networks and its decoder. */
+export interface LatentModelConfig {
+  /** Network architecture. Default 'mlp'. */
+  arch: Arch;
+  /** Hidden dense widths (encoder; the decoder mirrors them). Default [400] for mlp (784-400-20), [] for conv. */
+  hidden: number[];
+  /** Size of the code z. Default 20. */
+  latent: number;
+  /** p(x|z). Default 'bernoulli' for images, 'gaussian' for points. */
+  decoder: DecoderLikelihood;
+  /** Gaussian decoders only. Default 'fixed'. */
+  decoderVariance: DecoderVariance;
+  /** σ of a fixed-variance Gaussian decoder, the initial σ of a learned one. Default 0.1. */
+  decoderStd: number;
+  /** λ of the L2 penalty (λ/2)‖W‖² on the kernels, added to the loss. Default 0. */
+  weightDecay: number;
+  /** Condition encoder and decoder on a one-hot class label (CVAE). Default false. */
+  conditional: boolean;
+}
+
+/** Config of the plain and denoising autoencoders. */
+export interface AutoencoderConfig extends LatentModelConfig {
+  /** Input corruption while training. 'none' for a plain AE; default 'gaussian' for a DAE. */
+  noise: NoiseType;
+  /** σ of Gaussian noise, or the fraction of values masked / salted. Default 0.3 for a DAE. */
+  noiseAmount: number;
+}
+
+/** The networks of a model. */
+export interface Networks {
+  encoder: tfl.LayersModel;
+  decoder: tfl.LayersModel;
+}
+
+/** Contents of `genlab-model.json`. */
+export interface GenlabModelFile {
+  format: 'genlab-model';
+  version: 1;
+  kind: string;
+  config: Record<string, unknown>;
+  dataShape: number[];
+  dataKind: 'images' | 'points';
+  classes?: string[];
+  /** Learned values that are not network weights (a shared decoder log-variance). */
+  state?: { decoderLogVar?: number };
+  /** What the networks' inputs and outputs mean, for whoever loads them with stock TF.js. */
+  networks: { encoder: string; decoder: string };
+}
+
+export const MODEL_FILE = 'genlab-model.json';
+/** Floor of a per-pixel decoder log-variance: log(0.01²). */
+export const MIN_DECODER_LOGVAR = Math.log(1e-4);
+
+const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Checks a number option; `what` names it. */
+export function checkNumber(what: string, v: number, min: number, integer = false, max = Infinity): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    const range = max < Infinity ? `in [${min}, ${max}]` : `>= ${min}`;
+    throw badInput(what, `expected ${integer ? 'an integer' : 'a number'} ${range}, got ${String(v)}`);
+  }
+}
+
+/** Checks that `v` is one of `choices`. */
+export function checkChoice<T extends string>(what: string, v: string, choices: readonly T[]): asserts v is T {
+  if (!(choices as readonly string[]).includes(v)) throw badInput(what, `expected one of ${choices.join(', ')}, got '${v}'`);
+}
+
+/** Fills in and validates the shared options (defaults depend on the data: see `LatentModelConfig`). */
+export function resolveLatentConfig(kind: string, options: Partial<LatentModelConfig>, data: DataInfo): LatentModelConfig {
+  const arch = options.arch ?? 'mlp';
+  checkChoice(`${kind}: arch`, arch, ARCHS);
+  const config: LatentModelConfig = {
+    arch,
+    hidden: [...(options.hidden ?? (arch === 'mlp' ? [400] : []))],
+    latent: options.latent ?? 20,
+    decoder: options.decoder ?? (data.kind === 'images' ? 'bernoulli' : 'gaussian'),
+    decoderVariance: options.decoderVariance ?? 'fixed',
+    decoderStd: options.decoderStd ?? 0.1,
+    weightDecay: options.weightDecay ?? 0,
+    conditional: options.conditional ?? false,
+  };
+  if (!data.shape.every((d) => Number.isInteger(d) && d >= 1) || data.shape.length === 0) {
+    throw badInput(`${kind}: data shape`, `expected positive integers, got [${data.shape.join(', ')}]`);
+  }
+  if (arch === 'conv' && (data.kind !== 'images' || data.shape.length !== 3)) {
+    throw badInput(`${kind}: arch`, `conv needs images [height, width, channels], got ${data.kind} [${data.shape.join(', ')}]: use --arch mlp`);
+  }
+  config.hidden.forEach((h) => checkNumber(`${kind}: hidden`, h, 1, true));
+  checkNumber(`${kind}: latent`, config.latent, 1, true);
+  checkChoice(`${kind}: decoder`, config.decoder, DECODER_LIKELIHOODS);
+  checkChoice(`${kind}: decoderVariance`, config.decoderVariance, DECODER_VARIANCES);
+  checkNumber(`${kind}: decoderStd`, config.decoderStd, 1e-6);
+  checkNumber(`${kind}: weightDecay`, config.weightDecay, 0);
+  if (config.conditional && !(data.classes && data.classes.length >= 1)) {
+    throw badInput(kind, 'a conditional model needs data with class labels (e.g. mnist)');
+  }
+  return config;
+}
+
+/** Builds the encoder (image or points → `outputs` units) and decoder (code → raw output) of a config. */
+export function buildNetworks(config: LatentModelConfig, data: DataInfo, encoderOutputs: number, rng: Rng): Networks {
+  const label = config.conditional ? [[data.classes!.length]] : [];
+  const outShape = decoderOutputShape(config, data.shape);
+  if (config.arch === 'conv') {
+    return {
+      encoder: buildConvEncoder({ name: 'encoder', input: data.shape, extraInputs: label, hidden: config.hidden, outputs: encoderOutputs, rng }),
+      decoder: buildConvDecoder({ name: 'decoder', inputs: [[config.latent], ...label], output: outShape, hidden: [...config.hidden].reverse(), rng }),
+    };
+  }
+  return {
+    encoder: buildMlp({ name: 'encoder', inputs: [data.shape, ...label], hidden: config.hidden, output: [encoderOutputs], rng }),
+    decoder: buildMlp({ name: 'decoder', inputs: [[config.latent], ...label], hidden: [...config.hidden].reverse(), output: outShape, rng }),
+  };
+}
+
+/** Shape of the decoder's raw output: the data shape, with twice the channels for a per-pixel variance. */
+function decoderOutputShape(config: LatentModelConfig, shape: readonly number[]): number[] {
+  const perPixel = config.decoder === 'gaussian' && config.decoderVariance === 'per-pixel';
+  return perPixel ? [...shape.slice(0, -1), 2 * shape[shape.length - 1]!] : [...shape];
+}
+
+/** One line on what the decoder outputs, for genlab-model.json. */
+function describeDecoder(config: LatentModelConfig, kind: 'images' | 'points'): string {
+  const inputs = `inputs: z [${config.latent}]${config.conditional ? ', one-hot label' : ''}`;
+  if (config.decoder === 'bernoulli') return `${inputs}; output: logits of Bernoulli pixels (sigmoid gives the mean image)`;
+  const mean = kind === 'images' ? 'sigmoid(output) is the mean' : 'output is the mean';
+  if (config.decoderVariance === 'per-pixel') {
+    return `${inputs}; output: channels [0, C) give the mean (${mean}), channels [C, 2C) r give log σ² = ${MIN_DECODER_LOGVAR.toFixed(4)} + softplus(r − ${MIN_DECODER_LOGVAR.toFixed(4)})`;
+  }
+  return `${inputs}; output: Gaussian mean (${mean}), log σ² in state.decoderLogVar`;
+}
+
+/**
+ * What every model of the family shares: the networks, labels, the decoder's likelihood, decoding, sampling and
+ * saving. Subclasses define the encoder's meaning (a code, or a mean and log-variance) and the loss.
+ */
+export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelConfig> implements TrainableModel {
+  abstract readonly kind: string;
+  readonly dataShape: readonly number[];
+  readonly dataKind: 'images' | 'points';
+  readonly classes: readonly string[] | undefined;
+  readonly encoder: tfl.LayersModel;
+  readonly decoder: tfl.LayersModel;
+  /** Shared log σ² of a Gaussian decoder with `learned` variance; null otherwise. */
+  protected readonly decoderLogVar: tf.Variable | null;
+
+  protected constructor(
+    readonly config: C,
+    data: DataInfo,
+    nets: Networks,
+    state: { decoderLogVar?: number } = {},
+  ) {
+    this.dataShape = [...data.shape];
+    this.dataKind = data.kind;
+    this.classes = data.classes ? [...data.classes] : undefined;
+    this.encoder = nets.encoder;
+    this.decoder = nets.decoder;
+    const learned = config.decoder === 'gaussian' && config.decoderVariance === 'learned';
+    this.decoderLogVar = learned ? tf.variable(tf.scalar(state.decoderLogVar ?? Math.log(config.decoderStd ** 2)), true) : null;
+  }
+
+  /** Size of the code. */
+  get latent(): number {
+    return this.config.latent;
+  }
+
+  /** Values per example (D). */
+  get dataSize(): number {
+    return product(this.dataShape);
+  }
+
+  abstract lossGroups(): LossGroup[];
+  abstract evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar>;
+  /** The deterministic code of x (an AE's code, a VAE's posterior mean): [n, latent]. */
+  abstract code(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D;
+  /** What the encoder's output means, for genlab-model.json. */
+  protected abstract describeEncoder(): string;
+
+  /** Throws unless x is [n, ...dataShape]; returns n. */
+  protected checkInput(x: tf.Tensor, where: string): number {
+    const want = this.dataShape.join(', ');
+    if (x.rank !== this.dataShape.length + 1 || x.shape.slice(1).join(', ') !== want) {
+      throw badInput(`${this.kind}.${where}`, `expected a tensor [n, ${want}], got [${x.shape.join(', ')}]`);
+    }
+    return x.shape[0]!;
+  }
+
+  /** The extra network inputs of a conditional model: [one-hot labels [n, classes]], or [] when unconditional. */
+  protected conditioning(labels: tf.Tensor | undefined, n: number, where: string): tf.Tensor[] {
+    if (!this.config.conditional) return [];
+    if (!labels) throw badInput(`${this.kind}.${where}`, 'a conditional model needs class labels');
+    if (labels.rank !== 1 || labels.shape[0] !== n) {
+      throw badInput(`${this.kind}.${where}`, `expected ${n} labels, got a tensor [${labels.shape.join(', ')}]`);
+    }
+    return [tf.tidy(() => tf.cast(tf.oneHot(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), this.classes!.length), 'float32'))];
+  }
+
+  /** Runs the encoder on x (and labels): its raw output [n, units]. */
+  protected runEncoder(x: tf.Tensor, cond: tf.Tensor[]): tf.Tensor2D {
+    return this.encoder.apply(cond.length ? [x, ...cond] : x, { training: true }) as tf.Tensor2D;
+  }
+
+  /** Runs the decoder on codes z [m, latent] (and labels): its raw output [m, ...outputShape]. */
+  protected runDecoder(z: tf.Tensor, cond: tf.Tensor[]): tf.Tensor {
+    return this.decoder.apply(cond.length ? [z, ...cond] : z, { training: true }) as tf.Tensor;
+  }
+
+  /** The decoder's raw output split into the parameters of p(x|z), each flattened to [...lead, D]. */
+  protected decoderParams(raw: tf.Tensor, lead: number[]): { param: tf.Tensor; logVar: tf.Tensor | null } {
+    const d = this.dataSize;
+    if (this.config.decoder === 'gaussian' && this.config.decoderVariance === 'per-pixel') {
+      const c = this.dataShape[this.dataShape.length - 1]!;
+      const [m, r] = tf.split(raw, [c, c], -1) as [tf.Tensor, tf.Tensor];
+      const logVar = tf.add(MIN_DECODER_LOGVAR, tf.softplus(tf.sub(r, MIN_DECODER_LOGVAR)));
+      return { param: tf.reshape(m, [...lead, d]), logVar: tf.reshape(logVar, [...lead, d]) };
+    }
+    return { param: tf.reshape(raw, [...lead, d]), logVar: this.decoderLogVar };
+  }
+
+  /**
+   * log p(x|z) per example from the decoder's raw output: x [n, ...dataShape]; raw [Π lead, ...outputShape] for
+   * codes laid out as lead (e.g. [n], or [k, n] for k samples per example) → [...lead]. Constants included (nats).
+   */
+  protected logLikelihood(x: tf.Tensor, raw: tf.Tensor, lead: number[]): tf.Tensor {
+    return tf.tidy(() => {
+      const xFlat = tf.reshape(x, [x.shape[0]!, this.dataSize]); // [n, D], broadcasts against [k, n, D]
+      const { param, logVar } = this.decoderParams(raw, lead);
+      if (this.config.decoder === 'bernoulli') return bernoulliLogLikelihood(xFlat, param);
+      const mean = this.dataKind === 'images' ? tf.sigmoid(param) : param;
+      return gaussianLogLikelihood(xFlat, mean, logVar ?? Math.log(this.config.decoderStd ** 2));
+    });
+  }
+
+  /** The mean of p(x|z) for codes z [n, latent]: [n, ...dataShape] (probabilities for a Bernoulli decoder). */
+  decode(z: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor {
+    if (z.rank !== 2 || z.shape[1] !== this.latent) throw badInput(`${this.kind}.decode`, `expected codes [n, ${this.latent}], got [${z.shape.join(', ')}]`);
+    const n = z.shape[0]!;
+    return tf.tidy(() => {
+      const raw = this.decoder.apply(this.config.conditional ? [z, ...this.conditioning(labels, n, 'decode')] : z) as tf.Tensor;
+      const { param } = this.decoderParams(raw, [n]);
+      const mean = this.config.decoder === 'bernoulli' || this.dataKind === 'images' ? tf.sigmoid(param) : param;
+      return tf.reshape(mean, [n, ...this.dataShape]);
+    });
+  }
+
+  /** Reconstructions of x: the decoded deterministic code (a VAE's posterior mean). [n, ...dataShape]. */
+  reconstruct(x: tf.Tensor, _rng?: Rng, labels?: tf.Tensor1D): tf.Tensor {
+    return tf.tidy(() => this.decode(this.code(x, labels), labels));
+  }
+
+  /** Default labels for `n` conditional samples: 0, 1, …, C−1, 0, 1, … (a grid shows each class in turn). */
+  cycleLabels(n: number): tf.Tensor1D {
+    const c = this.classes?.length ?? 1;
+    return tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % c), 'int32');
+  }
+
+  /**
+   * n new examples: codes z ~ N(0, I) (seeded by `rng`) decoded to the mean of p(x|z). [n, ...dataShape]. A plain
+   * autoencoder has no prior over its codes, so its samples show why the VAE adds one. Conditional models sample the
+   * given labels, or cycle through the classes.
+   */
+  sample(n: number, rng: Rng, labels?: tf.Tensor1D): tf.Tensor {
+    checkNumber(`${this.kind}.sample: n`, n, 1, true);
+    const z = tf.randomNormal([n, this.latent], 0, 1, 'float32', rng.tfSeed());
+    const own = this.config.conditional && !labels ? this.cycleLabels(n) : undefined;
+    try {
+      return this.decode(z, own ?? labels);
+    } finally {
+      z.dispose();
+      own?.dispose();
+    }
+  }
+
+  /** Kernels of both networks (rank ≥ 2 weights), the weights L2 decay applies to. */
+  protected kernels(): tf.Tensor[] {
+    return [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].filter((w) => w.shape.length >= 2).map((w) => w.read());
+  }
+
+  /** The configured L2 penalty on the kernels (a scalar, 0 when weightDecay is 0). */
+  protected weightDecayTerm(): tf.Scalar {
+    return l2WeightDecay(this.config.weightDecay > 0 ? this.kernels() : [], this.config.weightDecay);
+  }
+
+  variables(): tf.Variable[] {
+    const weights = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
+    return this.decoderLogVar ? [...weights, this.decoderLogVar] : weights;
+  }
+
+  /** The shared learned decoder log-variance, if any (a number; syncs). */
+  learnedDecoderLogVar(): number | undefined {
+    return this.decoderLogVar ? this.decoderLogVar.dataSync()[0]! : undefined;
+  }
+
+  /** Writes `encoder/`, `decoder/` and `genlab-model.json` into `dir`, replacing it atomically. */
+  async save(dir: string): Promise<void> {
+    const logVar = this.learnedDecoderLogVar();
+    const file: GenlabModelFile = {
+      format: 'genlab-model',
+      version: 1,
+      kind: this.kind,
+      config: { ...this.config } as unknown as Record<string, unknown>,
+      dataShape: [...this.dataShape],
+      dataKind: this.dataKind,
+      ...(this.classes ? { classes: [...this.classes] } : {}),
+      ...(logVar !== undefined ? { state: { decoderLogVar: logVar } } : {}),
+      networks: { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind) },
+    };
+    await writeDirAtomically(dir, async (tmp) => {
+      await saveLayersModel(this.encoder, join(tmp, 'encoder'));
+      await saveLayersModel(this.decoder, join(tmp, 'decoder'));
+      await writeFile(join(tmp, MODEL_FILE), `${JSON.stringify(file, null, 2)}\n`);
+    });
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.decoder.dispose();
+    this.decoderLogVar?.dispose();
+  }
+}
+
+/** Reads and checks `dir/genlab-model.json` (not the networks). */
+export async function readModelFile(dir: string): Promise<GenlabModelFile> {
+  const path = join(dir, MODEL_FILE);
+  if (!existsSync(dir)) throw new GenlabError('not-found', `${dir}: no such model folder`);
+  if (!existsSync(path)) throw new GenlabError('not-found', `${path}: missing, so ${dir} is not a saved genlab model`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw badFile(path, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const f = json as Partial<GenlabModelFile> | null;
+  if (!f || typeof f !== 'object' || f.format !== 'genlab-model') throw badFile(path, `expected "format": "genlab-model"`);
+  if (f.version !== 1) throw new GenlabError('unsupported', `${path}: version ${String(f.version)}, this genlab reads version 1`);
+  if (typeof f.kind !== 'string') throw badFile(path, 'missing "kind"');
+  if (!f.config || typeof f.config !== 'object') throw badFile(path, 'missing "config"');
+  if (!Array.isArray(f.dataShape) || !f.dataShape.every((d) => Number.isInteger(d) && d >= 1)) throw badFile(path, '"dataShape" must be a list of positive integers');
+  if (f.dataKind !== 'images' && f.dataKind !== 'points') throw badFile(path, '"dataKind" must be "images" or "points"');
+  if (f.classes !== undefined && !(Array.isArray(f.classes) && f.classes.every((c) => typeof c === 'string'))) throw badFile(path, '"classes" must be a list of strings');
+  return f as GenlabModelFile;
+}
+
+/** Everything a saved model folder holds: its manifest and both networks. */
+export async function readModelDir(dir: string): Promise<{ file: GenlabModelFile; data: DataInfo; nets: Networks }> {
+  const file = await readModelFile(dir);
+  const encoder = await loadLayersModel(join(dir, 'encoder'));
+  const decoder = await loadLayersModel(join(dir, 'decoder'));
+  const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
+  return { file, data, nets: { encoder, decoder } };
+}
+
+/**
+ * Autoencoder (and, with `noise`, the denoising autoencoder): x → encoder → code → decoder → x̂, trained to minimise
+ * −log p(x|code) (binary cross-entropy for Bernoulli pixels, squared error plus constants for a Gaussian), plus L2.
+ * One loss group, 'reconstruction', with terms { loss, recon, weightDecay }.
+ */
+export class Autoencoder extends LatentModelBase<AutoencoderConfig> {
+  readonly kind: string = 'ae';
+
+  constructor(config: AutoencoderConfig, data: DataInfo, nets: Networks, state: { decoderLogVar?: number } = {}) {
+    super(config, data, nets, state);
+  }
+
+  /** Validated config with defaults. */
+  static resolveConfig(options: Partial<AutoencoderConfig>, data: DataInfo, kind = 'ae'): AutoencoderConfig {
+    const base = resolveLatentConfig(kind, options, data);
+    const noise = options.noise ?? 'none';
+    checkChoice(`${kind}: noise`, noise, NOISE_TYPES);
+    const noiseAmount = options.noiseAmount ?? (noise === 'none' ? 0 : 0.3);
+    checkNumber(`${kind}: noiseAmount`, noiseAmount, 0, false, noise === 'gaussian' || noise === 'none' ? Infinity : 1);
+    if (noise === 'salt-and-pepper' && data.kind !== 'images') throw badInput(`${kind}: noise`, 'salt-and-pepper needs images with values in [0, 1]');
+    return { ...base, noise, noiseAmount };
+  }
+
+  /** A new (plain: noise options are ignored, see DenoisingAutoencoder) autoencoder with seeded weights. */
+  static create(options: Partial<AutoencoderConfig>, data: DataInfo, rng: Rng): Autoencoder {
+    const config = Autoencoder.resolveConfig({ ...options, noise: 'none', noiseAmount: 0 }, data);
+    return new Autoencoder(config, data, buildNetworks(config, data, config.latent, rng));
+  }
+
+  /** Loads a model saved by `save` (kind 'ae' or 'dae'). */
+  static async load(dir: string): Promise<Autoencoder> {
+    const { file, data, nets } = await readModelDir(dir);
+    if (file.kind !== 'ae' && file.kind !== 'dae') throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not an autoencoder (ae, dae)`);
+    const config = Autoencoder.resolveConfig(file.config as Partial<AutoencoderConfig>, data, file.kind);
+    const Ctor = file.kind === 'dae' ? DenoisingAutoencoder : Autoencoder;
+    return new Ctor(config, data, nets, file.state ?? {});
+  }
+
+  protected describeEncoder(): string {
+    return `inputs: x [${this.dataShape.join(', ')}]${this.config.conditional ? ', one-hot label' : ''}; output: the code [${this.latent}]`;
+  }
+
+  /** The code of x: [n, latent]. */
+  encode(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D {
+    const n = this.checkInput(x, 'encode');
+    return tf.tidy(() => this.encoder.apply(this.config.conditional ? [x, ...this.conditioning(labels, n, 'encode')] : x) as tf.Tensor2D);
+  }
+
+  code(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D {
+    return this.encode(x, labels);
+  }
+
+  /**
+   * The corrupted input x̃ the encoder sees while training (x itself for a plain AE). `gaussian`: x + amount·ε,
+   * ε ~ N(0, 1) (clipped to [0, 1] for images); `masking`: each value set to 0 with probability amount;
+   * `salt-and-pepper`: each value, with probability amount, set to 0 or 1 (even odds). Seeded by `rng`.
+   */
+  corrupt(x: tf.Tensor, rng: Rng): tf.Tensor {
+    const { noise, noiseAmount: a } = this.config;
+    if (noise === 'none' || a === 0) return tf.clone(x);
+    const seed = rng.tfSeed();
+    return tf.tidy(() => {
+      if (noise === 'gaussian') {
+        const noisy = tf.add(x, tf.mul(tf.randomNormal(x.shape, 0, 1, 'float32', seed), a));
+        return this.dataKind === 'images' ? tf.clipByValue(noisy, 0, 1) : noisy;
+      }
+      const hit = tf.less(tf.randomUniform(x.shape, 0, 1, 'float32', seed), a); // [n, ...] bool
+      if (noise === 'masking') return tf.where(hit, tf.zerosLike(x), x);
+      const salt = tf.cast(tf.less(tf.randomUniform(x.shape, 0, 1, 'float32', rng.tfSeed()), 0.5), 'float32');
+      return tf.where(hit, salt, x);
+    });
+  }
+
+  /** The loss terms on one batch: the encoder sees the corrupted input (denoising), the target is the clean one. */
+  private terms(batch: TensorBatch, rng: Rng): LossTerms {
+    const n = this.checkInput(batch.x, 'loss');
+    return tf.tidy(() => {
+      const cond = this.conditioning(batch.labels, n, 'loss');
+      const input = this.corrupt(batch.x, rng);
+      const z = this.runEncoder(input, cond); // [n, latent]
+      const ll = this.logLikelihood(batch.x, this.runDecoder(z, cond), [n]); // [n]
+      const recon = tf.neg(tf.mean(ll)) as tf.Scalar;
+      const weightDecay = this.weightDecayTerm();
+      return { loss: tf.add(recon, weightDecay) as tf.Scalar, recon, weightDecay };
+    });
+  }
+
+  lossGroups(): LossGroup[] {
+    return [{ name: 'reconstruction', variables: this.variables(), loss: (batch, rng) => this.terms(batch, rng) }];
+  }
+
+  /** Held-out terms, computed as in training (a denoising model still sees corrupted inputs). */
+  evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
+    return this.terms(batch, rng);
+  }
+}
+
+/** Denoising autoencoder: an Autoencoder whose encoder sees corrupted inputs (default Gaussian noise, σ = 0.3). */
+export class DenoisingAutoencoder extends Autoencoder {
+  override readonly kind: string = 'dae';
+
+  static override resolveConfig(options: Partial<AutoencoderConfig>, data: DataInfo, kind = 'dae'): AutoencoderConfig {
+    return Autoencoder.resolveConfig({ noise: 'gaussian', ...options }, data, kind);
+  }
+
+  static override create(options: Partial<AutoencoderConfig>, data: DataInfo, rng: Rng): DenoisingAutoencoder {
+    const config = DenoisingAutoencoder.resolveConfig(options, data);
+    if (config.noise === 'none') throw badInput('dae: noise', "a denoising autoencoder needs noise: gaussian, masking or salt-and-pepper");
+    return new DenoisingAutoencoder(config, data, buildNetworks(config, data, config.latent, rng));
+  }
+}

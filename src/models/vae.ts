@@ -1,0 +1,219 @@
+/**
+ * The variational autoencoder (Kingma & Welling 2014, "Auto-Encoding Variational Bayes"), laid out like
+ * pytorch/examples `vae/main.py`: encode → reparameterize → decode, and a loss of its own.
+ *
+ *   encoder:  x (+ one-hot label) → [mean ‖ logVar]          q(z|x) = N(mean, diag exp(logVar))
+ *   sample:   z = mean + exp(½ logVar) · ε,  ε ~ N(0, I)     (outside the networks: they stay plain layers models)
+ *   decoder:  z (+ one-hot label) → parameters of p(x|z)     Bernoulli logits, or a Gaussian mean (and variance)
+ *   loss:     −ELBO = E_q[−log p(x|z)] + β · KL(q(z|x) ‖ N(0, I)) + (λ/2)‖W‖²      (nats per example)
+ *
+ * The lecture, term by term: `recon` is "make μ(x) close to x"; `kl` is its Σ(exp(σ) − (1 + σ) + m²) (×½), which
+ * stops the learned variance collapsing to 0 — with β = 0 it does collapse, and `meanVariance` shows it; the L2 term
+ * limits over-fitting. Options: β and a linear KL warm-up (Sønderby et al. 2016), a conditional VAE (Sohn et al. 2015,
+ * "Learning Structured Output Representation using Deep Conditional Generative Models": a one-hot label joins the
+ * inputs of both networks), and the importance-weighted objective of Burda et al. 2016 (IWAE, eq. 8):
+ * L_k = E[log (1/k) Σᵢ p(x, zᵢ) / q(zᵢ|x)] ≥ ELBO = L_1, tighter as k grows.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
+import { badFile } from '../engine/errors.js';
+import type { Rng } from '../engine/rng.js';
+import {
+  LatentModelBase,
+  MODEL_FILE,
+  buildNetworks,
+  checkChoice,
+  checkNumber,
+  readModelDir,
+  resolveLatentConfig,
+  type DataInfo,
+  type LatentModelConfig,
+  type Networks,
+} from './autoencoder.js';
+import {
+  diagonalNormalLogDensityOfNoise,
+  klPerExample,
+  klWeight,
+  logMeanExp,
+  meanVariance,
+  reparameterize,
+  standardNormalLogDensity,
+} from './losses.js';
+import type { LossGroup, LossTerms, TensorBatch } from './model.js';
+
+export const VAE_OBJECTIVES = ['elbo', 'iwae'] as const;
+export type VaeObjective = (typeof VAE_OBJECTIVES)[number];
+
+export interface VAEConfig extends LatentModelConfig {
+  /** Weight of the KL term (β-VAE, Higgins et al. 2017). 1 is the ELBO; 0 lets the variance collapse. Default 1. */
+  beta: number;
+  /** Steps over which the KL weight rises linearly from 0 to β. Default 0 (no warm-up). */
+  klWarmup: number;
+  /** 'elbo' (one sample) or 'iwae' (the k-sample bound, Burda et al. 2016 eq. 8; β and warm-up do not apply). */
+  objective: VaeObjective;
+  /** Samples per example of the IWAE bound. Default 1 for 'elbo', 5 for 'iwae'. */
+  k: number;
+}
+
+/** The posterior q(z|x): mean and log-variance, each [n, latent]. */
+export interface Posterior {
+  mean: tf.Tensor2D;
+  logVar: tf.Tensor2D;
+}
+
+/** Per-example importance-sampling terms for k samples of q(z|x) (see `VAE.importanceTerms`). */
+export interface ImportanceTerms {
+  /** log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x): [k, n]. */
+  logWeights: tf.Tensor2D;
+  /** log p(x|z_i): [k, n]. */
+  logLikelihoods: tf.Tensor2D;
+  /** KL(q(z|x) ‖ p(z)) in closed form: [n]. */
+  kl: tf.Tensor1D;
+}
+
+/**
+ * Variational autoencoder. kind 'vae', 'cvae' (conditional: class labels required) or 'iwae' (objective 'iwae').
+ * One loss group, 'elbo', with terms { loss, recon, kl, negElbo, weightDecay, meanVariance, beta } (+ negIwae).
+ */
+export class VAE extends LatentModelBase<VAEConfig> {
+  readonly kind: string;
+
+  constructor(config: VAEConfig, data: DataInfo, nets: Networks, state: { decoderLogVar?: number } = {}) {
+    super(config, data, nets, state);
+    this.kind = config.conditional ? 'cvae' : config.objective === 'iwae' ? 'iwae' : 'vae';
+  }
+
+  /** Validated config with defaults; `kind` ('vae' | 'cvae' | 'iwae') sets conditional / objective defaults. */
+  static resolveConfig(options: Partial<VAEConfig>, data: DataInfo, kind = 'vae'): VAEConfig {
+    const base = resolveLatentConfig(kind, { conditional: kind === 'cvae', ...options }, data);
+    const objective = options.objective ?? (kind === 'iwae' ? 'iwae' : 'elbo');
+    checkChoice(`${kind}: objective`, objective, VAE_OBJECTIVES);
+    const config: VAEConfig = {
+      ...base,
+      beta: options.beta ?? 1,
+      klWarmup: options.klWarmup ?? 0,
+      objective,
+      k: options.k ?? (objective === 'iwae' ? 5 : 1),
+    };
+    checkNumber(`${kind}: beta`, config.beta, 0);
+    checkNumber(`${kind}: klWarmup`, config.klWarmup, 0, true);
+    checkNumber(`${kind}: k`, config.k, 1, true, 5000);
+    return config;
+  }
+
+  /** A new VAE with seeded weights. */
+  static create(options: Partial<VAEConfig>, data: DataInfo, rng: Rng, kind = 'vae'): VAE {
+    const config = VAE.resolveConfig(options, data, kind);
+    return new VAE(config, data, buildNetworks(config, data, 2 * config.latent, rng));
+  }
+
+  /** Loads a VAE, CVAE or IWAE saved by `save`. */
+  static async load(dir: string): Promise<VAE> {
+    const { file, data, nets } = await readModelDir(dir);
+    if (!['vae', 'cvae', 'iwae'].includes(file.kind)) throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not a VAE (vae, cvae, iwae)`);
+    const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
+    const Ctor = config.conditional ? ConditionalVAE : VAE;
+    return new Ctor(config, data, nets, file.state ?? {});
+  }
+
+  protected describeEncoder(): string {
+    const label = this.config.conditional ? ', one-hot label' : '';
+    return `inputs: x [${this.dataShape.join(', ')}]${label}; output: [${2 * this.latent}] = mean [0, ${this.latent}) ‖ log-variance [${this.latent}, ${2 * this.latent}) of q(z|x)`;
+  }
+
+  /** Splits the encoder's output into mean and log-variance. */
+  private posterior(x: tf.Tensor, cond: tf.Tensor[]): Posterior {
+    const out = this.runEncoder(x, cond); // [n, 2·latent]
+    const [mean, logVar] = tf.split(out, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+    return { mean, logVar };
+  }
+
+  /** q(z|x): { mean, logVar }, each [n, latent]. The caller owns both tensors. */
+  encode(x: tf.Tensor, labels?: tf.Tensor1D): Posterior {
+    const n = this.checkInput(x, 'encode');
+    const out = tf.tidy(() => {
+      const p = this.posterior(x, this.conditioning(labels, n, 'encode'));
+      return [p.mean, p.logVar] as const;
+    });
+    return { mean: out[0], logVar: out[1] };
+  }
+
+  /** The posterior mean: [n, latent]. */
+  code(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D {
+    const n = this.checkInput(x, 'code');
+    return tf.tidy(() => this.posterior(x, this.conditioning(labels, n, 'code')).mean);
+  }
+
+  /**
+   * k samples z_i ~ q(z|x) per example and their log importance weights log p(x|z_i) + log p(z_i) − log q(z_i|x)
+   * (Burda et al. 2016, §3): [k, n]. Averaging exp of these over i estimates p(x) without bias; the mean of the log
+   * weights is a k-sample estimate of the ELBO. Seeded by `rng`; one decoder call on k·n codes.
+   */
+  importanceTerms(x: tf.Tensor, k: number, rng: Rng, labels?: tf.Tensor1D): ImportanceTerms {
+    const n = this.checkInput(x, 'importanceTerms');
+    checkNumber(`${this.kind}.importanceTerms: k`, k, 1, true);
+    const seed = rng.tfSeed();
+    const out = tf.tidy(() => {
+      const cond = this.conditioning(labels, n, 'importanceTerms');
+      const { mean, logVar } = this.posterior(x, cond); // [n, L]
+      const eps = tf.randomNormal([k, n, this.latent], 0, 1, 'float32', seed); // [k, n, L]
+      const z = reparameterize(mean, logVar, eps); // [k, n, L]
+      const zFlat = tf.reshape(z, [k * n, this.latent]);
+      const condK = cond.map((c) => (k === 1 ? c : tf.tile(c, [k, 1]))); // [k·n, classes]
+      const ll = this.logLikelihood(x, this.runDecoder(zFlat, condK), [k, n]); // [k, n]
+      const logW = tf.sub(tf.add(ll, standardNormalLogDensity(z)), diagonalNormalLogDensityOfNoise(eps, logVar)); // [k, n]
+      return [logW, ll, klPerExample(mean, logVar)] as const;
+    });
+    return { logWeights: out[0] as tf.Tensor2D, logLikelihoods: out[1] as tf.Tensor2D, kl: out[2] as tf.Tensor1D };
+  }
+
+  /** The loss terms of one batch at global step `step` (KL warm-up). */
+  private terms(batch: TensorBatch, rng: Rng, step: number): LossTerms {
+    const n = this.checkInput(batch.x, 'loss');
+    const { objective, k, beta, klWarmup } = this.config;
+    const seed = rng.tfSeed();
+    return tf.tidy(() => {
+      const cond = this.conditioning(batch.labels, n, 'loss');
+      const { mean, logVar } = this.posterior(batch.x, cond); // [n, L] each
+      const kl = tf.mean(klPerExample(mean, logVar)) as tf.Scalar;
+      const weightDecay = this.weightDecayTerm();
+      const samples = objective === 'iwae' ? k : 1;
+      const eps = tf.randomNormal([samples, n, this.latent], 0, 1, 'float32', seed); // [k, n, L]
+      const z = reparameterize(mean, logVar, eps); // [k, n, L]
+      const condK = cond.map((c) => (samples === 1 ? c : tf.tile(c, [samples, 1])));
+      const ll = this.logLikelihood(batch.x, this.runDecoder(tf.reshape(z, [samples * n, this.latent]), condK), [samples, n]); // [k, n]
+      const recon = tf.neg(tf.mean(ll)) as tf.Scalar; // E_q[−log p(x|z)], averaged over samples and batch
+      const negElbo = tf.add(recon, kl) as tf.Scalar;
+      const terms: LossTerms = { loss: negElbo, recon, kl, negElbo, weightDecay, meanVariance: meanVariance(logVar) };
+      if (objective === 'iwae') {
+        // −L_k = −mean_n log (1/k) Σ_i w_i (Burda et al. 2016, eq. 8); β and warm-up do not apply.
+        const logW = tf.sub(tf.add(ll, standardNormalLogDensity(z)), diagonalNormalLogDensityOfNoise(eps, logVar)); // [k, n]
+        const negIwae = tf.neg(tf.mean(logMeanExp(logW, 0))) as tf.Scalar;
+        terms['negIwae'] = negIwae;
+        terms.loss = tf.add(negIwae, weightDecay) as tf.Scalar;
+      } else {
+        const b = klWeight(beta, klWarmup, step);
+        terms['beta'] = tf.scalar(b);
+        terms.loss = tf.add(tf.add(recon, tf.mul(kl, b)), weightDecay) as tf.Scalar;
+      }
+      return terms;
+    });
+  }
+
+  lossGroups(): LossGroup[] {
+    return [{ name: 'elbo', variables: this.variables(), loss: (batch, rng, step) => this.terms(batch, rng, step) }];
+  }
+
+  /** Held-out terms with the full KL weight (warm-up over). */
+  evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
+    return this.terms(batch, rng, Number.POSITIVE_INFINITY);
+  }
+}
+
+/** A conditional VAE (kind 'cvae'): a VAE whose encoder and decoder also take the one-hot class label. */
+export class ConditionalVAE extends VAE {
+  static override create(options: Partial<VAEConfig>, data: DataInfo, rng: Rng): ConditionalVAE {
+    const config = VAE.resolveConfig({ ...options, conditional: true }, data, 'cvae');
+    return new ConditionalVAE(config, data, buildNetworks(config, data, 2 * config.latent, rng));
+  }
+}
