@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { GenlabError } from '../engine/errors.js';
 import { registerDataCommands } from './data.js';
 import { registerGmmCommands } from './gmm.js';
+import { registerLabCommand } from './lab.js';
 import { registerModelCommands } from './models.js';
 
 /** Commander's Command, with unknown flags and sub-commands answered by the list of valid ones. */
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerGmmCommands(program);
   registerModelCommands(program);
+  registerLabCommand(program);
   return program;
 }
 

@@ -1,0 +1,30 @@
+/**
+ * genlab's browser entry: what the lab (web/) imports. Pages import only from here, never from a model's internals.
+ *
+ * Everything here runs in a browser. A few modules reached from here still import Node built-ins for their file
+ * I/O only — data/csv.ts (`readDelimitedFile`) with data/idx.ts, models/vae.ts, models/autoencoder.ts and engine/model-io.ts
+ * (`save` / `load`) — and web/vite.config.ts gives exactly those importers stub modules: their
+ * browser-side functions work, the file I/O functions fail if called. Any other Node import fails the lab's build.
+ */
+export * as tf from '@tensorflow/tfjs-core';
+export { initEngine, engineInfo, describeEngine, isBrowser, type EngineInfo, type EngineOptions, type BackendName } from './engine/backend.js';
+export { GenlabError } from './engine/errors.js';
+export { Rng } from './engine/rng.js';
+export { makeDataset, batches, type Dataset, type Batch } from './data/dataset.js';
+export { parseDelimited, type DelimitedTable } from './data/csv.js';
+export { sampleToy, toyModes, toyDims, toyClassNames, TOY_SETS, type ToyName, type ToySample } from './data/toy.js';
+export { loadMoons, renderMoon, moonPhaseSequence } from './data/moons.js';
+export {
+  GaussianMixture,
+  selectComponents,
+  COVARIANCE_TYPES,
+  INIT_METHODS,
+  type CovarianceType,
+  type GaussianMixtureJSON,
+  type InitMethod,
+  type Matrix,
+  type SelectionRow,
+} from './models/gmm.js';
+export { VAE, type VAEConfig } from './models/vae.js';
+export type { DataInfo } from './models/autoencoder.js';
+export type { LossGroup, LossTerms, TensorBatch, TrainableModel } from './models/model.js';

@@ -1,0 +1,122 @@
+/** Home: one card per figure (from pages.ts) with the lecture's explanation, and the runs served under /runs/. */
+import { h } from './lib/dom.js';
+import { COMPONENT_RGB, LECTURE, rgb } from './lib/colors.js';
+import { PAGES } from './lib/pages.js';
+import { markReady, mountHeader } from './lib/shell.js';
+
+/** A small illustration per figure, drawn once. */
+const THUMBS: Record<string, (ctx: CanvasRenderingContext2D, s: number) => void> = {
+  'gmm.html': (ctx, s) => {
+    const blobs = [
+      [0.32, 0.38, 0.16, 0.08, 0.6],
+      [0.68, 0.34, 0.1, 0.14, -0.3],
+      [0.5, 0.72, 0.2, 0.07, 0.1],
+    ] as const;
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    blobs.forEach(([x, y, a, b, t], k) => {
+      const c = COMPONENT_RGB[k]!;
+      for (let i = 0; i < 26; i++) {
+        const u = Math.sqrt(-2 * Math.log(rand() + 1e-9)) * Math.cos(2 * Math.PI * rand()) * 0.5;
+        const v = Math.sqrt(-2 * Math.log(rand() + 1e-9)) * Math.cos(2 * Math.PI * rand()) * 0.5;
+        const px = x + u * a * Math.cos(t) - v * b * Math.sin(t);
+        const py = y + u * a * Math.sin(t) + v * b * Math.cos(t);
+        ctx.fillStyle = rgb(c, 0.75);
+        ctx.beginPath(); ctx.arc(px * s, py * s, 2, 0, 2 * Math.PI); ctx.fill();
+      }
+      ctx.strokeStyle = rgb(c);
+      ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.ellipse(x * s, y * s, a * s, b * s, t, 0, 2 * Math.PI); ctx.stroke();
+    });
+  },
+  'kl.html': (ctx, s) => {
+    const X = (v: number): number => ((v + 2.2) / 4.4) * s;
+    const Y = (v: number): number => s - ((v + 1.3) / 6.3) * s;
+    const curve = (f: (x: number) => number, color: string): void => {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 2.5;
+      ctx.beginPath();
+      for (let i = 0; i <= 60; i++) {
+        const x = -2.2 + (4.4 * i) / 60;
+        if (i) ctx.lineTo(X(x), Y(f(x))); else ctx.moveTo(X(x), Y(f(x)));
+      }
+      ctx.stroke();
+    };
+    curve(Math.exp, LECTURE.blue);
+    curve((x) => 1 + x, LECTURE.red);
+    curve((x) => Math.exp(x) - 1 - x, LECTURE.green);
+    ctx.fillStyle = LECTURE.green;
+    ctx.beginPath(); ctx.arc(X(0), Y(0), 4, 0, 2 * Math.PI); ctx.fill();
+  },
+};
+
+function thumb(href: string): HTMLCanvasElement {
+  const canvas = h('canvas', { class: 'thumb', width: 280, height: 280, 'aria-hidden': 'true' });
+  const ctx = canvas.getContext('2d');
+  if (ctx) {
+    ctx.scale(2, 2);
+    THUMBS[href]?.(ctx, 140);
+  }
+  return canvas;
+}
+
+function renderFigures(): void {
+  const list = document.getElementById('figures')!;
+  for (const p of PAGES) {
+    list.append(
+      h(
+        'a',
+        { class: 'card', href: p.href },
+        thumb(p.href),
+        h('div', {}, h('div', { class: 'section' }, p.section), h('h2', {}, p.title), ...p.blurb.map((b) => h('p', {}, b)), h('p', { class: 'try' }, `${p.tryIt} →`)),
+      ),
+    );
+  }
+}
+
+interface Listing {
+  dir: string | null;
+  entries: { name: string; type: 'dir' | 'file' }[];
+}
+
+/** Lists the runs served under /runs/ (genlab lab --runs DIR), reading each run's manifest.json. */
+async function renderRuns(): Promise<void> {
+  let listing: Listing;
+  try {
+    const res = await fetch('runs/', { headers: { accept: 'application/json' } });
+    if (!res.ok || !(res.headers.get('content-type') ?? '').includes('json')) return;
+    listing = (await res.json()) as Listing;
+  } catch {
+    return;
+  }
+  if (!listing.dir) return;
+  const section = document.getElementById('runs')!;
+  const body = section.querySelector('tbody')!;
+  const dirs = listing.entries.filter((e) => e.type === 'dir');
+  section.hidden = false;
+  if (dirs.length === 0) {
+    body.append(h('tr', {}, h('td', { colspan: 5 }, `No runs in ${listing.dir} yet: train one with genlab train … --run-dir ${listing.dir}/NAME.`)));
+    return;
+  }
+  for (const d of dirs) {
+    const row = h('tr', {}, h('td', {}, h('a', { href: `runs/${encodeURIComponent(d.name)}/` }, d.name)));
+    body.append(row);
+    try {
+      const base = `runs/${encodeURIComponent(d.name)}/`;
+      const inner = (await (await fetch(base, { headers: { accept: 'application/json' } })).json()) as Listing;
+      // Only read manifests that exist: a 404 would be a console error.
+      if (!inner.entries.some((e) => e.name === 'manifest.json')) throw new Error('no manifest');
+      const res = await fetch(`${base}manifest.json`);
+      const m = res.ok ? ((await res.json()) as Record<string, unknown>) : {};
+      const data = (m['data'] as { name?: string } | undefined)?.name ?? '';
+      row.append(h('td', {}, String(m['kind'] ?? '')), h('td', {}, data), h('td', {}, String(m['status'] ?? '')), h('td', {}, String(m['epoch'] ?? '')));
+    } catch {
+      row.append(h('td', { colspan: 4 }, 'no manifest.json'));
+    }
+  }
+}
+
+mountHeader('index.html');
+renderFigures();
+await renderRuns();
+markReady();

@@ -1,0 +1,38 @@
+/**
+ * The lab's figures, in lecture order: the home page lists exactly these, and every page's header links them.
+ * A new figure page adds one entry here (and its `NAME.html` + `NAME.ts` in web/).
+ */
+export interface PageInfo {
+  /** File name of the page, relative to the lab's root. */
+  href: string;
+  title: string;
+  /** Lecture section it belongs to. */
+  section: string;
+  /** A few sentences of the lecture's explanation, shown on the home page. */
+  blurb: string[];
+  /** What to try on the page. */
+  tryIt: string;
+}
+
+export const PAGES: readonly PageInfo[] = [
+  {
+    href: 'kl.html',
+    title: 'Why the KL term',
+    section: '§1 Why a VAE?',
+    blurb: [
+      'A VAE’s encoder outputs a mean m and a log-variance σ; the code is c = exp(σ)·e + m with noise e ~ N(0, I), so codes near a training code must still decode to something close.',
+      'Minimising only the reconstruction error lets the variance collapse to 0 — the VAE becomes a plain autoencoder again. The extra term exp(σ) − (1 + σ) + m² is smallest at σ = 0 (variance 1) and stops the collapse.',
+    ],
+    tryIt: 'Move σ along the three curves, then train a small VAE on moon images and switch the KL term off.',
+  },
+  {
+    href: 'gmm.html',
+    title: 'Gaussian mixtures & EM',
+    section: '§2 Gaussian mixture model',
+    blurb: [
+      'A complicated distribution is a weighted sum of Gaussians: pick a component m with probability P(m), then draw x from N(μᵐ, Σᵐ); P(x) = Σₘ P(m) P(x|m).',
+      'EM fits the weights, means and covariances: the E-step gives each point its responsibilities (how much each component explains it), the M-step refits every component to the points it is responsible for. The log-likelihood never goes down.',
+    ],
+    tryIt: 'Step EM one iteration at a time on a toy set or on points you draw, and pick the number of components by BIC.',
+  },
+];

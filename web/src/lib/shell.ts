@@ -1,0 +1,37 @@
+/**
+ * What every page shares: the header (home link and the figures), the status line, and error reporting.
+ * Errors the page catches (bad CSV, an ill-conditioned fit) are shown in the status line, not thrown: the console
+ * stays clean, which the browser tests check.
+ */
+import { h } from './dom.js';
+import { PAGES } from './pages.js';
+
+/** Fills <header id="top"> with the lab's navigation; `current` is this page's file name. */
+export function mountHeader(current: string): void {
+  const header = document.getElementById('top');
+  if (!header) return;
+  const nav = h('nav', { 'aria-label': 'figures' });
+  for (const p of PAGES) {
+    nav.append(h('a', { href: p.href, class: p.href === current ? 'current' : undefined, 'aria-current': p.href === current ? 'page' : undefined }, p.title));
+  }
+  header.replaceChildren(h('a', { href: 'index.html', class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'genlab lab'), nav);
+}
+
+/** Shows a one-line message in the page's status line (#status); `kind` colours it. */
+export function setStatus(text: string, kind: 'info' | 'error' | 'ok' = 'info'): void {
+  const el = document.getElementById('status');
+  if (!el) return;
+  el.textContent = text;
+  el.dataset['kind'] = kind;
+}
+
+/** The message of anything thrown, first line only (genlab's errors are one line already). */
+export function errorText(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0]!;
+}
+
+/** Marks the page as ready (the browser tests wait for `body[data-ready]`). */
+export function markReady(): void {
+  document.body.dataset['ready'] = 'true';
+}
