@@ -8,3 +8,5 @@ export { loadMoons, renderMoon, moonPhaseSequence } from './data/moons.js';
 export { loadToy, sampleToy, toyModes, TOY_SETS } from './data/toy.js';
 export { loadUserData } from './data/user.js';
 export * from './viz/index.js';
+export * from './models/gmm.js';
+export { writeMixturePlot } from './viz/gmm-plot.js';

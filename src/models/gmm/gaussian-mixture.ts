@@ -120,7 +120,10 @@ export class GaussianMixture<C extends CovarianceType = 'full'> {
   iterations = 0;
   /** Mean log-likelihood per point at the start of the best restart's last iteration (scikit-learn's lower_bound_). */
   lowerBound = -Infinity;
-  /** lowerBound after every iteration of the best restart (non-decreasing, as EM guarantees). */
+  /**
+   * lowerBound of every iteration of the best restart: non-decreasing, as EM guarantees (up to rounding), except
+   * right after an empty component was re-seeded (a warning says when).
+   */
   lowerBoundHistory: number[] = [];
 
   private params: MixtureParams | undefined;
