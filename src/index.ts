@@ -10,3 +10,4 @@ export { loadUserData } from './data/user.js';
 export * from './viz/index.js';
 export * from './models/gmm.js';
 export { writeMixturePlot } from './viz/gmm-plot.js';
+export * from './train/index.js';

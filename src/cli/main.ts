@@ -7,6 +7,7 @@ import { GenlabError } from '../engine/errors.js';
 import { registerDataCommands } from './data.js';
 import { registerGmmCommands } from './gmm.js';
 import { registerLabCommand } from './lab.js';
+import { registerTrainCommand } from './train.js';
 import { registerModelCommands } from './models.js';
 
 /** Commander's Command, with unknown flags and sub-commands answered by the list of valid ones. */
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} }); // main() prints errors itself, one line
   registerDataCommands(program);
+  registerTrainCommand(program);
   registerGmmCommands(program);
   registerModelCommands(program);
   registerLabCommand(program);

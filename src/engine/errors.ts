@@ -1,6 +1,6 @@
 /**
  * The one error type of genlab. `code` is stable (for programs), `message` is one line naming the input and what
- * was expected (for people). The CLI prints the message and exits 2 for bad input, 1 for internal failures.
+ * was expected (for people). The CLI prints the message and exits with `exitCode`.
  */
 export type ErrorCode =
   | 'bad-input' // a file, flag or value the user gave is wrong
@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'not-found' // a file, dataset or run does not exist
   | 'numeric' // training or fitting produced NaN/Inf
   | 'unsupported' // the request is valid but this build or backend cannot do it
+  | 'interrupted' // the user stopped a run (Ctrl-C) after it saved a checkpoint
   | 'internal'; // a bug: report it
 
 export class GenlabError extends Error {
@@ -19,8 +20,9 @@ export class GenlabError extends Error {
     super(message);
   }
 
-  /** Exit status the CLI uses for this error: 2 for anything the user can fix, 1 for internal failures. */
+  /** Exit status the CLI uses: 2 for anything the user can fix, 1 for internal failures, 130 (128 + SIGINT) for Ctrl-C. */
   get exitCode(): number {
+    if (this.code === 'interrupted') return 130;
     return this.code === 'internal' ? 1 : 2;
   }
 }

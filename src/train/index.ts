@@ -1,0 +1,8 @@
+/** The training loop, its callbacks, run folders and checkpoints. */
+export * from './types.js';
+export { fit, resumeRun, resolveFitOptions, runSeeds, stepsPerEpoch, toTensorBatch, type ResumeOptions } from './trainer.js';
+export * from './optimizers.js';
+export * from './run-folder.js';
+export { readCheckpointState, checkpointModelDir, type CheckpointState, type TrainProgress } from './checkpoint.js';
+export * from './callbacks/progress.js';
+export * from './callbacks/grids.js';

@@ -1,0 +1,142 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initEngine } from '../src/engine/backend.js';
+import { GenlabError } from '../src/engine/errors.js';
+import { fit, progressBar, readManifest, reconGrids, sampleGrids, type CheckpointState } from '../src/train/index.js';
+import { TinyAutoencoder, TwoGroupModel, tinyImages, tinyPoints } from './helpers/train-models.js';
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-train-'));
+
+before(async () => {
+  await initEngine({ backend: 'cpu' });
+});
+
+test('the loss falls on a tiny autoencoder, and test metrics are logged each epoch', async () => {
+  const model = TinyAutoencoder.create({ shape: [4, 4, 1], latent: 3 });
+  const result = await fit(model, { train: tinyImages(256, 1), test: tinyImages(64, 2) }, { epochs: 6, batchSize: 32, learningRate: 1e-2, seed: 3 });
+  const train = result.metrics.filter((r) => r.split === 'train');
+  const testLines = result.metrics.filter((r) => r.split === 'test');
+  assert.equal(result.status, 'finished');
+  assert.equal(result.epochs, 6);
+  assert.equal(result.steps, 6 * 8);
+  assert.equal(train.length, 6);
+  assert.equal(testLines.length, 6);
+  assert.deepEqual(Object.keys(train[0]!).sort(), ['epoch', 'examplesPerSec', 'loss', 'recon', 'reg', 'split', 'step', 'time']);
+  const first = train[0]!['loss'] as number;
+  const last = train[5]!['loss'] as number;
+  assert.ok(last < 0.5 * first, `loss ${first} → ${last}`);
+  assert.ok((testLines[5]!['loss'] as number) < (testLines[0]!['loss'] as number));
+  assert.ok(result.examplesPerSec > 0);
+  model.dispose();
+});
+
+test('each loss group has its own optimiser and updates only its own variables, `steps` times per step', async () => {
+  const model = new TwoGroupModel(2);
+  const train = tinyPoints(8, 1); // class labels, 2 steps per epoch at batch 4
+  await fit(model, { train }, { epochs: 2, batchSize: 4, learningRate: 0.1 });
+  const calls = model.calls;
+  assert.equal(calls.length, 4 * 3); // 4 steps × (1 first + 2 second)
+  for (let step = 0; step < 4; step++) {
+    const [f, s1, s2] = calls.slice(3 * step, 3 * step + 3) as [typeof calls[0], typeof calls[0], typeof calls[0]];
+    assert.deepEqual([f.group, s1.group, s2.group, f.step, s2.step], ['first', 'second', 'second', step, step]);
+    assert.deepEqual(s1.b, f.b, 'the first group\'s update left b alone'); // "G trained with D fixed"
+    assert.notDeepEqual(s1.a, f.a, 'the first group updated a');
+    assert.deepEqual(s2.a, s1.a, 'the second group\'s update left a alone');
+    assert.notDeepEqual(s2.b, s1.b, 'the second group updated b');
+    const next = calls[3 * step + 3];
+    if (next) assert.deepEqual(next.a, s2.a);
+  }
+  assert.ok(calls.every((c) => c.labels === 'int32[4]'), 'labels arrive as int32 [n]');
+  model.dispose();
+});
+
+test('terms of several groups are logged under group/term; a run in steps ends with a partial epoch', async () => {
+  const model = new TwoGroupModel(1);
+  const result = await fit(model, { train: tinyPoints(8, 1) }, { steps: 5, batchSize: 4, optimizer: 'sgd', momentum: 0.9, learningRate: 0.05 });
+  assert.equal(result.steps, 5);
+  assert.equal(result.epochs, 3); // 2 + 2 + 1 steps
+  const last = result.metrics.at(-1)!;
+  assert.equal(last.step, 5);
+  assert.deepEqual(Object.keys(last).filter((k) => k.includes('/')).sort(), ['first/loss', 'second/gap', 'second/loss']);
+  model.dispose();
+});
+
+/** A stream that collects what is written to it, posing as a terminal or not. */
+function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
+  const chunks: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (d: Buffer) => chunks.push(d.toString()));
+  return Object.assign(stream, { isTTY, columns: 120, text: () => chunks.join('') }) as unknown as NodeJS.WriteStream & { text: () => string };
+}
+
+test('no tensors leak over 130 steps with test evaluation, checkpoints, grids and progress bars', async () => {
+  const model = TinyAutoencoder.create({ shape: [4, 4, 1], latent: 2 });
+  const counts: number[] = [];
+  const dir = join(tmp(), 'run');
+  const log = fakeStream(false);
+  const terminal = fakeStream(true);
+  const before = tf.memory().numTensors;
+  await fit(model, { train: tinyImages(160, 1), test: tinyImages(40, 2) }, {
+    epochs: 13,
+    batchSize: 16,
+    runDir: dir,
+    callbacks: [
+      sampleGrids({ count: 4 }),
+      reconGrids({ count: 4 }),
+      progressBar({ stream: log }),
+      progressBar({ stream: terminal }),
+      { onBatchEnd: (step) => void (step % 10 === 0 && counts.push(tf.memory().numTensors)) },
+    ],
+  });
+  assert.equal(counts.length, 13);
+  assert.ok(counts.every((c) => c === counts[0]), `tensor counts ${counts.join(' ')}`);
+  assert.equal(tf.memory().numTensors, before, 'the optimisers are disposed at the end');
+  const lines = log.text().trim().split('\n');
+  assert.equal(lines.length, 13);
+  assert.match(lines[12]!, /^epoch 13\/13 \| train loss [\d.e-]+ {2}recon [\d.e-]+ {2}reg [\d.e-]+ \| test loss .* \| \d+ ex\/s \| [\d.]+ s$/);
+  assert.match(terminal.text(), /epoch 13\/13 .* 10\/10 \| loss [\d.e-]+ {2}recon/);
+  assert.equal(readdirSync(join(dir, 'samples')).length, 13);
+  model.dispose();
+});
+
+test('a NaN loss stops the run at once, names term, epoch and step, and keeps the last good checkpoint', async () => {
+  const dir = join(tmp(), 'run');
+  const model = TinyAutoencoder.create({ shape: [4, 4, 1], latent: 2, nanAtStep: 9 }); // 4 steps per epoch: step 10 is in epoch 3
+  let checkpointAfterEpoch2 = '';
+  const error = await fit(model, { train: tinyImages(64, 1) }, {
+    epochs: 5,
+    batchSize: 16,
+    runDir: dir,
+    callbacks: [{ onEpochEnd: (epoch) => void (epoch === 2 && (checkpointAfterEpoch2 = readFileSync(join(dir, 'checkpoint/state.json'), 'utf8'))) }],
+  }).catch((e: unknown) => e);
+  assert.ok(error instanceof GenlabError, String(error));
+  assert.equal(error.code, 'numeric');
+  assert.equal(error.message, `tiny-ae: loss is NaN at epoch 3, step 10 (term reg); the last good checkpoint (epoch 2) is intact in ${join(dir, 'checkpoint')}`);
+  const manifest = await readManifest(dir);
+  assert.equal(manifest.status, 'failed');
+  assert.equal(manifest.error, error.message);
+  assert.equal(manifest.epoch, 2);
+  assert.equal(readFileSync(join(dir, 'checkpoint/state.json'), 'utf8'), checkpointAfterEpoch2);
+  const state = JSON.parse(checkpointAfterEpoch2) as CheckpointState;
+  assert.deepEqual([state.progress.epoch, state.progress.step], [2, 8]);
+  assert.ok(!existsSync(join(dir, 'model')), 'no final model from a failed run');
+  model.dispose();
+});
+
+test('fit refuses a non-empty run folder and bad options, naming them', async () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'old'));
+  writeFileSync(join(dir, 'old', 'x.txt'), 'keep me');
+  const model = TinyAutoencoder.create({ shape: [4, 4, 1], latent: 2 });
+  await assert.rejects(fit(model, { train: tinyImages(16, 1) }, { runDir: join(dir, 'old') }), /old: the folder is not empty/);
+  assert.equal(readFileSync(join(dir, 'old', 'x.txt'), 'utf8'), 'keep me');
+  await assert.rejects(fit(model, { train: tinyImages(16, 1) }, { epochs: 2, steps: 3 }), /epochs or steps, not both/);
+  await assert.rejects(fit(model, { train: tinyImages(16, 1) }, { batchSize: 0 }), /batch size: expected a positive integer, got 0/);
+  await assert.rejects(fit(model, { train: tinyPoints(16, 1) }, {}), /examples of shape \[2\], but the tiny-ae model expects \[4, 4, 1\]/);
+  model.dispose();
+});
