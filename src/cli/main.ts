@@ -2,6 +2,7 @@
  * `genlab` command line: one file per command group, each exporting `register…(program)`. This file wires them
  * together and turns errors into one line and an exit status (2: bad input, 1: internal failure).
  */
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { GenlabError } from '../engine/errors.js';
 import { registerDataCommands } from './data.js';
@@ -80,4 +81,9 @@ function reportError(e: unknown): number {
   const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
   process.stderr.write(`genlab: internal error (please report): ${message}\n`);
   return 1;
+}
+
+// Run when executed directly (`node --import tsx src/cli/main.ts …` in development; bin/genlab.js imports main()).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }
