@@ -212,17 +212,7 @@ export async function interpolateCommand(runDir: string, flags: InterpolateFlags
     }
     const ends = subset(test, [flags.from, flags.to]);
     const steps = flags.steps;
-    const decoded = tf.tidy(() => {
-      const x = tf.tensor(ends.data, [2, ...shape]);
-      const endLabels = classLabels(ends, model);
-      const z = model.code(x, endLabels); // [2, latent]
-      const t = tf.reshape(tf.linspace(0, 1, steps), [steps, 1]); // [steps, 1]
-      const [za, zb] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      const path = tf.add(tf.mul(tf.sub(1, t), za), tf.mul(t, zb)); // [steps, latent]
-      // A conditional model keeps the first image's label along the path.
-      const labels = endLabels ? (tf.fill([steps], ends.labels!.values[0]!, 'int32') as tf.Tensor1D) : undefined;
-      return model.decode(path, labels);
-    });
+    const decoded = tf.tidy(() => model.interpolate(tf.tensor(ends.data, [2, ...shape]), steps, classLabels(ends, model)));
     const d = (await decoded.data()) as Float32Array;
     decoded.dispose();
     const size = exampleSize(shape);

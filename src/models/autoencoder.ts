@@ -300,6 +300,24 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     return tf.tidy(() => this.decode(this.code(x, labels), labels));
   }
 
+  /**
+   * Decodes `steps` evenly spaced points of the straight line between the codes of two examples `pair`
+   * [2, ...dataShape] (the lecture's full-moon-to-half-moon experiment): [steps, ...dataShape], ends included.
+   * A conditional model keeps the first example's label along the path.
+   */
+  interpolate(pair: tf.Tensor, steps: number, labels?: tf.Tensor1D): tf.Tensor {
+    checkNumber(`${this.kind}.interpolate: steps`, steps, 2, true);
+    if (pair.shape[0] !== 2) throw badInput(`${this.kind}.interpolate`, `expected 2 examples, got ${pair.shape[0]}`);
+    return tf.tidy(() => {
+      const z = this.code(pair, labels); // [2, latent]
+      const t = tf.reshape(tf.linspace(0, 1, steps), [steps, 1]); // [steps, 1]
+      const [za, zb] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const path = tf.add(tf.mul(tf.sub(1, t), za), tf.mul(t, zb)); // [steps, latent]
+      const pathLabels = labels ? (tf.tile(tf.slice(labels, [0], [1]), [steps]) as tf.Tensor1D) : undefined;
+      return this.decode(path, pathLabels);
+    });
+  }
+
   /** Default labels for `n` conditional samples: 0, 1, …, C−1, 0, 1, … (a grid shows each class in turn). */
   cycleLabels(n: number): tf.Tensor1D {
     const c = this.classes?.length ?? 1;
