@@ -79,6 +79,9 @@ async function tryBackend(name: BackendName, options: EngineOptions): Promise<st
  */
 export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   const requested = requestedBackend(options);
+  // Production mode skips TF.js's debug-only checks and its console banner urging Node users to install
+  // tfjs-node, which cannot be installed here (its install downloads a binary).
+  if (!isBrowser()) tf.enableProdMode();
   if (current && (requested === 'auto' || requested === current.backend)) return current;
   const candidates = requested === 'auto' ? preferredBackends() : [requested];
   const fallbacks: EngineInfo['fallbacks'] = [];

@@ -1,0 +1,64 @@
+/**
+ * Training speed of the 784-400-20 MLP VAE (the classic PyTorch example; Bernoulli decoder, Adam 1e-3), batch 128,
+ * on MNIST, for each Node backend in the same run, through the real training loop (`fit`) — the ratio, not the
+ * absolute number, is what carries across machines.
+ *
+ *   node --import tsx bench/vae.ts [--steps N] [--cpu-steps N]
+ *
+ * For scale (../shared/peer/README.md, same kind of machine): PyTorch CPU ≈ 22,300 examples/s.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initEngine } from '../src/engine/backend.js';
+import { Rng } from '../src/engine/rng.js';
+import { loadMnist } from '../src/data/mnist.js';
+import { subset } from '../src/data/dataset.js';
+import { createModel } from '../src/models/registry.js';
+import { fit } from '../src/train/index.js';
+
+export const PYTORCH_VAE_EXAMPLES_PER_SEC = 22_300;
+
+export interface VaeBenchOptions {
+  /** Timed training steps on wasm. Default 100. */
+  steps?: number;
+  /** Timed training steps on cpu (slow). Default 10. */
+  cpuSteps?: number;
+}
+
+/** Examples/s of VAE training per backend, measured after two warm-up steps. */
+export async function runVaeBench(options: VaeBenchOptions = {}): Promise<Record<string, number>> {
+  const batchSize = 128;
+  const { train } = await loadMnist();
+  const result: Record<string, number> = {};
+  for (const [backend, steps] of [['wasm', options.steps ?? 100], ['cpu', options.cpuSteps ?? 10]] as const) {
+    await initEngine({ backend });
+    const data = { train: subset(train, Array.from({ length: (steps + 2) * batchSize }, (_, i) => i)) };
+    const model = createModel('vae', { arch: 'mlp', hidden: [400], latent: 20 }, { shape: [28, 28, 1], kind: 'images' }, new Rng(0));
+    await fit(model, { train: subset(train, Array.from({ length: 2 * batchSize }, (_, i) => i)) }, { steps: 2, batchSize }); // warm-up
+    const t0 = performance.now();
+    await fit(model, data, { steps, batchSize });
+    const seconds = (performance.now() - t0) / 1000;
+    result[backend] = (steps * batchSize) / seconds;
+    model.dispose();
+    if (tf.memory().numTensors > 100) throw new Error(`bench/vae: ${tf.memory().numTensors} tensors left on ${backend}`);
+  }
+  return result;
+}
+
+export function formatVaeBench(r: Record<string, number>): string {
+  const lines = ['VAE 784-400-20, batch 128, MNIST (training examples/s)'];
+  for (const [backend, eps] of Object.entries(r)) lines.push(`  ${backend.padEnd(5)} ${eps.toFixed(0).padStart(7)} ex/s`);
+  if (r['wasm'] && r['cpu']) lines.push(`  ratio wasm/cpu: ${(r['wasm'] / r['cpu']).toFixed(2)}`);
+  if (r['wasm']) lines.push(`  ratio wasm/PyTorch (${PYTORCH_VAE_EXAMPLES_PER_SEC} ex/s, shared/peer): ${(r['wasm'] / PYTORCH_VAE_EXAMPLES_PER_SEC).toFixed(3)}`);
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { steps: { type: 'string' }, 'cpu-steps': { type: 'string' } } });
+  const r = await runVaeBench({
+    ...(values.steps ? { steps: Number(values.steps) } : {}),
+    ...(values['cpu-steps'] ? { cpuSteps: Number(values['cpu-steps']) } : {}),
+  });
+  console.log(formatVaeBench(r));
+}
