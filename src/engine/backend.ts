@@ -7,6 +7,9 @@
  * error, never a silent fallback.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-layers registers the gradients of every tfjs-core op when imported (tfjs-core's Node bundle does not), so
+// models built from core ops alone still train.
+import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { GenlabError, badInput } from './errors.js';
