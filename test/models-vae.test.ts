@@ -204,7 +204,7 @@ test('registry: every kind builds; unknown kinds, bad options and broken folders
     assert.equal(m.kind, kind);
     m.dispose();
   }
-  assert.throws(() => createModel('gan', {}, images, new Rng(1)), (e: unknown) => e instanceof GenlabError && /expected one of ae, dae, vae, cvae, iwae/.test(e.message));
+  assert.throws(() => createModel('flow', {}, images, new Rng(1)), (e: unknown) => e instanceof GenlabError && /expected one of ae, dae, vae, cvae, iwae, gan, dcgan, cgan, wgan-gp, vaegan/.test(e.message));
   assert.throws(() => createModel('vae', { latent: 0 }, images, new Rng(1)), /latent: expected an integer >= 1, got 0/);
   assert.throws(() => createModel('vae', { arch: 'conv' }, { shape: [2], kind: 'points' }, new Rng(1)), /conv needs images/);
   assert.throws(() => createModel('vae', { decoder: 'poisson' as 'gaussian' }, images, new Rng(1)), /decoder: expected one of bernoulli, gaussian/);
@@ -214,8 +214,8 @@ test('registry: every kind builds; unknown kinds, bad options and broken folders
     await assert.rejects(loadModel(dir), /genlab-model.json: missing/);
     await writeFile(join(dir, 'genlab-model.json'), '{"format": "genlab-model", "version": 1, "kind": "vae"');
     await assert.rejects(loadModel(dir), (e: unknown) => e instanceof GenlabError && e.code === 'bad-file' && /not valid JSON/.test(e.message));
-    await writeFile(join(dir, 'genlab-model.json'), JSON.stringify({ format: 'genlab-model', version: 1, kind: 'gan', config: {}, dataShape: [2], dataKind: 'points', networks: {} }));
-    await assert.rejects(loadModel(dir), /unknown model kind 'gan'/);
+    await writeFile(join(dir, 'genlab-model.json'), JSON.stringify({ format: 'genlab-model', version: 1, kind: 'flow', config: {}, dataShape: [2], dataKind: 'points', networks: {} }));
+    await assert.rejects(loadModel(dir), /unknown model kind 'flow'/);
     await writeFile(join(dir, 'genlab-model.json'), JSON.stringify({ format: 'genlab-model', version: 1, kind: 'vae', config: {}, dataShape: [2], dataKind: 'points', networks: {} }));
     await assert.rejects(loadModel(dir), (e: unknown) => e instanceof GenlabError && e.code === 'not-found' && /encoder/.test(e.message));
   } finally {

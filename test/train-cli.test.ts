@@ -88,7 +88,7 @@ test('genlab train on MNIST images writes sample and reconstruction grids', asyn
 test('genlab train names what is wrong: no --data, an unknown kind, --resume with nothing to resume', async () => {
   const out = join(tmp(), 'none');
   assert.match((await trainError(['vae', '--out', out])).message, /^--data: required/);
-  assert.match((await trainError(['gan9', '--data', 'ring8', '--out', out])).message, /^kind: expected one of ae, dae, vae, cvae, iwae, got 'gan9'/);
+  assert.match((await trainError(['gan9', '--data', 'ring8', '--out', out])).message, /^kind: expected one of ae, dae, vae, cvae, iwae, gan, dcgan, cgan, wgan-gp, vaegan, got 'gan9'/);
   const nothing = await trainError(['vae', '--out', out, '--resume']);
   assert.equal(nothing.code, 'not-found');
   assert.match(nothing.message, /nothing to resume \(no manifest.json\)/);

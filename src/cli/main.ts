@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { GenlabError } from '../engine/errors.js';
 import { registerDataCommands } from './data.js';
 import { registerGmmCommands } from './gmm.js';
+import { registerClassifierCommand } from './classifier.js';
 import { registerLabCommand } from './lab.js';
 import { registerTrainCommand } from './train.js';
 import { registerModelCommands } from './models.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerGmmCommands(program);
   registerModelCommands(program);
+  registerClassifierCommand(program);
   registerLabCommand(program);
   return program;
 }

@@ -1,7 +1,10 @@
 /**
- * `genlab sample | reconstruct | interpolate | eval | score`: what a trained autoencoder or VAE does, from its run
- * folder `runs/NAME` (manifest.json says which data it was trained on; the model is `model/`, or the last
- * checkpoint's `checkpoint/model/` while the run is still going).
+ * `genlab sample | reconstruct | interpolate | eval | score`: what a trained model does, from its run folder
+ * `runs/NAME` (manifest.json says which data it was trained on; the model is `model/`, or the last checkpoint's
+ * `checkpoint/model/` while the run is still going). Autoencoders, VAEs and the GAN family (gan, dcgan, cgan,
+ * wgan-gp, vaegan) all sample; `interpolate` walks between two encoded test images (models with an encoder) or between
+ * two random codes (GANs); `eval` reports the likelihood of a VAE, the mode metrics of a GAN on a toy set, and the
+ * image metrics (FID, KID, IS, precision/recall) of a GAN on MNIST.
  */
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,9 +20,13 @@ import { alphaBoundingBox, compositeRgba, crop, fitToSquare, resizeArea, toGray,
 import { encodeNpy } from '../data/npy.js';
 import { loadDataset, type LoadOptions } from '../data/registry.js';
 import { MODEL_FILE } from '../models/autoencoder.js';
-import { loadModel, type AutoencoderModel } from '../models/registry.js';
+import { loadModel, type GenerativeModel } from '../models/registry.js';
 import { VAE } from '../models/vae.js';
+import { AdversarialBase, GAN } from '../models/gan.js';
 import { conformImages, evaluateLikelihood, scoreImages } from '../eval/likelihood.js';
+import { modeMetrics } from '../eval/gan-toy.js';
+import { evaluateImageSamples, formatImageMetrics } from '../eval/image-metrics.js';
+import { TOY_SETS, toyModes } from '../data/toy.js';
 import { writeImageGrid, writeImageStrips } from '../viz/grid.js';
 import { writePointsPlot } from '../viz/scatter.js';
 import { choiceOption, intOption } from './options.js';
@@ -61,14 +68,17 @@ export async function openRun(dir: string): Promise<RunInfo> {
   };
 }
 
+/** What the commands read of any model: its example shape and kind, its classes. */
+type AnyModel = GenerativeModel;
+
 /** The test split of the run's data, in the model's example shape. */
-export async function runTestData(run: RunInfo, model: AutoencoderModel, split: 'train' | 'test' = 'test'): Promise<Dataset> {
+export async function runTestData(run: RunInfo, model: AnyModel, split: 'train' | 'test' = 'test'): Promise<Dataset> {
   if (!run.data) throw badInput(run.dir, 'a bare model folder has no data: pass a run folder (with manifest.json)');
   return loadAs(run.data.name, model, split, run.seed, run.data.binarize);
 }
 
 /** Loads a dataset by name or path, converted to the model's example shape when it differs. */
-async function loadAs(spec: string, model: AutoencoderModel, split: 'train' | 'test', seed: number, binarize?: string): Promise<Dataset> {
+async function loadAs(spec: string, model: AnyModel, split: 'train' | 'test', seed: number, binarize?: string): Promise<Dataset> {
   const shape = model.dataShape;
   const options: LoadOptions = { seed };
   if (binarize === 'none' || binarize === 'static' || binarize === 'dynamic') options.binarize = binarize;
@@ -81,20 +91,20 @@ async function loadAs(spec: string, model: AutoencoderModel, split: 'train' | 't
   return { ...ds, shape: [...shape], data: conformImages(ds.data, ds.count, ds.shape, shape) };
 }
 
-function needImages(model: AutoencoderModel, what: string): [number, number, number] {
+function needImages(model: AnyModel, what: string): [number, number, number] {
   if (model.dataKind !== 'images' || model.dataShape.length !== 3) throw badInput(what, `needs an image model, this one models points [${model.dataShape.join(', ')}]`);
   return model.dataShape as unknown as [number, number, number];
 }
 
-function needVae(model: AutoencoderModel, what: string): VAE {
+function needVae(model: AnyModel, what: string): VAE {
   if (!(model instanceof VAE)) throw new GenlabError('unsupported', `${what}: this ${model.kind} model defines no likelihood p(x); use a vae, cvae or iwae run`);
   return model;
 }
 
 /** Class index of `--label` (a class name or an index). */
-export function parseLabel(model: AutoencoderModel, label: string): number {
+export function parseLabel(model: AnyModel, label: string): number {
   const classes = model.classes;
-  if (!model.config.conditional || !classes) throw badInput('--label', `this ${model.kind} model is not conditional (labels need a cvae)`);
+  if (!model.config.conditional || !classes) throw badInput('--label', `this ${model.kind} model is not conditional (labels need a cvae or cgan)`);
   const byName = classes.indexOf(label);
   if (byName >= 0) return byName;
   const i = Number(label);
@@ -102,7 +112,7 @@ export function parseLabel(model: AutoencoderModel, label: string): number {
   throw badInput('--label', `unknown class '${label}', expected one of ${classes.join(', ')}`);
 }
 
-async function withModel<T>(runDir: string, f: (model: AutoencoderModel, run: RunInfo) => Promise<T>): Promise<T> {
+async function withModel<T>(runDir: string, f: (model: AnyModel, run: RunInfo) => Promise<T>): Promise<T> {
   await initEngine();
   const run = await openRun(runDir);
   const model = await loadModel(run.modelDir);
@@ -167,6 +177,10 @@ export async function reconstructCommand(runDir: string, flags: ReconstructFlags
     const picked = subset(test, new Rng(flags.seed).permutation(test.count).subarray(0, n));
     const x = tf.tensor(picked.data, [n, ...shape]);
     const labels = classLabels(picked, model);
+    if (model instanceof GAN) {
+      tf.dispose([x, ...(labels ? [labels] : [])]);
+      throw new GenlabError('unsupported', `reconstruct: a ${model.kind} has no encoder, so it cannot reconstruct; use a vaegan, vae or ae run`);
+    }
     const recon = model.reconstruct(x, new Rng(flags.seed), labels);
     const r = (await recon.data()) as Float32Array;
     tf.dispose([x, recon, ...(labels ? [labels] : [])]);
@@ -186,7 +200,7 @@ export async function reconstructCommand(runDir: string, flags: ReconstructFlags
 }
 
 /** Class labels of a subset as a tensor, for conditional models (undefined otherwise). */
-function classLabels(ds: Dataset, model: AutoencoderModel): tf.Tensor1D | undefined {
+function classLabels(ds: Dataset, model: AnyModel): tf.Tensor1D | undefined {
   if (!model.config.conditional) return undefined;
   if (ds.labels?.kind !== 'class') throw badInput(ds.name, 'a conditional model needs class labels');
   return tf.tensor1d(ds.labels.values, 'int32');
@@ -196,15 +210,63 @@ export interface InterpolateFlags {
   from: number;
   to: number;
   steps: number;
+  /** Class of a conditional GAN's path (default: the first class). */
+  label?: string;
   out: string;
 }
 
 /**
- * `genlab interpolate`: test images I and J encoded (a VAE's posterior mean, an AE's code), decoded at `steps`
- * evenly spaced points of the segment between the codes; the strip shows I, the decoded path, J.
+ * Spherical interpolation between two codes (Shoemake 1985; recommended for Gaussian latents by White 2016,
+ * "Sampling Generative Networks"): z(t) = sin((1 − t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b, cos Ω = a·b / (‖a‖‖b‖). Unlike
+ * the straight line, its points keep the norm typical of N(0, I) codes (√latent), where the generator was trained.
+ * Returns [steps, latent], ends included (straight line when a and b are (anti)parallel).
+ */
+export function slerpCodes(a: Float32Array, b: Float32Array, steps: number): Float32Array {
+  const n = a.length;
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < n; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  const omega = Math.acos(Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb || 1))));
+  const out = new Float32Array(steps * n);
+  for (let s = 0; s < steps; s++) {
+    const t = steps === 1 ? 0 : s / (steps - 1);
+    const [wa, wb] = Math.sin(omega) < 1e-6 ? [1 - t, t] : [Math.sin((1 - t) * omega) / Math.sin(omega), Math.sin(t * omega) / Math.sin(omega)];
+    for (let i = 0; i < n; i++) out[s * n + i] = wa * a[i]! + wb * b[i]!;
+  }
+  return out;
+}
+
+/**
+ * `genlab interpolate`. Models with an encoder (ae, vae, vaegan…): test images I and J encoded (a VAE's posterior
+ * mean, an AE's code), decoded at `steps` evenly spaced points of the segment between the codes; the strip shows I,
+ * the decoded path, J. A GAN has no encoder: I and J seed two random codes z_I, z_J ~ N(0, I) (`new Rng(I)`, the same
+ * codes `genlab sample --seed I -n 1` draws) and the strip shows G along the great-circle path between them
+ * (`slerpCodes`). A .npy output holds the decoded path only, [steps, ...shape] in the data's range.
  */
 export async function interpolateCommand(runDir: string, flags: InterpolateFlags, say: Print = stdoutLine): Promise<void> {
+  const ext = extname(flags.out).toLowerCase();
+  if (ext !== '.png' && ext !== '.npy') throw badInput('--out', `expected a .png or .npy file, got '${flags.out}'`);
   await withModel(runDir, async (model, run) => {
+    if (model instanceof GAN) {
+      const steps = flags.steps;
+      const code = (seed: number): Float32Array => tf.tidy(() => model.noise(1, new Rng(seed)).dataSync() as Float32Array);
+      const za = code(flags.from);
+      const zb = code(flags.to);
+      const label = model.config.conditional ? parseLabel(model, flags.label ?? '0') : null;
+      const decoded = tf.tidy(() => {
+        const path = tf.tensor2d(slerpCodes(za, zb, steps), [steps, model.latent]);
+        return model.generate(path, label === null ? undefined : (tf.fill([steps], label, 'int32') as tf.Tensor1D));
+      });
+      const d = (await decoded.data()) as Float32Array;
+      decoded.dispose();
+      if (ext === '.npy') await writeBytes(flags.out, encodeNpy([steps, ...model.dataShape], d));
+      else await writeImageStrips(flags.out, [{ label: model.kind.toUpperCase(), images: { data: d, count: steps, shape: needImages(model, 'interpolate (.png)') } }]);
+      say(`interpolate: codes seeded ${flags.from} → ${flags.to} in ${steps} steps along the great circle (${model.kind}) → ${flags.out}`);
+      return;
+    }
     const shape = needImages(model, 'interpolate');
     const test = await runTestData(run, model);
     for (const [flag, i] of [['--from', flags.from], ['--to', flags.to]] as const) {
@@ -215,6 +277,11 @@ export async function interpolateCommand(runDir: string, flags: InterpolateFlags
     const decoded = tf.tidy(() => model.interpolate(tf.tensor(ends.data, [2, ...shape]), steps, classLabels(ends, model)));
     const d = (await decoded.data()) as Float32Array;
     decoded.dispose();
+    if (ext === '.npy') {
+      await writeBytes(flags.out, encodeNpy([steps, ...shape], d));
+      say(`interpolate: test ${flags.from} → ${flags.to} in ${steps} steps (${model.kind}) → ${flags.out}`);
+      return;
+    }
     const size = exampleSize(shape);
     const strip = new Float32Array((steps + 2) * size);
     strip.set(ends.data.subarray(0, size), 0);
@@ -230,12 +297,68 @@ export interface EvalFlags {
   batchSize: number;
   seed: number;
   limit?: number;
+  /** GANs: samples drawn (default 2500 on toy sets, 10 000 on MNIST). */
+  samples?: number;
   json?: boolean;
 }
 
-/** `genlab eval`: −ELBO, its terms, the importance-sampled NLL and bits/dim over the test split. */
+/** `n` samples of a model of the GAN family, drawn in chunks (conditional models cycle through the classes). */
+async function drawSamples(model: AdversarialBase, n: number, seed: number): Promise<Float32Array> {
+  const size = exampleSize(model.dataShape);
+  const out = new Float32Array(n * size);
+  const rng = new Rng(seed);
+  for (let start = 0; start < n; start += 500) {
+    const m = Math.min(500, n - start);
+    const labels = model.config.conditional ? tf.tensor1d(Int32Array.from({ length: m }, (_, i) => (start + i) % model.classes!.length), 'int32') : undefined;
+    const s = model.sample(m, rng, labels);
+    out.set((await s.data()) as Float32Array, start * size);
+    tf.dispose([s, ...(labels ? [labels] : [])]);
+  }
+  return out;
+}
+
+/**
+ * `genlab eval` for the GAN family: on a toy set with known modes (gauss1d, ring8, grid25) the modes covered and the
+ * fraction of high-quality samples (eval/gan-toy.ts); on MNIST FID, KID, Inception Score and precision/recall in the
+ * MNIST classifier's feature space (eval/image-metrics.ts).
+ */
+async function evalAdversarial(model: AdversarialBase, run: RunInfo, flags: EvalFlags, say: Print): Promise<Record<string, number>> {
+  if (!run.data) throw badInput(run.dir, 'a bare model folder has no data: pass a run folder (with manifest.json)');
+  const name = run.data.name;
+  const modes = (TOY_SETS as readonly string[]).includes(name) ? toyModes(name) : null;
+  if (modes && model.dataKind === 'points') {
+    const n = flags.samples ?? 2500;
+    const m = modeMetrics(await drawSamples(model, n, flags.seed), exampleSize(model.dataShape), modes);
+    const report = { modesCovered: m.modesCovered, modesTotal: m.modesTotal, highQuality: m.highQuality };
+    if (flags.json) say(JSON.stringify(report));
+    else {
+      say(`${name}, ${model.kind}: ${m.modesCovered}/${m.modesTotal} modes covered, ${(100 * m.highQuality).toFixed(1)}% high-quality samples (${n} samples)`);
+      say(`  high quality = within 3 std of the nearest mode; a mode is covered with ≥ ${m.threshold[0]} of them${new Set(m.threshold).size > 1 ? ` (per mode: ${m.threshold.join(', ')})` : ''}`);
+      say(`  per mode: ${m.perMode.join(' ')}`);
+    }
+    return report;
+  }
+  if (model.dataKind === 'images' && model.dataShape.join() === '28,28,1' && name === 'mnist') {
+    const n = flags.samples ?? 10_000;
+    const m = await evaluateImageSamples(await drawSamples(model, n, flags.seed), { count: n, seed: flags.seed });
+    const report = { fid: m.fid, kid: m.kid, inceptionScore: m.inceptionScore, precision: m.precision, recall: m.recall };
+    if (flags.json) say(JSON.stringify(report));
+    else {
+      say(`${name}, ${model.kind}:`);
+      for (const line of formatImageMetrics(m)) say(`  ${line}`);
+    }
+    return report;
+  }
+  throw new GenlabError('unsupported', `eval: no metric for a ${model.kind} on '${name}': mode metrics need a toy set with modes (${TOY_SETS.filter((t) => toyModes(t)).join(', ')}), image metrics need mnist`);
+}
+
+/**
+ * `genlab eval`: for a VAE, −ELBO, its terms, the importance-sampled NLL and bits/dim over the test split; for the GAN
+ * family, see `evalAdversarial`.
+ */
 export async function evalCommand(runDir: string, flags: EvalFlags, say: Print = stdoutLine): Promise<Record<string, number>> {
   return withModel(runDir, async (model, run) => {
+    if (model instanceof AdversarialBase) return evalAdversarial(model, run, flags, say);
     const vae = needVae(model, 'eval');
     let test = await runTestData(run, model);
     if (flags.limit !== undefined && flags.limit < test.count) test = subset(test, Int32Array.from({ length: flags.limit }, (_, i) => i));
@@ -356,21 +479,23 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .action((run: string, flags: ReconstructFlags) => reconstructCommand(run, flags, print));
   program
     .command('interpolate')
-    .description('decode along the straight line between the codes of two test images')
+    .description('decode along the line between the codes of two test images (GANs: between two seeded random codes)')
     .argument('<run>', runHelp)
-    .requiredOption('--from <I>', 'index of the first test image', intOption('--from', 0))
-    .requiredOption('--to <J>', 'index of the second test image', intOption('--to', 0))
+    .requiredOption('--from <I>', 'index of the first test image (GANs: seed of the first code)', intOption('--from', 0))
+    .requiredOption('--to <J>', 'index of the second test image (GANs: seed of the second code)', intOption('--to', 0))
     .option('--steps <N>', 'points along the line, ends included', intOption('--steps', 2), 10)
-    .requiredOption('--out <file>', 'output .png strip')
+    .option('--label <L>', 'class name or index along the path, for a conditional GAN (default: the first class)')
+    .requiredOption('--out <file>', 'output: a .png strip, or path.npy (steps×H×W×C in [0, 1])')
     .action((run: string, flags: InterpolateFlags) => interpolateCommand(run, flags, print));
   program
     .command('eval')
-    .description('test −ELBO, reconstruction, KL, importance-sampled NLL and bits/dim of a VAE')
+    .description('VAE: test −ELBO, KL, importance-sampled NLL, bits/dim; GAN: modes covered and high-quality samples (toy sets), FID, KID, IS, precision/recall (MNIST)')
     .argument('<run>', runHelp)
     .option('--iw-k <K>', 'importance samples per example', intOption('--iw-k'), 100)
     .option('--batch-size <n>', 'examples per batch', intOption('--batch-size'), 100)
     .option('--seed <S>', 'seed of the samples', intOption('--seed', 0), 0)
     .option('--limit <N>', 'only the first N test examples', intOption('--limit'))
+    .option('--samples <N>', 'GANs: samples drawn (default 2500 on toy sets, 10000 on MNIST)', intOption('--samples', 2))
     .option('--json', 'print one JSON object')
     .action(async (run: string, flags: EvalFlags) => void (await evalCommand(run, flags, print)));
   program

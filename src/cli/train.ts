@@ -12,7 +12,8 @@ import { Rng } from '../engine/rng.js';
 import { subset, type Dataset } from '../data/dataset.js';
 import { loadDataset, type LoadOptions } from '../data/registry.js';
 import { ARCHS, DECODER_LIKELIHOODS, NOISE_TYPES } from '../models/autoencoder.js';
-import { MODEL_DESCRIPTIONS, MODEL_KINDS, createModel, loadModel, type ModelOptions } from '../models/registry.js';
+import { MODEL_DESCRIPTIONS, MODEL_KINDS, createModel, loadModel, recommendedOptimizerOptions, type ModelOptions } from '../models/registry.js';
+import { GAN_LOSSES } from '../models/gan.js';
 import { fit, resumeRun, runSeeds } from '../train/trainer.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optimizers.js';
 import { isEmptyDir, readManifest, type RunManifest } from '../train/run-folder.js';
@@ -37,6 +38,17 @@ interface TrainFlags {
   klWarmup?: number;
   k?: number;
   weightDecay?: number;
+  // GANs
+  loss?: (typeof GAN_LOSSES)[number];
+  dSteps?: number;
+  featureMatching?: boolean;
+  minibatchDiscrimination?: boolean;
+  labelSmoothing?: number;
+  historicalAveraging?: number;
+  gpWeight?: number;
+  gamma?: number;
+  filters?: number[];
+  batchNorm?: boolean;
   // training
   epochs?: number;
   steps?: number;
@@ -67,6 +79,9 @@ function modelOptions(flags: TrainFlags): ModelOptions {
   if (flags.beta !== undefined) o.beta = flags.beta;
   if (flags.klWarmup !== undefined) o.klWarmup = flags.klWarmup;
   if (flags.k !== undefined) o.k = flags.k;
+  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
+    if (flags[key] !== undefined) (o as Record<string, unknown>)[key] = flags[key];
+  }
   if (flags.weightDecay !== undefined) o.weightDecay = flags.weightDecay;
   return o;
 }
@@ -88,6 +103,9 @@ const FLAG_OF: Record<string, string> = {
   arch: '--arch', hidden: '--hidden', latent: '--latent', decoder: '--decoder', noise: '--noise', noiseAmount: '--noise-amount',
   beta: '--beta', klWarmup: '--kl-warmup', k: '--k', weightDecay: '--weight-decay', batchSize: '--batch-size',
   learningRate: '--lr', optimizer: '--optimizer', beta1: '--beta1', beta2: '--beta2', momentum: '--momentum',
+  loss: '--loss', dSteps: '--d-steps', featureMatching: '--feature-matching', minibatchDiscrimination: '--minibatch-discrimination',
+  labelSmoothing: '--label-smoothing', historicalAveraging: '--historical-averaging', gpWeight: '--gp-weight', gamma: '--gamma',
+  filters: '--filters', batchNorm: '--batch-norm',
 };
 
 /** Loads the run's data: the named dataset, the first `limit` training (and `testLimit` test) examples. */
@@ -189,6 +207,8 @@ async function trainCommand(kind: string, flags: TrainFlags): Promise<void> {
     );
     try {
       result = await fit(model, data, {
+        // GANs train with their papers' Adam settings unless the flags say otherwise.
+        ...(recommendedOptimizerOptions(kind, modelOptions(flags)) ?? {}),
         ...trainOptions(flags),
         ...plan,
         seed,
@@ -237,6 +257,17 @@ export function registerTrainCommand(program: Command): void {
     .option('--kl-warmup <N>', 'steps over which the KL weight rises from 0 to β', intOption('--kl-warmup', 0))
     .option('--k <N>', 'importance samples per example (iwae; default 5)', intOption('--k'))
     .option('--weight-decay <x>', 'L2 penalty λ on the kernels', numberOption('--weight-decay', 0))
+    .option('--loss <name>', 'GAN objective: minimax, nonsaturating, lsgan, wgan-gp', choiceOption('--loss', GAN_LOSSES))
+    .option('--d-steps <N>', 'discriminator updates per generator update (default 1; 5 for wgan-gp)', intOption('--d-steps'))
+    .option('--feature-matching', 'GAN: the generator matches D’s mean features (Salimans et al. 2016)')
+    .option('--minibatch-discrimination', 'GAN: D sees how alike the examples of its batch are (Salimans et al. 2016)')
+    .option('--label-smoothing <x>', 'GAN: one-sided target of real examples, e.g. 0.9', numberOption('--label-smoothing', 0.5, 1))
+    .option('--historical-averaging <x>', 'GAN: λ of ‖θ − mean of past θ‖² (Salimans et al. 2016)', numberOption('--historical-averaging', 0))
+    .option('--gp-weight <x>', 'WGAN-GP: λ of the gradient penalty (default 10)', numberOption('--gp-weight', 0))
+    .option('--gamma <x>', 'VAE-GAN: weight of the feature-space reconstruction in the decoder loss', numberOption('--gamma', 0))
+    .option('--filters <list>', 'conv nets: filters of the stride-2 layers, e.g. 32,64', listOption('--filters'))
+    .option('--batch-norm', 'GAN: batch normalisation')
+    .option('--no-batch-norm', 'GAN: no batch normalisation')
     .option('--epochs <N>', 'passes over the training data (default 10)', intOption('--epochs'))
     .option('--steps <N>', 'total training steps instead of --epochs', intOption('--steps'))
     .option('--batch-size <N>', 'examples per step (default 64)', intOption('--batch-size'))

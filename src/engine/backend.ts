@@ -15,9 +15,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { GenlabError, badInput } from './errors.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
 
-export const NODE_BACKENDS = ['wasm', 'cpu'] as const;
+// `native` (genlab's Node addon on oneDNN, ./native.ts) is opt-in for now: `--backend native` / GENLAB_BACKEND=native.
+export const NODE_BACKENDS = ['wasm', 'cpu', 'native'] as const;
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BROWSER_BACKENDS)[number];
+export type BackendName = (typeof BROWSER_BACKENDS)[number] | 'native';
 
 export interface EngineInfo {
   /** The active TF.js backend. */
@@ -66,10 +67,17 @@ async function loadBrowserBackend(name: BackendName, options: EngineOptions): Pr
 async function tryBackend(name: BackendName, options: EngineOptions): Promise<string | null> {
   try {
     if (isBrowser()) await loadBrowserBackend(name, options);
+    if (name === 'native') {
+      // A specifier bundlers leave alone: the browser build must not pull in the Node addon's loader.
+      const specifier = './native.js';
+      const native = (await import(/* @vite-ignore */ specifier)) as typeof import('./native.js');
+      native.registerNativeBackend();
+    }
     const ok = await tf.setBackend(name);
     if (!ok) return 'failed to initialise';
     await tf.ready();
-    if (name === 'wasm') registerWasmTrainingKernels();
+    // Also with native: wasm stays registered in Node, and code that switches to it (tf.setBackend) must find it whole.
+    if (name === 'wasm' || name === 'native') registerWasmTrainingKernels();
     return null;
   } catch (e) {
     return e instanceof Error ? e.message.split('\n')[0]! : String(e);

@@ -1,0 +1,173 @@
+/**
+ * Named loss terms of the GAN family, each with its formula and source. Conventions:
+ *
+ * - The discriminator outputs a logit l (D(x) = σ(l), the probability that x is real) for the minimax and
+ *   non-saturating losses, a raw score for least squares, and a critic value for WGAN-GP.
+ * - Every term is averaged over the batch and returned as a scalar; everything is plain tf ops (no data syncs), safe
+ *   inside `tf.tidy` and differentiable — twice where the gradient penalty needs it.
+ * - log σ(l) = −softplus(−l) and log(1 − σ(l)) = −softplus(l): no log(0) for saturated discriminators.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Binary cross-entropy against a constant target t, from logits, batch mean:
+ * −[t log σ(l) + (1 − t) log(1 − σ(l))] = t·softplus(−l) + (1 − t)·softplus(l).
+ */
+export function bceWithLogits(logits: tf.Tensor, target: number): tf.Scalar {
+  return tf.tidy(() => {
+    const pos = tf.softplus(tf.neg(logits)); // −log σ(l)
+    if (target === 1) return tf.mean(pos) as tf.Scalar;
+    const neg = tf.softplus(logits); // −log(1 − σ(l))
+    if (target === 0) return tf.mean(neg) as tf.Scalar;
+    return tf.mean(tf.add(tf.mul(pos, target), tf.mul(neg, 1 - target))) as tf.Scalar;
+  });
+}
+
+/**
+ * The discriminator's side of the original GAN game (Goodfellow et al. 2014, "Generative Adversarial Nets", eq. 1 and
+ * Algorithm 1): D maximises E_x[log D(x)] + E_z[log(1 − D(G(z)))], i.e. minimises the cross-entropy of real (label 1)
+ * and generated (label 0) examples. `realTarget` < 1 is one-sided label smoothing (Salimans et al. 2016, "Improved
+ * Techniques for Training GANs", §3.4): real examples get the target α (e.g. 0.9), generated ones keep 0.
+ * Shared by the minimax and non-saturating losses, which differ only on the generator's side.
+ */
+export function discriminatorMinimaxLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor, realTarget = 1): tf.Scalar {
+  return tf.tidy(() => tf.add(bceWithLogits(realLogits, realTarget), bceWithLogits(fakeLogits, 0)) as tf.Scalar);
+}
+
+/**
+ * The generator's side of the original minimax game (Goodfellow et al. 2014, eq. 1): G minimises
+ * E_z[log(1 − D(G(z)))] = −E[softplus(l)]. It saturates: when D confidently rejects the samples (l ≪ 0) its gradient
+ * σ(l) vanishes, which is why §3 of the paper proposes the non-saturating loss below.
+ */
+export function generatorMinimaxLoss(fakeLogits: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.neg(tf.mean(tf.softplus(fakeLogits))) as tf.Scalar);
+}
+
+/**
+ * The non-saturating generator loss (Goodfellow et al. 2014, §3): G maximises log D(G(z)) instead, i.e. minimises
+ * −E_z[log D(G(z))] = E[softplus(−l)]; same fixed point, strong gradients early in training.
+ */
+export function generatorNonSaturatingLoss(fakeLogits: tf.Tensor): tf.Scalar {
+  return bceWithLogits(fakeLogits, 1);
+}
+
+/**
+ * Least-squares discriminator loss (Mao et al. 2017, "Least Squares Generative Adversarial Networks", eq. 2 with the
+ * 0-1 coding a = 0, b = 1): ½ E_x[(D(x) − b)²] + ½ E_z[(D(G(z)) − a)²], D's output a raw score. `realTarget` (b) < 1
+ * is one-sided label smoothing.
+ */
+export function discriminatorLeastSquaresLoss(realScores: tf.Tensor, fakeScores: tf.Tensor, realTarget = 1): tf.Scalar {
+  return tf.tidy(() => tf.mul(tf.add(tf.mean(tf.square(tf.sub(realScores, realTarget))), tf.mean(tf.square(fakeScores))), 0.5) as tf.Scalar);
+}
+
+/** Least-squares generator loss (Mao et al. 2017, eq. 2, c = 1): ½ E_z[(D(G(z)) − 1)²]. */
+export function generatorLeastSquaresLoss(fakeScores: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mul(tf.mean(tf.square(tf.sub(fakeScores, 1))), 0.5) as tf.Scalar);
+}
+
+/**
+ * The critic's Wasserstein loss (Arjovsky et al. 2017, "Wasserstein GAN"; Gulrajani et al. 2017, "Improved Training of
+ * Wasserstein GANs", Algorithm 1): E_z[C(G(z))] − E_x[C(x)], the negative of the critic's estimate of W(P_r, P_g).
+ * Without a Lipschitz constraint it is unbounded below; `gradientPenalty` supplies the constraint.
+ */
+export function criticWassersteinLoss(realScores: tf.Tensor, fakeScores: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.sub(tf.mean(fakeScores), tf.mean(realScores)) as tf.Scalar);
+}
+
+/** The generator's Wasserstein loss (Gulrajani et al. 2017, Algorithm 1): −E_z[C(G(z))]. */
+export function generatorWassersteinLoss(fakeScores: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.neg(tf.mean(fakeScores)) as tf.Scalar);
+}
+
+/** Gradient penalty weight λ of Gulrajani et al. 2017 (§4, "we use λ = 10 in all experiments"). */
+export const GRADIENT_PENALTY_WEIGHT = 10;
+
+/**
+ * The gradient penalty of WGAN-GP (Gulrajani et al. 2017, eq. 3): λ E_x̂[(‖∇_x̂ C(x̂)‖₂ − 1)²] on random interpolates
+ * x̂ = ε x + (1 − ε) G(z), ε ~ U[0, 1] per example (`eps`, shape [n] — drawn by the caller from the training stream).
+ * `critic` maps a batch [n, ...] to scores [n] or [n, 1]; the gradient is taken with `tf.grad` inside the loss, and the
+ * loss is differentiated again with respect to the critic's weights (a second-order gradient; see
+ * `registerComparisonGradients`). A tiny constant under the square root keeps the gradient finite at ∇ = 0.
+ */
+export function gradientPenalty(critic: (x: tf.Tensor) => tf.Tensor, real: tf.Tensor, fake: tf.Tensor, eps: tf.Tensor, lambda = GRADIENT_PENALTY_WEIGHT): tf.Scalar {
+  registerComparisonGradients();
+  return tf.tidy(() => {
+    const n = real.shape[0]!;
+    const e = tf.reshape(eps, [n, ...real.shape.slice(1).map(() => 1)]); // [n, 1, …] broadcasts over the example
+    const mixed = tf.add(tf.mul(e, real), tf.mul(tf.sub(1, e), fake)); // x̂: [n, ...]
+    const grad = tf.grad((x: tf.Tensor) => tf.sum(critic(x)))(mixed); // ∇_x̂ C(x̂): [n, ...]
+    const axes = grad.shape.slice(1).map((_, i) => i + 1);
+    const norm = tf.sqrt(tf.add(tf.sum(tf.square(grad), axes), 1e-12)); // [n]
+    return tf.mul(tf.mean(tf.square(tf.sub(norm, 1))), lambda) as tf.Scalar;
+  });
+}
+
+/**
+ * Feature matching (Salimans et al. 2016, §3.1): the generator matches the mean of an intermediate layer f of the
+ * discriminator on real and generated data, ‖E_x f(x) − E_z f(G(z))‖²₂, instead of maximising D's output.
+ * realFeatures, fakeFeatures: [n, F] (the batch sizes may differ).
+ */
+export function featureMatchingLoss(realFeatures: tf.Tensor, fakeFeatures: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.square(tf.sub(tf.mean(realFeatures, 0), tf.mean(fakeFeatures, 0)))) as tf.Scalar);
+}
+
+/**
+ * Minibatch discrimination (Salimans et al. 2016, §3.2): from the projections M = f(x)·T, [n, B·C] seen as [n, B, C],
+ * c_b(x_i, x_j) = exp(−‖M_{i,b} − M_{j,b}‖₁) and o(x_i)_b = Σ_{j ≠ i} c_b(x_i, x_j): [n, B]. Large when the batch's
+ * examples look alike — what lets D spot a collapsed generator. (The paper's sum includes j = i, a constant 1; we
+ * leave it out, as its reference code does.)
+ */
+export function minibatchFeatures(projection: tf.Tensor, kernels: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const n = projection.shape[0]!;
+    const m = tf.reshape(projection, [n, kernels, -1]); // [n, B, C]
+    const diff = tf.sub(tf.expandDims(m, 1), tf.expandDims(m, 0)); // [n, n, B, C]
+    const c = tf.exp(tf.neg(tf.sum(tf.abs(diff), 3))); // [n, n, B]
+    return tf.sub(tf.sum(c, 1), 1) as tf.Tensor2D; // [n, B]: the diagonal term is exp(0) = 1
+  });
+}
+
+/**
+ * Historical averaging (Salimans et al. 2016, §3.3): λ Σ_θ ‖θ − (1/t) Σ_{i=1..t} θ[i]‖², each player's parameters
+ * pulled towards their own running mean over past steps. `averages` are held outside the gradient (constants here).
+ */
+export function historicalAveragePenalty(params: readonly tf.Tensor[], averages: readonly tf.Tensor[], lambda: number): tf.Scalar {
+  return tf.tidy(() => {
+    if (lambda === 0 || params.length === 0) return tf.scalar(0);
+    const sums = params.map((p, i) => tf.sum(tf.square(tf.sub(p, averages[i]!))));
+    return tf.mul(tf.addN(sums), lambda) as tf.Scalar;
+  });
+}
+
+/**
+ * The VAE-GAN's reconstruction error in the discriminator's feature space (Larsen et al. 2016, "Autoencoding beyond
+ * pixels using a learned similarity metric", eq. 6–7): p(Dis_l(x) | z) = N(Dis_l(x) | Dis_l(x̃), I), so
+ * L_llike = −log p = ½ Σ_f (Dis_l(x) − Dis_l(x̃))² + const, summed over features and averaged over the batch.
+ */
+export function featureReconstructionLoss(realFeatures: tf.Tensor, reconFeatures: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mul(tf.mean(tf.sum(tf.square(tf.sub(realFeatures, reconFeatures)), -1)), 0.5) as tf.Scalar);
+}
+
+let comparisonGradientsRegistered = false;
+
+/**
+ * Registers zero gradients for the comparison kernels TF.js 4 leaves without one (Greater, Less, LessEqual, Equal,
+ * NotEqual). They are piecewise constant, so zero is their exact gradient almost everywhere; TF.js needs it as soon as
+ * a gradient is differentiated again, because the gradients of LeakyReLU and PReLU (`where(x > 0, dy, α·dy)`) contain
+ * a comparison. Idempotent; a gradient TF.js already has is left alone.
+ */
+export function registerComparisonGradients(): void {
+  if (comparisonGradientsRegistered) return;
+  comparisonGradientsRegistered = true;
+  for (const kernelName of ['Greater', 'Less', 'LessEqual', 'Equal', 'NotEqual']) {
+    if (tf.getGradient(kernelName) !== undefined) continue;
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (_dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [a, b] = saved as [tf.Tensor, tf.Tensor];
+        return { a: () => tf.zerosLike(a), b: () => tf.zerosLike(b) };
+      },
+    });
+  }
+}

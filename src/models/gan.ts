@@ -1,0 +1,691 @@
+/**
+ * Generative adversarial networks (Goodfellow et al. 2014), laid out like pytorch/examples `dcgan/main.py`: a
+ * generator G: z → x and a discriminator D: x → "real?", trained in turn — two loss groups, the trainer updating each
+ * with the other FIXED (each group lists only its own variables, and the other network's batch-norm statistics are
+ * put back after it ran, so a step changes nothing of the other player):
+ *
+ *   discriminator (dSteps times):  update D: maximise log D(x) + log(1 − D(G(z)))        (or lsgan / wgan-gp)
+ *   generator:                     update G: maximise log D(G(z))  (non-saturating)       (or the others)
+ *
+ * Kinds: `gan` (MLP nets, any data: 1-D, 2-D points, flattened images), `dcgan` (Radford et al. 2016 conv nets, images),
+ * `cgan` (Mirza & Osindero 2014, "Conditional Generative Adversarial Nets": the one-hot class label is an input of both
+ * G and D; the labelled analogue of text-to-image synthesis), `wgan-gp` (Gulrajani et al. 2017: critic, gradient
+ * penalty, 5 critic steps per generator step). Every option combines with every kind where it makes sense
+ * (`createModel('gan', { arch: 'conv', loss: 'lsgan', conditional: true }, …)`).
+ *
+ * The fixes of Salimans et al. 2016 ("Improved Techniques for Training GANs"), each a config flag: feature matching
+ * (§3.1), minibatch discrimination (§3.2), historical averaging (§3.3), one-sided label smoothing (§3.4).
+ *
+ * Data are in the dataset's range ([0, 1] for images): image models map real images to [−1, 1] inside, to match G's
+ * tanh output, and map G's output back — `sample`, `generate` and `discriminate` speak the data's range. Points are
+ * modelled as they are (linear output). Sampling z ~ N(0, I) happens outside the networks, so each network is a plain
+ * layers model: `save(dir)` writes generator/, discriminator/ (+ discriminator-head/ with minibatch discrimination)
+ * and genlab-model.json, plus history.bin with the historical averages, so a checkpoint resumes exactly.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { badFile, badInput } from '../engine/errors.js';
+import { loadLayersModel, saveLayersModel, writeDirAtomically } from '../engine/model-io.js';
+import type { Rng } from '../engine/rng.js';
+import {
+  buildDcganDiscriminator,
+  buildDcganGenerator,
+  buildGanMlpDiscriminator,
+  buildGanMlpGenerator,
+  type DiscriminatorNets,
+  type MinibatchOptions,
+} from '../nets/dcgan.js';
+import { ARCHS, MODEL_FILE, checkChoice, checkNumber, readModelFile, type Arch, type DataInfo } from './autoencoder.js';
+import {
+  GRADIENT_PENALTY_WEIGHT,
+  criticWassersteinLoss,
+  discriminatorLeastSquaresLoss,
+  discriminatorMinimaxLoss,
+  featureMatchingLoss,
+  generatorLeastSquaresLoss,
+  generatorMinimaxLoss,
+  generatorNonSaturatingLoss,
+  generatorWassersteinLoss,
+  gradientPenalty,
+  historicalAveragePenalty,
+  minibatchFeatures,
+} from './gan-losses.js';
+import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from './model.js';
+
+export const GAN_KINDS = ['gan', 'dcgan', 'cgan', 'wgan-gp'] as const;
+export type GanKind = (typeof GAN_KINDS)[number];
+
+export const GAN_LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'wgan-gp'] as const;
+/**
+ * The adversarial objective: `minimax` (Goodfellow et al. 2014, eq. 1; the generator's loss saturates),
+ * `nonsaturating` (ibid. §3; the default), `lsgan` (Mao et al. 2017), `wgan-gp` (Gulrajani et al. 2017).
+ */
+export type GanLoss = (typeof GAN_LOSSES)[number];
+
+/** What `discriminate` returns: a probability of "real" (minimax, non-saturating), a score (lsgan), a critic value. */
+export type DiscriminatorOutput = 'probability' | 'score' | 'critic';
+
+/** Options the GAN family shares (also the VAE-GAN's networks). */
+export interface AdversarialNetConfig {
+  /** 'mlp' (any data) or 'conv' (DCGAN nets, images only). Default 'conv' for dcgan, else 'mlp'. */
+  arch: Arch;
+  /** MLP hidden widths of the generator; the discriminator uses them reversed. Default [128, 128] for points, [256, 256] for images. */
+  hidden: number[];
+  /** Size of the noise z ~ N(0, I). Default 100 for images (the peer DCGAN), 8 for points. */
+  latent: number;
+  /** Conv nets: filters of D's stride-2 convolutions, shallow to deep; G mirrors them. Default [32, 64]. */
+  filters: number[];
+  /** Batch norm (G: every hidden layer; D: every layer but the first; never in a WGAN-GP critic). Default true for conv, false for mlp. */
+  batchNorm: boolean;
+  /** Real examples' target in D's loss: one-sided label smoothing (Salimans et al. 2016, §3.4) when < 1. Default 1. */
+  labelSmoothing: number;
+}
+
+export interface GANConfig extends AdversarialNetConfig {
+  loss: GanLoss;
+  /** Discriminator updates per generator update (the D group's `steps`). Default 1, 5 for wgan-gp (n_critic). */
+  dSteps: number;
+  /** λ of the WGAN-GP gradient penalty. Default 10. */
+  gpWeight: number;
+  /** Generator matches D's mean features on real and generated data instead of maximising D's output (§3.1). */
+  featureMatching: boolean;
+  /** D sees, per example, how close it is to the rest of its batch (§3.2). */
+  minibatchDiscrimination: boolean;
+  /** Minibatch discrimination: B kernels of C dimensions. Default 32 × 4. */
+  minibatchKernels: number;
+  minibatchKernelDims: number;
+  /** λ of historical averaging (§3.3), both players; 0 = off. */
+  historicalAveraging: number;
+  /** Class label (one-hot) into G and D. Default true for cgan. */
+  conditional: boolean;
+}
+
+/** The networks of a GAN. */
+export interface GanNetworks {
+  generator: tfl.LayersModel;
+  discriminator: tfl.LayersModel;
+  /** The discriminator's head, with minibatch discrimination only. */
+  head: tfl.LayersModel | null;
+}
+
+/** Historical averages of one player: the running mean of its trainable weights and how many values it holds. */
+export interface HistoryState {
+  averages: tf.Variable[];
+  count: number;
+}
+
+/** Contents of genlab-model.json for the GAN family. */
+export interface AdversarialModelFile {
+  format: 'genlab-model';
+  version: 1;
+  kind: string;
+  config: Record<string, unknown>;
+  dataShape: number[];
+  dataKind: 'images' | 'points';
+  classes?: string[];
+  state?: {
+    /** Historical averaging: counts per player, tensors in `history.bin` (specs in player order: discriminator, generator). */
+    historicalAverage?: { counts: Record<string, number>; specs: tf.io.WeightsManifestEntry[] };
+  };
+  networks: Record<string, string>;
+}
+
+export const HISTORY_FILE = 'history.bin';
+
+/** Adam settings for GANs when the user gives none: Radford et al. 2016 (lr 2e-4, β1 0.5); WGAN-GP: Gulrajani et al. 2017 (1e-4, β = (0, 0.9)). */
+export function recommendedOptimizer(loss: GanLoss): { learningRate: number; beta1: number; beta2: number } {
+  return loss === 'wgan-gp' ? { learningRate: 1e-4, beta1: 0, beta2: 0.9 } : { learningRate: 2e-4, beta1: 0.5, beta2: 0.999 };
+}
+
+/** Fills in and checks the network options shared by GAN and VAE-GAN. */
+export function resolveNetConfig(kind: string, options: Partial<AdversarialNetConfig>, data: DataInfo, defaultArch: Arch): AdversarialNetConfig {
+  const arch = options.arch ?? defaultArch;
+  checkChoice(`${kind}: arch`, arch, ARCHS);
+  if (!(data.shape.length > 0 && data.shape.every((d) => Number.isInteger(d) && d >= 1))) {
+    throw badInput(`${kind}: data shape`, `expected positive integers, got [${data.shape.join(', ')}]`);
+  }
+  if (arch === 'conv' && (data.kind !== 'images' || data.shape.length !== 3)) {
+    throw badInput(`${kind}: arch`, `conv (DCGAN) nets need images [height, width, channels], got ${data.kind} [${data.shape.join(', ')}]: use arch mlp (kind gan)`);
+  }
+  const config: AdversarialNetConfig = {
+    arch,
+    hidden: [...(options.hidden ?? (data.kind === 'images' ? [256, 256] : [128, 128]))],
+    latent: options.latent ?? (data.kind === 'images' ? 100 : 8),
+    filters: [...(options.filters ?? [32, 64])],
+    batchNorm: options.batchNorm ?? arch === 'conv',
+    labelSmoothing: options.labelSmoothing ?? 1,
+  };
+  if (arch === 'mlp' && config.hidden.length === 0) throw badInput(`${kind}: hidden`, 'an MLP discriminator needs at least one hidden layer');
+  config.hidden.forEach((h) => checkNumber(`${kind}: hidden`, h, 1, true));
+  config.filters.forEach((f) => checkNumber(`${kind}: filters`, f, 1, true));
+  if (config.filters.length === 0) throw badInput(`${kind}: filters`, 'expected at least one convolution');
+  checkNumber(`${kind}: latent`, config.latent, 1, true);
+  if (typeof config.batchNorm !== 'boolean') throw badInput(`${kind}: batchNorm`, `expected true or false, got ${String(config.batchNorm)}`);
+  if (!(typeof config.labelSmoothing === 'number' && config.labelSmoothing > 0.5 && config.labelSmoothing <= 1)) {
+    throw badInput(`${kind}: labelSmoothing`, `expected the real examples' target α in (0.5, 1] (e.g. 0.9; 1 = no smoothing), got ${String(config.labelSmoothing)}`);
+  }
+  return config;
+}
+
+/** Builds G and D for a config: `classes` > 0 adds the one-hot label input to both. */
+export function buildAdversarialNets(
+  config: AdversarialNetConfig,
+  data: DataInfo,
+  rng: Rng,
+  options: { classes: number; criticBatchNorm: boolean; minibatch?: MinibatchOptions | undefined },
+): GanNetworks {
+  const label = options.classes > 0 ? [[options.classes]] : [];
+  const images = data.kind === 'images';
+  let d: DiscriminatorNets;
+  let generator: tfl.LayersModel;
+  if (config.arch === 'conv') {
+    generator = buildDcganGenerator({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, rng });
+    d = buildDcganDiscriminator({ name: 'discriminator', input: data.shape, extraInputs: label, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
+  } else {
+    generator = buildGanMlpGenerator({
+      name: 'generator',
+      inputs: [[config.latent], ...label],
+      hidden: config.hidden,
+      output: data.shape,
+      batchNorm: config.batchNorm,
+      outputActivation: images ? 'tanh' : 'linear',
+      rng,
+    });
+    d = buildGanMlpDiscriminator({ name: 'discriminator', inputs: [data.shape, ...label], hidden: [...config.hidden].reverse(), batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
+  }
+  return { generator, discriminator: d.discriminator, head: d.head };
+}
+
+/**
+ * Runs `f` with the batch-norm running statistics of `nets` put back afterwards: the network takes part in a step
+ * (in training mode, normalising with the batch's statistics, as in pytorch/examples) without any of its state
+ * changing — "the other player is fixed".
+ */
+export function keepingState<T>(nets: readonly (tfl.LayersModel | null)[], f: () => T): T {
+  const weights = nets.flatMap((n) => (n ? n.nonTrainableWeights : []));
+  if (weights.length === 0) return f();
+  const saved = weights.map((w) => tf.clone(w.read()));
+  try {
+    return f();
+  } finally {
+    weights.forEach((w, i) => w.write(saved[i]!));
+    tf.dispose(saved);
+  }
+}
+
+/** Trainable weights of layers models as the tf.Variables the optimisers update (architecture order). */
+export function trainableVariables(nets: readonly (tfl.LayersModel | null)[]): tf.Variable[] {
+  return nets.flatMap((n) => (n ? n.trainableWeights.map((w) => w.read() as tf.Variable) : []));
+}
+
+/** Running means of `variables`, starting empty (count 0) or from saved values. */
+export function createHistory(variables: readonly tf.Variable[], saved?: { averages: tf.Tensor[]; count: number }): HistoryState {
+  const averages = variables.map((v, i) => tf.variable(saved ? saved.averages[i]! : v, false));
+  return { averages, count: saved?.count ?? 0 };
+}
+
+/** Adds the current values of `variables` to the running means (inside a training step; no gradient flows). */
+export function updateHistory(history: HistoryState, variables: readonly tf.Variable[]): void {
+  history.count += 1;
+  const t = history.count;
+  tf.tidy(() => history.averages.forEach((a, i) => a.assign(tf.add(a, tf.div(tf.sub(variables[i]!, a), t))))); // ā ← ā + (θ − ā)/t
+}
+
+/** What the GAN family shares: data mapping, labels, G and D, sampling, generating, discriminating. */
+export abstract class AdversarialBase implements TrainableModel {
+  abstract readonly kind: string;
+  abstract readonly config: AdversarialNetConfig & { conditional: boolean };
+  readonly dataShape: readonly number[];
+  readonly dataKind: 'images' | 'points';
+  readonly classes: readonly string[] | undefined;
+  readonly generator: tfl.LayersModel;
+  readonly discriminator: tfl.LayersModel;
+  /** Minibatch discrimination only: the layers after the minibatch features. */
+  readonly discriminatorHead: tfl.LayersModel | null;
+
+  protected constructor(data: DataInfo, nets: GanNetworks) {
+    this.dataShape = [...data.shape];
+    this.dataKind = data.kind;
+    this.classes = data.classes ? [...data.classes] : undefined;
+    this.generator = nets.generator;
+    this.discriminator = nets.discriminator;
+    this.discriminatorHead = nets.head;
+  }
+
+  abstract lossGroups(): LossGroup[];
+  abstract evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar>;
+  abstract save(dir: string): Promise<void>;
+  /** What `discriminate` returns. */
+  abstract get discriminatorOutput(): DiscriminatorOutput;
+
+  /** Size of z. */
+  get latent(): number {
+    return this.config.latent;
+  }
+
+  /** Minibatch discrimination kernels B (0 when off). */
+  protected get minibatchKernels(): number {
+    return 0;
+  }
+
+  /** Images are modelled in [−1, 1] (G's tanh); points as they are. */
+  protected get tanhData(): boolean {
+    return this.dataKind === 'images';
+  }
+
+  /** Data range → the networks' range: 2x − 1 for images. */
+  protected toModel(x: tf.Tensor): tf.Tensor {
+    return this.tanhData ? tf.sub(tf.mul(x, 2), 1) : x;
+  }
+
+  /** The networks' range → data range: (g + 1) / 2 for images. */
+  protected fromModel(g: tf.Tensor): tf.Tensor {
+    return this.tanhData ? tf.mul(tf.add(g, 1), 0.5) : g;
+  }
+
+  /** Throws unless x is [n, ...dataShape]; returns n. */
+  protected checkInput(x: tf.Tensor, where: string): number {
+    const want = this.dataShape.join(', ');
+    if (x.rank !== this.dataShape.length + 1 || x.shape.slice(1).join(', ') !== want) {
+      throw badInput(`${this.kind}.${where}`, `expected a tensor [n, ${want}], got [${x.shape.join(', ')}]`);
+    }
+    return x.shape[0]!;
+  }
+
+  /** The extra network inputs of a conditional model: [one-hot labels [n, classes]], or [] when unconditional. */
+  protected conditioning(labels: tf.Tensor | undefined, n: number, where: string): tf.Tensor[] {
+    if (!this.config.conditional) return [];
+    if (!labels) throw badInput(`${this.kind}.${where}`, 'a conditional model needs class labels');
+    if (labels.rank !== 1 || labels.shape[0] !== n) throw badInput(`${this.kind}.${where}`, `expected ${n} labels, got a tensor [${labels.shape.join(', ')}]`);
+    return [tf.tidy(() => tf.cast(tf.oneHot(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), this.classes!.length), 'float32'))];
+  }
+
+  /** G on codes z [n, latent] (+ labels): its raw output, in the networks' range. */
+  protected runGenerator(z: tf.Tensor, cond: tf.Tensor[], training: boolean): tf.Tensor {
+    return this.generator.apply(cond.length ? [z, ...cond] : z, { training }) as tf.Tensor;
+  }
+
+  /** D on x in the networks' range (+ labels): its output [n] (logit, score or critic) and its features [n, F]. */
+  protected runDiscriminator(x: tf.Tensor, cond: tf.Tensor[], training: boolean): { out: tf.Tensor1D; features: tf.Tensor2D } {
+    const n = x.shape[0]!;
+    const outputs = this.discriminator.apply(cond.length ? [x, ...cond] : x, { training }) as tf.Tensor[];
+    if (!this.discriminatorHead) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
+    const features = outputs[0] as tf.Tensor2D;
+    const o = minibatchFeatures(outputs[1]!, this.minibatchKernels); // [n, B]
+    const logit = this.discriminatorHead.apply([features, o], { training }) as tf.Tensor;
+    return { out: tf.reshape(logit, [n]) as tf.Tensor1D, features };
+  }
+
+  /** Codes z ~ N(0, I): [n, latent], seeded by `rng`. */
+  noise(n: number, rng: Rng): tf.Tensor2D {
+    return tf.randomNormal([n, this.latent], 0, 1, 'float32', rng.tfSeed());
+  }
+
+  /** G(z) in the data's range, batch norm in inference mode: [n, ...dataShape]. Labels for conditional models. */
+  generate(z: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor {
+    if (z.rank !== 2 || z.shape[1] !== this.latent) throw badInput(`${this.kind}.generate`, `expected codes [n, ${this.latent}], got [${z.shape.join(', ')}]`);
+    const n = z.shape[0]!;
+    return tf.tidy(() => tf.reshape(this.fromModel(this.runGenerator(z, this.conditioning(labels, n, 'generate'), false)), [n, ...this.dataShape]));
+  }
+
+  /**
+   * D's output on x (data range), batch norm in inference mode: [n] — the probability that x is real (minimax and
+   * non-saturating losses), or D's raw score (lsgan: 1 = real, 0 = generated) or critic value (wgan-gp); see
+   * `discriminatorOutput`. With minibatch discrimination the examples of x are compared with each other, as in training.
+   */
+  discriminate(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor1D {
+    const n = this.checkInput(x, 'discriminate');
+    return tf.tidy(() => {
+      const { out } = this.runDiscriminator(this.toModel(x), this.conditioning(labels, n, 'discriminate'), false);
+      return this.discriminatorOutput === 'probability' ? tf.sigmoid(out) : out;
+    });
+  }
+
+  /** Default labels for `n` conditional samples: 0, 1, …, C−1, 0, 1, … */
+  cycleLabels(n: number): tf.Tensor1D {
+    const c = this.classes?.length ?? 1;
+    return tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % c), 'int32');
+  }
+
+  /** n new examples G(z), z ~ N(0, I) seeded by `rng`: [n, ...dataShape] in the data's range. Conditional models sample `labels`, or cycle through the classes. */
+  sample(n: number, rng: Rng, labels?: tf.Tensor1D): tf.Tensor {
+    checkNumber(`${this.kind}.sample: n`, n, 1, true);
+    const z = this.noise(n, rng);
+    const own = this.config.conditional && !labels ? this.cycleLabels(n) : undefined;
+    try {
+      return this.generate(z, own ?? labels);
+    } finally {
+      z.dispose();
+      own?.dispose();
+    }
+  }
+
+  /** Trainable variables of the discriminator (head included). */
+  discriminatorVariables(): tf.Variable[] {
+    return trainableVariables([this.discriminator, this.discriminatorHead]);
+  }
+
+  /** Trainable variables of the generator. */
+  generatorVariables(): tf.Variable[] {
+    return trainableVariables([this.generator]);
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.generatorVariables(), ...this.discriminatorVariables()];
+  }
+
+  /** genlab-model.json fields every model of the family writes. */
+  protected fileBase(networks: Record<string, string>): AdversarialModelFile {
+    return {
+      format: 'genlab-model',
+      version: 1,
+      kind: this.kind,
+      config: { ...this.config } as unknown as Record<string, unknown>,
+      dataShape: [...this.dataShape],
+      dataKind: this.dataKind,
+      ...(this.classes ? { classes: [...this.classes] } : {}),
+      networks,
+    };
+  }
+
+  /** One line on what G's output means, for genlab-model.json. */
+  protected describeGenerator(): string {
+    const label = this.config.conditional ? ', one-hot label' : '';
+    const range = this.tanhData ? 'tanh output in [−1, 1]; data = (output + 1) / 2' : 'linear output, in the data’s units';
+    return `inputs: z [${this.latent}] ~ N(0, I)${label}; output: an example [${this.dataShape.join(', ')}], ${range}`;
+  }
+
+  /** One line on what D's outputs mean, for genlab-model.json. */
+  protected describeDiscriminator(): string {
+    const label = this.config.conditional ? ', one-hot label' : '';
+    const input = `inputs: x [${this.dataShape.join(', ')}]${this.tanhData ? ' mapped to [−1, 1] (2·data − 1)' : ''}${label}`;
+    const what = this.discriminatorOutput === 'probability' ? 'a logit (σ gives P(real))' : this.discriminatorOutput === 'score' ? 'a least-squares score (1 real, 0 generated)' : 'a critic value';
+    if (this.discriminatorHead) {
+      return `${input}; outputs: [features, projection M (${this.minibatchKernels} kernels)]: o_b = Σ_{j≠i} exp(−‖M_ib − M_jb‖₁) over the batch, then discriminator-head/ ([features, o] → ${what})`;
+    }
+    return `${input}; outputs: [${what}, features of the last hidden layer]`;
+  }
+
+  dispose(): void {
+    this.generator.dispose();
+    this.discriminator.dispose();
+    this.discriminatorHead?.dispose();
+  }
+}
+
+/** Encodes history averages for history.bin. */
+export async function encodeHistory(histories: Record<string, HistoryState>): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[]; counts: Record<string, number> }> {
+  const named = Object.entries(histories).flatMap(([player, h]) => h.averages.map((a, i) => ({ name: `${player}/${i}`, tensor: a as tf.Tensor })));
+  const { data, specs } = await tf.io.encodeWeights(named);
+  return { data, specs, counts: Object.fromEntries(Object.entries(histories).map(([p, h]) => [p, h.count])) };
+}
+
+/** Reads history.bin back: per player, its averages in order and count. */
+export async function decodeHistory(dir: string, saved: { counts: Record<string, number>; specs: tf.io.WeightsManifestEntry[] }): Promise<Record<string, { averages: tf.Tensor[]; count: number }>> {
+  const file = join(dir, HISTORY_FILE);
+  if (!existsSync(file)) throw badFile(file, 'missing: the model was saved with historical averages');
+  const bytes = await readFile(file);
+  const decoded = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, saved.specs);
+  const out: Record<string, { averages: tf.Tensor[]; count: number }> = {};
+  for (const [player, count] of Object.entries(saved.counts)) {
+    const averages: tf.Tensor[] = [];
+    for (let i = 0; decoded[`${player}/${i}`]; i++) averages.push(decoded[`${player}/${i}`]!);
+    out[player] = { averages, count };
+  }
+  return out;
+}
+
+/**
+ * A GAN (kinds gan, dcgan, cgan, wgan-gp). Two loss groups: 'discriminator' (dSteps updates, terms
+ * { loss, adversarial, real, fake, gradientPenalty?, historical? }) then 'generator' (terms
+ * { loss, adversarial, featureMatching?, historical? }). `real` and `fake` are D's mean output on the batch's real and
+ * generated examples (probabilities for minimax / non-saturating).
+ */
+export class GAN extends AdversarialBase {
+  readonly kind: string;
+  readonly config: GANConfig;
+  /** Historical averaging (§3.3 of Salimans et al.): running means per player; null when off. */
+  private readonly history: { discriminator: HistoryState; generator: HistoryState } | null;
+
+  constructor(kind: string, config: GANConfig, data: DataInfo, nets: GanNetworks, history?: Record<string, { averages: tf.Tensor[]; count: number }>) {
+    super(data, nets);
+    this.kind = kind;
+    this.config = config;
+    if (config.minibatchDiscrimination !== (nets.head !== null)) throw badInput(`${kind}`, 'the networks do not match minibatchDiscrimination (a discriminator head is needed exactly when it is on)');
+    this.history =
+      config.historicalAveraging > 0
+        ? {
+            discriminator: createHistory(this.discriminatorVariables(), history?.['discriminator']),
+            generator: createHistory(this.generatorVariables(), history?.['generator']),
+          }
+        : null;
+    if (history) Object.values(history).forEach((h) => tf.dispose(h.averages));
+  }
+
+  /** Validated config with defaults for `kind` (gan, dcgan, cgan, wgan-gp). */
+  static resolveConfig(options: Partial<GANConfig>, data: DataInfo, kind: string = 'gan'): GANConfig {
+    checkChoice('model kind', kind, GAN_KINDS);
+    const base = resolveNetConfig(kind, options, data, kind === 'dcgan' ? 'conv' : 'mlp');
+    const loss = options.loss ?? (kind === 'wgan-gp' ? 'wgan-gp' : 'nonsaturating');
+    checkChoice(`${kind}: loss`, loss, GAN_LOSSES);
+    const config: GANConfig = {
+      ...base,
+      loss,
+      dSteps: options.dSteps ?? (loss === 'wgan-gp' ? 5 : 1),
+      gpWeight: options.gpWeight ?? GRADIENT_PENALTY_WEIGHT,
+      featureMatching: options.featureMatching ?? false,
+      minibatchDiscrimination: options.minibatchDiscrimination ?? false,
+      minibatchKernels: options.minibatchKernels ?? 32,
+      minibatchKernelDims: options.minibatchKernelDims ?? 4,
+      historicalAveraging: options.historicalAveraging ?? 0,
+      conditional: options.conditional ?? kind === 'cgan',
+    };
+    checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
+    checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
+    checkNumber(`${kind}: minibatchKernels`, config.minibatchKernels, 1, true);
+    checkNumber(`${kind}: minibatchKernelDims`, config.minibatchKernelDims, 1, true);
+    checkNumber(`${kind}: historicalAveraging`, config.historicalAveraging, 0);
+    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm'] as const) {
+      if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
+    }
+    if (loss === 'wgan-gp' && config.labelSmoothing !== 1) {
+      throw badInput(`${kind}: labelSmoothing`, 'a Wasserstein critic has no labels to smooth (use it with minimax, nonsaturating or lsgan)');
+    }
+    if (loss === 'wgan-gp' && config.minibatchDiscrimination) {
+      throw badInput(`${kind}: minibatchDiscrimination`, 'the gradient penalty assumes a critic that scores each example alone; minibatch discrimination couples the batch');
+    }
+    if (config.conditional && !(data.classes && data.classes.length >= 1)) throw badInput(kind, 'a conditional GAN needs data with class labels (e.g. mnist)');
+    return config;
+  }
+
+  /** A new GAN of `kind` with seeded weights. */
+  static create(options: Partial<GANConfig>, data: DataInfo, rng: Rng, kind: string = 'gan'): GAN {
+    const config = GAN.resolveConfig(options, data, kind);
+    const nets = buildAdversarialNets(config, data, rng, {
+      classes: config.conditional ? data.classes!.length : 0,
+      criticBatchNorm: config.batchNorm && config.loss !== 'wgan-gp', // Gulrajani et al. §4: no batch norm in the critic
+      minibatch: config.minibatchDiscrimination ? { kernels: config.minibatchKernels, kernelDims: config.minibatchKernelDims } : undefined,
+    });
+    return new GAN(kind, config, data, nets);
+  }
+
+  /** Loads a GAN saved by `save`. */
+  static async load(dir: string): Promise<GAN> {
+    const file = (await readModelFile(dir)) as unknown as AdversarialModelFile;
+    if (!(GAN_KINDS as readonly string[]).includes(file.kind)) throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not a GAN (${GAN_KINDS.join(', ')})`);
+    const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
+    const config = GAN.resolveConfig(file.config as Partial<GANConfig>, data, file.kind);
+    const generator = await loadLayersModel(join(dir, 'generator'));
+    const discriminator = await loadLayersModel(join(dir, 'discriminator'));
+    const head = config.minibatchDiscrimination ? await loadLayersModel(join(dir, 'discriminator-head')) : null;
+    const saved = file.state?.historicalAverage;
+    const history = saved ? await decodeHistory(dir, saved) : undefined;
+    return new GAN(file.kind, config, data, { generator, discriminator, head }, history);
+  }
+
+  get discriminatorOutput(): DiscriminatorOutput {
+    return this.config.loss === 'lsgan' ? 'score' : this.config.loss === 'wgan-gp' ? 'critic' : 'probability';
+  }
+
+  protected override get minibatchKernels(): number {
+    return this.config.minibatchDiscrimination ? this.config.minibatchKernels : 0;
+  }
+
+  /** D's adversarial loss on its outputs for real and generated examples. */
+  private discriminatorAdversarial(real: tf.Tensor, fake: tf.Tensor): tf.Scalar {
+    switch (this.config.loss) {
+      case 'minimax':
+      case 'nonsaturating':
+        return discriminatorMinimaxLoss(real, fake, this.config.labelSmoothing);
+      case 'lsgan':
+        return discriminatorLeastSquaresLoss(real, fake, this.config.labelSmoothing);
+      case 'wgan-gp':
+        return criticWassersteinLoss(real, fake);
+    }
+  }
+
+  /** G's adversarial loss on D's outputs for generated examples. */
+  private generatorAdversarial(fake: tf.Tensor): tf.Scalar {
+    switch (this.config.loss) {
+      case 'minimax':
+        return generatorMinimaxLoss(fake);
+      case 'nonsaturating':
+        return generatorNonSaturatingLoss(fake);
+      case 'lsgan':
+        return generatorLeastSquaresLoss(fake);
+      case 'wgan-gp':
+        return generatorWassersteinLoss(fake);
+    }
+  }
+
+  /** Mean D output as logged: P(real) for the cross-entropy losses, the raw score otherwise. */
+  private readout(out: tf.Tensor): tf.Scalar {
+    return tf.mean(this.discriminatorOutput === 'probability' ? tf.sigmoid(out) : out) as tf.Scalar;
+  }
+
+  /**
+   * The discriminator's terms on one batch. G runs in training mode with its state kept (G is fixed); with
+   * `update` the historical average of D's weights takes in their current values first.
+   */
+  discriminatorTerms(batch: TensorBatch, rng: Rng, update: boolean): LossTerms {
+    const n = this.checkInput(batch.x, 'loss');
+    const z = rng.tfSeed();
+    const epsSeed = this.config.loss === 'wgan-gp' ? rng.tfSeed() : 0;
+    return tf.tidy(() => {
+      const cond = this.conditioning(batch.labels, n, 'loss');
+      const real = this.toModel(batch.x); // [n, ...] in the networks' range
+      const fake = keepingState([this.generator], () => this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true));
+      const r = this.runDiscriminator(real, cond, true);
+      const f = this.runDiscriminator(fake, cond, true);
+      const adversarial = this.discriminatorAdversarial(r.out, f.out);
+      const terms: LossTerms = { loss: adversarial, adversarial, real: this.readout(r.out), fake: this.readout(f.out) };
+      let loss: tf.Scalar = adversarial;
+      if (this.config.loss === 'wgan-gp') {
+        const eps = tf.randomUniform([n], 0, 1, 'float32', epsSeed);
+        const gp = gradientPenalty((x) => this.runDiscriminator(x, cond, true).out, real, fake, eps, this.config.gpWeight);
+        terms['gradientPenalty'] = gp;
+        loss = tf.add(loss, gp) as tf.Scalar;
+      }
+      if (this.history) {
+        const vars = this.discriminatorVariables();
+        if (update) updateHistory(this.history.discriminator, vars);
+        const h = historicalAveragePenalty(vars, this.history.discriminator.averages, this.config.historicalAveraging);
+        terms['historical'] = h;
+        loss = tf.add(loss, h) as tf.Scalar;
+      }
+      terms.loss = loss;
+      return terms;
+    });
+  }
+
+  /**
+   * The generator's terms on one batch (its size and labels). D runs in training mode with its state kept (D is
+   * fixed). Feature matching replaces the adversarial loss (which is still logged).
+   */
+  generatorTerms(batch: TensorBatch, rng: Rng, update: boolean): LossTerms {
+    const n = this.checkInput(batch.x, 'loss');
+    const z = rng.tfSeed();
+    return tf.tidy(() => {
+      const cond = this.conditioning(batch.labels, n, 'loss');
+      const fake = this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true);
+      const nets = [this.discriminator, this.discriminatorHead];
+      const f = keepingState(nets, () => this.runDiscriminator(fake, cond, true));
+      const adversarial = this.generatorAdversarial(f.out);
+      const terms: LossTerms = { loss: adversarial, adversarial };
+      let loss: tf.Scalar = adversarial;
+      if (this.config.featureMatching) {
+        const realFeatures = keepingState(nets, () => this.runDiscriminator(this.toModel(batch.x), cond, true).features);
+        const fm = featureMatchingLoss(realFeatures, f.features);
+        terms['featureMatching'] = fm;
+        loss = fm;
+      }
+      if (this.history) {
+        const vars = this.generatorVariables();
+        if (update) updateHistory(this.history.generator, vars);
+        const h = historicalAveragePenalty(vars, this.history.generator.averages, this.config.historicalAveraging);
+        terms['historical'] = h;
+        loss = tf.add(loss, h) as tf.Scalar;
+      }
+      terms.loss = loss;
+      return terms;
+    });
+  }
+
+  lossGroups(): LossGroup[] {
+    return [
+      { name: 'discriminator', variables: this.discriminatorVariables(), steps: this.config.dSteps, loss: (batch, rng) => this.discriminatorTerms(batch, rng, true) },
+      { name: 'generator', variables: this.generatorVariables(), loss: (batch, rng) => this.generatorTerms(batch, rng, true) },
+    ];
+  }
+
+  /**
+   * Held-out terms, no state changed: `loss` is the discriminator's loss on test data against fresh samples (how well
+   * D tells them apart), `generatorLoss` the generator's, `real` / `fake` D's mean outputs; wgan-gp adds
+   * `wasserstein` = E C(x) − E C(G(z)), the critic's estimate of the Wasserstein distance.
+   */
+  evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
+    return tf.tidy(() =>
+      keepingState([this.generator, this.discriminator, this.discriminatorHead], () => {
+        const d = this.discriminatorTerms(batch, rng, false);
+        const g = this.generatorTerms(batch, rng, false);
+        const out: Record<string, tf.Scalar> = { loss: d.loss, generatorLoss: g.loss, real: d['real']!, fake: d['fake']! };
+        if (this.config.loss === 'wgan-gp') out['wasserstein'] = tf.neg(d['adversarial']!) as tf.Scalar;
+        return out;
+      }),
+    );
+  }
+
+  /** Historical averages (copies the caller owns), for inspection and tests; null when off. */
+  historicalAverages(): { discriminator: { averages: tf.Tensor[]; count: number }; generator: { averages: tf.Tensor[]; count: number } } | null {
+    if (!this.history) return null;
+    const copy = (h: HistoryState) => ({ averages: h.averages.map((a) => tf.clone(a)), count: h.count });
+    return { discriminator: copy(this.history.discriminator), generator: copy(this.history.generator) };
+  }
+
+  /** Writes generator/, discriminator/ (+ discriminator-head/), genlab-model.json (+ history.bin) into `dir`, atomically. */
+  async save(dir: string): Promise<void> {
+    const networks: Record<string, string> = { generator: this.describeGenerator(), discriminator: this.describeDiscriminator() };
+    if (this.discriminatorHead) networks['discriminator-head'] = 'inputs: [features, minibatch features o]; output: D’s output (see discriminator)';
+    const file = this.fileBase(networks);
+    const history = this.history ? await encodeHistory({ discriminator: this.history.discriminator, generator: this.history.generator }) : null;
+    if (history) file.state = { historicalAverage: { counts: history.counts, specs: history.specs } };
+    await writeDirAtomically(dir, async (tmp) => {
+      await saveLayersModel(this.generator, join(tmp, 'generator'));
+      await saveLayersModel(this.discriminator, join(tmp, 'discriminator'));
+      if (this.discriminatorHead) await saveLayersModel(this.discriminatorHead, join(tmp, 'discriminator-head'));
+      if (history) await writeFile(join(tmp, HISTORY_FILE), new Uint8Array(history.data));
+      await writeFile(join(tmp, MODEL_FILE), `${JSON.stringify(file, null, 2)}\n`);
+    });
+  }
+
+  override dispose(): void {
+    super.dispose();
+    if (this.history) {
+      tf.dispose(this.history.discriminator.averages);
+      tf.dispose(this.history.generator.averages);
+    }
+  }
+}

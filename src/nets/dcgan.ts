@@ -1,0 +1,255 @@
+/**
+ * Generator and discriminator networks of the GAN family, as plain TF.js layers models (stock layers only, so they
+ * load with `tf.loadLayersModel` anywhere):
+ *
+ *   MLP generator:      z (+ one-hot label) → [dense → (BN) → ReLU] × hidden → dense → output activation → reshape
+ *   MLP discriminator:  x (+ one-hot label) → [dense → (BN, not on the first layer) → LeakyReLU 0.2] × hidden
+ *                       → features → dense 1 (a logit, or a critic's score)
+ *   DCGAN generator:    z (+ label) → dense h/4·w/4·64 → reshape → BN → ReLU → convT 5×5/2 32 → BN → ReLU
+ *                       → convT 5×5/2 channels → tanh        (Radford et al. 2016, "Unsupervised Representation
+ *                       Learning with Deep Convolutional GANs", §3: no pooling, BN in G and D, ReLU in G with tanh
+ *                       out, LeakyReLU in D; weights ~ N(0, 0.02), §4)
+ *   DCGAN discriminator: x → conv 5×5/2 32 → LeakyReLU 0.2 → conv 5×5/2 64 → BN → LeakyReLU 0.2 → flatten
+ *                       (+ label) → features → dense 1
+ *
+ * On MNIST the DCGAN nets are exactly the peer reference's (../shared/peer/dcgan_mnist.py: 7·7·64 → 32 → 1 and
+ * 32 → 64 → dense) plus batch normalisation (which can be turned off to match it exactly). Other image sizes: `filters`
+ * sets the number of stride-2 layers (L); sides not divisible by 2^L are zero-padded on the way into D and cropped on the
+ * way out of G, as in nets/conv.ts.
+ *
+ * Every discriminator also outputs its last hidden layer ("features"), for feature matching (Salimans et al. 2016,
+ * §3.1) and the VAE-GAN's learned similarity (Larsen et al. 2016, Dis_l). With minibatch discrimination (Salimans et
+ * al. 2016, §3.2) the discriminator is split in two stock models, because the layer compares the examples of a batch
+ * with each other, which no stock layer does:
+ *
+ *   discriminator:       x (+ label) → [features [F], projection M = features·T [B·C]]
+ *   discriminator head:  [features [F], o [B]] → concatenate → dense 1
+ *
+ * and o_b(x_i) = Σ_{j≠i} exp(−‖M_{i,b} − M_{j,b}‖₁) is computed between them by the model (models/gan-losses.ts
+ * `minibatchFeatures`): plain tensor ops, no custom layer.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+import { badInput } from '../engine/errors.js';
+import type { Rng } from '../engine/rng.js';
+import { padding } from './conv.js';
+import { checkShape, flatInputs, kernelInit } from './mlp.js';
+
+/** Slope of the LeakyReLU of every discriminator (Radford et al. 2016, §3). */
+export const LEAKY_SLOPE = 0.2;
+/** Kernel size of the DCGAN convolutions (the peer's 5×5). */
+export const DCGAN_KERNEL = 5;
+/** Batch-norm settings: PyTorch's (momentum 0.1 there = 0.9 here, ε 1e-5), so running statistics keep up. */
+const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
+
+/** Minibatch discrimination sizes (Salimans et al. 2016, §3.2): B kernels of C dimensions each. */
+export interface MinibatchOptions {
+  kernels: number;
+  kernelDims: number;
+}
+
+/** A discriminator: one stock model, plus the head model when minibatch discrimination splits it. */
+export interface DiscriminatorNets {
+  /** Outputs [logit [1], features [F]]; with minibatch discrimination [features [F], projection [B·C]]. */
+  discriminator: tfl.LayersModel;
+  /** Minibatch discrimination only: [features [F], o [B]] → logit [1]. */
+  head: tfl.LayersModel | null;
+}
+
+export interface GanMlpGeneratorOptions {
+  name: string;
+  /** [[latent]] or [[latent], [classes]]. */
+  inputs: readonly (readonly number[])[];
+  /** Dense widths, e.g. [128, 128]. */
+  hidden: readonly number[];
+  /** Shape of one example. */
+  output: readonly number[];
+  /** Batch norm after each hidden dense layer. */
+  batchNorm: boolean;
+  /** 'tanh' for data mapped to [−1, 1], 'linear' for unbounded points. */
+  outputActivation: 'tanh' | 'linear';
+  rng: Rng;
+}
+
+export interface GanMlpDiscriminatorOptions {
+  name: string;
+  /** [x shape] or [x shape, [classes]]. */
+  inputs: readonly (readonly number[])[];
+  hidden: readonly number[];
+  /** Batch norm on every hidden layer but the first (Radford et al. 2016). */
+  batchNorm: boolean;
+  minibatch?: MinibatchOptions | undefined;
+  rng: Rng;
+}
+
+export interface DcganGeneratorOptions {
+  name: string;
+  /** [[latent]] or [[latent], [classes]]. */
+  inputs: readonly (readonly number[])[];
+  /** Image shape [height, width, channels]. */
+  output: readonly number[];
+  /** Filters of the discriminator this mirrors, shallow to deep (G runs them in reverse). Default [32, 64]. */
+  filters?: readonly number[];
+  batchNorm: boolean;
+  rng: Rng;
+}
+
+export interface DcganDiscriminatorOptions {
+  name: string;
+  /** Image shape [height, width, channels]. */
+  input: readonly number[];
+  /** Further inputs concatenated after the convolutions (a one-hot label [classes]). */
+  extraInputs?: readonly (readonly number[])[];
+  /** Filters of the stride-2 convolutions, shallow to deep. Default [32, 64]. */
+  filters?: readonly number[];
+  /** Batch norm on every conv but the first. */
+  batchNorm: boolean;
+  minibatch?: MinibatchOptions | undefined;
+  rng: Rng;
+}
+
+const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** N(0, 0.02) kernels (Radford et al. 2016, §4), seeded. */
+export function dcganInit(rng: Rng): ReturnType<typeof tfl.initializers.randomNormal> {
+  return tfl.initializers.randomNormal({ mean: 0, stddev: 0.02, seed: rng.tfSeed() });
+}
+
+function checkWidths(what: string, widths: readonly number[], allowEmpty: boolean): void {
+  if ((!allowEmpty && widths.length === 0) || !widths.every((w) => Number.isInteger(w) && w >= 1)) {
+    throw badInput(what, `expected ${allowEmpty ? '' : 'a non-empty list of '}positive integers, got [${widths.join(', ')}]`);
+  }
+}
+
+function imageShape(what: string, shape: readonly number[]): [number, number, number] {
+  checkShape(what, shape);
+  if (shape.length !== 3) throw badInput(what, `DCGAN nets need images [height, width, channels], got [${shape.join(', ')}]`);
+  return shape as unknown as [number, number, number];
+}
+
+const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]): tfl.SymbolicTensor => layer.apply(x) as tfl.SymbolicTensor;
+
+/** The output layers of a discriminator on top of its `features` (see the file comment). */
+function finishDiscriminator(name: string, inputs: tfl.SymbolicTensor[], features: tfl.SymbolicTensor, minibatch: MinibatchOptions | undefined, rng: Rng): DiscriminatorNets {
+  if (!minibatch) {
+    const logit = apply(tfl.layers.dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), features);
+    return { discriminator: tfl.model({ inputs, outputs: [logit, features], name }), head: null };
+  }
+  const { kernels, kernelDims } = minibatch;
+  checkWidths(`${name} minibatch kernels`, [kernels, kernelDims], false);
+  // T of Salimans et al.: A×B×C as a dense layer without bias; small weights so that early L1 distances are moderate.
+  const projection = apply(
+    tfl.layers.dense({ units: kernels * kernelDims, useBias: false, kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: rng.tfSeed() }), name: `${name}_minibatch_T` }),
+    features,
+  );
+  const body = tfl.model({ inputs, outputs: [features, projection], name });
+  const f = tfl.input({ shape: [features.shape[1]!], name: `${name}_head_features` });
+  const o = tfl.input({ shape: [kernels], name: `${name}_head_minibatch` });
+  const joined = apply(tfl.layers.concatenate({ name: `${name}_head_concat` }), [f, o]);
+  const logit = apply(tfl.layers.dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_head_out` }), joined);
+  return { discriminator: body, head: tfl.model({ inputs: [f, o], outputs: logit, name: `${name}_head` }) };
+}
+
+/** MLP generator (see the file comment). Output [batch, ...output]. */
+export function buildGanMlpGenerator(options: GanMlpGeneratorOptions): tfl.LayersModel {
+  const { name, hidden, output, batchNorm, outputActivation, rng } = options;
+  checkShape(`${name} output`, output);
+  checkWidths(`${name} hidden`, hidden, true);
+  const { inputs, flat } = flatInputs(name, options.inputs);
+  let h = flat;
+  hidden.forEach((units, i) => {
+    h = apply(tfl.layers.dense({ units, useBias: !batchNorm, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${i + 1}` }), h);
+    if (batchNorm) h = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), h);
+    h = apply(tfl.layers.reLU({ name: `${name}_relu${i + 1}` }), h);
+  });
+  let out = apply(tfl.layers.dense({ units: product(output), activation: outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), h);
+  if (output.length > 1) out = apply(tfl.layers.reshape({ targetShape: [...output], name: `${name}_reshape` }), out);
+  return tfl.model({ inputs, outputs: out, name });
+}
+
+/** MLP discriminator (see the file comment). */
+export function buildGanMlpDiscriminator(options: GanMlpDiscriminatorOptions): DiscriminatorNets {
+  const { name, hidden, batchNorm, minibatch, rng } = options;
+  checkWidths(`${name} hidden`, hidden, false);
+  const { inputs, flat } = flatInputs(name, options.inputs);
+  let h = flat;
+  hidden.forEach((units, i) => {
+    const bn = batchNorm && i > 0;
+    h = apply(tfl.layers.dense({ units, useBias: !bn, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${i + 1}` }), h);
+    if (bn) h = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), h);
+    h = apply(tfl.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `${name}_lrelu${i + 1}` }), h);
+  });
+  return finishDiscriminator(name, inputs, h, minibatch, rng);
+}
+
+/** DCGAN generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
+export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
+  const { name, filters = [32, 64], batchNorm, rng } = options;
+  const [h, w, c] = imageShape(`${name} output`, options.output);
+  checkWidths(`${name} filters`, filters, false);
+  const multiple = 2 ** filters.length;
+  const [top, bottom] = padding(h, multiple);
+  const [left, right] = padding(w, multiple);
+  const h0 = (h + top + bottom) / multiple;
+  const w0 = (w + left + right) / multiple;
+  const deepest = filters[filters.length - 1]!;
+  const { inputs, flat } = flatInputs(name, options.inputs);
+  let x = apply(tfl.layers.dense({ units: h0 * w0 * deepest, useBias: !batchNorm, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_project` }), flat);
+  x = apply(tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }), x); // [h/2^L, w/2^L, deepest]
+  if (batchNorm) x = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn0` }), x);
+  x = apply(tfl.layers.reLU({ name: `${name}_relu0` }), x);
+  const outFilters = [...filters.slice(0, -1).reverse(), c];
+  outFilters.forEach((f, i) => {
+    const last = i === outFilters.length - 1;
+    x = apply(
+      tfl.layers.conv2dTranspose({
+        filters: f,
+        kernelSize: DCGAN_KERNEL,
+        strides: 2,
+        padding: 'same',
+        useBias: last || !batchNorm,
+        activation: last ? 'tanh' : 'linear',
+        kernelInitializer: dcganInit(rng),
+        biasInitializer: 'zeros',
+        name: `${name}_deconv${i + 1}`,
+      }),
+      x,
+    ); // side doubles
+    if (!last) {
+      if (batchNorm) x = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
+      x = apply(tfl.layers.reLU({ name: `${name}_relu${i + 1}` }), x);
+    }
+  });
+  if (top + bottom + left + right > 0) x = apply(tfl.layers.cropping2D({ cropping: [[top, bottom], [left, right]], name: `${name}_crop` }), x);
+  return tfl.model({ inputs, outputs: x, name });
+}
+
+/** DCGAN discriminator (see the file comment). */
+export function buildDcganDiscriminator(options: DcganDiscriminatorOptions): DiscriminatorNets {
+  const { name, extraInputs = [], filters = [32, 64], batchNorm, minibatch, rng } = options;
+  const [h, w, c] = imageShape(`${name} input`, options.input);
+  checkWidths(`${name} filters`, filters, false);
+  const multiple = 2 ** filters.length;
+  const image = tfl.input({ shape: [h, w, c], name: `${name}_in1` });
+  let x: tfl.SymbolicTensor = image;
+  const [top, bottom] = padding(h, multiple);
+  const [left, right] = padding(w, multiple);
+  if (top + bottom + left + right > 0) x = apply(tfl.layers.zeroPadding2d({ padding: [[top, bottom], [left, right]], name: `${name}_pad` }), x);
+  filters.forEach((f, i) => {
+    const bn = batchNorm && i > 0;
+    x = apply(
+      tfl.layers.conv2d({ filters: f, kernelSize: DCGAN_KERNEL, strides: 2, padding: 'same', useBias: !bn, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_conv${i + 1}` }),
+      x,
+    ); // side halves
+    if (bn) x = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
+    x = apply(tfl.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `${name}_lrelu${i + 1}` }), x);
+  });
+  x = apply(tfl.layers.flatten({ name: `${name}_flatten` }), x);
+  const inputs = [image];
+  if (extraInputs.length > 0) {
+    extraInputs.forEach((s, i) => checkShape(`${name} input ${i + 2}`, s));
+    const extra = extraInputs.map((shape, i) => tfl.input({ shape: [...shape], name: `${name}_in${i + 2}` }));
+    inputs.push(...extra);
+    x = apply(tfl.layers.concatenate({ name: `${name}_concat` }), [x, ...extra]);
+  }
+  return finishDiscriminator(name, inputs, x, minibatch, rng);
+}

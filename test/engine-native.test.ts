@@ -1,0 +1,408 @@
+/**
+ * The `native` backend (src/engine/native.ts, the addon in native/) against the cpu backend: every native kernel's
+ * values and the gradients of the ops that use it, on seeded random shapes (odd sizes, transposes, batch
+ * broadcasting, strides, paddings, dilations, size-1 and empty dims), and a VAE trained on both.
+ *
+ * When the addon is missing: the tests SKIP only when native/build/status.json says no oneDNN was found (nothing to
+ * build; the reason is printed). When oneDNN was found but the addon did not build or load, or the build never ran,
+ * they FAIL.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-layers'; // registers the gradient functions
+import { initEngine } from '../src/engine/backend.js';
+import { loadNativeAddon, nativeBuildStatus, nativeKernelCalls, nativeKernels } from '../src/engine/native.js';
+import { Rng } from '../src/engine/rng.js';
+import { makeDataset } from '../src/data/dataset.js';
+import { createModel } from '../src/models/registry.js';
+import { fit } from '../src/train/index.js';
+
+const status = nativeBuildStatus();
+const noLibrary = status !== null && status.library === null;
+if (noLibrary) console.log(`# engine-native: skipped, no native library at build time: ${status.reason}`);
+const skip = noLibrary ? `native backend not built: ${status.reason}` : false;
+
+test('the addon built and loads (fails when oneDNN was found but the build failed, or the build never ran)', { skip }, async () => {
+  assert.ok(status !== null, 'native/build/status.json is missing: run `node native/build.mjs` (npm install does)');
+  assert.ok(status.built, `the native build failed although ${status.library} was found: ${status.reason}`);
+  const addon = loadNativeAddon();
+  assert.match(addon.library, /oneDNN/);
+  assert.ok(addon.threads() >= 1);
+  const info = await initEngine({ backend: 'native' });
+  assert.equal(info.backend, 'native');
+  assert.equal(tf.getBackend(), 'native');
+});
+
+type Values = Float32Array | Int32Array | Uint8Array;
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function uniform(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.uniform();
+  return out;
+}
+
+/** Runs `fn` on cpu and on native; returns every output's values. */
+async function onBoth(fn: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Values[]; native: Values[] }> {
+  const run = async (backend: string): Promise<Values[]> => {
+    await tf.setBackend(backend);
+    const outs = tf.tidy(() => {
+      const r = fn();
+      return Array.isArray(r) ? r : [r];
+    });
+    const values = outs.map((t) => t.dataSync().slice() as Values);
+    tf.dispose(outs);
+    return values;
+  };
+  const cpu = await run('cpu');
+  const native = await run('native');
+  return { cpu, native };
+}
+
+/** |a − e| ≤ tol·(max(1, max|e|) + |e|). */
+function assertClose(actual: Values, expected: Values, what: string, tol = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let scale = 1;
+  for (const e of expected) if (Number.isFinite(e)) scale = Math.max(scale, Math.abs(e));
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    if (a === e) continue;
+    if (!(Math.abs(a - e) <= tol * (scale + Math.abs(e)))) assert.fail(`${what}: element ${i} is ${a}, cpu gives ${e} (scale ${scale})`);
+  }
+}
+
+async function assertSame(what: string, fn: () => tf.Tensor | tf.Tensor[], tol?: number): Promise<void> {
+  const { cpu, native } = await onBoth(fn);
+  assert.equal(native.length, cpu.length);
+  cpu.forEach((c, i) => assertClose(native[i]!, c, `${what} [output ${i}]`, tol));
+}
+
+/** Asserts that `kernel` ran natively (not through its cpu fallback) since the last reset. */
+function assertRanNatively(kernel: string, what: string): void {
+  const calls = nativeKernelCalls(true);
+  assert.ok((calls.native[kernel] ?? 0) > 0, `${what}: ${kernel} never ran natively (${JSON.stringify(calls)})`);
+}
+
+const rng = new Rng(20261125);
+const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
+
+test('every cpu kernel is registered for native; the native kernels replace theirs', { skip }, async () => {
+  await initEngine({ backend: 'native' });
+  const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName);
+  const native = new Set(tf.getKernelsForBackend('native').map((k) => k.kernelName));
+  for (const name of cpu) assert.ok(native.has(name), `${name} registered for native`);
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Add', 'Multiply', 'Sum', 'Relu', 'Sigmoid']) {
+    assert.ok(nativeKernels().includes(name), `${name} is native`);
+    assert.notEqual(tf.getKernel(name, 'native')!.kernelFunc, tf.getKernel(name, 'cpu')!.kernelFunc);
+  }
+});
+
+test('matMul: values and gradients, transposes, batch broadcasting, odd, size-1 and empty dims', { skip }, async () => {
+  for (let i = 0; i < 40; i++) {
+    const m = pick([1, 2, 7, 33, 128]), k = pick([0, 1, 3, 17, 64]), n = pick([1, 5, 16, 31]);
+    const tA = rng.int(2) === 1, tB = rng.int(2) === 1;
+    const batchCase = rng.int(4); // 0: rank 2; 1: same batch; 2: a broadcast; 3: b broadcast
+    const batch = pick([2, 3]);
+    const outer = batchCase === 0 ? [] : [batch];
+    const aShape = [...(batchCase === 2 ? [1] : outer), ...(tA ? [k, m] : [m, k])];
+    const bShape = [...(batchCase === 3 ? [1] : outer), ...(tB ? [n, k] : [k, n])];
+    const av = uniform(rng, size(aShape)), bv = uniform(rng, size(bShape));
+    const what = `matMul a [${aShape}] b [${bShape}] tA ${tA} tB ${tB}`;
+    await assertSame(what, () => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), tA, tB));
+    // Gradients of batch-broadcast products are not reduced by tfjs-core (on every backend): same batches only.
+    if (batchCase < 2) {
+      await assertSame(`${what} grads`, () =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a, b, tA, tB), tf.matMul(a, b, tA, tB))))([tf.tensor(av, aShape), tf.tensor(bv, bShape)]),
+      );
+    }
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.matMul(tf.ones([3, 4]), tf.ones([4, 5])));
+  assertRanNatively('BatchMatMul', 'matMul');
+});
+
+test('fused matMul: bias (per column, scalar, full) and activations, values and gradients', { skip }, async () => {
+  const activations = ['linear', 'relu', 'sigmoid', 'elu', 'relu6', 'leakyrelu'] as const;
+  for (let i = 0; i < 30; i++) {
+    const m = pick([1, 4, 13, 64]), k = pick([1, 7, 30]), n = pick([1, 3, 19]);
+    const tA = rng.int(2) === 1, tB = rng.int(2) === 1;
+    const activation = activations[i % activations.length]!;
+    const biasShape = pick([[n], [1], [m, n], null]);
+    const aShape = tA ? [k, m] : [m, k], bShape = tB ? [n, k] : [k, n];
+    const av = uniform(rng, size(aShape), -2, 2), bv = uniform(rng, size(bShape)), cv = biasShape ? uniform(rng, size(biasShape)) : null;
+    const what = `fused matMul [${aShape}]·[${bShape}] tA ${tA} tB ${tB} bias ${JSON.stringify(biasShape)} ${activation}`;
+    const f = (a: tf.Tensor, b: tf.Tensor, c?: tf.Tensor) =>
+      tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: tA, transposeB: tB, activation, leakyreluAlpha: 0.3, ...(c ? { bias: c } : {}) });
+    await assertSame(what, () => f(tf.tensor(av, aShape), tf.tensor(bv, bShape), cv && biasShape ? tf.tensor(cv, biasShape) : undefined));
+    if (activation === 'linear' || activation === 'relu' || activation === 'sigmoid' || activation === 'elu') {
+      await assertSame(`${what} grads`, () => {
+        const ins = [tf.tensor(av, aShape), tf.tensor(bv, bShape), ...(cv && biasShape ? [tf.tensor(cv, biasShape)] : [])];
+        return tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.square(f(xs[0]!, xs[1]!, xs[2]))))(ins);
+      });
+    }
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.fused.matMul({ a: tf.ones([3, 4]), b: tf.ones([4, 5]), bias: tf.ones([5]), activation: 'relu' }));
+  assertRanNatively('_FusedMatMul', 'fused matMul');
+});
+
+type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+
+test('conv2d, fused conv2d, conv2dTranspose: values and gradients over strides, paddings, dilations', { skip }, async () => {
+  let done = 0;
+  while (done < 36) {
+    const batch = 1 + rng.int(3), h = 3 + rng.int(9), w = 3 + rng.int(9);
+    const ci = pick([1, 2, 3, 5, 8]), co = pick([1, 2, 4, 7]);
+    const kh = 1 + rng.int(5), kw = 1 + rng.int(5);
+    const dil = rng.int(4) === 0 ? 2 : 1;
+    const strides: [number, number] = dil === 2 ? [1, 1] : [1 + rng.int(3), 1 + rng.int(3)];
+    const kind = rng.int(4);
+    let pad: Pad;
+    if (kind === 0) pad = 'same';
+    else if (kind === 1) pad = 'valid';
+    else if (kind === 2 && kh === kw && strides[0] === strides[1]) pad = rng.int(3);
+    else pad = [[0, 0], [rng.int(3), rng.int(3)], [rng.int(3), rng.int(3)], [0, 0]];
+    if (dil === 2 && typeof pad !== 'string') pad = 'valid';
+    let info: tf.backend_util.Conv2DInfo;
+    try {
+      info = tf.backend_util.computeConv2DInfo([batch, h, w, ci], [kh, kw, ci, co], strides, dil, pad);
+    } catch {
+      continue;
+    }
+    if (info.outHeight < 1 || info.outWidth < 1) continue;
+    done++;
+    const xs = [batch, h, w, ci] as [number, number, number, number], fs = [kh, kw, ci, co] as [number, number, number, number];
+    const xv = uniform(rng, size(xs)), fv = uniform(rng, size(fs)), bv = uniform(rng, co);
+    const what = `conv x [${xs}] k ${kh}×${kw}→${co} s ${strides} d ${dil} pad ${JSON.stringify(pad)}`;
+    const conv = (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, strides, pad as 'same', 'NHWC', dil);
+    await assertSame(what, () => conv(tf.tensor(xv, xs), tf.tensor(fv, fs)));
+    if (dil === 1) { // tfjs-core has no gradient for dilated conv2d
+      await assertSame(`${what} grads`, () =>
+        tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(conv(x, f))))([tf.tensor(xv, xs), tf.tensor(fv, fs)]),
+      );
+    }
+    const activation = pick(['linear', 'relu', 'sigmoid', 'leakyrelu'] as const);
+    await assertSame(`${what} fused ${activation}`, () =>
+      tf.fused.conv2d({ x: tf.tensor4d(xv, xs), filter: tf.tensor4d(fv, fs), strides, pad: pad as 'same', dilations: dil, bias: tf.tensor1d(bv), activation, leakyreluAlpha: 0.2 }),
+    );
+    if (dil === 1) {
+      // conv2dTranspose: the output shape of the forward conv is its input, the forward input shape its output.
+      const ys = [batch, info.outHeight, info.outWidth, co] as [number, number, number, number];
+      const yv = uniform(rng, size(ys));
+      const tpad = typeof pad === 'number' || Array.isArray(pad) ? 'valid' : pad;
+      const ti = tf.backend_util.computeConv2DInfo(xs, fs, strides, 1, tpad);
+      if (ti.outHeight === info.outHeight && ti.outWidth === info.outWidth) {
+        const convT = (y: tf.Tensor, f: tf.Tensor) => tf.conv2dTranspose(y as tf.Tensor4D, f as tf.Tensor4D, xs, strides, tpad);
+        await assertSame(`${what} transpose`, () => convT(tf.tensor(yv, ys), tf.tensor(fv, fs)));
+        await assertSame(`${what} transpose grads`, () =>
+          tf.grads((y: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(convT(y, f))))([tf.tensor(yv, ys), tf.tensor(fv, fs)]),
+        );
+      }
+    }
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same')))([tf.ones([1, 5, 5, 2]), tf.ones([3, 3, 2, 3])]));
+  for (const k of ['Conv2D', 'Conv2DBackpropInput']) assert.ok((nativeKernelCalls().native[k] ?? 0) > 0, `${k} ran natively`);
+  assertRanNatively('Conv2DBackpropFilter', 'conv2d grads');
+});
+
+test('conv2d on empty batches and 1×1 kernels', { skip }, async () => {
+  const xv = uniform(rng, 2 * 3 * 4 * 5), fv = uniform(rng, 5 * 6);
+  await assertSame('conv 1×1', () => tf.conv2d(tf.tensor4d(xv, [2, 3, 4, 5]), tf.tensor4d(fv, [1, 1, 5, 6]), 1, 'valid'));
+  await assertSame('conv 1×1 grads', () =>
+    tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'))))([
+      tf.tensor4d(xv, [2, 3, 4, 5]), tf.tensor4d(fv, [1, 1, 5, 6]),
+    ]),
+  );
+  await assertSame('conv empty batch', () => tf.conv2d(tf.zeros([0, 4, 4, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 3]) as tf.Tensor4D, 1, 'same'));
+});
+
+test('element-wise binary ops with broadcasting, and their gradients', { skip }, async () => {
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div], ['maximum', tf.maximum], ['minimum', tf.minimum],
+    ['squaredDifference', tf.squaredDifference],
+  ];
+  const shapes: [number[], number[]][] = [
+    [[5, 7], [5, 7]], [[128, 40], [40]], [[3, 1, 4], [1, 5, 1]], [[1, 6, 9], [6, 9]], [[2, 3, 4, 5], [1]], [[], [3, 2]],
+    [[4, 1], [4, 3]], [[1], [1]], [[0, 3], [3]], [[2, 1, 3, 1], [2, 4, 1, 5]], [[7, 1, 1], [7, 2, 3]], [[300, 500], [300, 500]],
+  ];
+  for (const [name, op] of ops) {
+    for (const [sa, sb] of shapes) {
+      const av = uniform(rng, size(sa)), bv = uniform(rng, size(sb), name === 'div' ? 0.5 : -1, name === 'div' ? 2 : 1);
+      const what = `${name} [${sa}] [${sb}]`;
+      await assertSame(what, () => op(tf.tensor(av, sa), tf.tensor(bv, sb)));
+      await assertSame(`${what} reversed`, () => op(tf.tensor(bv, sb), tf.add(tf.tensor(av, sa), 3)));
+      // tfjs-core does not reduce the gradients of maximum, minimum and squaredDifference over broadcast dims (on any
+      // backend): equal shapes only for those.
+      const sameShape = sa.length === sb.length && sa.every((d, i) => d === sb[i]);
+      if (size(sa) > 0 && size(sb) > 0 && size(sa) < 1000 && (sameShape || ['add', 'sub', 'mul', 'div'].includes(name))) {
+        await assertSame(`${what} grads`, () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a, b), op(a, b))))([tf.tensor(av, sa), tf.tensor(bv, sb)]));
+      }
+    }
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.mul(tf.ones([3, 1, 4]), tf.ones([5, 1])));
+  assertRanNatively('Multiply', 'broadcast multiply');
+});
+
+test('unary ops and activations, with NaN, ±0 and large values, and their gradients', { skip }, async () => {
+  const ops: [string, (x: tf.Tensor) => tf.Tensor, number, number][] = [
+    ['relu', tf.relu, -3, 3], ['sigmoid', tf.sigmoid, -20, 20], ['exp', tf.exp, -5, 5], ['log', tf.log, 0.01, 5],
+    ['sqrt', tf.sqrt, 0, 5], ['square', tf.square, -3, 3], ['neg', tf.neg, -3, 3], ['abs', tf.abs, -3, 3],
+    ['tanh', tf.tanh, -5, 5], ['rsqrt', tf.rsqrt, 0.1, 5], ['reciprocal', tf.reciprocal, 0.2, 5], ['log1p', tf.log1p, -0.9, 5],
+    ['step', (x) => tf.step(x, 0.25), -3, 3], ['leakyRelu', (x) => tf.leakyRelu(x, 0.2), -3, 3],
+  ];
+  for (const [name, op, lo, hi] of ops) {
+    for (const shape of [[1], [13], [128, 400], [0, 5], [2, 3, 5]]) {
+      const xv = uniform(rng, size(shape), lo, hi);
+      if (xv.length > 3) {
+        xv[0] = NaN;
+        xv[1] = 0;
+      }
+      await assertSame(`${name} [${shape}]`, () => op(tf.tensor(xv, shape)), 2e-6);
+      const clean = uniform(rng, size(shape), lo, hi);
+      if (name !== 'step') await assertSame(`${name} [${shape}] grad`, () => tf.grad(op)(tf.tensor(clean, shape)), 2e-6);
+    }
+  }
+});
+
+test('sum over every combination of axes, with keepDims', { skip }, async () => {
+  for (const shape of [[7], [128, 400], [3, 1, 5], [2, 3, 4, 5], [0, 4], [1, 1]]) {
+    const xv = uniform(rng, size(shape));
+    const rank = shape.length;
+    for (let mask = 0; mask < 1 << rank; mask++) {
+      const axes = [...Array(rank).keys()].filter((a) => (mask >> a) & 1);
+      for (const keepDims of [false, true]) {
+        await assertSame(`sum [${shape}] axes [${axes}] keep ${keepDims}`, () => tf.sum(tf.tensor(xv, shape), axes.length ? axes : undefined, keepDims), 1e-5);
+      }
+    }
+  }
+  const xv = uniform(rng, 24);
+  await assertSame('sum negative axis', () => tf.sum(tf.tensor(xv, [2, 3, 4]), -1));
+  await assertSame('sum int32 (cpu fallback)', () => tf.sum(tf.tensor([1, 2, 3], [3], 'int32')));
+});
+
+test('a VAE trains on native: its loss falls and follows the cpu backend closely', { skip }, async () => {
+  const data = makeDataset({ name: 'blobs', kind: 'images', shape: [8, 8, 1], data: (() => {
+    const r = new Rng(5);
+    const out = new Float32Array(256 * 64);
+    for (let i = 0; i < 256; i++) {
+      const cy = 2 + r.int(4), cx = 2 + r.int(4);
+      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) out[i * 64 + y * 8 + x] = Math.exp(-((y - cy) ** 2 + (x - cx) ** 2) / 3);
+    }
+    return out;
+  })() });
+  const losses: Record<string, number[]> = {};
+  for (const backend of ['cpu', 'native'] as const) {
+    await initEngine({ backend });
+    const model = createModel('vae', { arch: 'mlp', hidden: [32], latent: 4 }, { shape: [8, 8, 1], kind: 'images' }, new Rng(0));
+    try {
+      const result = await fit(model, { train: data }, { epochs: 6, batchSize: 32, seed: 3 });
+      losses[backend] = result.metrics.filter((m) => m.split === 'train').map((m) => Number(m['loss']));
+    } finally {
+      model.dispose();
+    }
+  }
+  const cpu = losses['cpu']!, native = losses['native']!;
+  assert.equal(native.length, 6, `one train loss per epoch: ${JSON.stringify(native)}`);
+  assert.ok(native.every(Number.isFinite), `finite losses ${native}`);
+  assert.ok(native[5]! < native[0]! * 0.9, `the loss falls: ${native}`);
+  for (let i = 0; i < cpu.length; i++) {
+    assert.ok(Math.abs(native[i]! - cpu[i]!) <= 1e-3 * Math.abs(cpu[i]!) + 1e-3, `epoch ${i}: native ${native[i]} vs cpu ${cpu[i]}`);
+  }
+});
+
+test('mean, tile, comparisons, select and batch normalisation, with their gradients', { skip }, async () => {
+  for (const shape of [[7], [64, 7, 7, 6], [3, 1, 5], [0, 4]]) {
+    const xv = uniform(rng, size(shape));
+    const rank = shape.length;
+    for (let mask = 0; mask < 1 << rank; mask++) {
+      const axes = [...Array(rank).keys()].filter((a) => (mask >> a) & 1);
+      await assertSame(`mean [${shape}] axes [${axes}]`, () => tf.mean(tf.tensor(xv, shape), axes.length ? axes : undefined, mask % 2 === 1), 1e-5);
+    }
+  }
+  for (const [shape, reps] of [[[1, 1, 1, 5], [4, 3, 2, 1]], [[2, 3], [2, 2]], [[3, 1], [1, 4]], [[1], [0]]] as [number[], number[]][]) {
+    const xv = uniform(rng, size(shape));
+    await assertSame(`tile [${shape}] × [${reps}]`, () => tf.tile(tf.tensor(xv, shape), reps));
+  }
+  const cmp: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['greater', tf.greater], ['greaterEqual', tf.greaterEqual], ['less', tf.less], ['lessEqual', tf.lessEqual], ['equal', tf.equal], ['notEqual', tf.notEqual],
+  ];
+  for (const [name, op] of cmp) {
+    for (const [sa, sb] of [[[40, 3], [40, 3]], [[5, 1, 3], [4, 1]], [[6], []], [[0], [1]]] as [number[], number[]][]) {
+      const av = uniform(rng, size(sa)).map((v) => Math.round(v * 3) / 3), bv = uniform(rng, size(sb)).map((v) => Math.round(v * 3) / 3);
+      if (av.length > 2) av[0] = NaN;
+      await assertSame(`${name} [${sa}] [${sb}]`, () => op(tf.tensor(av, sa), tf.tensor(bv, sb)));
+    }
+  }
+  const cv = uniform(rng, 60), tv = uniform(rng, 60), ev = uniform(rng, 60);
+  await assertSame('where', () => tf.where(tf.greater(tf.tensor(cv, [6, 10]), 0), tf.tensor(tv, [6, 10]), tf.tensor(ev, [6, 10])));
+  for (const shape of [[16, 5, 5, 3], [10, 4]]) {
+    const c = shape[shape.length - 1]!;
+    const xv = uniform(rng, size(shape)), g = uniform(rng, c, 0.5, 2), b = uniform(rng, c);
+    const bn = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const { mean, variance } = tf.moments(x, axes);
+      return tf.batchNorm(x, mean, variance, offset, scale, 1e-3);
+    };
+    await assertSame(`batchNorm [${shape}]`, () => bn(tf.tensor(xv, shape), tf.tensor(g), tf.tensor(b)), 1e-4);
+    await assertSame(`batchNorm [${shape}] grads`, () =>
+      tf.grads((x: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.sum(tf.square(tf.sin(bn(x, s, o)))))([tf.tensor(xv, shape), tf.tensor(g), tf.tensor(b)]), 1e-3);
+    await assertSame(`batchNorm [${shape}] without scale and offset`, () => tf.batchNorm(tf.tensor(xv, shape), tf.zeros([c]), tf.ones([c]), undefined, undefined, 0.01));
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.batchNorm(tf.ones([2, 3]), tf.zeros([3]), tf.ones([3]), tf.zeros([3]), tf.ones([3])));
+  assertRanNatively('FusedBatchNorm', 'batchNorm');
+});
+
+test('outputs recycled through the pool never change tensors or arrays that callers still hold', { skip }, async () => {
+  await tf.setBackend('native');
+  const a = tf.tensor(uniform(rng, 4096), [64, 64]);
+  const held = tf.relu(a);
+  const view = held.dataSync();
+  const copy = view.slice();
+  for (let i = 0; i < 20; i++) tf.tidy(() => tf.mul(tf.relu(a), 3));
+  const kept = tf.tidy(() => tf.keep(tf.add(a, 1)));
+  const snapshot = kept.dataSync().slice();
+  for (let i = 0; i < 20; i++) tf.tidy(() => tf.neg(tf.add(a, 2)));
+  assert.deepEqual(held.dataSync(), copy);
+  assert.deepEqual(view, copy, 'a dataSync() array stays as it was');
+  assert.deepEqual(kept.dataSync(), snapshot);
+  const reshaped = tf.reshape(held, [4096]);
+  held.dispose();
+  for (let i = 0; i < 5; i++) tf.tidy(() => tf.relu(tf.neg(a)));
+  assert.deepEqual(reshaped.dataSync(), copy, 'a reshape shares the data; disposing the original keeps it');
+  tf.dispose([a, kept, reshaped]);
+});
+
+test('slice and split: values and gradients; views of pooled outputs stay valid', { skip }, async () => {
+  for (const [shape, begin, sz] of [
+    [[128, 40], [0, 20], [128, 20]], [[5, 6, 7], [1, 2, 3], [3, -1, 2]], [[9], [4], [5]], [[4, 6], [1, 0], [2, 6]], [[3, 4], [0, 0], [0, 4]],
+  ] as [number[], number[], number[]][]) {
+    const xv = uniform(rng, size(shape));
+    await assertSame(`slice [${shape}] at [${begin}] size [${sz}]`, () => tf.slice(tf.tensor(xv, shape), begin, sz));
+    await assertSame(`slice [${shape}] grad`, () => tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.slice(x, begin, sz))))(tf.tensor(xv, shape)));
+  }
+  for (const [shape, splits, axis] of [[[128, 40], 2, 1], [[6, 5, 4], [1, 3, 2], 0], [[3, 8], [2, -1, 1], -1]] as [number[], number | number[], number][]) {
+    const xv = uniform(rng, size(shape));
+    await assertSame(`split [${shape}] ${JSON.stringify(splits)} axis ${axis}`, () => tf.split(tf.tensor(xv, shape), splits, axis));
+  }
+  await tf.setBackend('native');
+  const a = tf.tensor(uniform(rng, 4096), [64, 64]);
+  const r = tf.relu(a); // pooled
+  const rows = tf.slice(r, [8, 0], [8, 64]); // contiguous: the cpu kernel may answer with a view of r's array
+  const expected = rows.dataSync().slice();
+  r.dispose();
+  for (let i = 0; i < 10; i++) tf.tidy(() => tf.neg(tf.relu(a)));
+  assert.deepEqual(rows.dataSync(), expected, 'a slice outlives the tensor it was cut from');
+  tf.dispose([a, rows]);
+});
