@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { badFile, badInput } from '../engine/errors.js';
 import { loadLayersModel, saveLayersModel, writeDirAtomically } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
+import { checkBatchShape, labelInputs } from './inputs.js';
 import {
   buildDcganDiscriminator,
   buildDcganGenerator,
@@ -288,20 +289,14 @@ export abstract class AdversarialBase implements TrainableModel {
 
   /** Throws unless x is [n, ...dataShape]; returns n. */
   protected checkInput(x: tf.Tensor, where: string): number {
-    const want = this.dataShape.join(', ');
-    if (x.rank !== this.dataShape.length + 1 || x.shape.slice(1).join(', ') !== want) {
-      throw badInput(`${this.kind}.${where}`, `expected a tensor [n, ${want}], got [${x.shape.join(', ')}]`);
-    }
-    return x.shape[0]!;
+    return checkBatchShape(x, this.dataShape, `${this.kind}.${where}`);
   }
 
   /** The extra network inputs of a conditional model: [one-hot labels [n, classes]], or [] when unconditional. */
   protected conditioning(labels: tf.Tensor | undefined, n: number, where: string): tf.Tensor[] {
-    if (!this.config.conditional) return [];
-    if (!labels) throw badInput(`${this.kind}.${where}`, 'a conditional model needs class labels');
-    if (labels.rank !== 1 || labels.shape[0] !== n) throw badInput(`${this.kind}.${where}`, `expected ${n} labels, got a tensor [${labels.shape.join(', ')}]`);
-    return [tf.tidy(() => tf.cast(tf.oneHot(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), this.classes!.length), 'float32'))];
+    return labelInputs(labels, n, this.config.conditional ? this.classes!.length : null, `${this.kind}.${where}`);
   }
+
 
   /** G on codes z [n, latent] (+ labels): its raw output, in the networks' range. */
   protected runGenerator(z: tf.Tensor, cond: tf.Tensor[], training: boolean): tf.Tensor {

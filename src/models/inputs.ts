@@ -1,0 +1,23 @@
+/** Input checks and label conditioning shared by every model family (autoencoders, VAEs, GANs). */
+import * as tf from '@tensorflow/tfjs-core';
+import { badInput } from '../engine/errors.js';
+
+/** Throws unless x is [n, ...dataShape]; returns n. `where` names the model and method in the message. */
+export function checkBatchShape(x: tf.Tensor, dataShape: readonly number[], where: string): number {
+  const want = dataShape.join(', ');
+  if (x.rank !== dataShape.length + 1 || x.shape.slice(1).join(', ') !== want) {
+    throw badInput(where, `expected a tensor [n, ${want}], got [${x.shape.join(', ')}]`);
+  }
+  return x.shape[0]!;
+}
+
+/**
+ * The extra network inputs of a conditional model: [one-hot labels [n, classes]], or [] when `classes` is null
+ * (an unconditional model).
+ */
+export function labelInputs(labels: tf.Tensor | undefined, n: number, classes: number | null, where: string): tf.Tensor[] {
+  if (classes === null) return [];
+  if (!labels) throw badInput(where, 'a conditional model needs class labels');
+  if (labels.rank !== 1 || labels.shape[0] !== n) throw badInput(where, `expected ${n} labels, got a tensor [${labels.shape.join(', ')}]`);
+  return [tf.tidy(() => tf.cast(tf.oneHot(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), classes), 'float32'))];
+}
