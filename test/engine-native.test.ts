@@ -18,6 +18,7 @@ import { Rng } from '../src/engine/rng.js';
 import { makeDataset } from '../src/data/dataset.js';
 import { createModel } from '../src/models/registry.js';
 import { fit } from '../src/train/index.js';
+import { assertClose, size, uniform, valuesOn, type Values } from './helpers/backends.js';
 
 const status = nativeBuildStatus();
 const noLibrary = status !== null && status.library === null;
@@ -35,45 +36,12 @@ test('the addon built and loads (fails when oneDNN was found but the build faile
   assert.equal(tf.getBackend(), 'native');
 });
 
-type Values = Float32Array | Int32Array | Uint8Array;
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function uniform(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.uniform();
-  return out;
-}
 
 /** Runs `fn` on cpu and on native; returns every output's values. */
 async function onBoth(fn: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Values[]; native: Values[] }> {
-  const run = async (backend: string): Promise<Values[]> => {
-    await tf.setBackend(backend);
-    const outs = tf.tidy(() => {
-      const r = fn();
-      return Array.isArray(r) ? r : [r];
-    });
-    const values = outs.map((t) => t.dataSync().slice() as Values);
-    tf.dispose(outs);
-    return values;
-  };
-  const cpu = await run('cpu');
-  const native = await run('native');
-  return { cpu, native };
+  return { cpu: await valuesOn('cpu', fn), native: await valuesOn('native', fn) };
 }
 
-/** |a − e| ≤ tol·(max(1, max|e|) + |e|). */
-function assertClose(actual: Values, expected: Values, what: string, tol = 1e-4): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1;
-  for (const e of expected) if (Number.isFinite(e)) scale = Math.max(scale, Math.abs(e));
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (Number.isNaN(e) && Number.isNaN(a)) continue;
-    if (a === e) continue;
-    if (!(Math.abs(a - e) <= tol * (scale + Math.abs(e)))) assert.fail(`${what}: element ${i} is ${a}, cpu gives ${e} (scale ${scale})`);
-  }
-}
 
 async function assertSame(what: string, fn: () => tf.Tensor | tf.Tensor[], tol?: number): Promise<void> {
   const { cpu, native } = await onBoth(fn);

@@ -13,6 +13,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { registerWasmTrainingKernels, wasmKernelNames } from '../src/engine/kernels/index.js';
 import { im2colLimits } from '../src/engine/kernels/wasm/im2col.js';
 import { Rng } from '../src/engine/rng.js';
+import { assertClose, size, uniform, valuesOn, type Values } from './helpers/backends.js';
 
 // The stock wasm kernels, captured before genlab replaces them, to show what the replacements fix.
 await tf.setBackend('wasm');
@@ -25,51 +26,18 @@ const engine = await initEngine({ backend: 'wasm' });
 assert.equal(engine.backend, 'wasm');
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
-type Values = Float32Array | Int32Array | Uint8Array;
 
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** tf.grad / tf.grads for functions of rank-4 tensors (their typings want plain Tensor parameters). */
 const grad4 = (fn: (x: tf.Tensor4D) => tf.Tensor) => tf.grad(fn as (x: tf.Tensor) => tf.Tensor);
 const grads4 = (fn: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor[] =>
   tf.grads(fn as (...args: tf.Tensor[]) => tf.Tensor)([a, b]);
 
-function uniform(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.uniform();
-  return out;
-}
-
-/** Runs `fn` (which builds its inputs from typed arrays) on cpu and on wasm and returns every output's values. */
+/** Runs `fn` on cpu and on wasm; returns every output's values. */
 async function onBoth(fn: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Values[]; wasm: Values[] }> {
-  const run = async (backend: string): Promise<Values[]> => {
-    await tf.setBackend(backend);
-    const outs = tf.tidy(() => {
-      const r = fn();
-      return Array.isArray(r) ? r : [r];
-    });
-    const values = outs.map((t) => t.dataSync().slice() as Values);
-    tf.dispose(outs);
-    return values;
-  };
-  const cpu = await run('cpu');
-  const wasm = await run('wasm');
-  return { cpu, wasm };
+  return { cpu: await valuesOn('cpu', fn), wasm: await valuesOn('wasm', fn) };
 }
 
-/** |a − e| ≤ tol·(max(1, max|e|) + |e|): absolute at the scale of the output, plus relative. */
-function assertClose(actual: Values, expected: Values, what: string, tol = 1e-4): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1;
-  for (const e of expected) scale = Math.max(scale, Math.abs(e));
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (!(Math.abs(a - e) <= tol * (scale + Math.abs(e)))) {
-      assert.fail(`${what}: element ${i} is ${a}, cpu gives ${e} (scale ${scale})`);
-    }
-  }
-}
 
 async function assertSameOnBoth(what: string, fn: () => tf.Tensor | tf.Tensor[], tol?: number): Promise<void> {
   const { cpu, wasm } = await onBoth(fn);
