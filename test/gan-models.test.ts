@@ -300,6 +300,34 @@ test('minibatch discrimination: D\'s verdict on an example depends on the rest o
   tf.dispose([x, collapsed]);
 });
 
+test('packing (PacGAN): D judges packs of examples — one output per pack in training, each example its pack\'s verdict from discriminate; a collapsed pack scores apart', () => {
+  const x = tf.tensor2d([[2, 0], [0, 2], [-2, 0], [0, -2], [1, 1]]);
+  const m = createModel('gan', { ...small, pack: 2 }, points2, new Rng(3)) as GAN;
+  assert.deepEqual(m.discriminator.inputs[0]!.shape, [null, 4], 'D sees two 2-D points side by side');
+  const d = m.discriminate(x).dataSync();
+  assert.equal(d.length, 5);
+  close(d[0]!, d[1]!, 1e-6, 'examples 0 and 1 share a pack');
+  close(d[2]!, d[3]!, 1e-6, 'examples 2 and 3 share a pack');
+  assert.notEqual(d[0], d[2]);
+  // The last pack is filled by cycling: [x4, x0].
+  const last = m.discriminate(tf.tensor2d([[1, 1], [2, 0]])).dataSync()[0]!;
+  close(d[4]!, last, 1e-6, 'a partial pack is filled from the start of the batch');
+  // Training: a batch of 5 trains on 2 packs (the odd example is dropped), and the D step's loss is finite.
+  const terms = tf.tidy(() => {
+    const t = m.discriminatorTerms({ x }, new Rng(1), false);
+    return { loss: t.loss.dataSync()[0]!, real: t['real']!.dataSync()[0]! };
+  });
+  assert.ok(Number.isFinite(terms.loss) && terms.real > 0 && terms.real < 1);
+  assert.throws(() => tf.tidy(() => m.discriminatorTerms({ x: tf.tensor2d([[1, 1]]) }, new Rng(1), false)), /pack.*at least 2 examples/);
+  assert.throws(() => createModel('wgan-gp', { ...small, pack: 2 }, points2, new Rng(3)), /pack/);
+  const conv = createModel('dcgan', { latent: 4, filters: [4, 8], pack: 3 }, { shape: [8, 8, 1], kind: 'images' }, new Rng(3)) as GAN;
+  assert.deepEqual(conv.discriminator.inputs[0]!.shape, [null, 8, 8, 3], 'conv D sees three images as channels');
+  tf.tidy(() => assert.equal(conv.discriminate(tf.zeros([4, 8, 8, 1])).shape[0], 4));
+  tf.dispose(x);
+  m.dispose();
+  conv.dispose();
+});
+
 test('historical averaging: 0 at the first step, then λ‖θ − mean of past θ‖² (λ/4 ‖θ₂ − θ₁‖² at the second); kept across save/load', async () => {
   const lambda = 0.5;
   const m = createModel('gan', { ...small, historicalAveraging: lambda }, points2, new Rng(3)) as GAN;
@@ -417,7 +445,7 @@ test('vaegan: encoder, decoder and discriminator losses; reconstructions and int
 
 test('no tensor leak: many steps of every group and evaluate, all options on', () => {
   const models: [TrainableModel, TensorBatch][] = [
-    [createModel('gan', { ...small, featureMatching: true, minibatchDiscrimination: true, labelSmoothing: 0.9, historicalAveraging: 0.01, dSteps: 2 }, points2, new Rng(1)), toyBatch('ring8', 16)],
+    [createModel('gan', { ...small, featureMatching: true, minibatchDiscrimination: true, labelSmoothing: 0.9, historicalAveraging: 0.01, dSteps: 2, pack: 2 }, points2, new Rng(1)), toyBatch('ring8', 16)],
     [createModel('wgan-gp', { ...small, historicalAveraging: 0.01 }, points2, new Rng(1)), toyBatch('ring8', 16)],
     [createModel('cgan', { latent: 4, arch: 'conv', filters: [4, 8], loss: 'minimax' }, tinyImages, new Rng(1)), imageBatch(8)],
     [createModel('vaegan', { latent: 4, filters: [4, 8], loss: 'lsgan' }, tinyImages, new Rng(1)), imageBatch(8)],

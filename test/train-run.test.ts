@@ -68,7 +68,7 @@ test('a run folder holds manifest, metrics.jsonl, checkpoint, final model and pe
   assert.deepEqual(metrics.map((r) => `${r.epoch}:${r.split}:${r.step}`), ['1:train:4', '1:test:4', '2:train:8', '2:test:8']);
   assert.ok(metrics.every((r) => typeof r['loss'] === 'number' && r.time > 0 && r.examplesPerSec > 0));
   const best = metrics.filter((r) => r.split === 'test').reduce((a, b) => ((a['loss'] as number) <= (b['loss'] as number) ? a : b));
-  assert.deepEqual(manifest.best, { epoch: best.epoch, split: 'test', loss: best['loss'] });
+  assert.deepEqual(manifest.best, { epoch: best.epoch, split: 'test', metric: 'loss', value: best['loss'] });
   for (const f of ['model/encoder/model.json', 'model/config.json', 'checkpoint/state.json', 'checkpoint/optimizer-0.bin', 'checkpoint/model/decoder/weights.bin']) {
     assert.ok(existsSync(join(dir, f)), f);
   }
@@ -76,6 +76,32 @@ test('a run folder holds manifest, metrics.jsonl, checkpoint, final model and pe
   assert.deepEqual(readdirSync(join(dir, 'recon')), ['epoch-0001.png', 'epoch-0002.png']);
   assert.deepEqual(readdirSync(dir).sort(), ['checkpoint', 'manifest.json', 'metrics.jsonl', 'model', 'recon', 'samples']);
   model.dispose();
+});
+
+test('epochMetrics join each epoch\'s test record (one is added without a test split) and bestBy picks the best epoch', async () => {
+  for (const withTest of [true, false]) {
+    const dir = join(tmp(), 'run');
+    const model = TinyAutoencoder.create({ shape: [4, 4, 1], latent: 2 });
+    const quality = [0.2, 0.9, 0.5];
+    const seen: number[] = [];
+    await fit(model, { train: tinyImages(32, 1), ...(withTest ? { test: tinyImages(16, 2) } : {}) }, {
+      epochs: 3,
+      batchSize: 16,
+      runDir: dir,
+      epochMetrics: async (m, epoch) => {
+        assert.equal(m, model);
+        seen.push(epoch);
+        return { quality: quality[epoch - 1]! };
+      },
+      bestBy: { metric: 'quality', better: 'higher' },
+    });
+    model.dispose();
+    assert.deepEqual(seen, [1, 2, 3]);
+    const tests = (await readMetrics(join(dir, 'metrics.jsonl'))).filter((r) => r.split === 'test');
+    assert.deepEqual(tests.map((r) => r['quality']), quality);
+    if (withTest) assert.ok(tests.every((r) => typeof r['loss'] === 'number'), 'the model\'s own test terms stay');
+    assert.deepEqual((await readManifest(dir)).best, { epoch: 2, split: 'test', metric: 'quality', value: 0.9 });
+  }
 });
 
 test('readMetrics skips a half-written last line and rejects a broken line in the middle', async () => {

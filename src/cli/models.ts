@@ -24,8 +24,8 @@ import { loadModel, type GenerativeModel } from '../models/registry.js';
 import { VAE } from '../models/vae.js';
 import { AdversarialBase, GAN } from '../models/gan.js';
 import { conformImages, evaluateLikelihood, scoreImages } from '../eval/likelihood.js';
-import { modeMetrics } from '../eval/gan-toy.js';
-import { evaluateImageSamples, formatImageMetrics } from '../eval/image-metrics.js';
+import { ganQuality } from '../eval/gan-quality.js';
+import { formatImageMetrics } from '../eval/image-metrics.js';
 import { TOY_SETS, toyModes } from '../data/toy.js';
 import { writeImageGrid, writeImageStrips } from '../viz/grid.js';
 import { writePointsPlot } from '../viz/scatter.js';
@@ -302,21 +302,6 @@ export interface EvalFlags {
   json?: boolean;
 }
 
-/** `n` samples of a model of the GAN family, drawn in chunks (conditional models cycle through the classes). */
-async function drawSamples(model: AdversarialBase, n: number, seed: number): Promise<Float32Array> {
-  const size = exampleSize(model.dataShape);
-  const out = new Float32Array(n * size);
-  const rng = new Rng(seed);
-  for (let start = 0; start < n; start += 500) {
-    const m = Math.min(500, n - start);
-    const labels = model.config.conditional ? tf.tensor1d(Int32Array.from({ length: m }, (_, i) => (start + i) % model.classes!.length), 'int32') : undefined;
-    const s = model.sample(m, rng, labels);
-    out.set((await s.data()) as Float32Array, start * size);
-    tf.dispose([s, ...(labels ? [labels] : [])]);
-  }
-  return out;
-}
-
 /**
  * `genlab eval` for the GAN family: on a toy set with known modes (gauss1d, ring8, grid25) the modes covered and the
  * fraction of high-quality samples (eval/gan-toy.ts); on MNIST FID, KID, Inception Score and precision/recall in the
@@ -325,30 +310,18 @@ async function drawSamples(model: AdversarialBase, n: number, seed: number): Pro
 async function evalAdversarial(model: AdversarialBase, run: RunInfo, flags: EvalFlags, say: Print): Promise<Record<string, number>> {
   if (!run.data) throw badInput(run.dir, 'a bare model folder has no data: pass a run folder (with manifest.json)');
   const name = run.data.name;
-  const modes = (TOY_SETS as readonly string[]).includes(name) ? toyModes(name) : null;
-  if (modes && model.dataKind === 'points') {
-    const n = flags.samples ?? 2500;
-    const m = modeMetrics(await drawSamples(model, n, flags.seed), exampleSize(model.dataShape), modes);
-    const report = { modesCovered: m.modesCovered, modesTotal: m.modesTotal, highQuality: m.highQuality };
-    if (flags.json) say(JSON.stringify(report));
-    else {
-      say(`${name}, ${model.kind}: ${m.modesCovered}/${m.modesTotal} modes covered, ${(100 * m.highQuality).toFixed(1)}% high-quality samples (${n} samples)`);
-      say(`  high quality = within 3 std of the nearest mode; a mode is covered with ≥ ${m.threshold[0]} of them${new Set(m.threshold).size > 1 ? ` (per mode: ${m.threshold.join(', ')})` : ''}`);
-      say(`  per mode: ${m.perMode.join(' ')}`);
-    }
-    return report;
+  const quality = await ganQuality(model, name, { seed: flags.seed, ...(flags.samples !== undefined ? { samples: flags.samples } : {}) });
+  if (quality && flags.json) say(JSON.stringify(quality.report));
+  else if (quality?.measure === 'modes') {
+    const m = quality.metrics;
+    say(`${name}, ${model.kind}: ${m.modesCovered}/${m.modesTotal} modes covered, ${(100 * m.highQuality).toFixed(1)}% high-quality samples (${quality.samples} samples)`);
+    say(`  high quality = within 3 std of the nearest mode; a mode is covered with ≥ ${m.threshold[0]} of them${new Set(m.threshold).size > 1 ? ` (per mode: ${m.threshold.join(', ')})` : ''}`);
+    say(`  per mode: ${m.perMode.join(' ')}`);
+  } else if (quality?.measure === 'images') {
+    say(`${name}, ${model.kind}:`);
+    for (const line of formatImageMetrics(quality.metrics)) say(`  ${line}`);
   }
-  if (model.dataKind === 'images' && model.dataShape.join() === '28,28,1' && name === 'mnist') {
-    const n = flags.samples ?? 10_000;
-    const m = await evaluateImageSamples(await drawSamples(model, n, flags.seed), { count: n, seed: flags.seed });
-    const report = { fid: m.fid, kid: m.kid, inceptionScore: m.inceptionScore, precision: m.precision, recall: m.recall };
-    if (flags.json) say(JSON.stringify(report));
-    else {
-      say(`${name}, ${model.kind}:`);
-      for (const line of formatImageMetrics(m)) say(`  ${line}`);
-    }
-    return report;
-  }
+  if (quality) return quality.report;
   throw new GenlabError('unsupported', `eval: no metric for a ${model.kind} on '${name}': mode metrics need a toy set with modes (${TOY_SETS.filter((t) => toyModes(t)).join(', ')}), image metrics need mnist`);
 }
 

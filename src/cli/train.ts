@@ -12,8 +12,10 @@ import { Rng } from '../engine/rng.js';
 import { subset, type Dataset } from '../data/dataset.js';
 import { loadDataset, type LoadOptions } from '../data/registry.js';
 import { ARCHS, DECODER_LIKELIHOODS, NOISE_TYPES } from '../models/autoencoder.js';
-import { MODEL_DESCRIPTIONS, MODEL_KINDS, createModel, loadModel, recommendedOptimizerOptions, type ModelOptions } from '../models/registry.js';
-import { GAN_LOSSES } from '../models/gan.js';
+import { MODEL_DESCRIPTIONS, MODEL_KINDS, createModel, isAdversarialKind, loadModel, recommendedOptimizerOptions, type ModelOptions } from '../models/registry.js';
+import { AdversarialBase, GAN_LOSSES } from '../models/gan.js';
+import { toyModes } from '../data/toy.js';
+import { ganQuality, qualityMeasure } from '../eval/gan-quality.js';
 import { fit, resumeRun, runSeeds } from '../train/trainer.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optimizers.js';
 import { isEmptyDir, readManifest, type RunManifest } from '../train/run-folder.js';
@@ -45,6 +47,8 @@ interface TrainFlags {
   minibatchDiscrimination?: boolean;
   labelSmoothing?: number;
   historicalAveraging?: number;
+  pack?: number;
+  qualitySamples?: number;
   gpWeight?: number;
   gamma?: number;
   filters?: number[];
@@ -79,7 +83,7 @@ function modelOptions(flags: TrainFlags): ModelOptions {
   if (flags.beta !== undefined) o.beta = flags.beta;
   if (flags.klWarmup !== undefined) o.klWarmup = flags.klWarmup;
   if (flags.k !== undefined) o.k = flags.k;
-  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
+  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'pack', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
     if (flags[key] !== undefined) (o as Record<string, unknown>)[key] = flags[key];
   }
   if (flags.weightDecay !== undefined) o.weightDecay = flags.weightDecay;
@@ -104,7 +108,7 @@ const FLAG_OF: Record<string, string> = {
   beta: '--beta', klWarmup: '--kl-warmup', k: '--k', weightDecay: '--weight-decay', batchSize: '--batch-size',
   learningRate: '--lr', optimizer: '--optimizer', beta1: '--beta1', beta2: '--beta2', momentum: '--momentum',
   loss: '--loss', dSteps: '--d-steps', featureMatching: '--feature-matching', minibatchDiscrimination: '--minibatch-discrimination',
-  labelSmoothing: '--label-smoothing', historicalAveraging: '--historical-averaging', gpWeight: '--gp-weight', gamma: '--gamma',
+  labelSmoothing: '--label-smoothing', historicalAveraging: '--historical-averaging', pack: '--pack', gpWeight: '--gp-weight', gamma: '--gamma',
   filters: '--filters', batchNorm: '--batch-norm',
 };
 
@@ -152,6 +156,26 @@ function report(out: string, result: FitResult): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/**
+ * GANs have no held-out loss that says how good they are; where the data have a quality measure (eval/gan-quality.ts:
+ * modes on toy sets, FID and friends on MNIST) each epoch's test record gets it, and the best epoch is judged by it.
+ * MNIST uses `samples` samples against as many test digits per epoch (FID is biased at small counts: compare
+ * epochs with each other, and with `genlab eval` only at the same count).
+ */
+function qualityPerEpoch(dataName: string, samples: number): Pick<FitOptions, 'epochMetrics' | 'bestBy'> {
+  if (samples === 0) return {};
+  return {
+    async epochMetrics(model) {
+      if (!(model instanceof AdversarialBase)) return {};
+      const measure = qualityMeasure(model, dataName);
+      const count = measure === 'images' ? samples : 2500;
+      const q = measure && (await ganQuality(model, dataName, { samples: count, referenceCount: count, memorisationCount: 0 }));
+      return q ? { ...q.report, qualitySamples: count } : {};
+    },
+    bestBy: dataName === 'mnist' ? { metric: 'fid', better: 'lower' } : toyModes(dataName) ? { metric: 'modesCovered', better: 'higher' } : { metric: 'loss', better: 'lower' },
+  };
+}
+
 async function trainCommand(kind: string, flags: TrainFlags): Promise<void> {
   if (flags.epochs !== undefined && flags.steps !== undefined) throw badInput('--epochs', 'give --epochs or --steps, not both');
   const resuming = flags.resume === true;
@@ -189,6 +213,7 @@ async function trainCommand(kind: string, flags: TrainFlags): Promise<void> {
     const resumed = await resumeRun(flags.out, data, {
       loadModel,
       callbacks,
+      ...(isAdversarialKind(manifest.kind) ? qualityPerEpoch(d.name, flags.qualitySamples ?? 2000) : {}),
       handleSigint: true,
       ...plan,
       ...(flags.checkpointEvery !== undefined ? { checkpointEverySteps: flags.checkpointEvery } : {}),
@@ -221,6 +246,7 @@ async function trainCommand(kind: string, flags: TrainFlags): Promise<void> {
         ...(flags.checkpointEvery !== undefined ? { checkpointEverySteps: flags.checkpointEvery } : {}),
         callbacks,
         handleSigint: true,
+        ...(isAdversarialKind(kind) ? qualityPerEpoch(train.name, flags.qualitySamples ?? 2000) : {}),
       });
     } finally {
       model.dispose();
@@ -263,6 +289,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--minibatch-discrimination', 'GAN: D sees how alike the examples of its batch are (Salimans et al. 2016)')
     .option('--label-smoothing <x>', 'GAN: one-sided target of real examples, e.g. 0.9', numberOption('--label-smoothing', 0.5, 1))
     .option('--historical-averaging <x>', 'GAN: λ of ‖θ − mean of past θ‖² (Salimans et al. 2016)', numberOption('--historical-averaging', 0))
+    .option('--pack <N>', 'GAN: the discriminator judges N examples at once (PacGAN, Lin et al. 2018); default 1', intOption('--pack', 1))
+    .option('--quality-samples <N>', 'GAN on mnist: samples (and test digits) behind each epoch’s FID/KID/IS/precision/recall (default 2000; 0 = off)', intOption('--quality-samples', 0))
     .option('--gp-weight <x>', 'WGAN-GP: λ of the gradient penalty (default 10)', numberOption('--gp-weight', 0))
     .option('--gamma <x>', 'VAE-GAN: weight of the feature-space reconstruction in the decoder loss', numberOption('--gamma', 0))
     .option('--filters <list>', 'conv nets: filters of the stride-2 layers, e.g. 32,64', listOption('--filters'))

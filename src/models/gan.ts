@@ -102,6 +102,11 @@ export interface GANConfig extends AdversarialNetConfig {
   historicalAveraging: number;
   /** Class label (one-hot) into G and D. Default true for cgan. */
   conditional: boolean;
+  /**
+   * PacGAN packing (Lin et al. 2018, §3): D judges `pack` examples at once, all real or all generated, concatenated
+   * (features for MLPs, channels for conv nets). 1 = off.
+   */
+  pack: number;
 }
 
 /** The networks of a GAN. */
@@ -176,15 +181,18 @@ export function buildAdversarialNets(
   config: AdversarialNetConfig,
   data: DataInfo,
   rng: Rng,
-  options: { classes: number; criticBatchNorm: boolean; minibatch?: MinibatchOptions | undefined },
+  options: { classes: number; criticBatchNorm: boolean; minibatch?: MinibatchOptions | undefined; pack?: number },
 ): GanNetworks {
+  const pack = options.pack ?? 1;
   const label = options.classes > 0 ? [[options.classes]] : [];
+  const packedLabel = options.classes > 0 ? [[pack * options.classes]] : [];
   const images = data.kind === 'images';
   let d: DiscriminatorNets;
   let generator: tfl.LayersModel;
   if (config.arch === 'conv') {
     generator = buildDcganGenerator({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, rng });
-    d = buildDcganDiscriminator({ name: 'discriminator', input: data.shape, extraInputs: label, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
+    const [h, w, c] = data.shape as [number, number, number];
+    d = buildDcganDiscriminator({ name: 'discriminator', input: [h, w, pack * c], extraInputs: packedLabel, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
   } else {
     generator = buildGanMlpGenerator({
       name: 'generator',
@@ -195,9 +203,28 @@ export function buildAdversarialNets(
       outputActivation: images ? 'tanh' : 'linear',
       rng,
     });
-    d = buildGanMlpDiscriminator({ name: 'discriminator', inputs: [data.shape, ...label], hidden: [...config.hidden].reverse(), batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
+    const packedShape = pack === 1 ? data.shape : [pack * data.shape.reduce((a, b) => a * b, 1)];
+    d = buildGanMlpDiscriminator({ name: 'discriminator', inputs: [packedShape, ...packedLabel], hidden: [...config.hidden].reverse(), batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
   }
   return { generator, discriminator: d.discriminator, head: d.head };
+}
+
+/**
+ * PacGAN packing: x [n, ...] → [n/pack, ...] with each row `pack` consecutive examples side by side — features
+ * concatenated ([n, d] → [n/pack, pack·d], images flattened first) for MLP discriminators, channels for conv ones
+ * ([n, h, w, c] → [n/pack, h, w, pack·c]). A batch that is not a multiple of `pack` loses its last n mod pack examples.
+ */
+export function packExamples(x: tf.Tensor, pack: number, arch: Arch, where: string): tf.Tensor {
+  if (pack === 1) return x;
+  const n = x.shape[0]!;
+  const groups = Math.floor(n / pack);
+  if (groups === 0) throw badInput(where, `packing needs at least ${pack} examples per batch, got ${n}`);
+  const kept = groups * pack === n ? x : tf.slice(x, 0, groups * pack);
+  if (arch === 'conv' && x.rank === 4) {
+    const [, h, w, c] = x.shape as [number, number, number, number];
+    return tf.reshape(tf.transpose(tf.reshape(kept, [groups, pack, h, w, c]), [0, 2, 3, 1, 4]), [groups, h, w, pack * c]);
+  }
+  return tf.reshape(kept, [groups, -1]);
 }
 
 /**
@@ -272,6 +299,11 @@ export abstract class AdversarialBase implements TrainableModel {
     return 0;
   }
 
+  /** Examples D judges together (PacGAN); 1 = each alone. */
+  get pack(): number {
+    return 1;
+  }
+
   /** Images are modelled in [−1, 1] (G's tanh); points as they are. */
   protected get tanhData(): boolean {
     return this.dataKind === 'images';
@@ -303,8 +335,16 @@ export abstract class AdversarialBase implements TrainableModel {
     return this.generator.apply(cond.length ? [z, ...cond] : z, { training }) as tf.Tensor;
   }
 
-  /** D on x in the networks' range (+ labels): its output [n] (logit, score or critic) and its features [n, F]. */
+  /**
+   * D on x in the networks' range (+ labels): its output [n] (logit, score or critic) and its features [n, F]; with
+   * packing, one output and one feature row per pack of examples ([n/pack]).
+   */
   protected runDiscriminator(x: tf.Tensor, cond: tf.Tensor[], training: boolean): { out: tf.Tensor1D; features: tf.Tensor2D } {
+    if (this.pack > 1) {
+      const where = `${this.kind}: pack`;
+      x = packExamples(x, this.pack, this.config.arch, where);
+      cond = cond.map((c) => packExamples(c, this.pack, 'mlp', where));
+    }
     const n = x.shape[0]!;
     const outputs = this.discriminator.apply(cond.length ? [x, ...cond] : x, { training }) as tf.Tensor[];
     if (!this.discriminatorHead) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
@@ -330,11 +370,22 @@ export abstract class AdversarialBase implements TrainableModel {
    * D's output on x (data range), batch norm in inference mode: [n] — the probability that x is real (minimax and
    * non-saturating losses), or D's raw score (lsgan: 1 = real, 0 = generated) or critic value (wgan-gp); see
    * `discriminatorOutput`. With minibatch discrimination the examples of x are compared with each other, as in training.
+   * With packing D judges x's examples in consecutive packs (x cycled to fill the last one) and every example gets
+   * its pack's output.
    */
   discriminate(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor1D {
     const n = this.checkInput(x, 'discriminate');
     return tf.tidy(() => {
-      const { out } = this.runDiscriminator(this.toModel(x), this.conditioning(labels, n, 'discriminate'), false);
+      let inputs = this.toModel(x);
+      let cond = this.conditioning(labels, n, 'discriminate');
+      const filled = Math.ceil(n / this.pack) * this.pack;
+      if (filled > n) {
+        const cycle = tf.tensor1d(Int32Array.from({ length: filled }, (_, i) => i % n), 'int32');
+        inputs = tf.gather(inputs, cycle);
+        cond = cond.map((c) => tf.gather(c, cycle));
+      }
+      let { out } = this.runDiscriminator(inputs, cond, false);
+      if (this.pack > 1) out = tf.slice(tf.reshape(tf.tile(tf.reshape(out, [-1, 1]), [1, this.pack]), [-1]), 0, n) as tf.Tensor1D;
       return this.discriminatorOutput === 'probability' ? tf.sigmoid(out) : out;
     });
   }
@@ -477,12 +528,14 @@ export class GAN extends AdversarialBase {
       minibatchKernelDims: options.minibatchKernelDims ?? 4,
       historicalAveraging: options.historicalAveraging ?? 0,
       conditional: options.conditional ?? kind === 'cgan',
+      pack: options.pack ?? 1,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
     checkNumber(`${kind}: minibatchKernels`, config.minibatchKernels, 1, true);
     checkNumber(`${kind}: minibatchKernelDims`, config.minibatchKernelDims, 1, true);
     checkNumber(`${kind}: historicalAveraging`, config.historicalAveraging, 0);
+    checkNumber(`${kind}: pack`, config.pack, 1, true, 64);
     for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
     }
@@ -491,6 +544,9 @@ export class GAN extends AdversarialBase {
     }
     if (loss === 'wgan-gp' && config.minibatchDiscrimination) {
       throw badInput(`${kind}: minibatchDiscrimination`, 'the gradient penalty assumes a critic that scores each example alone; minibatch discrimination couples the batch');
+    }
+    if (loss === 'wgan-gp' && config.pack > 1) {
+      throw badInput(`${kind}: pack`, 'the gradient penalty is defined per example; packing (PacGAN) is for minimax, nonsaturating or lsgan');
     }
     if (config.conditional && !(data.classes && data.classes.length >= 1)) throw badInput(kind, 'a conditional GAN needs data with class labels (e.g. mnist)');
     return config;
@@ -503,6 +559,7 @@ export class GAN extends AdversarialBase {
       classes: config.conditional ? data.classes!.length : 0,
       criticBatchNorm: config.batchNorm && config.loss !== 'wgan-gp', // Gulrajani et al. §4: no batch norm in the critic
       minibatch: config.minibatchDiscrimination ? { kernels: config.minibatchKernels, kernelDims: config.minibatchKernelDims } : undefined,
+      pack: config.pack,
     });
     return new GAN(kind, config, data, nets);
   }
@@ -527,6 +584,10 @@ export class GAN extends AdversarialBase {
 
   protected override get minibatchKernels(): number {
     return this.config.minibatchDiscrimination ? this.config.minibatchKernels : 0;
+  }
+
+  override get pack(): number {
+    return this.config.pack;
   }
 
   /** D's adversarial loss on its outputs for real and generated examples. */
@@ -626,6 +687,24 @@ export class GAN extends AdversarialBase {
       }
       terms.loss = loss;
       return terms;
+    });
+  }
+
+  /**
+   * G's loss if `fake` (data range, [n, ...dataShape]) were its generated batch, D fixed and in inference mode: the
+   * adversarial loss, or with feature matching ‖E f(real) − E f(fake)‖² against `real`. Its gradient with respect to
+   * `fake` is how G's update pushes each generated example (the lab's arrows). Historical averaging is left out: it
+   * depends on G's weights alone, not on `fake`. Unconditional models only.
+   */
+  generatorLossAt(fake: tf.Tensor, real?: tf.Tensor): tf.Scalar {
+    const n = this.checkInput(fake, 'generatorLossAt');
+    if (this.config.featureMatching && !real) throw badInput(`${this.kind}.generatorLossAt`, 'feature matching compares with real examples: pass them');
+    return tf.tidy(() => {
+      const f = this.runDiscriminator(this.toModel(fake), this.conditioning(undefined, n, 'generatorLossAt'), false);
+      if (!this.config.featureMatching) return this.generatorAdversarial(f.out);
+      const m = this.checkInput(real!, 'generatorLossAt');
+      const r = this.runDiscriminator(this.toModel(real!), this.conditioning(undefined, m, 'generatorLossAt'), false);
+      return featureMatchingLoss(r.features, f.features);
     });
   }
 

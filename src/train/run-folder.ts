@@ -68,8 +68,11 @@ export interface RunManifest {
   /** Completed epochs and steps, as of the last checkpoint or status change. */
   epoch: number;
   step: number;
-  /** Lowest epoch-mean `loss` so far (test split when there is one, else train). */
-  best?: { epoch: number; split: 'train' | 'test'; loss: number };
+  /**
+   * The best epoch so far by `metric` (FitOptions.bestBy; default the lowest epoch-mean `loss`), on the test split
+   * when there is one, else train.
+   */
+  best?: { epoch: number; split: 'train' | 'test'; metric: string; value: number };
   /** The training options with every default filled in (resume uses these). */
   options: object;
   created: string;

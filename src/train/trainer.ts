@@ -38,7 +38,9 @@ import {
   type MetricsRecord,
   type RunManifest,
 } from './run-folder.js';
-import type { FitData, FitOptions, FitResult, ResolvedFitOptions, TrainCallback, TrainContext } from './types.js';
+import type { BestBy, FitData, FitOptions, FitResult, ResolvedFitOptions, TrainCallback, TrainContext } from './types.js';
+
+const DEFAULT_BEST: BestBy = { metric: 'loss', better: 'lower' };
 
 /** A loss group with its optimiser and the names of its logged terms (known after its first call). */
 interface GroupState {
@@ -66,6 +68,8 @@ interface Session {
   callbacks: TrainCallback[];
   signal: AbortSignal | undefined;
   handleSigint: boolean;
+  epochMetrics: FitOptions['epochMetrics'];
+  bestBy: BestBy;
 }
 
 /**
@@ -163,6 +167,8 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
     callbacks: options.callbacks ?? [],
     signal: options.signal,
     handleSigint: options.handleSigint ?? false,
+    epochMetrics: options.epochMetrics,
+    bestBy: options.bestBy ?? DEFAULT_BEST,
   };
   try {
     if (runDir !== undefined) {
@@ -202,7 +208,7 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
 }
 
 /** Options of `resumeRun`: how to load the checkpointed model, and what may change when a run is continued. */
-export interface ResumeOptions extends Pick<FitOptions, 'callbacks' | 'signal' | 'handleSigint' | 'checkpointEverySteps'> {
+export interface ResumeOptions extends Pick<FitOptions, 'callbacks' | 'signal' | 'handleSigint' | 'checkpointEverySteps' | 'epochMetrics' | 'bestBy'> {
   /** Loads a saved model folder (src/models/registry.ts's `loadModel` in the CLI). */
   loadModel(dir: string): Promise<TrainableModel>;
   /** Train to this many epochs (or steps) in all, instead of the run's own plan. */
@@ -254,6 +260,8 @@ export async function resumeRun(dir: string, data: FitData, options: ResumeOptio
       callbacks: options.callbacks ?? [],
       signal: options.signal,
       handleSigint: options.handleSigint ?? false,
+      epochMetrics: options.epochMetrics,
+      bestBy: options.bestBy ?? DEFAULT_BEST,
     };
     delete session.manifest!.error;
     // Lines logged after the checkpoint (the run died before its next one) are dropped: they will be logged again.
@@ -535,16 +543,18 @@ async function endEpoch(s: Session, epoch: number, ctx: TrainContext, clock: () 
     time: 0,
   };
   const evaluated = await evaluateTest(s);
+  const extra = s.epochMetrics ? await s.epochMetrics(s.model, epoch) : null;
   clock();
   train.time = p.seconds;
   const records: MetricsRecord[] = [train];
-  if (evaluated) {
+  if (evaluated || extra) {
     records.push({
       epoch,
       step: p.step,
       split: 'test',
-      ...evaluated.means,
-      examplesPerSec: evaluated.seconds > 0 ? evaluated.examples / evaluated.seconds : 0,
+      ...evaluated?.means,
+      ...extra,
+      examplesPerSec: evaluated && evaluated.seconds > 0 ? evaluated.examples / evaluated.seconds : 0,
       time: p.seconds,
     });
   }
@@ -554,10 +564,12 @@ async function endEpoch(s: Session, epoch: number, ctx: TrainContext, clock: () 
     new MetricsWriter(join(s.runDir, METRICS_FILE)).append(records);
     await checkpoint(s);
     const candidate = records[records.length - 1]!;
-    const loss = candidate['loss'];
+    const { metric, better } = s.bestBy;
+    const value = candidate[metric];
     const best = s.manifest.best;
+    const improves = (v: number): boolean => !best || best.metric !== metric || (better === 'lower' ? v < best.value : v > best.value);
     const patch: Partial<RunManifest> = {};
-    if (typeof loss === 'number' && Number.isFinite(loss) && (!best || loss < best.loss)) patch.best = { epoch, split: candidate.split, loss };
+    if (typeof value === 'number' && Number.isFinite(value) && improves(value)) patch.best = { epoch, split: candidate.split, metric, value };
     await updateManifest(s, patch);
   }
   for (const cb of s.callbacks) await cb.onEpochEnd?.(epoch, records, ctx);

@@ -45,6 +45,20 @@ export interface FitOptions extends OptimizerOptions {
    * process at once with status 130. Off by default (a library should not own signals); the CLI turns it on.
    */
   handleSigint?: boolean;
+  /**
+   * Held-out quality measures computed after each epoch's test evaluation — FID of a GAN's samples, modes covered on
+   * a toy set — merged into that epoch's test record of metrics.jsonl (a test record is added when the data have no
+   * test split). The library's eval module supplies them; the loop only calls this.
+   */
+  epochMetrics?: (model: TrainableModel, epoch: number) => Promise<Record<string, number>>;
+  /** The test value that marks the run's best epoch in manifest.json. Default `{ metric: 'loss', better: 'lower' }`. */
+  bestBy?: BestBy;
+}
+
+/** Which epoch counts as best: the one with the lowest (or highest) value of `metric`. */
+export interface BestBy {
+  metric: string;
+  better: 'lower' | 'higher';
 }
 
 /** The options with every default filled in (what manifest.json keeps under `options`). */
