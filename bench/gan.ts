@@ -1,5 +1,6 @@
 /**
- * DCGAN training speed on MNIST, batch 64, for each TF.js backend available in Node, in the same run: examples per
+ * DCGAN training speed on MNIST, batch 64, for each TF.js backend available in Node (native when built, wasm, cpu),
+ * in the same run, with the ratio to PyTorch's ≈ 1,650 examples/s (../shared/peer/README.md): examples per
  * second of full training steps through the real loop (src/train `fit`: one discriminator update on a real and a
  * generated batch, then one generator update), with genlab's DCGAN (`createModel('dcgan')`: the peer's
  * 7·7·64 → 32 → 1 generator and 32 → 64 discriminator, 5×5 kernels, batch norm; latent 100; Adam 2e-4, β1 0.5).
@@ -7,11 +8,10 @@
  *   node --import tsx bench/gan.ts [--steps N] [--cpu-steps N] [--warmup N] [--batch N]
  *
  * `runGanBench()` returns the numbers for a bench runner. The cpu backend's convolution gradients are scalar loops
- * (minutes per step at batch 64), so it gets one timed step and no warm-up by default; wasm gets 2 warm-up steps
- * (kernel setup, XNNPACK caches) and 20 timed ones. Timing runs from the end of the last warm-up step (or the loop's
+ * (minutes per step at batch 64), so it gets one timed step and no warm-up by default; native and wasm get 2 warm-up
+ * steps (kernel setup, caches) and 20 timed ones. Timing runs from the end of the last warm-up step (or the loop's
  * start) to the end of the last step; each step ends with a read of its loss terms, so queued work is included.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { pathToFileURL } from 'node:url';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
@@ -19,13 +19,16 @@ import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { createModel, recommendedOptimizerOptions } from '../src/models/registry.js';
 import { fit } from '../src/train/index.js';
+import { benchBackends, formatThroughput, type BenchBackend } from './backends.js';
+
+export const PYTORCH_DCGAN_EXAMPLES_PER_SEC = 1_650;
 
 export interface GanBenchOptions {
-  /** Timed steps on wasm (after warm-up). Default 20. */
+  /** Timed steps on native and wasm (after warm-up). Default 20. */
   steps?: number;
   /** Timed steps on cpu. Default 1. */
   cpuSteps?: number;
-  /** Untimed steps first on wasm. Default 2. */
+  /** Untimed steps first on native and wasm. Default 2. */
   warmup?: number;
   /** Untimed steps first on cpu. Default 0. */
   cpuWarmup?: number;
@@ -69,23 +72,26 @@ async function dcganExamplesPerSecond(steps: number, warmup: number, batch: numb
   return { examplesPerSec: (steps * batch) / seconds, secondsPerStep: seconds / steps };
 }
 
-/** DCGAN training examples/s on wasm and cpu, and their ratio. */
+/** DCGAN training examples/s per backend (`dcgan_mnist_<backend>`) and seconds per step (`…_seconds_per_step`). */
 export async function runGanBench(options: GanBenchOptions = {}): Promise<Record<string, number>> {
   const { steps = 20, cpuSteps = 1, warmup = 2, cpuWarmup = 0, batch = 64, seed = 1, log = (l: string) => void process.stderr.write(`${l}\n`) } = options;
+  const result: Record<string, number> = {};
+  for (const backend of benchBackends()) {
+    await initEngine({ backend });
+    const [n, w] = backend === 'cpu' ? [cpuSteps, cpuWarmup] : [steps, warmup];
+    log(`gan bench: ${backend}, ${w} + ${n} steps of batch ${batch}${backend === 'cpu' ? ' (slow: scalar convolution gradients)' : ''}`);
+    const r = await dcganExamplesPerSecond(n, w, batch, seed);
+    result[`dcgan_mnist_${backend}`] = r.examplesPerSec;
+    result[`dcgan_mnist_${backend}_seconds_per_step`] = r.secondsPerStep;
+  }
   await initEngine({ backend: 'wasm' });
-  log(`gan bench: wasm, ${warmup} + ${steps} steps of batch ${batch}`);
-  const wasm = await dcganExamplesPerSecond(steps, warmup, batch, seed);
-  await tf.setBackend('cpu');
-  log(`gan bench: cpu, ${cpuWarmup} + ${cpuSteps} steps of batch ${batch} (slow: scalar convolution gradients)`);
-  const cpu = await dcganExamplesPerSecond(cpuSteps, cpuWarmup, batch, seed);
-  await tf.setBackend('wasm');
-  return {
-    dcgan_mnist_wasm_examples_per_s: wasm.examplesPerSec,
-    dcgan_mnist_cpu_examples_per_s: cpu.examplesPerSec,
-    dcgan_mnist_wasm_over_cpu: wasm.examplesPerSec / cpu.examplesPerSec,
-    dcgan_mnist_wasm_seconds_per_step: wasm.secondsPerStep,
-    dcgan_mnist_cpu_seconds_per_step: cpu.secondsPerStep,
-  };
+  return result;
+}
+
+export function formatGanBench(r: Record<string, number>, batch = 64): string {
+  const perBackend: Partial<Record<BenchBackend, number>> = {};
+  for (const b of ['native', 'wasm', 'cpu'] as const) if (r[`dcgan_mnist_${b}`] !== undefined) perBackend[b] = r[`dcgan_mnist_${b}`];
+  return formatThroughput(`DCGAN, batch ${batch}, MNIST`, perBackend, { name: 'PyTorch', examplesPerSec: PYTORCH_DCGAN_EXAMPLES_PER_SEC });
 }
 
 function flag(name: string): number | undefined {
@@ -100,9 +106,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const v = flag(name);
     if (v !== undefined) opts[key] = v;
   }
-  const r = await runGanBench(opts);
-  console.log(`DCGAN training on MNIST, batch ${opts.batch ?? 64} (examples/s, higher is better)`);
-  console.log(`  wasm: ${r['dcgan_mnist_wasm_examples_per_s']!.toFixed(1)}  (${r['dcgan_mnist_wasm_seconds_per_step']!.toFixed(3)} s/step, ${opts.steps ?? 20} steps)`);
-  console.log(`  cpu:  ${r['dcgan_mnist_cpu_examples_per_s']!.toFixed(2)}  (${r['dcgan_mnist_cpu_seconds_per_step']!.toFixed(1)} s/step, ${opts.cpuSteps ?? 1} steps)`);
-  console.log(`  wasm/cpu: ${r['dcgan_mnist_wasm_over_cpu']!.toFixed(1)}×`);
+  console.log(formatGanBench(await runGanBench(opts), opts.batch));
 }

@@ -1,7 +1,7 @@
 /**
  * Training speed of the 784-400-20 MLP VAE (the classic PyTorch example; Bernoulli decoder, Adam 1e-3), batch 128,
- * on MNIST, for each Node backend in the same run, through the real training loop (`fit`) — the ratio, not the
- * absolute number, is what carries across machines.
+ * on MNIST, for each Node backend in the same run (native when built, wasm, cpu), through the real training loop
+ * (`fit`) — the ratios, not the absolute numbers, are what carry across machines.
  *
  *   node --import tsx bench/vae.ts [--steps N] [--cpu-steps N]
  *
@@ -16,11 +16,12 @@ import { loadMnist } from '../src/data/mnist.js';
 import { subset } from '../src/data/dataset.js';
 import { createModel } from '../src/models/registry.js';
 import { fit } from '../src/train/index.js';
+import { benchBackends, formatThroughput } from './backends.js';
 
 export const PYTORCH_VAE_EXAMPLES_PER_SEC = 22_300;
 
 export interface VaeBenchOptions {
-  /** Timed training steps on wasm. Default 100. */
+  /** Timed training steps on native and wasm. Default 100. */
   steps?: number;
   /** Timed training steps on cpu (slow). Default 10. */
   cpuSteps?: number;
@@ -31,7 +32,8 @@ export async function runVaeBench(options: VaeBenchOptions = {}): Promise<Record
   const batchSize = 128;
   const { train } = await loadMnist();
   const result: Record<string, number> = {};
-  for (const [backend, steps] of [['wasm', options.steps ?? 100], ['cpu', options.cpuSteps ?? 10]] as const) {
+  for (const backend of benchBackends()) {
+    const steps = backend === 'cpu' ? (options.cpuSteps ?? 10) : (options.steps ?? 100);
     await initEngine({ backend });
     const data = { train: subset(train, Array.from({ length: (steps + 2) * batchSize }, (_, i) => i)) };
     const model = createModel('vae', { arch: 'mlp', hidden: [400], latent: 20 }, { shape: [28, 28, 1], kind: 'images' }, new Rng(0));
@@ -47,11 +49,7 @@ export async function runVaeBench(options: VaeBenchOptions = {}): Promise<Record
 }
 
 export function formatVaeBench(r: Record<string, number>): string {
-  const lines = ['VAE 784-400-20, batch 128, MNIST (training examples/s)'];
-  for (const [backend, eps] of Object.entries(r)) lines.push(`  ${backend.padEnd(5)} ${eps.toFixed(0).padStart(7)} ex/s`);
-  if (r['wasm'] && r['cpu']) lines.push(`  ratio wasm/cpu: ${(r['wasm'] / r['cpu']).toFixed(2)}`);
-  if (r['wasm']) lines.push(`  ratio wasm/PyTorch (${PYTORCH_VAE_EXAMPLES_PER_SEC} ex/s, shared/peer): ${(r['wasm'] / PYTORCH_VAE_EXAMPLES_PER_SEC).toFixed(3)}`);
-  return lines.join('\n');
+  return formatThroughput('VAE 784-400-20, batch 128, MNIST', r, { name: 'PyTorch', examplesPerSec: PYTORCH_VAE_EXAMPLES_PER_SEC });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
