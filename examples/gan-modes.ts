@@ -3,10 +3,14 @@
  * prints, per seed, modes covered and the share of high-quality samples (src/eval/gan-toy.ts; 2,500 samples, the
  * protocol of VEEGAN and PacGAN), next to the best published numbers (PacGAN, Lin et al. 2018, Table 1/2).
  *
- *   node --import tsx examples/gan-modes.ts --data grid25 --seeds 0,1,2,3,4 [--steps 20000] [--json out.json] [model flags]
+ *   node --import tsx examples/gan-modes.ts --data grid25 --seeds 0,1,2,3,4 [--steps 20000] [--out runs/gan-modes] [model flags]
+ *
+ * With --out: `<data>-seed<k>.png` (each seed's 2,500 samples over the modes' 3-std circles' centres, coloured by
+ * high quality or not) and `<data>.json` (flags and per-seed numbers).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeEngine, initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
@@ -14,6 +18,7 @@ import { loadToy, toyModes } from '../src/data/toy.js';
 import { createModel } from '../src/models/registry.js';
 import { modeMetrics } from '../src/eval/gan-toy.js';
 import { fit } from '../src/train/index.js';
+import { writePointsPlot } from '../src/viz/scatter.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +38,7 @@ const { values } = parseArgs({
     'minibatch-discrimination': { type: 'boolean', default: false },
     every: { type: 'string', default: '0' },
     backend: { type: 'string' },
-    json: { type: 'string' },
+    out: { type: 'string' },
   },
 });
 console.error(describeEngine(await initEngine(values.backend ? { backend: values.backend as 'wasm' } : {})));
@@ -41,6 +46,12 @@ const name = values.data!;
 const modes = toyModes(name);
 if (!modes) throw new Error(`--data: expected a toy set with known modes (ring8, grid25, gauss1d), got '${name}'`);
 const steps = Number(values.steps);
+/** Best published results on this protocol: PacGAN4 on grid25, PacGAN2 on ring8 (Lin et al. 2018, Tables 1 and 2). */
+const PUBLISHED: Record<string, { method: string; modes: number; highQuality: number }> = {
+  grid25: { method: 'PacGAN4', modes: 24.8, highQuality: 0.936 },
+  ring8: { method: 'PacGAN2', modes: 7.9, highQuality: 0.956 },
+};
+if (values.out) await mkdir(values.out, { recursive: true });
 const every = Number(values.every);
 const results = [];
 for (const seed of values.seeds!.split(',').map(Number)) {
@@ -56,12 +67,13 @@ for (const seed of values.seeds!.split(',').map(Number)) {
   };
   if (Number(values.pack) > 1) config.pack = Number(values.pack);
   const model = createModel('gan', config, { shape: [modes.centres[0]!.length], kind: 'points' }, new Rng(seed + 1));
-  const measure = (): ReturnType<typeof modeMetrics> => {
+  const draw = (): Float32Array => {
     const s = model.sample(2500, new Rng(1000 + seed));
-    const m = modeMetrics(s.dataSync(), modes.centres[0]!.length, modes);
+    const x = s.dataSync() as Float32Array;
     s.dispose();
-    return m;
+    return x;
   };
+  const measure = (x = draw()): ReturnType<typeof modeMetrics> => modeMetrics(x, modes.centres[0]!.length, modes);
   const started = performance.now();
   await fit(model, data, {
     steps,
@@ -71,11 +83,28 @@ for (const seed of values.seeds!.split(',').map(Number)) {
     seed,
     callbacks: every > 0 ? [{ onBatchEnd(step: number) { if (step % every === 0) { const m = measure(); console.log(`  seed ${seed} step ${step}: ${m.modesCovered}/${m.modesTotal} modes, ${(100 * m.highQuality).toFixed(1)}% HQ`); } } }] : [],
   });
-  const m = measure();
+  const samples = draw();
+  const m = measure(samples);
   const seconds = (performance.now() - started) / 1000;
+  if (values.out) {
+    const dims = modes.centres[0]!.length;
+    const good = Array.from({ length: samples.length / dims }, (_, i) =>
+      modes.centres.some((c, k) => Math.hypot(...c.map((v, j) => samples[i * dims + j]! - v)) <= 3 * modes.stds[k]!) ? 'high quality' : 'off-mode',
+    );
+    await writePointsPlot(join(values.out, `${name}-seed${seed}.png`), samples, dims, {
+      labels: good,
+      labelName: 'sample',
+      title: `${name}, seed ${seed}: ${m.modesCovered}/${m.modesTotal} modes, ${(100 * m.highQuality).toFixed(1)}% high quality`,
+    });
+  }
   console.log(`seed ${seed}: ${m.modesCovered}/${m.modesTotal} modes, ${(100 * m.highQuality).toFixed(1)}% high quality (${seconds.toFixed(0)} s)`);
   results.push({ seed, modesCovered: m.modesCovered, modesTotal: m.modesTotal, highQuality: m.highQuality, seconds });
   model.dispose();
   tf.disposeVariables();
 }
-if (values.json) await writeFile(values.json, JSON.stringify({ args: values, results }, null, 1));
+const best = PUBLISHED[name];
+if (best) {
+  const beats = results.filter((r) => r.modesCovered > best.modes && r.highQuality > best.highQuality).length;
+  console.log(`beats ${best.method} (${best.modes} modes, ${(100 * best.highQuality).toFixed(1)}% high quality) in ${beats} of ${results.length} seeds`);
+}
+if (values.out) await writeFile(join(values.out, `${name}.json`), JSON.stringify({ args: values, published: best ?? null, results }, null, 1));

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,25 +12,17 @@ import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { loadToy } from '../src/data/toy.js';
 import { parseNpy } from '../src/data/npy.js';
-import { registerModelCommands, slerpCodes } from '../src/cli/models.js';
+import { slerpCodes } from '../src/cli/models.js';
 import { createModel } from '../src/models/registry.js';
 import { defaultClassifierDir } from '../src/eval/mnist-classifier.js';
 import { fit } from '../src/train/index.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runModelCommands } from './helpers/cli.js';
 
 await initEngine();
 const root = await mkdtemp(join(tmpdir(), 'genlab-gan-cli-'));
 test.after(() => rm(root, { recursive: true, force: true }));
 
-/** Runs one of our commands through Commander and returns what it printed. */
-async function cli(args: string[]): Promise<string> {
-  let out = '';
-  const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
-  registerModelCommands(program, (line) => (out += `${line}\n`));
-  for (const c of program.commands) c.exitOverride();
-  await program.parseAsync(args, { from: 'user' });
-  return out;
-}
+const cli = runModelCommands;
 
 // Run folders written by the training loop: a GAN on ring8 and a conditional DCGAN on a few MNIST digits.
 const ring = loadToy('ring8', { trainCount: 512, testCount: 64, seed: 0 });

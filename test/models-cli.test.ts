@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command } from 'commander';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +10,10 @@ import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
 import { parseNpy } from '../src/data/npy.js';
 import { buildProgram } from '../src/cli/main.js';
-import { registerModelCommands } from '../src/cli/models.js';
 import { createModel, type ModelOptions } from '../src/models/registry.js';
 import { imageGridPng } from '../src/viz/grid.js';
 import { firstN, trainLocal } from './helpers/models.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runModelCommands } from './helpers/cli.js';
 
 await initEngine();
 const root = await mkdtemp(join(tmpdir(), 'genlab-models-cli-'));
@@ -47,15 +45,7 @@ const runs = {
   ae: await makeRun('ae', 'ae', {}),
 };
 
-/** Runs one of our commands through Commander (as main.ts will) and returns what it printed. */
-async function cli(args: string[]): Promise<string> {
-  let out = '';
-  const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
-  registerModelCommands(program, (line) => (out += `${line}\n`));
-  for (const c of program.commands) c.exitOverride();
-  await program.parseAsync(args, { from: 'user' });
-  return out;
-}
+const cli = runModelCommands;
 
 test.after(() => rm(root, { recursive: true, force: true }));
 

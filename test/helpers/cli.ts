@@ -1,6 +1,8 @@
 /** Runs the genlab CLI from source in a child process, as a user would, and collects what it printed. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { registerModelCommands } from '../../src/cli/models.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -36,4 +38,17 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/**
+ * Runs the model commands (sample, reconstruct, interpolate, eval, score) in this process through Commander, as
+ * main.ts does, and returns what they printed; errors are thrown as the commands throw them.
+ */
+export async function runModelCommands(args: string[]): Promise<string> {
+  let out = '';
+  const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
+  registerModelCommands(program, (line) => (out += `${line}\n`));
+  for (const c of program.commands) c.exitOverride();
+  await program.parseAsync(args, { from: 'user' });
+  return out;
 }
