@@ -2,8 +2,8 @@
  * genlab's browser entry: what the lab (web/) imports. Pages import only from here, never from a model's internals.
  *
  * Everything here runs in a browser. A few modules reached from here still import Node built-ins for their file
- * I/O only — data/csv.ts (`readDelimitedFile`) with data/idx.ts, models/vae.ts, models/autoencoder.ts and engine/model-io.ts
- * (`save` / `load`) — and web/vite.config.ts gives exactly those importers stub modules: their
+ * I/O only — data/csv.ts (`readDelimitedFile`) with data/idx.ts, models/vae.ts, models/autoencoder.ts, models/gan.ts and
+ * engine/model-io.ts (`save` / `load`) — and web/vite.config.ts gives exactly those importers stub modules: their
  * browser-side functions work, the file I/O functions fail if called. Any other Node import fails the lab's build.
  */
 export * as tf from '@tensorflow/tfjs-core';
@@ -12,7 +12,7 @@ export { GenlabError } from './engine/errors.js';
 export { Rng } from './engine/rng.js';
 export { makeDataset, batches, type Dataset, type Batch } from './data/dataset.js';
 export { parseDelimited, type DelimitedTable } from './data/csv.js';
-export { sampleToy, toyModes, toyDims, toyClassNames, TOY_SETS, type ToyName, type ToySample } from './data/toy.js';
+export { sampleToy, toyModes, toyDims, toyClassNames, TOY_SETS, type ToyModes, type ToyName, type ToySample } from './data/toy.js';
 export { loadMoons, renderMoon, moonPhaseSequence } from './data/moons.js';
 export {
   GaussianMixture,
@@ -26,5 +26,8 @@ export {
   type SelectionRow,
 } from './models/gmm.js';
 export { VAE, type VAEConfig } from './models/vae.js';
+export { GAN, GAN_LOSSES, recommendedOptimizer, type DiscriminatorOutput, type GANConfig, type GanLoss } from './models/gan.js';
+export { modeMetrics, type ModeMetrics } from './eval/gan-toy.js';
+export { createOptimizer, resolveOptimizerOptions, OPTIMIZERS, type OptimizerName } from './train/optimizers.js';
 export type { DataInfo } from './models/autoencoder.js';
 export type { LossGroup, LossTerms, TensorBatch, TrainableModel } from './models/model.js';

@@ -328,6 +328,25 @@ test('packing (PacGAN): D judges packs of examples — one output per pack in tr
   conv.dispose();
 });
 
+test('generatorLossAt: a small move of the fake points against its gradient lowers G\'s loss (the lab\'s arrows), for every loss and with feature matching', () => {
+  const real = toyBatch('ring8', 32);
+  for (const [loss, fm] of [['minimax', false], ['nonsaturating', false], ['lsgan', false], ['wgan-gp', false], ['nonsaturating', true]] as const) {
+    const m = createModel('gan', { ...small, loss, featureMatching: fm }, points2, new Rng(4)) as GAN;
+    const fake = tf.randomNormal([32, 2], 0, 1, 'float32', 5);
+    const [before, after] = tf.tidy(() => {
+      const f = (x: tf.Tensor) => m.generatorLossAt(x, real.x);
+      const grad = tf.grad(f)(fake);
+      const step = tf.mul(tf.div(grad, tf.add(tf.norm(grad), 1e-12)), 1e-2);
+      return [f(fake).dataSync()[0]!, f(tf.sub(fake, step)).dataSync()[0]!];
+    });
+    assert.ok(after < before, `${loss}${fm ? ' + feature matching' : ''}: ${after} !< ${before}`);
+    if (fm) assert.throws(() => m.generatorLossAt(fake), /feature matching/);
+    fake.dispose();
+    m.dispose();
+  }
+  disposeBatch(real);
+});
+
 test('historical averaging: 0 at the first step, then λ‖θ − mean of past θ‖² (λ/4 ‖θ₂ − θ₁‖² at the second); kept across save/load', async () => {
   const lambda = 0.5;
   const m = createModel('gan', { ...small, historicalAveraging: lambda }, points2, new Rng(3)) as GAN;

@@ -6,73 +6,32 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildLab, startLab, type LabServer } from '../src/cli/lab.js';
+import type { Page } from 'playwright-core';
+import { buildLab, type LabServer } from '../src/cli/lab.js';
+import { ROOT, shot, startLabSession, type LabSession, type Opened } from './helpers/lab.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = process.env['GENLAB_CHROMIUM'] ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-output', 'screenshots');
-
+let session: LabSession;
 let lab: LabServer;
-let browser: Browser;
-let work: string;
-
-interface Opened {
-  page: Page;
-  errors: string[];
-}
-
-/** Opens a page, collecting console errors and uncaught exceptions, and waits until it says it is ready. */
-async function open(path: string): Promise<Opened> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  const res = await page.goto(lab.url + path);
-  assert.equal(res?.status(), 200, `${path}: HTTP ${res?.status()}`);
-  await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
-  return { page, errors };
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
+const open = (path: string): Promise<Opened> => session.open(path);
 
 const figure = (page: Page): Promise<Record<string, string>> => page.$eval('#figure', (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
 
 describe('the lab in chromium', { timeout: 240_000 }, () => {
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `chromium not found at ${CHROMIUM}: the lab's browser tests drive Debian's chromium — install it with ` +
-        `'apt-get install chromium' (.ci/run does), or point GENLAB_CHROMIUM at a chromium binary`,
-    );
-    work = await mkdtemp(join(tmpdir(), 'genlab-lab-'));
-    const runs = join(work, 'runs');
-    await mkdir(join(runs, 'vae-moons'), { recursive: true });
-    await writeFile(join(runs, 'vae-moons', 'manifest.json'), JSON.stringify({ version: 1, kind: 'vae', data: { name: 'moons' }, status: 'finished', epoch: 3 }));
-    await writeFile(join(runs, 'vae-moons', 'metrics.jsonl'), '{"epoch":1,"loss":3}\n{"epoch":2,"lo');
-    await mkdir(SHOTS, { recursive: true });
-    lab = await startLab({ port: 0, runs, outDir: join(work, 'lab') });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-dev-shm-usage'],
+    session = await startLabSession(async (work) => {
+      const runs = join(work, 'runs');
+      await mkdir(join(runs, 'vae-moons'), { recursive: true });
+      await writeFile(join(runs, 'vae-moons', 'manifest.json'), JSON.stringify({ version: 1, kind: 'vae', data: { name: 'moons' }, status: 'finished', epoch: 3 }));
+      await writeFile(join(runs, 'vae-moons', 'metrics.jsonl'), '{"epoch":1,"loss":3}\n{"epoch":2,"lo');
+      return { runs };
     });
+    lab = session.lab;
   });
 
   after(async () => {
-    await browser?.close();
-    await lab?.close();
-    if (work) await rm(work, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('caches the build: a second build of fresh sources does nothing', async () => {

@@ -61,7 +61,7 @@ function buildStamp(): Plugin {
  * nodeImportGuard); any other importer of a Node built-in fails the build, so nothing that needs Node slips into the
  * lab unnoticed.
  */
-const NODE_IO_ONLY = ['src/data/csv.ts', 'src/data/idx.ts', 'src/models/vae.ts', 'src/models/autoencoder.ts', 'src/engine/model-io.ts'];
+const NODE_IO_ONLY = ['src/data/csv.ts', 'src/data/idx.ts', 'src/models/vae.ts', 'src/models/autoencoder.ts', 'src/models/gan.ts', 'src/engine/model-io.ts'];
 
 const STUB = '\0genlab-node-stub:';
 

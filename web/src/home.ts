@@ -48,6 +48,52 @@ const THUMBS: Record<string, (ctx: CanvasRenderingContext2D, s: number) => void>
     ctx.fillStyle = LECTURE.green;
     ctx.beginPath(); ctx.arc(X(0), Y(0), 4, 0, 2 * Math.PI); ctx.fill();
   },
+  'gan1d.html': (ctx, s) => {
+    const X = (v: number): number => ((v + 4) / 8) * s;
+    const Y = (v: number): number => s * 0.88 - v * s * 0.7;
+    const line = (f: (x: number) => number, color: string, width: number): void => {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      for (let i = 0; i <= 80; i++) {
+        const x = -4 + (8 * i) / 80;
+        if (i) ctx.lineTo(X(x), Y(f(x))); else ctx.moveTo(X(x), Y(f(x)));
+      }
+      ctx.stroke();
+    };
+    const bump = (x: number, m: number, sd: number): number => Math.exp(-0.5 * ((x - m) / sd) ** 2);
+    line((x) => 0.55 * bump(x, -0.6, 0.9), LECTURE.green, 2.5);
+    line((x) => 0.5 + 0.32 * Math.tanh(0.9 * (x - 0.2)), LECTURE.blue, 2.5);
+    ctx.fillStyle = LECTURE.ink;
+    for (let i = 0; i < 22; i++) {
+      const x = 1.3 + 0.9 * Math.sin(i * 2.39) + 0.5 * Math.cos(i * 1.3); // real data: right of the generator's bump
+      ctx.beginPath(); ctx.arc(X(x), Y(0) + 3, 2.2, 0, 2 * Math.PI); ctx.fill();
+    }
+  },
+  'gan2d.html': (ctx, s) => {
+    const glow = ctx.createRadialGradient(s / 2, s / 2, s * 0.1, s / 2, s / 2, s * 0.48);
+    glow.addColorStop(0, 'rgba(242, 142, 43, 0.28)');
+    glow.addColorStop(0.55, 'rgba(255, 255, 255, 0)');
+    glow.addColorStop(0.75, 'rgba(47, 111, 223, 0.3)');
+    glow.addColorStop(1, 'rgba(255, 255, 255, 0)');
+    ctx.fillStyle = glow;
+    ctx.fillRect(0, 0, s, s);
+    for (let k = 0; k < 8; k++) {
+      const a = (k * Math.PI) / 4;
+      const x = s / 2 + s * 0.32 * Math.cos(a), y = s / 2 + s * 0.32 * Math.sin(a);
+      ctx.fillStyle = LECTURE.ink;
+      ctx.beginPath(); ctx.arc(x, y, 3, 0, 2 * Math.PI); ctx.fill();
+    }
+    ctx.fillStyle = LECTURE.green;
+    ctx.strokeStyle = '#c2185b';
+    ctx.lineWidth = 1.2;
+    for (let i = 0; i < 9; i++) {
+      const a = 0.2 + i * 0.16, r = s * (0.16 + 0.02 * Math.sin(i));
+      const x = s / 2 + r * Math.cos(a), y = s / 2 + r * Math.sin(a);
+      ctx.beginPath(); ctx.arc(x, y, 3, 0, 2 * Math.PI); ctx.fill();
+      ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 9 * Math.cos(a), y + 9 * Math.sin(a)); ctx.stroke();
+    }
+  },
 };
 
 function thumb(href: string): HTMLCanvasElement {

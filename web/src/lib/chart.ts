@@ -14,6 +14,10 @@ export interface Series {
   dash?: number[];
   /** Draw a dot at every point (for short series such as BIC against K). */
   dots?: boolean;
+  /** Dot radius in CSS pixels (default 3). */
+  dotRadius?: number;
+  /** Draw the line through the points (default true; false with `dots` gives a scatter, e.g. samples on an axis). */
+  line?: boolean;
 }
 
 export interface ChartOptions {
@@ -206,22 +210,25 @@ export class LineChart {
       ctx.lineWidth = s.width ?? 2;
       ctx.setLineDash(s.dash ?? []);
       ctx.lineJoin = 'round';
-      ctx.beginPath();
-      let pen = false;
-      for (let i = 0; i < s.xs.length; i++) {
-        const x = s.xs[i]!, y = s.ys[i]!;
-        if (!Number.isFinite(x) || !Number.isFinite(y) || (logY && !(y > 0))) { pen = false; continue; }
-        if (pen) ctx.lineTo(px(x), py(y)); else ctx.moveTo(px(x), py(y));
-        pen = true;
+      if (s.line !== false) {
+        ctx.beginPath();
+        let pen = false;
+        for (let i = 0; i < s.xs.length; i++) {
+          const x = s.xs[i]!, y = s.ys[i]!;
+          if (!Number.isFinite(x) || !Number.isFinite(y) || (logY && !(y > 0))) { pen = false; continue; }
+          if (pen) ctx.lineTo(px(x), py(y)); else ctx.moveTo(px(x), py(y));
+          pen = true;
+        }
+        ctx.stroke();
       }
-      ctx.stroke();
       ctx.setLineDash([]);
       if (s.dots) {
         ctx.fillStyle = s.color;
+        const r = s.dotRadius ?? 3;
         for (let i = 0; i < s.xs.length; i++) {
           const x = s.xs[i]!, y = s.ys[i]!;
           if (!Number.isFinite(y) || (logY && !(y > 0))) continue;
-          ctx.beginPath(); ctx.arc(px(x), py(y), 3, 0, 2 * Math.PI); ctx.fill();
+          ctx.beginPath(); ctx.arc(px(x), py(y), r, 0, 2 * Math.PI); ctx.fill();
         }
       }
     }
@@ -246,11 +253,16 @@ export class LineChart {
       ctx.textBaseline = 'middle';
       let x = left;
       for (const s of this.series) {
-        ctx.strokeStyle = s.color;
-        ctx.lineWidth = s.width ?? 2;
-        ctx.setLineDash(s.dash ?? []);
-        ctx.beginPath(); ctx.moveTo(x, 10); ctx.lineTo(x + 18, 10); ctx.stroke();
-        ctx.setLineDash([]);
+        if (s.line === false) {
+          ctx.fillStyle = s.color;
+          ctx.beginPath(); ctx.arc(x + 9, 10, s.dotRadius ?? 3, 0, 2 * Math.PI); ctx.fill();
+        } else {
+          ctx.strokeStyle = s.color;
+          ctx.lineWidth = s.width ?? 2;
+          ctx.setLineDash(s.dash ?? []);
+          ctx.beginPath(); ctx.moveTo(x, 10); ctx.lineTo(x + 18, 10); ctx.stroke();
+          ctx.setLineDash([]);
+        }
         ctx.fillStyle = LECTURE.ink;
         ctx.fillText(s.label, x + 23, 10);
         x += 23 + ctx.measureText(s.label).width + 16;

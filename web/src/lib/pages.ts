@@ -35,4 +35,24 @@ export const PAGES: readonly PageInfo[] = [
     ],
     tryIt: 'Step EM one iteration at a time on a toy set or on points you draw, and pick the number of components by BIC.',
   },
+  {
+    href: 'gan1d.html',
+    title: 'A GAN in one dimension',
+    section: '§4 GAN',
+    blurb: [
+      'The generator is like a VAE’s decoder: a random vector in, an example out; it never sees real data. The discriminator outputs a sigmoid score, 1 for real and 0 for generated, and the two train in turn — G with D’s parameters fixed.',
+      'The lecture’s figure, live: real examples as black dots, the generator’s density in green, D(x) in blue. Training moves the green curve onto the dots until the blue curve is flat at ½: D can no longer tell them apart.',
+    ],
+    tryIt: 'Press Play and watch D flatten at ½; switch the loss to minimax or lower G’s learning rate.',
+  },
+  {
+    href: 'gan2d.html',
+    title: 'GANs in two dimensions',
+    section: '§4.3 Problems GANs meet',
+    blurb: [
+      'A GAN on 2-D points, GAN Lab style: D’s output as a heat map, real and generated points, how G warps a grid of codes, and arrows for where G’s loss pushes each generated point. Step D and G separately or together.',
+      'On ring8 and grid25 GANs often collapse onto a few modes. The fixes of “Improved Techniques for Training GANs” — feature matching, minibatch discrimination, one-sided label smoothing, historical averaging — are toggles here, and the modes covered are measured live.',
+    ],
+    tryIt: 'Train on ring8, watch the modes covered, then switch on minibatch discrimination — or draw your own data.',
+  },
 ];

@@ -1,0 +1,285 @@
+/**
+ * A GAN in one dimension: the lecture's figure, live. Real examples of a 1-D toy set (src/data/toy.ts) as black dots,
+ * the generator's density (a kernel density estimate of many samples of fixed noise) in green, the discriminator's
+ * output D(x) in blue — trained here by the library's GAN (src/models/gan.ts), step by step or playing, until D is
+ * flat at ½.
+ */
+import {
+  initEngine,
+  makeDataset,
+  modeMetrics,
+  Rng,
+  sampleToy,
+  tf,
+  toyDims,
+  toyModes,
+  TOY_SETS,
+  type BackendName,
+  type Dataset,
+  type GanLoss,
+} from '../../src/browser.js';
+import { LineChart } from './lib/chart.js';
+import { LECTURE } from './lib/colors.js';
+import { byId, fmt, h } from './lib/dom.js';
+import { fixedCodes, History, LiveGan, type LiveGanSettings } from './lib/gan-live.js';
+import { learningRate, showRate } from './lib/gan-controls.js';
+import { Loop } from './lib/loop.js';
+import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
+
+mountHeader('gan1d.html');
+
+const ui = {
+  figure: byId('figure'),
+  dataset: byId('dataset', HTMLSelectElement),
+  loss: byId('loss', HTMLSelectElement),
+  lrD: byId('lr-d', HTMLInputElement),
+  lrDValue: byId('lr-d-value'),
+  lrG: byId('lr-g', HTMLInputElement),
+  lrGValue: byId('lr-g-value'),
+  dSteps: byId('d-steps', HTMLInputElement),
+  dStepsValue: byId('d-steps-value'),
+  step: byId('step', HTMLButtonElement),
+  play: byId('play', HTMLButtonElement),
+  reset: byId('reset', HTMLButtonElement),
+  statStep: byId('stat-step'),
+  gapLabel: byId('gap-label'),
+  statGap: byId('stat-gap'),
+  statReal: byId('stat-real'),
+  statFake: byId('stat-fake'),
+  statModes: byId('stat-modes'),
+  statHq: byId('stat-hq'),
+  backend: byId('backend'),
+};
+
+/** Small networks: a step takes a few milliseconds, so D's curve visibly flattens within seconds. */
+const HIDDEN = [32, 32];
+const LATENT = 2;
+const BATCH = 64;
+const SEED = 1;
+/** Real examples in the training set, of which REAL_SHOWN are drawn as dots. */
+const REAL_COUNT = 4000;
+const REAL_SHOWN = 250;
+/** Generated samples (fixed noise) behind the green curve and the mode metrics. */
+const SAMPLES = 2000;
+/** The green curve's kernel width is the plotted range over this. */
+const KDE_BANDS = 90;
+const GRID_POINTS = 241;
+/** D is "flat" below this max |D − ½|. */
+const FLAT = 0.05;
+
+for (const name of TOY_SETS.filter((n) => toyDims(n) === 1)) ui.dataset.append(h('option', { value: name }, name === 'gauss1d' ? 'gauss1d — three Gaussians at −2, 0.5, 3' : name));
+
+let data: Dataset | null = null;
+let shown = new Float32Array(0);
+/** The plotted x range, and the data's 0.5%–99.5% quantiles where flatness is measured. */
+let view: [number, number] = [-4, 5];
+let dataRange: [number, number] = [-3, 4];
+let grid = new Float32Array(0);
+let live: LiveGan | null = null;
+/** Whether D was flat at the last drawing (the status line says when that changes). */
+let wasFlat = false;
+const codes = fixedCodes(SAMPLES, LATENT, 7);
+const gapHistory = new History(['gap']);
+const lossHistory = new History(['d', 'g']);
+
+const plot = new LineChart(byId('plot', HTMLCanvasElement), { xLabel: 'x', yDomain: [-0.04, 1.04] });
+const gapChart = new LineChart(byId('gap-chart', HTMLCanvasElement), { xLabel: 'training step', integerX: true, legend: false });
+const lossChart = new LineChart(byId('loss-chart', HTMLCanvasElement), { xLabel: 'training step', integerX: true });
+
+function settings(): LiveGanSettings {
+  const dSteps = Number(ui.dSteps.value);
+  return {
+    config: { loss: ui.loss.value as GanLoss, hidden: HIDDEN, latent: LATENT, dSteps },
+    optimizer: 'adam',
+    lrD: learningRate(ui.lrD),
+    lrG: learningRate(ui.lrG),
+    dSteps,
+    batchSize: BATCH,
+    seed: SEED,
+  };
+}
+
+function loadData(): void {
+  const name = ui.dataset.value;
+  const points = sampleToy(name, REAL_COUNT, new Rng(0)).points;
+  data = makeDataset({ name, kind: 'points', shape: [1], data: points });
+  shown = points.slice(0, REAL_SHOWN);
+  const sorted = Float32Array.from(points).sort();
+  const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  dataRange = [q(0.005), q(0.995)];
+  view = [Math.floor(sorted[0]! - 1), Math.ceil(sorted[sorted.length - 1]! + 1)];
+  grid = Float32Array.from({ length: GRID_POINTS }, (_, i) => view[0] + ((view[1] - view[0]) * i) / (GRID_POINTS - 1));
+  plot.options.xDomain = view;
+  reset();
+}
+
+/** A new, untrained GAN from the controls. */
+function reset(): void {
+  loop.pause();
+  live?.dispose();
+  live = null;
+  gapHistory.clear();
+  lossHistory.clear();
+  wasFlat = false;
+  if (!data) return;
+  try {
+    live = new LiveGan(data, settings());
+    setStatus('A new GAN: press Step or Play.');
+  } catch (e) {
+    setStatus(errorText(e), 'error');
+  }
+  draw();
+}
+
+/** One training step; false stops the loop. */
+function work(): boolean {
+  if (!live) return false;
+  live.step();
+  if (live.diverged) {
+    setStatus(`a loss became ${live.latest.dLoss} / ${live.latest.gLoss} at step ${live.steps}: lower the learning rates and Reset`, 'error');
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Gaussian kernel density estimate of `xs` at `at`, bandwidth `bw`. A fixed, narrow bandwidth: the usual
+ * rules (Silverman's) assume one bump and would blur the modes the generator is learning into one.
+ */
+function kde(xs: Float32Array, at: Float32Array, bw: number): Float32Array {
+  const n = xs.length;
+  const norm = 1 / (n * bw * Math.sqrt(2 * Math.PI));
+  return at.map((g) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Math.exp(-0.5 * ((g - xs[i]!) / bw) ** 2);
+    return s * norm;
+  });
+}
+
+/** True density of the toy set (its Gaussian modes), for the faint dotted curve. */
+function trueDensity(x: number): number {
+  const modes = toyModes(ui.dataset.value);
+  if (!modes) return NaN;
+  return modes.weights.reduce((p, w, k) => p + (w * Math.exp(-0.5 * ((x - modes.centres[k]![0]!) / modes.stds[k]!) ** 2)) / (modes.stds[k]! * Math.sqrt(2 * Math.PI)), 0);
+}
+
+function draw(): void {
+  if (!live) {
+    plot.series = [];
+    plot.draw();
+    return;
+  }
+  const d = live.discriminatorAt(grid);
+  const samples = live.generate(codes);
+  const critic = live.gan.discriminatorOutput === 'critic';
+  let lo = Infinity, hi = -Infinity, gap = 0;
+  grid.forEach((x, i) => {
+    if (x < dataRange[0] || x > dataRange[1]) return;
+    lo = Math.min(lo, d[i]!);
+    hi = Math.max(hi, d[i]!);
+    gap = Math.max(gap, Math.abs(d[i]! - 0.5));
+  });
+  // A critic has no ½ to be flat at: its spread over the data is what goes to 0 (shown rescaled to [0, 1]).
+  if (critic) gap = hi - lo;
+  const shownD = critic ? d.map((v) => (v - lo) / Math.max(hi - lo, 1e-6)) : d;
+  const modes = toyModes(ui.dataset.value);
+  const metrics = modes ? modeMetrics(samples, 1, modes) : null;
+  const step = live.steps;
+  gapHistory.push(step, { gap });
+  lossHistory.push(step, { d: live.latest.dLoss, g: live.latest.gLoss });
+
+  plot.series = [
+    { label: 'data density', color: 'rgba(29, 35, 48, 0.45)', xs: grid, ys: grid.map(trueDensity), width: 1.5, dash: [2, 3] },
+    { label: 'real examples', color: 'rgba(0, 0, 0, 0.55)', xs: shown, ys: new Float32Array(shown.length), dots: true, line: false, dotRadius: 2.5 },
+    { label: 'generator density', color: LECTURE.green, xs: grid, ys: kde(samples, grid, (view[1] - view[0]) / KDE_BANDS), width: 2.5 },
+    { label: critic ? 'critic C(x), rescaled' : 'discriminator D(x)', color: LECTURE.blue, xs: grid, ys: shownD, width: 2.5 },
+    { label: '½', color: LECTURE.muted, xs: view, ys: [0.5, 0.5], width: 1, dash: [5, 4] },
+  ];
+  plot.draw();
+  drawCharts();
+
+  ui.gapLabel.textContent = critic ? 'critic range on the data' : 'max |D(x) − ½|';
+  ui.statStep.textContent = String(step);
+  ui.statGap.textContent = fmt(gap, 3);
+  ui.statReal.textContent = fmt(live.latest.real, 3);
+  ui.statFake.textContent = fmt(live.latest.fake, 3);
+  ui.statModes.textContent = metrics ? `${metrics.modesCovered} / ${metrics.modesTotal}` : '—';
+  ui.statHq.textContent = metrics ? `${fmt(100 * metrics.highQuality, 1)}%` : '—';
+  const flat = !critic && step > 0 && gap < FLAT;
+  if (flat && !wasFlat) setStatus(`step ${step}: D is flat within ${FLAT} of ½ on the data — it cannot tell real from generated`, 'ok');
+  if (!flat && wasFlat) setStatus(`step ${step}: D tells them apart again (max |D − ½| = ${fmt(gap, 3)})`);
+  wasFlat = flat;
+  // The state drawn, as data attributes (for the browser tests and curious readers).
+  Object.assign(ui.figure.dataset, {
+    step: String(step),
+    dUpdates: String(live.dUpdates),
+    gUpdates: String(live.gUpdates),
+    gap: String(gap),
+    highQuality: String(metrics?.highQuality ?? NaN),
+    tensors: String(tf.memory().numTensors),
+  });
+}
+
+function drawCharts(): void {
+  gapChart.series = [{ label: 'max |D − ½|', color: LECTURE.blue, xs: gapHistory.step, ys: gapHistory.values.gap }];
+  gapChart.options.yDomain = [0, Math.max(0.1, ...gapHistory.values.gap.filter(Number.isFinite)) * 1.05];
+  gapChart.draw();
+  lossChart.series = [
+    { label: 'D loss', color: LECTURE.blue, xs: lossHistory.step, ys: lossHistory.values.d, width: 1.5 },
+    { label: 'G loss', color: LECTURE.green, xs: lossHistory.step, ys: lossHistory.values.g, width: 1.5 },
+  ];
+  lossChart.draw();
+}
+
+const loop = new Loop(work, draw, {
+  budgetMs: 12,
+  onChange: (playing) => (ui.play.textContent = playing ? 'Pause' : 'Play'),
+  onError: (e) => setStatus(errorText(e), 'error'),
+});
+
+function showValues(): void {
+  ui.lrDValue.textContent = showRate(learningRate(ui.lrD));
+  ui.lrGValue.textContent = showRate(learningRate(ui.lrG));
+  ui.dStepsValue.textContent = ui.dSteps.value;
+}
+
+ui.dataset.addEventListener('change', loadData);
+ui.loss.addEventListener('change', () => {
+  // WGAN-GP trains its critic n_critic = 5 times per generator step (Gulrajani et al. 2017).
+  ui.dSteps.value = ui.loss.value === 'wgan-gp' ? '5' : '1';
+  showValues();
+  reset();
+});
+for (const input of [ui.lrD, ui.lrG]) {
+  input.addEventListener('input', showValues);
+  input.addEventListener('change', () => {
+    live?.setOptimizer('adam', learningRate(ui.lrD), learningRate(ui.lrG));
+    setStatus(`learning rates D ${showRate(learningRate(ui.lrD))}, G ${showRate(learningRate(ui.lrG))}: new optimisers, same networks`);
+  });
+}
+ui.dSteps.addEventListener('input', () => {
+  showValues();
+  if (live) live.settings.dSteps = Number(ui.dSteps.value);
+});
+ui.step.addEventListener('click', () => {
+  loop.pause();
+  work();
+  draw();
+});
+ui.play.addEventListener('click', () => loop.toggle());
+ui.reset.addEventListener('click', reset);
+new ResizeObserver(() => live && draw()).observe(ui.figure);
+
+showValues();
+try {
+  // ?backend=webgl (or webgpu, cpu, auto) picks another backend. These networks are tiny: per-op overhead dominates,
+  // so wasm on the CPU trains them faster than a GPU backend (in headless chromium, ~60 steps/s against ~8 on webgl).
+  const backend = (new URLSearchParams(location.search).get('backend') ?? 'wasm') as BackendName | 'auto';
+  const engine = await initEngine({ backend, wasmPath: new URL('wasm/', location.href).href });
+  ui.backend.textContent = `TensorFlow.js backend: ${engine.backend}`;
+  loadData();
+} catch (e) {
+  setStatus(errorText(e), 'error');
+  for (const b of [ui.step, ui.play, ui.reset]) b.disabled = true;
+}
+markReady();
