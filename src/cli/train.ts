@@ -17,7 +17,7 @@ import { AdversarialBase, GAN_LOSSES } from '../models/gan.js';
 import { toyModes } from '../data/toy.js';
 import { ganQuality, qualityMeasure } from '../eval/gan-quality.js';
 import { fit, resumeRun, runSeeds } from '../train/trainer.js';
-import { OPTIMIZERS, type OptimizerName } from '../train/optimizers.js';
+import { LR_DECAYS, OPTIMIZERS, type LrDecay, type OptimizerName } from '../train/optimizers.js';
 import { isEmptyDir, readManifest, type RunManifest } from '../train/run-folder.js';
 import { formatEpochLine, progressBar } from '../train/callbacks/progress.js';
 import { reconGrids, sampleGrids } from '../train/callbacks/grids.js';
@@ -62,6 +62,7 @@ interface TrainFlags {
   beta1?: number;
   beta2?: number;
   momentum?: number;
+  lrDecay?: LrDecay;
   checkpointEvery?: number;
   // data and engine
   binarize?: 'none' | 'static' | 'dynamic';
@@ -91,7 +92,7 @@ function modelOptions(flags: TrainFlags): ModelOptions {
 }
 
 /** The training options the flags set, keyed as in FitOptions. */
-function trainOptions(flags: TrainFlags): Pick<FitOptions, 'batchSize' | 'learningRate' | 'optimizer' | 'beta1' | 'beta2' | 'momentum'> {
+function trainOptions(flags: TrainFlags): Pick<FitOptions, 'batchSize' | 'learningRate' | 'optimizer' | 'beta1' | 'beta2' | 'momentum' | 'lrDecay'> {
   const o: ReturnType<typeof trainOptions> = {};
   if (flags.batchSize !== undefined) o.batchSize = flags.batchSize;
   if (flags.lr !== undefined) o.learningRate = flags.lr;
@@ -99,6 +100,7 @@ function trainOptions(flags: TrainFlags): Pick<FitOptions, 'batchSize' | 'learni
   if (flags.beta1 !== undefined) o.beta1 = flags.beta1;
   if (flags.beta2 !== undefined) o.beta2 = flags.beta2;
   if (flags.momentum !== undefined) o.momentum = flags.momentum;
+  if (flags.lrDecay !== undefined) o.lrDecay = flags.lrDecay;
   return o;
 }
 
@@ -106,7 +108,7 @@ function trainOptions(flags: TrainFlags): Pick<FitOptions, 'batchSize' | 'learni
 const FLAG_OF: Record<string, string> = {
   arch: '--arch', hidden: '--hidden', latent: '--latent', decoder: '--decoder', noise: '--noise', noiseAmount: '--noise-amount',
   beta: '--beta', klWarmup: '--kl-warmup', k: '--k', weightDecay: '--weight-decay', batchSize: '--batch-size',
-  learningRate: '--lr', optimizer: '--optimizer', beta1: '--beta1', beta2: '--beta2', momentum: '--momentum',
+  learningRate: '--lr', lrDecay: '--lr-decay', optimizer: '--optimizer', beta1: '--beta1', beta2: '--beta2', momentum: '--momentum',
   loss: '--loss', dSteps: '--d-steps', featureMatching: '--feature-matching', minibatchDiscrimination: '--minibatch-discrimination',
   labelSmoothing: '--label-smoothing', historicalAveraging: '--historical-averaging', pack: '--pack', gpWeight: '--gp-weight', gamma: '--gamma',
   filters: '--filters', batchNorm: '--batch-norm',
@@ -300,6 +302,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--steps <N>', 'total training steps instead of --epochs', intOption('--steps'))
     .option('--batch-size <N>', 'examples per step (default 64)', intOption('--batch-size'))
     .option('--lr <x>', 'learning rate (default 1e-3 for adam, 1e-2 for sgd)', numberOption('--lr', 0))
+    .option('--lr-decay <schedule>', 'learning rate over the run: none (default), linear or cosine (to 0 at the last step)', choiceOption('--lr-decay', LR_DECAYS))
     .option('--optimizer <name>', 'adam or sgd', choiceOption('--optimizer', OPTIMIZERS))
     .option('--beta1 <x>', "Adam's β1 (default 0.9)", numberOption('--beta1', 0, 0.999999))
     .option('--beta2 <x>', "Adam's β2 (default 0.999)", numberOption('--beta2', 0, 0.999999))

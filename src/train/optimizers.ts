@@ -20,6 +20,10 @@ import { badFile, badInput } from '../engine/errors.js';
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
+/** How the step size falls over a run: kept constant, linearly to 0, or along a half cosine to 0 (Loshchilov & Hutter 2017, SGDR, without restarts). */
+export const LR_DECAYS = ['none', 'linear', 'cosine'] as const;
+export type LrDecay = (typeof LR_DECAYS)[number];
+
 /** Optimiser settings; every field has a default. */
 export interface OptimizerOptions {
   /** 'adam' (default) or 'sgd' (with momentum when `momentum` > 0). */
@@ -34,6 +38,8 @@ export interface OptimizerOptions {
   epsilon?: number;
   /** SGD momentum (heavy ball). Default 0: plain SGD. */
   momentum?: number;
+  /** Learning-rate schedule over the run's steps. Default 'none'. */
+  lrDecay?: LrDecay;
 }
 
 export type ResolvedOptimizerOptions = Required<OptimizerOptions>;
@@ -49,13 +55,37 @@ export function resolveOptimizerOptions(o: OptimizerOptions): ResolvedOptimizerO
     beta2: o.beta2 ?? 0.999,
     epsilon: o.epsilon ?? 1e-7,
     momentum: o.momentum ?? 0,
+    lrDecay: o.lrDecay ?? 'none',
   };
+  if (!(LR_DECAYS as readonly string[]).includes(r.lrDecay)) throw badInput('lrDecay', `expected one of ${LR_DECAYS.join(', ')}, got '${r.lrDecay}'`);
   if (!(r.learningRate > 0 && Number.isFinite(r.learningRate))) throw badInput('learning rate', `expected a positive number, got ${r.learningRate}`);
   for (const k of ['beta1', 'beta2', 'momentum'] as const) {
     if (!(r[k] >= 0 && r[k] < 1)) throw badInput(k, `expected a number in [0, 1), got ${r[k]}`);
   }
   if (!(r.epsilon > 0)) throw badInput('epsilon', `expected a positive number, got ${r.epsilon}`);
   return r;
+}
+
+/** The step size for step `step` (0-based) of `total`: the base rate times the schedule's factor (1 → 0). */
+export function learningRateAt(o: ResolvedOptimizerOptions, step: number, total: number): number {
+  const t = Math.min(1, Math.max(0, step / Math.max(1, total)));
+  switch (o.lrDecay) {
+    case 'none':
+      return o.learningRate;
+    case 'linear':
+      return o.learningRate * (1 - t);
+    case 'cosine':
+      return o.learningRate * 0.5 * (1 + Math.cos(Math.PI * t));
+  }
+}
+
+/** Sets the step size of an optimiser made by `createOptimizer` (TF.js reads it at every update). */
+export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  // SGD and momentum keep the rate as a tensor behind setLearningRate; Adam reads a plain field. (No instanceof:
+  // TF.js optimisers answer `instanceof` by duck typing, so an Adam optimiser "is" an SGDOptimizer.)
+  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(learningRate);
+  else o.learningRate = learningRate;
 }
 
 /** A new TF.js optimiser for these settings. */

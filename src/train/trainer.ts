@@ -25,7 +25,7 @@ import {
   writeCheckpoint,
   type TrainProgress,
 } from './checkpoint.js';
-import { createOptimizer, resolveOptimizerOptions } from './optimizers.js';
+import { createOptimizer, learningRateAt, resolveOptimizerOptions, setLearningRate } from './optimizers.js';
 import {
   CHECKPOINT_DIR,
   METRICS_FILE,
@@ -451,6 +451,10 @@ async function trainStep(s: Session, batch: Batch, step: number): Promise<{ logg
   const tb = toTensorBatch(batch);
   const packs: tf.Tensor1D[] = [];
   try {
+    if (s.options.lrDecay !== 'none') {
+      const lr = learningRateAt(s.options, step, s.options.steps ?? s.options.epochs! * stepsPerEpoch(s.data.train.count, s.options.batchSize, s.options.dropLast));
+      for (const g of s.groups) setLearningRate(g.optimizer, lr);
+    }
     for (const g of s.groups) {
       for (let k = 0; k < g.steps; k++) packs.push(updateGroup(s.model, g, tb, s.rng, step));
     }
