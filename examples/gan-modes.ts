@@ -1,12 +1,18 @@
 /**
  * Mode collapse, measured: trains GANs on the toy sets with known modes (`ring8`, `grid25`) for several seeds and
  * prints, per seed, modes covered and the share of high-quality samples (src/eval/gan-toy.ts; 2,500 samples, the
- * protocol of VEEGAN and PacGAN), next to the best published numbers (PacGAN, Lin et al. 2018, Table 1/2).
+ * protocol of VEEGAN and PacGAN), next to the best published numbers (PacGAN, Lin et al. 2018, Tables 1 and 2).
  *
- *   node --import tsx examples/gan-modes.ts --data grid25 --seeds 0,1,2,3,4 [--steps 20000] [--out runs/gan-modes] [model flags]
+ *   node --import tsx examples/gan-modes.ts --data ring8 --seeds 0,1,2,3,4 --steps 10000 --hidden 128,128,128 --pack 2 --out runs/gan-modes
+ *   node --import tsx examples/gan-modes.ts --data ring8 --seeds 1 --steps 6000 --hidden 128,128,128 --lr-decay none --out runs/gan-plain
  *
- * With --out: `<data>-seed<k>.png` (each seed's 2,500 samples over the modes' 3-std circles' centres, coloured by
- * high quality or not) and `<data>.json` (flags and per-seed numbers).
+ * Defaults: non-saturating loss, latent 2, batch 256, Adam 1e-3 (β1 0.5) with a cosine decay to 0 — the decay is what
+ * brings high quality above 95%: Adam moves every weight by about the learning rate per step, which jitters G's
+ * points by more than ring8's std of 0.02 until the rate falls. Packing (`--pack 2`, PacGAN) cures the occasional
+ * collapsed seed. Training points: 100,000 per seed. --every N prints the metrics every N steps.
+ *
+ * With --out: `<data>-seed<k>.png` (each seed's 2,500 samples, coloured high quality or off-mode) and `<data>.json`
+ * (flags and per-seed numbers).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -37,6 +43,7 @@ const { values } = parseArgs({
     'label-smoothing': { type: 'string', default: '1' },
     'minibatch-discrimination': { type: 'boolean', default: false },
     every: { type: 'string', default: '0' },
+    'lr-decay': { type: 'string', default: 'cosine' },
     backend: { type: 'string' },
     out: { type: 'string' },
   },
@@ -80,6 +87,7 @@ for (const seed of values.seeds!.split(',').map(Number)) {
     batchSize: Number(values.batch),
     learningRate: Number(values.lr),
     beta1: Number(values.beta1),
+    lrDecay: values['lr-decay'] as 'none' | 'linear' | 'cosine',
     seed,
     callbacks: every > 0 ? [{ onBatchEnd(step: number) { if (step % every === 0) { const m = measure(); console.log(`  seed ${seed} step ${step}: ${m.modesCovered}/${m.modesTotal} modes, ${(100 * m.highQuality).toFixed(1)}% HQ`); } } }] : [],
   });
