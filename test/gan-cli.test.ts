@@ -104,6 +104,12 @@ test('genlab train gan → genlab eval, through the real CLI entry point', async
   assert.ok(existsSync(join(out, 'samples', 'epoch-0001.png')));
   const metrics = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(metrics.some((m) => typeof m['discriminator/loss'] === 'number' && typeof m['generator/loss'] === 'number'));
+  // Each epoch's test line carries the toy set's quality measure, and the best epoch is judged by modes covered.
+  const tests = metrics.filter((m) => m.split === 'test');
+  assert.ok(tests.length > 0 && tests.every((m) => m.modesTotal === 8 && m.qualitySamples === 2500 && m.highQuality >= 0 && m.highQuality <= 1), JSON.stringify(tests[0]));
+  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.best.metric, 'modesCovered');
+  assert.equal(manifest.best.value, Math.max(...tests.map((m) => m.modesCovered)));
   const ev = await runCli(['eval', out, '--json', '--samples', '300']);
   assert.equal(ev.code, 0, ev.stderr);
   assert.deepEqual(Object.keys(JSON.parse(ev.stdout)), ['modesCovered', 'modesTotal', 'highQuality']);
