@@ -126,13 +126,12 @@ function drawMoons(count: number, size: number, maxPhase: number, rng: Rng): Dat
     data.set(img, i * pixels);
     phases[i] = phase;
   }
-  return makeDataset({
-    name: 'moons',
-    kind: 'images',
-    shape: [size, size, 1],
-    data,
-    labels: { kind: 'value', values: phases, name: 'phase (deg)' },
-  });
+  return moonsDataset(size, data, phases);
+}
+
+/** Moon images with their phases as labels. */
+function moonsDataset(size: number, data: Float32Array, phases: Float32Array): Dataset {
+  return makeDataset({ name: 'moons', kind: 'images', shape: [size, size, 1], data, labels: { kind: 'value', values: phases, name: 'phase (deg)' } });
 }
 
 export interface MoonSequenceOptions extends Partial<Omit<MoonRenderOptions, 'size'>> {
@@ -159,13 +158,7 @@ export function moonPhaseSequence(n: number, options: MoonSequenceOptions = {}):
     phases[i] = phase;
     data.set(renderMoon(phase, { radius: RADIUS_FRACTION * size, brightness: BRIGHTNESS, ...render, size }), i * pixels);
   }
-  return makeDataset({
-    name: 'moons',
-    kind: 'images',
-    shape: [size, size, 1],
-    data,
-    labels: { kind: 'value', values: phases, name: 'phase (deg)' },
-  });
+  return moonsDataset(size, data, phases);
 }
 
 function checkCount(where: string, n: number): void {

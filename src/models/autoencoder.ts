@@ -22,7 +22,7 @@ import { checkBatchShape, labelInputs } from './inputs.js';
 import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
-import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from './model.js';
+import type { LossGroup, LossTerms, ModelFile, TensorBatch, TrainableModel } from './model.js';
 
 /** What a model needs to know about its data. */
 export interface DataInfo {
@@ -84,18 +84,10 @@ export interface Networks {
   decoder: tfl.LayersModel;
 }
 
-/** Contents of `genlab-model.json`. */
-export interface GenlabModelFile {
-  format: 'genlab-model';
-  version: 1;
-  kind: string;
-  config: Record<string, unknown>;
-  dataShape: number[];
-  dataKind: 'images' | 'points';
-  classes?: string[];
-  /** Learned values that are not network weights (a shared decoder log-variance). */
+/** Contents of `genlab-model.json` for the autoencoder family. */
+export interface GenlabModelFile extends ModelFile {
+  /** A shared decoder log-variance (Gaussian decoders). */
   state?: { decoderLogVar?: number };
-  /** What the networks' inputs and outputs mean, for whoever loads them with stock TF.js. */
   networks: { encoder: string; decoder: string };
 }
 
@@ -382,8 +374,8 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   }
 }
 
-/** Reads and checks `dir/genlab-model.json` (not the networks). */
-export async function readModelFile(dir: string): Promise<GenlabModelFile> {
+/** Reads and checks the fields every `dir/genlab-model.json` shares (not the networks, nor the family's own state). */
+export async function readModelFile<F extends ModelFile = GenlabModelFile>(dir: string): Promise<F> {
   const path = join(dir, MODEL_FILE);
   if (!existsSync(dir)) throw new GenlabError('not-found', `${dir}: no such model folder`);
   if (!existsSync(path)) throw new GenlabError('not-found', `${path}: missing, so ${dir} is not a saved genlab model`);
@@ -393,7 +385,7 @@ export async function readModelFile(dir: string): Promise<GenlabModelFile> {
   } catch (e) {
     throw badFile(path, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  const f = json as Partial<GenlabModelFile> | null;
+  const f = json as Partial<ModelFile> | null;
   if (!f || typeof f !== 'object' || f.format !== 'genlab-model') throw badFile(path, `expected "format": "genlab-model"`);
   if (f.version !== 1) throw new GenlabError('unsupported', `${path}: version ${String(f.version)}, this genlab reads version 1`);
   if (typeof f.kind !== 'string') throw badFile(path, 'missing "kind"');
@@ -401,7 +393,7 @@ export async function readModelFile(dir: string): Promise<GenlabModelFile> {
   if (!Array.isArray(f.dataShape) || !f.dataShape.every((d) => Number.isInteger(d) && d >= 1)) throw badFile(path, '"dataShape" must be a list of positive integers');
   if (f.dataKind !== 'images' && f.dataKind !== 'points') throw badFile(path, '"dataKind" must be "images" or "points"');
   if (f.classes !== undefined && !(Array.isArray(f.classes) && f.classes.every((c) => typeof c === 'string'))) throw badFile(path, '"classes" must be a list of strings');
-  return f as GenlabModelFile;
+  return f as F;
 }
 
 /** Everything a saved model folder holds: its manifest and both networks. */

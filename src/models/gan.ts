@@ -54,7 +54,7 @@ import {
   historicalAveragePenalty,
   minibatchFeatures,
 } from './gan-losses.js';
-import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from './model.js';
+import type { LossGroup, LossTerms, ModelFile, TensorBatch, TrainableModel } from './model.js';
 
 export const GAN_KINDS = ['gan', 'dcgan', 'cgan', 'wgan-gp'] as const;
 export type GanKind = (typeof GAN_KINDS)[number];
@@ -124,19 +124,11 @@ export interface HistoryState {
 }
 
 /** Contents of genlab-model.json for the GAN family. */
-export interface AdversarialModelFile {
-  format: 'genlab-model';
-  version: 1;
-  kind: string;
-  config: Record<string, unknown>;
-  dataShape: number[];
-  dataKind: 'images' | 'points';
-  classes?: string[];
+export interface AdversarialModelFile extends ModelFile {
   state?: {
     /** Historical averaging: counts per player, tensors in `history.bin` (specs in player order: discriminator, generator). */
     historicalAverage?: { counts: Record<string, number>; specs: tf.io.WeightsManifestEntry[] };
   };
-  networks: Record<string, string>;
 }
 
 export const HISTORY_FILE = 'history.bin';
@@ -566,7 +558,7 @@ export class GAN extends AdversarialBase {
 
   /** Loads a GAN saved by `save`. */
   static async load(dir: string): Promise<GAN> {
-    const file = (await readModelFile(dir)) as unknown as AdversarialModelFile;
+    const file = await readModelFile<AdversarialModelFile>(dir);
     if (!(GAN_KINDS as readonly string[]).includes(file.kind)) throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not a GAN (${GAN_KINDS.join(', ')})`);
     const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
     const config = GAN.resolveConfig(file.config as Partial<GANConfig>, data, file.kind);

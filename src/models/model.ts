@@ -31,6 +31,21 @@ export interface LossGroup {
 }
 
 /** What every gradient-trained model of genlab offers the trainer, the CLI and the lab. */
+/** What every `genlab-model.json` holds; each model family adds its own `state` and names its networks. */
+export interface ModelFile {
+  format: 'genlab-model';
+  version: 1;
+  kind: string;
+  config: Record<string, unknown>;
+  dataShape: number[];
+  dataKind: 'images' | 'points';
+  classes?: string[];
+  /** Learned values that are not network weights. */
+  state?: object;
+  /** What each network folder's inputs and outputs mean, for whoever loads them with stock TF.js. */
+  networks: Record<string, string>;
+}
+
 export interface TrainableModel {
   readonly kind: string;
   readonly config: object;

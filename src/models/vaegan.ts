@@ -115,7 +115,7 @@ export class VAEGAN extends AdversarialBase {
 
   /** Loads a VAE-GAN saved by `save`. */
   static async load(dir: string): Promise<VAEGAN> {
-    const file = (await readModelFile(dir)) as unknown as AdversarialModelFile;
+    const file = await readModelFile<AdversarialModelFile>(dir);
     if (file.kind !== 'vaegan') throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not a vaegan`);
     const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
     const config = VAEGAN.resolveConfig(file.config as Partial<VAEGANConfig>, data);

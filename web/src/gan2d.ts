@@ -25,7 +25,7 @@ import { drawArrows, drawDots, drawMesh, fingerprint, paintHeatMap, visibleGrid 
 import { learningRate, showRate } from './lib/gan-controls.js';
 import { fixedCodes, History, LiveGan, type LiveGanSettings } from './lib/gan-live.js';
 import { Loop } from './lib/loop.js';
-import { boundsOf, Plane } from './lib/plane.js';
+import { boundsOf, drawPointsWithMouse, Plane } from './lib/plane.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 
 mountHeader('gan2d.html');
@@ -327,39 +327,16 @@ const loop = new Loop(work, draw, {
 
 // ---- mouse: click adds a real point, dragging sprays points ----
 
-const spray = new Rng(12345);
-let drawing = false;
-let lastAdd = 0;
-
-function pointerData(e: PointerEvent): [number, number] {
-  const r = ui.plane.getBoundingClientRect();
-  return plane.toData(e.clientX - r.left, e.clientY - r.top);
-}
-
-ui.plane.addEventListener('pointerdown', (e) => {
-  drawing = true;
-  ui.plane.setPointerCapture(e.pointerId);
-  const [x, y] = pointerData(e);
-  addPoint(x, y);
-  lastAdd = performance.now();
-  if (!loop.playing) draw();
-});
-ui.plane.addEventListener('pointermove', (e) => {
-  if (!drawing || performance.now() - lastAdd < 16) return;
-  lastAdd = performance.now();
-  const [x, y] = pointerData(e);
-  const s = 8 / plane.pixelsPerUnit; // a spray of radius ~8 px
-  for (let i = 0; i < 2; i++) addPoint(x + s * spray.normal(), y + s * spray.normal());
-  if (!loop.playing) draw();
-});
-const endStroke = (): void => {
-  if (!drawing) return;
-  drawing = false;
+drawPointsWithMouse(plane, ui.plane, {
+  add: addPoint,
+  moved: () => {
+    if (!loop.playing) draw();
+  },
+  done: () => {
   if (ui.dataset.value !== 'draw' && !dataName.endsWith('your points')) dataName = `${dataName} + your points`;
   dataChanged();
-};
-ui.plane.addEventListener('pointerup', endStroke);
-ui.plane.addEventListener('pointercancel', endStroke);
+  },
+});
 
 // ---- controls ----
 

@@ -21,7 +21,7 @@ import { LineChart } from './lib/chart.js';
 import { COMPONENT_RGB, LECTURE, componentRgb, rgb } from './lib/colors.js';
 import { byId, fmt } from './lib/dom.js';
 import { Loop } from './lib/loop.js';
-import { boundsOf, Plane } from './lib/plane.js';
+import { boundsOf, drawPointsWithMouse, Plane } from './lib/plane.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 
 mountHeader('gmm.html');
@@ -388,39 +388,16 @@ function drawBicChart(): void {
 
 // ---- mouse: click adds a point, dragging sprays points ----
 
-const spray = new Rng(12345);
-let drawing = false;
-let lastAdd = 0;
-
-function pointerData(e: PointerEvent): [number, number] {
-  const r = ui.plane.getBoundingClientRect();
-  return plane.toData(e.clientX - r.left, e.clientY - r.top);
-}
-
-ui.plane.addEventListener('pointerdown', (e) => {
-  drawing = true;
-  ui.plane.setPointerCapture(e.pointerId);
-  const [x, y] = pointerData(e);
-  addPoint(x, y);
-  lastAdd = performance.now();
-  drawPlane();
-});
-ui.plane.addEventListener('pointermove', (e) => {
-  if (!drawing || performance.now() - lastAdd < 16) return;
-  lastAdd = performance.now();
-  const [x, y] = pointerData(e);
-  const s = 8 / plane.pixelsPerUnit; // a spray of radius ~8 px
-  for (let i = 0; i < 2; i++) addPoint(x + s * spray.normal(), y + s * spray.normal());
-  drawPlane();
-});
-const endStroke = (): void => {
-  if (!drawing) return;
-  drawing = false;
+drawPointsWithMouse(plane, ui.plane, {
+  add: addPoint,
+  moved: () => {
+    drawPlane();
+  },
+  done: () => {
   if (ui.dataset.value !== 'draw' && !dataName.startsWith('your')) dataName = `${dataName} + your points`;
   dataChanged(false);
-};
-ui.plane.addEventListener('pointerup', endStroke);
-ui.plane.addEventListener('pointercancel', endStroke);
+  },
+});
 
 // ---- controls ----
 

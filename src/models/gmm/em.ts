@@ -51,6 +51,15 @@ export function eStep(
   if (simd) logWeightsCopy!.set(logW);
   for (let start = 0; start < n; start += work.block) {
     const end = Math.min(n, start + work.block);
+    /** Row `start + i` of this block has ln p(x) = lse. */
+    const record = (i: number, lse: number): void => {
+      logLik[i] = lse;
+      total += lse;
+      if (lse < worst) {
+        worst = lse;
+        worstRow = start + i;
+      }
+    };
     model.logDensities(x, start, end, p, resp, work); // [B, K] ln N(xᵢ | μₖ, Σₖ)
     if (simd) {
       // The same log-sum-exp in the kernel; ln p(xᵢ) = mᵢ + ln sᵢ here.
@@ -58,13 +67,7 @@ export function eStep(
       for (let i = 0; i < end - start; i++) {
         const max = rowMax![i]!;
         if (!(max > -Infinity) || max === Infinity) throw noDensity(start + i);
-        const lse = max + Math.log(rowSum![i]!);
-        logLik[i] = lse;
-        total += lse;
-        if (lse < worst) {
-          worst = lse;
-          worstRow = start + i;
-        }
+        record(i, max + Math.log(rowSum![i]!));
       }
       visit?.(start, end, resp, logLik);
       continue;
@@ -85,13 +88,7 @@ export function eStep(
       }
       const inv = 1 / s;
       for (let k = 0; k < kCount; k++) resp[o + k]! *= inv;
-      const lse = max + Math.log(s); // ln Σₖ πₖ N(xᵢ | μₖ, Σₖ)
-      logLik[i] = lse;
-      total += lse;
-      if (lse < worst) {
-        worst = lse;
-        worstRow = start + i;
-      }
+      record(i, max + Math.log(s)); // ln Σₖ πₖ N(xᵢ | μₖ, Σₖ)
     }
     visit?.(start, end, resp, logLik);
   }

@@ -4,6 +4,7 @@
  */
 import { niceTicks } from './chart.js';
 import { LECTURE } from './colors.js';
+import { Rng } from '../../../src/browser.js';
 
 export interface Bounds {
   x0: number;
@@ -120,4 +121,41 @@ export class Plane {
     this.ctx.beginPath();
     this.ctx.ellipse(this.px(mean[0]!), this.py(mean[1]!), Math.max(rx * this.scale, 0.5), Math.max(ry * this.scale, 0.5), -angle, 0, 2 * Math.PI);
   }
+}
+
+/**
+ * Lets the mouse add points on `plane`: a click adds one at the pointer, dragging sprays two per frame around it
+ * (radius ≈ 8 px, seeded so strokes are repeatable). `add` takes each point, `moved` runs after each batch of
+ * points (redraw), `done` once at the end of a stroke.
+ */
+export function drawPointsWithMouse(plane: Plane, canvas: HTMLCanvasElement, on: { add(x: number, y: number): void; moved(): void; done(): void }): void {
+  const spray = new Rng(12345);
+  let drawing = false;
+  let lastAdd = 0;
+  const at = (e: PointerEvent): [number, number] => {
+    const r = canvas.getBoundingClientRect();
+    return plane.toData(e.clientX - r.left, e.clientY - r.top);
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    drawing = true;
+    canvas.setPointerCapture(e.pointerId);
+    on.add(...at(e));
+    lastAdd = performance.now();
+    on.moved();
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!drawing || performance.now() - lastAdd < 16) return; // at most one spray per frame
+    lastAdd = performance.now();
+    const [x, y] = at(e);
+    const s = 8 / plane.pixelsPerUnit;
+    for (let i = 0; i < 2; i++) on.add(x + s * spray.normal(), y + s * spray.normal());
+    on.moved();
+  });
+  const end = (): void => {
+    if (!drawing) return;
+    drawing = false;
+    on.done();
+  };
+  canvas.addEventListener('pointerup', end);
+  canvas.addEventListener('pointercancel', end);
 }
