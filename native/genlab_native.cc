@@ -33,18 +33,28 @@ struct Args {
   }
   // A Float32Array (or null → nullptr when nullable).
   float* f(size_t k, size_t* len = nullptr, bool nullable = false) {
-    if (k >= argc) { fail("missing argument"); return nullptr; }
+    if (nullable && k < argc && nullish(k)) { if (len) *len = 0; return nullptr; }
+    return static_cast<float*>(typed(k, napi_float32_array, "expected a Float32Array", len));
+  }
+  const int32_t* i32(size_t k, size_t* len) {
+    return static_cast<const int32_t*>(typed(k, napi_int32_array, "expected an Int32Array", len));
+  }
+  uint8_t* u8(size_t k, size_t* len) { return static_cast<uint8_t*>(typed(k, napi_uint8_array, "expected a Uint8Array", len)); }
+  bool nullish(size_t k) {
     napi_valuetype t;
     napi_typeof(env, argv[k], &t);
-    if (nullable && (t == napi_null || t == napi_undefined)) { if (len) *len = 0; return nullptr; }
+    return t == napi_null || t == napi_undefined;
+  }
+  // The data of a typed array of type `want` (its length in *len); fails with `expected` for anything else.
+  void* typed(size_t k, napi_typedarray_type want, const char* expected, size_t* len) {
+    if (k >= argc) { fail("missing argument"); return nullptr; }
     bool is = false;
     napi_is_typedarray(env, argv[k], &is);
-    if (!is) { fail("expected a Float32Array"); return nullptr; }
-    napi_typedarray_type type; size_t n; void* data; napi_value ab; size_t off;
-    napi_get_typedarray_info(env, argv[k], &type, &n, &data, &ab, &off);
-    if (type != napi_float32_array) { fail("expected a Float32Array"); return nullptr; }
+    napi_typedarray_type type; size_t n = 0; void* data = nullptr; napi_value ab; size_t off;
+    if (is) napi_get_typedarray_info(env, argv[k], &type, &n, &data, &ab, &off);
+    if (!is || type != want) { fail(expected); return nullptr; }
     if (len) *len = n;
-    return static_cast<float*>(data);
+    return data;
   }
   void fail(const char* msg) {
     if (ok) napi_throw_error(env, nullptr, msg);
@@ -66,6 +76,21 @@ inline float act(int kind, float v, float alpha) {
     case ELU: return v >= 0 ? v : std::expm1(v);
     case LEAKY: return v >= 0 ? v : alpha * v;
     default: return v;
+  }
+}
+
+// In place C [rows, N] = act(C + bias); biasMode as in gemm.
+void biasAct(float* C, int64_t rows, int64_t N, const float* bias, int64_t biasMode, int64_t actKind, float alpha) {
+#pragma omp parallel for schedule(static) if (rows * N > 32768)
+  for (int64_t r = 0; r < rows; r++) {
+    float* row = C + r * N;
+    for (int64_t j = 0; j < N; j++) {
+      float v = row[j];
+      if (biasMode == 1) v += bias[j];
+      else if (biasMode == 2) v += bias[0];
+      else if (biasMode == 3) v += bias[r * N + j];
+      row[j] = act(static_cast<int>(actKind), v, alpha);
+    }
   }
 }
 
@@ -96,20 +121,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
                         c, N));
   }
   if (!a.ok) return nullptr;
-  const int64_t total = batch * M * N;
-  if (biasMode != 0 || actKind != LINEAR) {
-#pragma omp parallel for schedule(static) if (total > 32768)
-    for (int64_t r = 0; r < batch * M; r++) {
-      float* row = C + r * N;
-      for (int64_t j = 0; j < N; j++) {
-        float v = row[j];
-        if (biasMode == 1) v += bias[j];
-        else if (biasMode == 2) v += bias[0];
-        else if (biasMode == 3) v += bias[r * N + j];
-        row[j] = act(static_cast<int>(actKind), v, alpha);
-      }
-    }
-  }
+  if (biasMode != 0 || actKind != LINEAR) biasAct(C, batch * M, N, bias, biasMode, actKind, alpha);
   return nullptr;
 }
 
@@ -326,17 +338,6 @@ void binStrided(const float* x, const float* y, T* out, int rank, const int32_t*
   }
 }
 
-// Reads an Int32Array argument.
-const int32_t* ints(Args& a, size_t k, size_t* len) {
-  if (k >= a.argc) { a.fail("missing argument"); return nullptr; }
-  bool is = false;
-  napi_is_typedarray(a.env, a.argv[k], &is);
-  napi_typedarray_type type; void* data = nullptr; napi_value ab; size_t off;
-  if (is) napi_get_typedarray_info(a.env, a.argv[k], &type, len, &data, &ab, &off);
-  if (!is || type != napi_int32_array) { a.fail("expected an Int32Array"); return nullptr; }
-  return static_cast<const int32_t*>(data);
-}
-
 // binaryBroadcast(op, a, b, out, dims): dims = Int32Array [shape(rank), aStrides(rank), bStrides(rank)], strides 0 on
 // broadcast dimensions.
 napi_value BinaryBroadcast(napi_env env, napi_callback_info info) {
@@ -344,7 +345,7 @@ napi_value BinaryBroadcast(napi_env env, napi_callback_info info) {
   const int64_t op = a.i(0);
   size_t la = 0, lb = 0, lo = 0, ld = 0;
   const float* x = a.f(1, &la); const float* y = a.f(2, &lb); float* out = a.f(3, &lo);
-  const int32_t* dims = ints(a, 4, &ld);
+  const int32_t* dims = a.i32(4, &ld);
   if (!a.ok) return nullptr;
   const int rank = static_cast<int>(ld / 3);
   if (rank < 1 || ld % 3 != 0) { a.fail("binaryBroadcast: dims"); return nullptr; }
@@ -373,7 +374,7 @@ napi_value Sum(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t lx = 0, lo = 0, ld = 0;
   const float* x = a.f(0, &lx); float* out = a.f(1, &lo);
-  const int32_t* dims = ints(a, 2, &ld);
+  const int32_t* dims = a.i32(2, &ld);
   if (!a.ok) return nullptr;
   const int rank = static_cast<int>(ld / 2);
   if (rank < 1 || ld % 2 != 0) { a.fail("sum: dims"); return nullptr; }
@@ -395,29 +396,17 @@ napi_value Sum(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-uint8_t* u8(Args& a, size_t k, size_t* len) {
-  if (k >= a.argc) { a.fail("missing argument"); return nullptr; }
-  bool is = false;
-  napi_is_typedarray(a.env, a.argv[k], &is);
-  napi_typedarray_type type; void* data = nullptr; napi_value ab; size_t off;
-  if (is) napi_get_typedarray_info(a.env, a.argv[k], &type, len, &data, &ab, &off);
-  if (!is || type != napi_uint8_array) { a.fail("expected a Uint8Array"); return nullptr; }
-  return static_cast<uint8_t*>(data);
-}
-
 // compare(op, a, b, out: Uint8Array, dims|null): comparisons to 0/1, same broadcasting as binary/binaryBroadcast.
 napi_value Compare(napi_env env, napi_callback_info info) {
   Args a(env, info);
   const int64_t op = a.i(0);
   size_t la = 0, lb = 0, lo = 0, ld = 0;
   const float* x = a.f(1, &la); const float* y = a.f(2, &lb);
-  uint8_t* out = u8(a, 3, &lo);
+  uint8_t* out = a.u8(3, &lo);
   if (!a.ok) return nullptr;
-  napi_valuetype t;
-  napi_typeof(env, a.argv[4], &t);
   const int64_t n = lo;
   if (n == 0) return nullptr;
-  if (t == napi_null || t == napi_undefined) {
+  if (a.nullish(4)) {
     const int64_t sx = la == 1 ? 0 : 1, sy = lb == 1 ? 0 : 1;
     if ((sx && static_cast<int64_t>(la) != n) || (sy && static_cast<int64_t>(lb) != n)) { a.fail("compare: lengths"); return nullptr; }
     switch (op) {
@@ -428,7 +417,7 @@ napi_value Compare(napi_env env, napi_callback_info info) {
     }
     return nullptr;
   }
-  const int32_t* dims = ints(a, 4, &ld);
+  const int32_t* dims = a.i32(4, &ld);
   if (!a.ok) return nullptr;
   const int rank = static_cast<int>(ld / 3);
   int64_t total = 1, ma = 0, mb = 0;
@@ -450,7 +439,7 @@ napi_value Compare(napi_env env, napi_callback_info info) {
 napi_value Select(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t lc = 0, lt = 0, le = 0, lo = 0;
-  const uint8_t* c = u8(a, 0, &lc);
+  const uint8_t* c = a.u8(0, &lc);
   const float* tv = a.f(1, &lt); const float* ev = a.f(2, &le); float* out = a.f(3, &lo);
   if (!a.ok) return nullptr;
   if (lc != lo || lt != lo || le != lo) { a.fail("select: lengths"); return nullptr; }
@@ -554,17 +543,7 @@ napi_value Epilogue(napi_env env, napi_callback_info info) {
   const float alpha = static_cast<float>(a.d(6));
   if (!a.ok) return nullptr;
   if (static_cast<int64_t>(lo) < rows * N) { a.fail("epilogue: lengths"); return nullptr; }
-#pragma omp parallel for schedule(static) if (rows * N > 32768)
-  for (int64_t r = 0; r < rows; r++) {
-    float* row = C + r * N;
-    for (int64_t j = 0; j < N; j++) {
-      float v = row[j];
-      if (biasMode == 1) v += bias[j];
-      else if (biasMode == 2) v += bias[0];
-      else if (biasMode == 3) v += bias[r * N + j];
-      row[j] = act(static_cast<int>(actKind), v, alpha);
-    }
-  }
+  biasAct(C, rows, N, bias, biasMode, actKind, alpha);
   return nullptr;
 }
 

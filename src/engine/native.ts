@@ -228,6 +228,27 @@ function broadcastDims(out: readonly number[], inputs: readonly (readonly number
   return Int32Array.from([...dims.map((d) => d.n), ...inputs.flatMap((_, k) => dims.map((d) => d.s[k]!))]);
 }
 
+/**
+ * The inputs `a` and `b` of a broadcasting element-wise kernel: their float32 values, the output's shape and size, and
+ * whether each input is full-size or a scalar (`flat`; else `dims()` gives the strides for the broadcast). Null when
+ * the cpu kernel must run (other dtypes, shapes that do not broadcast).
+ */
+function binaryOperands(args: Args, backend: NativeBackend):
+  { av: Float32Array; bv: Float32Array; shape: number[]; n: number; flat: boolean; dims: () => Int32Array } | null {
+  const { a, b } = args.inputs as Record<string, Info | undefined>;
+  const av = f32(backend, a), bv = f32(backend, b);
+  if (!a || !b || !av || !bv) return null;
+  let shape: number[];
+  try {
+    shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  } catch {
+    return null;
+  }
+  const n = size(shape);
+  const flat = (av.length === n || av.length === 1) && (bv.length === n || bv.length === 1);
+  return { av, bv, shape, n, flat, dims: () => broadcastDims(shape, [a.shape, b.shape]) };
+}
+
 const ZERO = new Float32Array(1);
 
 function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc): tf.KernelConfig[] {
@@ -365,20 +386,13 @@ function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc):
   const BINARY: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 };
   for (const [name, op] of Object.entries(BINARY)) {
     add(name, (args, backend) => {
-      const { a, b } = args.inputs as Record<string, Info | undefined>;
-      const av = f32(backend, a), bv = f32(backend, b);
-      if (!a || !b || !av || !bv) return null;
-      let shape: number[];
-      try {
-        shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      } catch {
-        return null;
-      }
-      const n = size(shape);
+      const ops = binaryOperands(args, backend);
+      if (!ops) return null;
+      const { av, bv, shape, n } = ops;
       const out = backend.alloc(n);
       if (n === 0) return backend.makeTensorInfo(shape, 'float32', out);
-      if ((av.length === n || av.length === 1) && (bv.length === n || bv.length === 1)) native.binary(op, av, bv, out);
-      else native.binaryBroadcast(op, av, bv, out, broadcastDims(shape, [a.shape, b.shape]));
+      if (ops.flat) native.binary(op, av, bv, out);
+      else native.binaryBroadcast(op, av, bv, out, ops.dims());
       return backend.makeTensorInfo(shape, 'float32', out);
     });
   }
@@ -465,22 +479,11 @@ function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc):
   const COMPARE: Record<string, number> = { Greater: 8, GreaterEqual: 9, Less: 10, LessEqual: 11, Equal: 12, NotEqual: 13 };
   for (const [name, op] of Object.entries(COMPARE)) {
     add(name, (args, backend) => {
-      const { a, b } = args.inputs as Record<string, Info | undefined>;
-      const av = f32(backend, a), bv = f32(backend, b);
-      if (!a || !b || !av || !bv) return null;
-      let shape: number[];
-      try {
-        shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      } catch {
-        return null;
-      }
-      const n = size(shape);
-      const out = new Uint8Array(n);
-      if (n > 0) {
-        const flat = (av.length === n || av.length === 1) && (bv.length === n || bv.length === 1);
-        native.compare(op, av, bv, out, flat ? null : broadcastDims(shape, [a.shape, b.shape]));
-      }
-      return backend.makeTensorInfo(shape, 'bool', out);
+      const ops = binaryOperands(args, backend);
+      if (!ops) return null;
+      const out = new Uint8Array(ops.n);
+      if (ops.n > 0) native.compare(op, ops.av, ops.bv, out, ops.flat ? null : ops.dims());
+      return backend.makeTensorInfo(ops.shape, 'bool', out);
     });
   }
   add('Select', (args, backend) => {

@@ -11,6 +11,7 @@
  * 64 input channels).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type ConvAttrs, type Shape4, convInfo } from './conv-info.js';
 import { type ConvGeometry, fillColsT, geometryOf, imagesPerChunk } from './im2col.js';
 import {
   type BackendWasm,
@@ -73,12 +74,8 @@ export function filterGradNHWC(
   return acc;
 }
 
-interface Conv2DBackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
+interface Conv2DBackpropFilterAttrs extends ConvAttrs {
+  filterShape: Shape4;
 }
 
 export function conv2DBackpropFilter(args: WasmKernelArgs<Conv2DBackpropFilterAttrs>): TensorInfo {
@@ -87,18 +84,10 @@ export function conv2DBackpropFilter(args: WasmKernelArgs<Conv2DBackpropFilterAt
   const dy = input(inputs, 'dy', 'Conv2DBackpropFilter');
   assertFloat32(x, 'Conv2DBackpropFilter x');
   assertFloat32(dy, 'Conv2DBackpropFilter dy');
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    shape4(x, 'Conv2DBackpropFilter x'),
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
+  const { filterShape } = attrs;
+  // This kernel has no dilations attr (tfjs-core's conv2d gradient is undilated): 1, as on the CPU backend.
+  const info = convInfo(shape4(x, 'Conv2DBackpropFilter x'), filterShape, { ...attrs, dilations: 1 }, false);
+  const format = info.dataFormat;
   return withScope(backend, (scope) => {
     const xNHWC = format === 'channelsLast' ? x : scope.track(transpose(backend, x, NCHW_TO_NHWC));
     const dyNHWC = format === 'channelsLast' ? dy : scope.track(transpose(backend, dy, NCHW_TO_NHWC));

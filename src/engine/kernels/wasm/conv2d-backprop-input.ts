@@ -11,6 +11,7 @@
  * transposed explicitly because the wasm matmul is slow with transposed operands.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type ConvAttrs, type Shape4, convInfo } from './conv-info.js';
 import { type ConvGeometry, col2imAdd, col2imAddT, geometryOf, imagesPerChunk, rowMajor } from './im2col.js';
 import {
   type BackendWasm,
@@ -68,12 +69,8 @@ export function inputGradNHWC(
   return dx;
 }
 
-interface Conv2DBackpropInputAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  inputShape: [number, number, number, number];
+interface Conv2DBackpropInputAttrs extends ConvAttrs {
+  inputShape: Shape4;
 }
 
 export function conv2DBackpropInput(args: WasmKernelArgs<Conv2DBackpropInputAttrs>): TensorInfo {
@@ -82,18 +79,10 @@ export function conv2DBackpropInput(args: WasmKernelArgs<Conv2DBackpropInputAttr
   const filter = input(inputs, 'filter', 'Conv2DBackpropInput');
   assertFloat32(dy, 'Conv2DBackpropInput dy');
   assertFloat32(filter, 'Conv2DBackpropInput filter');
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    shape4(filter, 'Conv2DBackpropInput filter'),
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
+  // This kernel has no dilations attr (tfjs-core's conv2d gradient is undilated): 1, as on the CPU backend.
+  const filterShape = shape4(filter, 'Conv2DBackpropInput filter');
+  const info = convInfo(attrs.inputShape, filterShape, { ...attrs, dilations: 1 }, false);
+  const format = info.dataFormat;
   return withScope(backend, (scope) => {
     const dyNHWC = format === 'channelsLast' ? dy : scope.track(transpose(backend, dy, NCHW_TO_NHWC));
     const dx = inputGradNHWC(backend, scope, dyNHWC, filter, geometryOf(info), info.outChannels);

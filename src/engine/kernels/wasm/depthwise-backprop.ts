@@ -12,21 +12,15 @@
  * in these two kernels; tfjs-core's gradient only ever asks for dilation 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type ConvAttrs, type Shape4, convInfo } from './conv-info.js';
 import { type TensorInfo, type WasmKernelArgs, assertFloat32, f32, input, shape4, validRange, withScope } from './util.js';
 
-interface DepthwiseBackpropAttrs {
-  strides: [number, number] | number;
-  dilations: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface DepthwiseBackpropFilterAttrs extends ConvAttrs {
+  filterShape: Shape4;
 }
 
-interface DepthwiseBackpropFilterAttrs extends DepthwiseBackpropAttrs {
-  filterShape: [number, number, number, number];
-}
-
-interface DepthwiseBackpropInputAttrs extends DepthwiseBackpropAttrs {
-  inputShape: [number, number, number, number];
+interface DepthwiseBackpropInputAttrs extends ConvAttrs {
+  inputShape: Shape4;
 }
 
 export function depthwiseConv2dNativeBackpropFilter(args: WasmKernelArgs<DepthwiseBackpropFilterAttrs>): TensorInfo {
@@ -35,16 +29,10 @@ export function depthwiseConv2dNativeBackpropFilter(args: WasmKernelArgs<Depthwi
   const dy = input(inputs, 'dy', 'DepthwiseConv2dNativeBackpropFilter');
   assertFloat32(x, 'DepthwiseConv2dNativeBackpropFilter x');
   assertFloat32(dy, 'DepthwiseConv2dNativeBackpropFilter dy');
-  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs;
-  const c = tf.backend_util.computeConv2DInfo(
-    shape4(x, 'DepthwiseConv2dNativeBackpropFilter x'),
-    filterShape,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    true,
-  );
+  const { filterShape } = attrs;
+  const xShape = shape4(x, 'DepthwiseConv2dNativeBackpropFilter x');
+  // This kernel has no dataFormat attr: NHWC, as on the CPU backend.
+  const c = convInfo(xShape, filterShape, { ...attrs, dataFormat: 'NHWC' }, true);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = c;
   const KH = c.filterHeight;
   const KW = c.filterWidth;
@@ -89,16 +77,10 @@ export function depthwiseConv2dNativeBackpropInput(args: WasmKernelArgs<Depthwis
   const filter = input(inputs, 'filter', 'DepthwiseConv2dNativeBackpropInput');
   assertFloat32(dy, 'DepthwiseConv2dNativeBackpropInput dy');
   assertFloat32(filter, 'DepthwiseConv2dNativeBackpropInput filter');
-  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs;
-  const c = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    shape4(filter, 'DepthwiseConv2dNativeBackpropInput filter'),
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    true,
-  );
+  const { inputShape } = attrs;
+  const filterShape = shape4(filter, 'DepthwiseConv2dNativeBackpropInput filter');
+  // This kernel has no dataFormat attr: NHWC, as on the CPU backend.
+  const c = convInfo(inputShape, filterShape, { ...attrs, dataFormat: 'NHWC' }, true);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = c;
   const KH = c.filterHeight;
   const KW = c.filterWidth;

@@ -12,7 +12,7 @@
  * the bias and the activation with separate wasm kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type TensorInfo, type WasmKernelArgs, TempScope, input, runWasmKernel, transpose } from './util.js';
+import { type TensorInfo, type WasmKernelArgs, TempScope, input, runWasmKernel, transpose, withKernelFunc } from './util.js';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -79,13 +79,5 @@ export function wrapMatMul(original: tf.KernelConfig): tf.KernelConfig {
       scope.dispose();
     }
   };
-  const config: tf.KernelConfig = {
-    kernelName: name,
-    backendName: 'wasm',
-    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
-  };
-  // The original's setup (its cwrap of the C++ function) must still run if the backend is (re)initialised later.
-  if (original.setupFunc !== undefined) config.setupFunc = original.setupFunc;
-  if (original.disposeFunc !== undefined) config.disposeFunc = original.disposeFunc;
-  return config;
+  return withKernelFunc(original, kernelFunc);
 }

@@ -83,6 +83,24 @@ export function withScope<T>(backend: BackendWasm, fn: (scope: TempScope) => T):
   }
 }
 
+/**
+ * The wasm kernel config of `original` with `kernelFunc` in its place, for wrappers. The original's setup (its cwrap
+ * of the C++ function) must still run if the backend is (re)initialised later.
+ */
+export function withKernelFunc<Attrs>(
+  original: tf.KernelConfig,
+  kernelFunc: (args: WasmKernelArgs<Attrs>) => TensorInfo | TensorInfo[],
+): tf.KernelConfig {
+  const config: tf.KernelConfig = {
+    kernelName: original.kernelName,
+    backendName: 'wasm',
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+  };
+  if (original.setupFunc !== undefined) config.setupFunc = original.setupFunc;
+  if (original.disposeFunc !== undefined) config.disposeFunc = original.disposeFunc;
+  return config;
+}
+
 /** Calls another wasm kernel directly (as the backends' own kernels do), bypassing the engine. */
 export function runWasmKernel(
   name: string,

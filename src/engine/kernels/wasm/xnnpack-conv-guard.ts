@@ -16,16 +16,9 @@
  * silently corrupting other tensors on the wasm heap. The wrapper returns the empty tensor itself.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type ConvAttrs, convInfo } from './conv-info.js';
 import type { TensorInfo, WasmKernelArgs } from './util.js';
-import { input, shape4 } from './util.js';
-
-interface ConvAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dilations?: [number, number] | number;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
+import { input, shape4, withKernelFunc } from './util.js';
 
 /** The kernels wrapped, and whether each is depthwise (which changes how computeConv2DInfo reads the filter). */
 export const XNNPACK_CONV_KERNELS: readonly { name: string; depthwise: boolean }[] = [
@@ -35,23 +28,8 @@ export const XNNPACK_CONV_KERNELS: readonly { name: string; depthwise: boolean }
   { name: tf.FusedDepthwiseConv2D, depthwise: true },
 ];
 
-function convInfoOf(
-  x: TensorInfo,
-  filter: TensorInfo,
-  attrs: ConvAttrs,
-  depthwise: boolean,
-  kernel: string,
-): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(
-    shape4(x, `${kernel} x`),
-    shape4(filter, `${kernel} filter`),
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    depthwise,
-    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'),
-  );
+function convInfoOf(x: TensorInfo, filter: TensorInfo, attrs: ConvAttrs, depthwise: boolean, kernel: string) {
+  return convInfo(shape4(x, `${kernel} x`), shape4(filter, `${kernel} filter`), attrs, depthwise);
 }
 
 /** `attrs` with pad 'same' replaced by the explicit paddings TensorFlow would use; other attrs unchanged. */
@@ -63,11 +41,10 @@ export function explicitSamePadding<A extends ConvAttrs>(
   kernel: string,
 ): A {
   if (attrs.pad !== 'same') return attrs;
-  const format = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC');
   const info = convInfoOf(x, filter, attrs, depthwise, kernel);
   const { top, bottom, left, right } = info.padInfo;
   const pad: tf.backend_util.ExplicitPadding =
-    format === 'channelsLast'
+    info.dataFormat === 'channelsLast'
       ? [[0, 0], [top, bottom], [left, right], [0, 0]]
       : [[0, 0], [0, 0], [top, bottom], [left, right]];
   return { ...attrs, pad };
@@ -87,13 +64,5 @@ export function guardXnnpackConv(original: tf.KernelConfig, depthwise: boolean):
     const attrs = explicitSamePadding(x, filter, args.attrs, depthwise, name);
     return original.kernelFunc({ ...args, attrs: attrs as unknown as tf.NamedAttrMap });
   };
-  const config: tf.KernelConfig = {
-    kernelName: name,
-    backendName: 'wasm',
-    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
-  };
-  // The original's setup (its cwrap of the C++ function) must still run if the backend is (re)initialised later.
-  if (original.setupFunc !== undefined) config.setupFunc = original.setupFunc;
-  if (original.disposeFunc !== undefined) config.disposeFunc = original.disposeFunc;
-  return config;
+  return withKernelFunc(original, kernelFunc);
 }
