@@ -5,6 +5,8 @@
 #include <node_api.h>
 #include <dnnl.h>
 #include <omp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <malloc.h>
 #include <algorithm>
 #include <cmath>
@@ -66,6 +68,26 @@ void check(Args& a, dnnl_status_t s) {
   if (s != dnnl_success) a.fail("dnnl_sgemm failed");
 }
 
+// A signal handled while oneDNN's JIT-generated sgemm code runs corrupts the heap (reproduced with V8's SIGPROF
+// sampler, `node --cpu-prof`: glibc aborts with "corrupted size vs. prev_size"). Asynchronous signals are held
+// for the length of the call and delivered as soon as it returns; faults (SEGV, BUS, FPE, ILL) are never held.
+struct SignalsHeld {
+  sigset_t old;
+  SignalsHeld() {
+    sigset_t held;
+    sigfillset(&held);
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) sigdelset(&held, s);
+    pthread_sigmask(SIG_BLOCK, &held, &old);
+  }
+  ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &old, nullptr); }
+};
+
+dnnl_status_t sgemm(char transA, char transB, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha, const float* A, dnnl_dim_t lda,
+                    const float* B, dnnl_dim_t ldb, float beta, float* C, dnnl_dim_t ldc) {
+  SignalsHeld held;
+  return dnnl_sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 enum Act { LINEAR = 0, RELU = 1, SIGMOID = 2, RELU6 = 3, ELU = 4, LEAKY = 5 };
 
 inline float act(int kind, float v, float alpha) {
@@ -117,7 +139,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     float* c = C + b * M * N;
     if (K == 0) { std::fill(c, c + M * N, 0.f); continue; }
     if (M == 0 || N == 0) continue;
-    check(a, dnnl_sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, 1.f, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, 0.f,
+    check(a, sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, 1.f, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, 0.f,
                         c, N));
   }
   if (!a.ok) return nullptr;
@@ -201,7 +223,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   if (c.N * rowsPer * c.OC == 0) return nullptr;
   if (kkc == 0) { std::fill(y, y + c.N * rowsPer * c.OC, 0.f); return nullptr; }
   if (direct(c)) {
-    check(a, dnnl_sgemm('N', 'N', c.N * rowsPer, c.OC, kkc, 1.f, x, kkc, w, c.OC, 0.f, y, c.OC));
+    check(a, sgemm('N', 'N', c.N * rowsPer, c.OC, kkc, 1.f, x, kkc, w, c.OC, 0.f, y, c.OC));
     return nullptr;
   }
   const int64_t chunk = chunkImages(c);
@@ -209,7 +231,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   for (int64_t n0 = 0; n0 < c.N && a.ok; n0 += chunk) {
     const int64_t n1 = std::min(c.N, n0 + chunk), rows = (n1 - n0) * rowsPer;
     im2col(c, x, cols.data(), n0, n1);
-    check(a, dnnl_sgemm('N', 'N', rows, c.OC, kkc, 1.f, cols.data(), kkc, w, c.OC, 0.f, y + n0 * rowsPer * c.OC, c.OC));
+    check(a, sgemm('N', 'N', rows, c.OC, kkc, 1.f, cols.data(), kkc, w, c.OC, 0.f, y + n0 * rowsPer * c.OC, c.OC));
   }
   return nullptr;
 }
@@ -225,14 +247,14 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   if (c.N * rowsPer * kkc == 0) return nullptr;
   if (c.OC == 0) return nullptr;
   if (direct(c)) {
-    check(a, dnnl_sgemm('N', 'T', c.N * rowsPer, kkc, c.OC, 1.f, dy, c.OC, w, c.OC, 0.f, dx, kkc));
+    check(a, sgemm('N', 'T', c.N * rowsPer, kkc, c.OC, 1.f, dy, c.OC, w, c.OC, 0.f, dx, kkc));
     return nullptr;
   }
   const int64_t chunk = chunkImages(c);
   std::vector<float> cols(chunk * rowsPer * kkc);
   for (int64_t n0 = 0; n0 < c.N && a.ok; n0 += chunk) {
     const int64_t n1 = std::min(c.N, n0 + chunk), rows = (n1 - n0) * rowsPer;
-    check(a, dnnl_sgemm('N', 'T', rows, kkc, c.OC, 1.f, dy + n0 * rowsPer * c.OC, c.OC, w, c.OC, 0.f, cols.data(), kkc));
+    check(a, sgemm('N', 'T', rows, kkc, c.OC, 1.f, dy + n0 * rowsPer * c.OC, c.OC, w, c.OC, 0.f, cols.data(), kkc));
     col2im(c, cols.data(), dx, n0, n1);
   }
   return nullptr;
@@ -248,7 +270,7 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   std::fill(dw, dw + kkc * c.OC, 0.f);
   if (c.N * rowsPer == 0 || kkc * c.OC == 0) return nullptr;
   if (direct(c)) {
-    check(a, dnnl_sgemm('T', 'N', kkc, c.OC, c.N * rowsPer, 1.f, x, kkc, dy, c.OC, 0.f, dw, c.OC));
+    check(a, sgemm('T', 'N', kkc, c.OC, c.N * rowsPer, 1.f, x, kkc, dy, c.OC, 0.f, dw, c.OC));
     return nullptr;
   }
   const int64_t chunk = chunkImages(c);
@@ -256,7 +278,7 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   for (int64_t n0 = 0; n0 < c.N && a.ok; n0 += chunk) {
     const int64_t n1 = std::min(c.N, n0 + chunk), rows = (n1 - n0) * rowsPer;
     im2col(c, x, cols.data(), n0, n1);
-    check(a, dnnl_sgemm('T', 'N', kkc, c.OC, rows, 1.f, cols.data(), kkc, dy + n0 * rowsPer * c.OC, c.OC, 1.f, dw, c.OC));
+    check(a, sgemm('T', 'N', kkc, c.OC, rows, 1.f, cols.data(), kkc, dy + n0 * rowsPer * c.OC, c.OC, 1.f, dw, c.OC));
   }
   return nullptr;
 }

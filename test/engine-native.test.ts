@@ -8,6 +8,11 @@
  * they FAIL.
  */
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -36,6 +41,30 @@ test('the addon built and loads (fails when oneDNN was found but the build faile
   assert.equal(tf.getBackend(), 'native');
 });
 
+
+test('native matrix products survive signals arriving mid-call (node --cpu-prof samples with SIGPROF)', { skip }, () => {
+  // Before the addon held signals around oneDNN's sgemm, this aborted with glibc's "corrupted size vs. prev_size"
+  // in about two runs of three.
+  const script = [
+    "import * as tf from '@tensorflow/tfjs-core';",
+    "import { initEngine } from './src/engine/backend.ts';",
+    "await initEngine({ backend: 'native' });",
+    'for (let i = 0; i < 6; i++) for (const [m, k, n] of [[16, 16, 16], [64, 64, 64], [128, 784, 400]]) tf.tidy(() => tf.matMul(tf.ones([m, k]), tf.ones([k, n])).dataSync());',
+    "console.log('done');",
+  ].join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'genlab-prof-'));
+  for (let run = 0; run < 3; run++) {
+    const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 0, `run ${run}: exit ${r.status} ${r.signal ?? ''}: ${r.stderr.slice(-300)}`);
+    assert.match(r.stdout, /done/);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Runs `fn` on cpu and on native; returns every output's values. */
 async function onBoth(fn: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Values[]; native: Values[] }> {
