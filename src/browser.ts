@@ -2,9 +2,10 @@
  * genlab's browser entry: what the lab (web/) imports. Pages import only from here, never from a model's internals.
  *
  * Everything here runs in a browser. A few modules reached from here still import Node built-ins for their file
- * I/O only — data/csv.ts (`readDelimitedFile`) with data/idx.ts, models/vae.ts, models/autoencoder.ts, models/gan.ts and
- * engine/model-io.ts (`save` / `load`) — and web/vite.config.ts gives exactly those importers stub modules: their
- * browser-side functions work, the file I/O functions fail if called. Any other Node import fails the lab's build.
+ * I/O only — data/csv.ts (`readDelimitedFile`) with data/idx.ts, and engine/model-io.ts, through which the models'
+ * `save` / `load` go (the model classes themselves import no Node module) — and web/vite.config.ts gives exactly those
+ * importers stub modules: their browser-side functions work, the file I/O functions fail if called. Any other Node
+ * import fails the lab's build.
  */
 export * as tf from '@tensorflow/tfjs-core';
 export { initEngine, engineInfo, describeEngine, isBrowser, type EngineInfo, type EngineOptions, type BackendName } from './engine/backend.js';

@@ -2,6 +2,10 @@
  * Saving and loading TF.js layers models as the standard `model.json` + `weights.bin` pair (what tfjs-node's
  * `file://` handler and the converter write), so a model trained in Node opens with stock `tf.loadLayersModel`
  * anywhere, the browser lab included. Writes are atomic: a folder is written aside and renamed into place.
+ *
+ * This is the one module through which saved models touch the file system: the model classes (src/models) read and
+ * write their folders (networks, manifest, extra binary files) with the functions here and import no Node module, so
+ * the browser build (web/vite.config.ts) stubs only this module's Node imports, not theirs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -12,6 +16,11 @@ import { GenlabError, badFile } from './errors.js';
 
 const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
+
+/** Joins path segments (node:path `join`), for the model classes, which import no Node module themselves. */
+export function joinPath(...parts: string[]): string {
+  return join(...parts);
+}
 
 /**
  * Replaces `dir` with the output of `write(tmpDir)` atomically: readers see the old folder or the new one, never a
@@ -109,4 +118,49 @@ export async function loadLayersModel(dir: string): Promise<tfl.LayersModel> {
   } catch (e) {
     throw badFile(file, `cannot rebuild the model (${(e as Error).message.split('\n')[0]})`);
   }
+}
+
+/** A model folder as `writeModelDir` writes it. */
+export interface ModelDirContents {
+  /** Sub-folder name → network, each saved by `saveLayersModel` (in this order). */
+  networks: Record<string, tfl.LayersModel>;
+  /** Extra file name → bytes, written after the networks (e.g. a GAN's history.bin). */
+  files?: Record<string, Uint8Array>;
+  /** The manifest, written last as pretty-printed JSON (2 spaces, trailing newline) under `name`. */
+  manifest: { name: string; content: object };
+}
+
+/** Writes a saved model's folder `dir` — its networks, extra files and manifest — replacing it atomically. */
+export async function writeModelDir(dir: string, contents: ModelDirContents): Promise<void> {
+  await writeDirAtomically(dir, async (tmp) => {
+    for (const [name, model] of Object.entries(contents.networks)) await saveLayersModel(model, join(tmp, name));
+    for (const [name, data] of Object.entries(contents.files ?? {})) await writeFile(join(tmp, name), data);
+    await writeFile(join(tmp, contents.manifest.name), `${JSON.stringify(contents.manifest.content, null, 2)}\n`);
+  });
+}
+
+/**
+ * Reads the JSON manifest `name` of the saved model folder `dir` and hands it to `check`, which validates it (throwing
+ * with the manifest's `path` in its message) and returns it typed. Fails as not-found when the folder or the manifest
+ * is missing, and as a bad file when the manifest is not JSON.
+ */
+export async function readModelManifest<T>(dir: string, name: string, check: (json: unknown, path: string) => T): Promise<T> {
+  const path = join(dir, name);
+  if (!existsSync(dir)) throw new GenlabError('not-found', `${dir}: no such model folder`);
+  if (!existsSync(path)) throw new GenlabError('not-found', `${path}: missing, so ${dir} is not a saved genlab model`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw badFile(path, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  return check(json, path);
+}
+
+/** The bytes of the extra file `name` of the saved model folder `dir`; a bad file `ifMissing` (the reason) when absent. */
+export async function readModelBinaryFile(dir: string, name: string, ifMissing: string): Promise<ArrayBuffer> {
+  const file = join(dir, name);
+  if (!existsSync(file)) throw badFile(file, ifMissing);
+  const bytes = await readFile(file);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

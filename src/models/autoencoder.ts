@@ -12,11 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { GenlabError, badFile, badInput } from '../engine/errors.js';
-import { loadLayersModel, saveLayersModel, writeDirAtomically } from '../engine/model-io.js';
+import { joinPath, loadLayersModel, readModelManifest, writeModelDir } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
@@ -360,11 +357,7 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
       ...(logVar !== undefined ? { state: { decoderLogVar: logVar } } : {}),
       networks: { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind) },
     };
-    await writeDirAtomically(dir, async (tmp) => {
-      await saveLayersModel(this.encoder, join(tmp, 'encoder'));
-      await saveLayersModel(this.decoder, join(tmp, 'decoder'));
-      await writeFile(join(tmp, MODEL_FILE), `${JSON.stringify(file, null, 2)}\n`);
-    });
+    await writeModelDir(dir, { networks: { encoder: this.encoder, decoder: this.decoder }, manifest: { name: MODEL_FILE, content: file } });
   }
 
   dispose(): void {
@@ -376,15 +369,11 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
 
 /** Reads and checks the fields every `dir/genlab-model.json` shares (not the networks, nor the family's own state). */
 export async function readModelFile<F extends ModelFile = GenlabModelFile>(dir: string): Promise<F> {
-  const path = join(dir, MODEL_FILE);
-  if (!existsSync(dir)) throw new GenlabError('not-found', `${dir}: no such model folder`);
-  if (!existsSync(path)) throw new GenlabError('not-found', `${path}: missing, so ${dir} is not a saved genlab model`);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw badFile(path, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
+  return readModelManifest(dir, MODEL_FILE, (json, path) => checkModelFile<F>(json, path));
+}
+
+/** Checks the fields every genlab-model.json shares (`path` names the file in messages). */
+function checkModelFile<F extends ModelFile>(json: unknown, path: string): F {
   const f = json as Partial<ModelFile> | null;
   if (!f || typeof f !== 'object' || f.format !== 'genlab-model') throw badFile(path, `expected "format": "genlab-model"`);
   if (f.version !== 1) throw new GenlabError('unsupported', `${path}: version ${String(f.version)}, this genlab reads version 1`);
@@ -399,8 +388,8 @@ export async function readModelFile<F extends ModelFile = GenlabModelFile>(dir: 
 /** Everything a saved model folder holds: its manifest and both networks. */
 export async function readModelDir(dir: string): Promise<{ file: GenlabModelFile; data: DataInfo; nets: Networks }> {
   const file = await readModelFile(dir);
-  const encoder = await loadLayersModel(join(dir, 'encoder'));
-  const decoder = await loadLayersModel(join(dir, 'decoder'));
+  const encoder = await loadLayersModel(joinPath(dir, 'encoder'));
+  const decoder = await loadLayersModel(joinPath(dir, 'decoder'));
   const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
   return { file, data, nets: { encoder, decoder } };
 }
@@ -437,7 +426,7 @@ export class Autoencoder extends LatentModelBase<AutoencoderConfig> {
   /** Loads a model saved by `save` (kind 'ae' or 'dae'). */
   static async load(dir: string): Promise<Autoencoder> {
     const { file, data, nets } = await readModelDir(dir);
-    if (file.kind !== 'ae' && file.kind !== 'dae') throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not an autoencoder (ae, dae)`);
+    if (file.kind !== 'ae' && file.kind !== 'dae') throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not an autoencoder (ae, dae)`);
     const config = Autoencoder.resolveConfig(file.config as Partial<AutoencoderConfig>, data, file.kind);
     const Ctor = file.kind === 'dae' ? DenoisingAutoencoder : Autoencoder;
     return new Ctor(config, data, nets, file.state ?? {});

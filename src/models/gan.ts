@@ -24,11 +24,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { badFile, badInput } from '../engine/errors.js';
-import { loadLayersModel, saveLayersModel, writeDirAtomically } from '../engine/model-io.js';
+import { joinPath, loadLayersModel, readModelBinaryFile, writeModelDir } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import {
@@ -463,10 +460,8 @@ export async function encodeHistory(histories: Record<string, HistoryState>): Pr
 
 /** Reads history.bin back: per player, its averages in order and count. */
 export async function decodeHistory(dir: string, saved: { counts: Record<string, number>; specs: tf.io.WeightsManifestEntry[] }): Promise<Record<string, { averages: tf.Tensor[]; count: number }>> {
-  const file = join(dir, HISTORY_FILE);
-  if (!existsSync(file)) throw badFile(file, 'missing: the model was saved with historical averages');
-  const bytes = await readFile(file);
-  const decoded = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, saved.specs);
+  const bytes = await readModelBinaryFile(dir, HISTORY_FILE, 'missing: the model was saved with historical averages');
+  const decoded = tf.io.decodeWeights(bytes, saved.specs);
   const out: Record<string, { averages: tf.Tensor[]; count: number }> = {};
   for (const [player, count] of Object.entries(saved.counts)) {
     const averages: tf.Tensor[] = [];
@@ -559,12 +554,12 @@ export class GAN extends AdversarialBase {
   /** Loads a GAN saved by `save`. */
   static async load(dir: string): Promise<GAN> {
     const file = await readModelFile<AdversarialModelFile>(dir);
-    if (!(GAN_KINDS as readonly string[]).includes(file.kind)) throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not a GAN (${GAN_KINDS.join(', ')})`);
+    if (!(GAN_KINDS as readonly string[]).includes(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not a GAN (${GAN_KINDS.join(', ')})`);
     const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
     const config = GAN.resolveConfig(file.config as Partial<GANConfig>, data, file.kind);
-    const generator = await loadLayersModel(join(dir, 'generator'));
-    const discriminator = await loadLayersModel(join(dir, 'discriminator'));
-    const head = config.minibatchDiscrimination ? await loadLayersModel(join(dir, 'discriminator-head')) : null;
+    const generator = await loadLayersModel(joinPath(dir, 'generator'));
+    const discriminator = await loadLayersModel(joinPath(dir, 'discriminator'));
+    const head = config.minibatchDiscrimination ? await loadLayersModel(joinPath(dir, 'discriminator-head')) : null;
     const saved = file.state?.historicalAverage;
     const history = saved ? await decodeHistory(dir, saved) : undefined;
     return new GAN(file.kind, config, data, { generator, discriminator, head }, history);
@@ -738,12 +733,10 @@ export class GAN extends AdversarialBase {
     const file = this.fileBase(networks);
     const history = this.history ? await encodeHistory({ discriminator: this.history.discriminator, generator: this.history.generator }) : null;
     if (history) file.state = { historicalAverage: { counts: history.counts, specs: history.specs } };
-    await writeDirAtomically(dir, async (tmp) => {
-      await saveLayersModel(this.generator, join(tmp, 'generator'));
-      await saveLayersModel(this.discriminator, join(tmp, 'discriminator'));
-      if (this.discriminatorHead) await saveLayersModel(this.discriminatorHead, join(tmp, 'discriminator-head'));
-      if (history) await writeFile(join(tmp, HISTORY_FILE), new Uint8Array(history.data));
-      await writeFile(join(tmp, MODEL_FILE), `${JSON.stringify(file, null, 2)}\n`);
+    await writeModelDir(dir, {
+      networks: { generator: this.generator, discriminator: this.discriminator, ...(this.discriminatorHead ? { 'discriminator-head': this.discriminatorHead } : {}) },
+      files: history ? { [HISTORY_FILE]: new Uint8Array(history.data) } : {},
+      manifest: { name: MODEL_FILE, content: file },
     });
   }
 

@@ -4,8 +4,8 @@
  * `loadModel('runs/x/model')`. The CLI fills one flat `ModelOptions` object from its flags; each kind takes the options
  * it understands.
  */
-import { join } from 'node:path';
 import { GenlabError, badFile } from '../engine/errors.js';
+import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { Autoencoder, DenoisingAutoencoder, MODEL_FILE, readModelFile, type AutoencoderConfig, type DataInfo } from './autoencoder.js';
 import { ConditionalVAE, VAE, type VAEConfig } from './vae.js';
@@ -109,7 +109,7 @@ export function createModel(kind: string, options: ModelOptions, data: DataInfo,
 /** Loads a model saved by `save(dir)`, dispatching on the kind recorded in `dir/genlab-model.json`. */
 export async function loadModel(dir: string): Promise<GenerativeModel> {
   const file = await readModelFile(dir);
-  if (!isModelKind(file.kind)) throw badFile(join(dir, MODEL_FILE), `unknown model kind '${file.kind}', expected one of ${MODEL_KINDS.join(', ')}`);
+  if (!isModelKind(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `unknown model kind '${file.kind}', expected one of ${MODEL_KINDS.join(', ')}`);
   if (file.kind === 'vaegan') return VAEGAN.load(dir);
   if (isAdversarialKind(file.kind)) return GAN.load(dir);
   return file.kind === 'ae' || file.kind === 'dae' ? Autoencoder.load(dir) : VAE.load(dir);

@@ -15,8 +15,8 @@
  * L_k = E[log (1/k) Σᵢ p(x, zᵢ) / q(zᵢ|x)] ≥ ELBO = L_1, tighter as k grows.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { join } from 'node:path';
 import { badFile } from '../engine/errors.js';
+import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import {
   LatentModelBase,
@@ -110,7 +110,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
   /** Loads a VAE, CVAE or IWAE saved by `save`. */
   static async load(dir: string): Promise<VAE> {
     const { file, data, nets } = await readModelDir(dir);
-    if (!['vae', 'cvae', 'iwae'].includes(file.kind)) throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not a VAE (vae, cvae, iwae)`);
+    if (!['vae', 'cvae', 'iwae'].includes(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not a VAE (vae, cvae, iwae)`);
     const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
     const Ctor = config.conditional ? ConditionalVAE : VAE;
     return new Ctor(config, data, nets, file.state ?? {});

@@ -21,10 +21,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { badFile, badInput } from '../engine/errors.js';
-import { loadLayersModel, saveLayersModel, writeDirAtomically } from '../engine/model-io.js';
+import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
@@ -116,12 +114,12 @@ export class VAEGAN extends AdversarialBase {
   /** Loads a VAE-GAN saved by `save`. */
   static async load(dir: string): Promise<VAEGAN> {
     const file = await readModelFile<AdversarialModelFile>(dir);
-    if (file.kind !== 'vaegan') throw badFile(join(dir, MODEL_FILE), `kind '${file.kind}' is not a vaegan`);
+    if (file.kind !== 'vaegan') throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not a vaegan`);
     const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
     const config = VAEGAN.resolveConfig(file.config as Partial<VAEGANConfig>, data);
-    const encoder = await loadLayersModel(join(dir, 'encoder'));
-    const generator = await loadLayersModel(join(dir, 'generator'));
-    const discriminator = await loadLayersModel(join(dir, 'discriminator'));
+    const encoder = await loadLayersModel(joinPath(dir, 'encoder'));
+    const generator = await loadLayersModel(joinPath(dir, 'generator'));
+    const discriminator = await loadLayersModel(joinPath(dir, 'discriminator'));
     return new VAEGAN(config, data, { encoder, generator, discriminator, head: null });
   }
 
@@ -281,11 +279,9 @@ export class VAEGAN extends AdversarialBase {
       generator: this.describeGenerator(),
       discriminator: this.describeDiscriminator(),
     });
-    await writeDirAtomically(dir, async (tmp) => {
-      await saveLayersModel(this.encoder, join(tmp, 'encoder'));
-      await saveLayersModel(this.generator, join(tmp, 'generator'));
-      await saveLayersModel(this.discriminator, join(tmp, 'discriminator'));
-      await writeFile(join(tmp, MODEL_FILE), `${JSON.stringify(file, null, 2)}\n`);
+    await writeModelDir(dir, {
+      networks: { encoder: this.encoder, generator: this.generator, discriminator: this.discriminator },
+      manifest: { name: MODEL_FILE, content: file },
     });
   }
 
