@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { ADAM_UPDATE_KERNEL, type AdamUpdateAttrs } from './kernels/adam-update.js';
 
 /** The addon's functions (native/genlab_native.cc). */
 export interface NativeAddon {
@@ -32,6 +33,9 @@ export interface NativeAddon {
     eps: number, out: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   epilogue(out: Float32Array, rows: number, cols: number, bias: Float32Array | null, biasMode: number, act: number, alpha: number): void;
+  adam(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outX: Float32Array, outM: Float32Array, outV: Float32Array,
+    learningRate: number, oneMinusBeta1: number, oneMinusBeta2: number, beta1: number, beta2: number, epsilon: number,
+    oneMinusAccBeta1: number, oneMinusAccBeta2: number): void;
   threads(n?: number): number;
 }
 
@@ -43,6 +47,7 @@ export interface NativeBuildStatus {
 }
 
 export const NATIVE_BACKEND = 'native';
+
 
 /** native/ of this package, from src/engine or dist/engine. */
 function nativeDir(): string {
@@ -526,6 +531,25 @@ function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc):
   return kernels;
 }
 
+/** ADAM_UPDATE_KERNEL: one pass of the addon instead of ~20 element-wise kernels per variable. */
+function adamUpdateKernel(native: NativeAddon): tf.KernelConfig {
+  return {
+    kernelName: ADAM_UPDATE_KERNEL,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ((args: Args) => {
+      const backend = args.backend as NativeBackend;
+      const { x, m, v, g } = args.inputs as Record<string, Info | undefined>;
+      const [xv, mv, vv, gv] = [x, m, v, g].map((t) => f32(backend, t));
+      if (!x || !xv || !mv || !vv || !gv) throw new Error(`${ADAM_UPDATE_KERNEL}: expected float32 x, m, v, g`);
+      const a = args.attrs as unknown as AdamUpdateAttrs;
+      const out = [backend.alloc(xv.length), backend.alloc(xv.length), backend.alloc(xv.length)] as const;
+      native.adam(xv, mv!, vv!, gv!, ...out, a.learningRate, 1 - a.beta1, 1 - a.beta2, a.beta1, a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2);
+      nativeCalls.set(ADAM_UPDATE_KERNEL, (nativeCalls.get(ADAM_UPDATE_KERNEL) ?? 0) + 1);
+      return out.map((o) => backend.makeTensorInfo(x.shape, 'float32', o));
+    }) as tf.KernelFunc,
+  };
+}
+
 const nativeCalls = new Map<string, number>();
 const fallbackCalls = new Map<string, number>();
 
@@ -558,7 +582,7 @@ export function registerNativeBackend(): void {
     tf.registerKernel(config);
   };
   for (const k of cpuKernels) setKernel({ ...k, backendName: NATIVE_BACKEND });
-  const mine = makeKernels(native, cpuFunc);
+  const mine = [...makeKernels(native, cpuFunc), adamUpdateKernel(native)];
   for (const k of mine) setKernel(k);
   nativeKernelNames = mine.map((k) => k.kernelName);
   registered = true;

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { badFile, badInput } from '../engine/errors.js';
+import { ADAM_UPDATE_KERNEL, hasAdamUpdateKernel, type AdamUpdateAttrs } from '../engine/kernels/adam-update.js';
 
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -88,9 +89,54 @@ export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): 
   else o.learningRate = learningRate;
 }
 
+/** What FusedAdam reads of TF.js's AdamOptimizer (its fields; the saved state keeps this layout, see the top). */
+interface AdamState {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  incrementIterations(): void;
+}
+
+/**
+ * TF.js's Adam, with the per-variable update done by one fused kernel where the backend has it (the native
+ * backend: one pass over x, m, v, g instead of ~20 element-wise kernels, each a full pass over memory). Same
+ * float32 operations in the same order, same state, same checkpoints; elsewhere it is TF.js's Adam unchanged.
+ */
+export class FusedAdam extends tf.AdamOptimizer {
+  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
+    if (!hasAdamUpdateKernel()) return super.applyGradients(variableGradients);
+    const self = this as unknown as AdamState;
+    const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    tf.tidy(() => {
+      const [oneMinusAccBeta1, oneMinusAccBeta2] = [self.accBeta1, self.accBeta2].map((acc) => tf.sub(1, acc).dataSync()[0]!);
+      const attrs: AdamUpdateAttrs = { learningRate: self.learningRate, beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, oneMinusAccBeta1: oneMinusAccBeta1!, oneMinusAccBeta2: oneMinusAccBeta2! };
+      list.forEach(({ name, tensor: g }, i) => {
+        const x = tf.engine().registeredVariables[name]!;
+        // Moments are created on first sight, as TF.js's Adam does (position i belongs to the i-th variable).
+        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(x).variable(false)) };
+        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(x).variable(false)) };
+        if (g == null) return;
+        const m = self.accumulatedFirstMoment[i]!.variable, v = self.accumulatedSecondMoment[i]!.variable;
+        const [nx, nm, nv] = tf.engine().runKernel(ADAM_UPDATE_KERNEL, { x, m, v, g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        m.assign(nm!);
+        v.assign(nv!);
+        x.assign(nx!);
+      });
+      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+    });
+    self.incrementIterations();
+  }
+}
+
 /** A new TF.js optimiser for these settings. */
 export function createOptimizer(o: ResolvedOptimizerOptions): tf.Optimizer {
-  if (o.optimizer === 'adam') return tf.train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
+  if (o.optimizer === 'adam') return new FusedAdam(o.learningRate, o.beta1, o.beta2, o.epsilon);
   return o.momentum > 0 ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
 }
 
