@@ -21,7 +21,7 @@ import {
 import { LineChart } from './lib/chart.js';
 import { LECTURE } from './lib/colors.js';
 import { byId, fmt, h } from './lib/dom.js';
-import { fixedCodes, History, LiveGan, type LiveGanSettings } from './lib/gan-live.js';
+import { fixedCodes, History, LiveGan, lossSeries, type LiveGanSettings } from './lib/gan-live.js';
 import { learningRate, showRate } from './lib/gan-controls.js';
 import { Loop } from './lib/loop.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
@@ -224,10 +224,7 @@ function drawCharts(): void {
   gapChart.series = [{ label: 'max |D − ½|', color: LECTURE.blue, xs: gapHistory.step, ys: gapHistory.values.gap }];
   gapChart.options.yDomain = [0, Math.max(0.1, ...gapHistory.values.gap.filter(Number.isFinite)) * 1.05];
   gapChart.draw();
-  lossChart.series = [
-    { label: 'D loss', color: LECTURE.blue, xs: lossHistory.step, ys: lossHistory.values.d, width: 1.5 },
-    { label: 'G loss', color: LECTURE.green, xs: lossHistory.step, ys: lossHistory.values.g, width: 1.5 },
-  ];
+  lossChart.series = lossSeries(lossHistory);
   lossChart.draw();
 }
 

@@ -23,7 +23,7 @@ import { LECTURE } from './lib/colors.js';
 import { byId, fmt } from './lib/dom.js';
 import { drawArrows, drawDots, drawMesh, fingerprint, paintHeatMap, visibleGrid } from './lib/gan-draw.js';
 import { learningRate, showRate } from './lib/gan-controls.js';
-import { fixedCodes, History, LiveGan, type LiveGanSettings } from './lib/gan-live.js';
+import { fixedCodes, History, LiveGan, lossSeries, type LiveGanSettings } from './lib/gan-live.js';
 import { Loop } from './lib/loop.js';
 import { boundsOf, drawPointsWithMouse, Plane } from './lib/plane.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
@@ -283,10 +283,7 @@ function draw(): void {
 }
 
 function drawCharts(): void {
-  lossChart.series = [
-    { label: 'D loss', color: LECTURE.blue, xs: losses.step, ys: losses.values.d, width: 1.5 },
-    { label: 'G loss', color: GREEN, xs: losses.step, ys: losses.values.g, width: 1.5 },
-  ];
+  lossChart.series = lossSeries(losses);
   lossChart.draw();
   metricChart.series = [
     { label: 'high-quality samples', color: LECTURE.ink, xs: metrics.step, ys: metrics.values.hq, width: 1.5 },

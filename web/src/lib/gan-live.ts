@@ -16,6 +16,7 @@ import {
   type OptimizerName,
 } from '../../../src/browser.js';
 import { SliceTrainer, type GroupUpdate } from './train.js';
+import { LECTURE } from './colors.js';
 
 export interface LiveGanSettings {
   /** The GAN's own options: loss, hidden, latent, the Improved-Techniques fixes … (see GANConfig). */
@@ -215,3 +216,12 @@ export class History<K extends string> {
     for (const k of this.names) this.values[k] = [];
   }
 }
+
+/** The two players' losses as chart series (D blue, G green), as both GAN pages chart them. */
+export function lossSeries(losses: History<'d' | 'g'>): { label: string; color: string; xs: number[]; ys: number[]; width: number }[] {
+  return [
+    { label: 'D loss', color: LECTURE.blue, xs: losses.step, ys: losses.values.d, width: 1.5 },
+    { label: 'G loss', color: LECTURE.green, xs: losses.step, ys: losses.values.g, width: 1.5 },
+  ];
+}
+
