@@ -42,6 +42,8 @@ const { values } = parseArgs({
     'batch-norm': { type: 'boolean', default: false },
     'label-smoothing': { type: 'string', default: '1' },
     'minibatch-discrimination': { type: 'boolean', default: false },
+    'instance-noise': { type: 'string', default: '0' },
+    'instance-noise-steps': { type: 'string', default: '5000' },
     every: { type: 'string', default: '0' },
     'lr-decay': { type: 'string', default: 'cosine' },
     backend: { type: 'string' },
@@ -71,6 +73,8 @@ for (const seed of values.seeds!.split(',').map(Number)) {
     batchNorm: values['batch-norm'],
     labelSmoothing: Number(values['label-smoothing']),
     minibatchDiscrimination: values['minibatch-discrimination'],
+    instanceNoise: Number(values['instance-noise']),
+    instanceNoiseSteps: Number(values['instance-noise-steps']),
   };
   if (Number(values.pack) > 1) config.pack = Number(values.pack);
   const model = createModel('gan', config, { shape: [modes.centres[0]!.length], kind: 'points' }, new Rng(seed + 1));

@@ -328,6 +328,37 @@ test('packing (PacGAN): D judges packs of examples — one output per pack in tr
   conv.dispose();
 });
 
+test('instance noise: σ falls linearly to 0; while on, the blurred distributions overlap and D cannot separate them; once off, the loss is the plain GAN\'s', () => {
+  const batch = toyBatch('ring8', 64);
+  const noisy = createModel('gan', { ...small, instanceNoise: 4, instanceNoiseSteps: 100 }, points2, new Rng(6)) as GAN;
+  const plain = createModel('gan', small, points2, new Rng(6)) as GAN;
+  assert.deepEqual([0, 50, 100, 500].map((s) => noisy.instanceNoiseAt(s)), [4, 2, 0, 0]);
+  const [dNoisy, dPlain] = [noisy.lossGroups()[0]!, plain.lossGroups()[0]!];
+  const loss = (g: LossGroup, step: number): number => num(tf.tidy(() => g.loss(batch, new Rng(3), step).loss));
+  assert.equal(loss(dNoisy, 100), loss(dPlain, 100), 'σ = 0: same weights and seed give the plain loss exactly');
+  assert.notEqual(loss(dNoisy, 0), loss(dPlain, 0), 'σ > 0: D sees noisy inputs');
+  // Train both D's (G fixed) at step 0, where σ = 4 blurs ring8 (radius 2) and G's blob into overlapping clouds.
+  const train = (g: LossGroup): void => {
+    const opt = tf.train.adam(1e-2);
+    const rng = new Rng(5);
+    for (let s = 0; s < 150; s++) {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => g.loss(batch, rng, 0).loss, g.variables);
+        opt.applyGradients(g.variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+      });
+    }
+    opt.dispose();
+  };
+  train(dNoisy);
+  train(dPlain);
+  const [lNoisy, lPlain] = [loss(dNoisy, 0), loss(dPlain, 0)];
+  assert.ok(lPlain < 0.9, `without noise D separates the data from G's blob (loss ${lPlain})`);
+  assert.ok(lNoisy > 1.2, `with σ = 4 the blurred distributions overlap: D's loss stays near log 4 = 1.386 (${lNoisy})`);
+  assert.throws(() => createModel('gan', { ...small, instanceNoise: -1 }, points2, new Rng(1)), /instanceNoise/);
+  [noisy, plain].forEach((m) => m.dispose());
+  disposeBatch(batch);
+});
+
 test('generatorLossAt: a small move of the fake points against its gradient lowers G\'s loss (the lab\'s arrows), for every loss and with feature matching', () => {
   const real = toyBatch('ring8', 32);
   for (const [loss, fm] of [['minimax', false], ['nonsaturating', false], ['lsgan', false], ['wgan-gp', false], ['nonsaturating', true]] as const) {
@@ -464,7 +495,7 @@ test('vaegan: encoder, decoder and discriminator losses; reconstructions and int
 
 test('no tensor leak: many steps of every group and evaluate, all options on', () => {
   const models: [TrainableModel, TensorBatch][] = [
-    [createModel('gan', { ...small, featureMatching: true, minibatchDiscrimination: true, labelSmoothing: 0.9, historicalAveraging: 0.01, dSteps: 2, pack: 2 }, points2, new Rng(1)), toyBatch('ring8', 16)],
+    [createModel('gan', { ...small, featureMatching: true, minibatchDiscrimination: true, labelSmoothing: 0.9, historicalAveraging: 0.01, dSteps: 2, pack: 2, instanceNoise: 0.5, instanceNoiseSteps: 1000 }, points2, new Rng(1)), toyBatch('ring8', 16)],
     [createModel('wgan-gp', { ...small, historicalAveraging: 0.01 }, points2, new Rng(1)), toyBatch('ring8', 16)],
     [createModel('cgan', { latent: 4, arch: 'conv', filters: [4, 8], loss: 'minimax' }, tinyImages, new Rng(1)), imageBatch(8)],
     [createModel('vaegan', { latent: 4, filters: [4, 8], loss: 'lsgan' }, tinyImages, new Rng(1)), imageBatch(8)],

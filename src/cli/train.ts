@@ -48,6 +48,8 @@ interface TrainFlags {
   labelSmoothing?: number;
   historicalAveraging?: number;
   pack?: number;
+  instanceNoise?: number;
+  instanceNoiseSteps?: number;
   qualitySamples?: number;
   gpWeight?: number;
   gamma?: number;
@@ -84,7 +86,7 @@ function modelOptions(flags: TrainFlags): ModelOptions {
   if (flags.beta !== undefined) o.beta = flags.beta;
   if (flags.klWarmup !== undefined) o.klWarmup = flags.klWarmup;
   if (flags.k !== undefined) o.k = flags.k;
-  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'pack', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
+  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
     if (flags[key] !== undefined) (o as Record<string, unknown>)[key] = flags[key];
   }
   if (flags.weightDecay !== undefined) o.weightDecay = flags.weightDecay;
@@ -110,7 +112,8 @@ const FLAG_OF: Record<string, string> = {
   beta: '--beta', klWarmup: '--kl-warmup', k: '--k', weightDecay: '--weight-decay', batchSize: '--batch-size',
   learningRate: '--lr', lrDecay: '--lr-decay', optimizer: '--optimizer', beta1: '--beta1', beta2: '--beta2', momentum: '--momentum',
   loss: '--loss', dSteps: '--d-steps', featureMatching: '--feature-matching', minibatchDiscrimination: '--minibatch-discrimination',
-  labelSmoothing: '--label-smoothing', historicalAveraging: '--historical-averaging', pack: '--pack', gpWeight: '--gp-weight', gamma: '--gamma',
+  labelSmoothing: '--label-smoothing', historicalAveraging: '--historical-averaging', pack: '--pack',
+  instanceNoise: '--instance-noise', instanceNoiseSteps: '--instance-noise-steps', gpWeight: '--gp-weight', gamma: '--gamma',
   filters: '--filters', batchNorm: '--batch-norm',
 };
 
@@ -292,6 +295,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--label-smoothing <x>', 'GAN: one-sided target of real examples, e.g. 0.9', numberOption('--label-smoothing', 0.5, 1))
     .option('--historical-averaging <x>', 'GAN: λ of ‖θ − mean of past θ‖² (Salimans et al. 2016)', numberOption('--historical-averaging', 0))
     .option('--pack <N>', 'GAN: the discriminator judges N examples at once (PacGAN, Lin et al. 2018); default 1', intOption('--pack', 1))
+    .option('--instance-noise <σ>', 'GAN: N(0, σ²) added to D’s inputs, falling linearly to 0 (Sønderby et al. 2017); default 0', numberOption('--instance-noise', 0))
+    .option('--instance-noise-steps <N>', 'GAN: steps over which the instance noise falls to 0 (default 5000)', intOption('--instance-noise-steps', 1))
     .option('--quality-samples <N>', 'GAN on mnist: samples (and test digits) behind each epoch’s FID/KID/IS/precision/recall (default 2000; 0 = off)', intOption('--quality-samples', 0))
     .option('--gp-weight <x>', 'WGAN-GP: λ of the gradient penalty (default 10)', numberOption('--gp-weight', 0))
     .option('--gamma <x>', 'VAE-GAN: weight of the feature-space reconstruction in the decoder loss', numberOption('--gamma', 0))

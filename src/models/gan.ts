@@ -104,6 +104,14 @@ export interface GANConfig extends AdversarialNetConfig {
    * (features for MLPs, channels for conv nets). 1 = off.
    */
   pack: number;
+  /**
+   * Instance noise (Sønderby et al. 2017, §3.1; Arjovsky & Bottou 2017, §3): N(0, σ²) added to every input of D, real
+   * and generated, in the networks' range, with σ falling linearly from `instanceNoise` to 0 over
+   * `instanceNoiseSteps` steps. Blurring both distributions makes them overlap, so D's gradient reaches modes G has
+   * not found yet. 0 = off.
+   */
+  instanceNoise: number;
+  instanceNoiseSteps: number;
 }
 
 /** The networks of a GAN. */
@@ -516,6 +524,8 @@ export class GAN extends AdversarialBase {
       historicalAveraging: options.historicalAveraging ?? 0,
       conditional: options.conditional ?? kind === 'cgan',
       pack: options.pack ?? 1,
+      instanceNoise: options.instanceNoise ?? 0,
+      instanceNoiseSteps: options.instanceNoiseSteps ?? 5000,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -523,6 +533,8 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: minibatchKernelDims`, config.minibatchKernelDims, 1, true);
     checkNumber(`${kind}: historicalAveraging`, config.historicalAveraging, 0);
     checkNumber(`${kind}: pack`, config.pack, 1, true, 64);
+    checkNumber(`${kind}: instanceNoise`, config.instanceNoise, 0);
+    checkNumber(`${kind}: instanceNoiseSteps`, config.instanceNoiseSteps, 1, true);
     for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
     }
@@ -590,6 +602,23 @@ export class GAN extends AdversarialBase {
     }
   }
 
+  /** σ of the instance noise at global step `step`: linear from `instanceNoise` to 0 over `instanceNoiseSteps`. */
+  instanceNoiseAt(step: number): number {
+    return this.config.instanceNoise * Math.max(0, 1 - step / this.config.instanceNoiseSteps);
+  }
+
+  /**
+   * Adds this step's instance noise to a batch of D's inputs (identity when σ is 0). Each call draws fresh noise from
+   * seeds taken from `rng` now, so a resumed run draws the same noise; no seed is taken when σ is 0.
+   */
+  private instanceNoiser(step: number, rng: Rng): (x: tf.Tensor) => tf.Tensor {
+    const sigma = this.instanceNoiseAt(step);
+    if (sigma === 0) return (x) => x;
+    const seeds = [rng.tfSeed(), rng.tfSeed(), rng.tfSeed()];
+    let next = 0;
+    return (x) => tf.add(x, tf.randomNormal(x.shape, 0, sigma, 'float32', seeds[next++]!));
+  }
+
   /** G's adversarial loss on D's outputs for generated examples. */
   private generatorAdversarial(fake: tf.Tensor): tf.Scalar {
     switch (this.config.loss) {
@@ -613,14 +642,15 @@ export class GAN extends AdversarialBase {
    * The discriminator's terms on one batch. G runs in training mode with its state kept (G is fixed); with
    * `update` the historical average of D's weights takes in their current values first.
    */
-  discriminatorTerms(batch: TensorBatch, rng: Rng, update: boolean): LossTerms {
+  discriminatorTerms(batch: TensorBatch, rng: Rng, update: boolean, step = Infinity): LossTerms {
     const n = this.checkInput(batch.x, 'loss');
     const z = rng.tfSeed();
     const epsSeed = this.config.loss === 'wgan-gp' ? rng.tfSeed() : 0;
+    const noisy = this.instanceNoiser(step, rng);
     return tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
-      const real = this.toModel(batch.x); // [n, ...] in the networks' range
-      const fake = keepingState([this.generator], () => this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true));
+      const real = noisy(this.toModel(batch.x)); // [n, ...] in the networks' range
+      const fake = noisy(keepingState([this.generator], () => this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true)));
       const r = this.runDiscriminator(real, cond, true);
       const f = this.runDiscriminator(fake, cond, true);
       const adversarial = this.discriminatorAdversarial(r.out, f.out);
@@ -648,19 +678,20 @@ export class GAN extends AdversarialBase {
    * The generator's terms on one batch (its size and labels). D runs in training mode with its state kept (D is
    * fixed). Feature matching replaces the adversarial loss (which is still logged).
    */
-  generatorTerms(batch: TensorBatch, rng: Rng, update: boolean): LossTerms {
+  generatorTerms(batch: TensorBatch, rng: Rng, update: boolean, step = Infinity): LossTerms {
     const n = this.checkInput(batch.x, 'loss');
     const z = rng.tfSeed();
+    const noisy = this.instanceNoiser(step, rng);
     return tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
-      const fake = this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true);
+      const fake = noisy(this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true));
       const nets = [this.discriminator, this.discriminatorHead];
       const f = keepingState(nets, () => this.runDiscriminator(fake, cond, true));
       const adversarial = this.generatorAdversarial(f.out);
       const terms: LossTerms = { loss: adversarial, adversarial };
       let loss: tf.Scalar = adversarial;
       if (this.config.featureMatching) {
-        const realFeatures = keepingState(nets, () => this.runDiscriminator(this.toModel(batch.x), cond, true).features);
+        const realFeatures = keepingState(nets, () => this.runDiscriminator(noisy(this.toModel(batch.x)), cond, true).features);
         const fm = featureMatchingLoss(realFeatures, f.features);
         terms['featureMatching'] = fm;
         loss = fm;
@@ -697,8 +728,8 @@ export class GAN extends AdversarialBase {
 
   lossGroups(): LossGroup[] {
     return [
-      { name: 'discriminator', variables: this.discriminatorVariables(), steps: this.config.dSteps, loss: (batch, rng) => this.discriminatorTerms(batch, rng, true) },
-      { name: 'generator', variables: this.generatorVariables(), loss: (batch, rng) => this.generatorTerms(batch, rng, true) },
+      { name: 'discriminator', variables: this.discriminatorVariables(), steps: this.config.dSteps, loss: (batch, rng, step) => this.discriminatorTerms(batch, rng, true, step) },
+      { name: 'generator', variables: this.generatorVariables(), loss: (batch, rng, step) => this.generatorTerms(batch, rng, true, step) },
     ];
   }
 
