@@ -142,9 +142,12 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
     await stepsAfter('label smoothing 0.9');
     await page.selectOption('#historical', '0.01');
     await stepsAfter('historical averaging');
+    await page.selectOption('#instance-noise', '0.5');
+    await stepsAfter('instance noise');
     await page.click('#reset');
-    await stepsAfter('all four fixes');
+    await stepsAfter('all five fixes');
     for (const id of ['#minibatch', '#feature-matching']) await page.click(id);
+    await page.selectOption('#instance-noise', '0');
     await page.locator('#smoothing').fill('1');
     await page.locator('#smoothing').dispatchEvent('change');
 

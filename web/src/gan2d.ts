@@ -67,6 +67,7 @@ const ui = {
   smoothing: byId('smoothing', HTMLInputElement),
   smoothingValue: byId('smoothing-value'),
   historical: byId('historical', HTMLSelectElement),
+  instanceNoise: byId('instance-noise', HTMLSelectElement),
   show: {
     heat: byId('show-heat', HTMLInputElement),
     real: byId('show-real', HTMLInputElement),
@@ -78,6 +79,8 @@ const ui = {
 };
 
 const BATCH = 64;
+/** Steps over which the instance noise falls to 0: a few seconds of play. */
+const INSTANCE_NOISE_STEPS = 3000;
 /** Real points of a toy set. */
 const REAL_COUNT = 2000;
 const MAX_POINTS = 5000;
@@ -128,6 +131,8 @@ function settings(): LiveGanSettings {
       minibatchKernels: MINIBATCH_KERNELS,
       labelSmoothing: Number(ui.smoothing.value),
       historicalAveraging: Number(ui.historical.value),
+      instanceNoise: Number(ui.instanceNoise.value),
+      instanceNoiseSteps: INSTANCE_NOISE_STEPS,
     },
     optimizer: ui.optimizer.value as OptimizerName,
     lrD: learningRate(ui.lrD),
@@ -382,6 +387,7 @@ ui.loss.addEventListener('change', () => {
 });
 ui.seed.addEventListener('change', reset);
 ui.historical.addEventListener('change', reset);
+ui.instanceNoise.addEventListener('change', reset);
 for (const toggle of [ui.featureMatching, ui.minibatch]) {
   toggle.addEventListener('click', () => {
     const on = !pressed(toggle);
