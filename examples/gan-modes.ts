@@ -44,6 +44,7 @@ const { values } = parseArgs({
     'minibatch-discrimination': { type: 'boolean', default: false },
     'instance-noise': { type: 'string', default: '0' },
     'instance-noise-steps': { type: 'string', default: '5000' },
+    'zero-gp': { type: 'string', default: '0' },
     every: { type: 'string', default: '0' },
     'lr-decay': { type: 'string', default: 'cosine' },
     backend: { type: 'string' },
@@ -75,6 +76,7 @@ for (const seed of values.seeds!.split(',').map(Number)) {
     minibatchDiscrimination: values['minibatch-discrimination'],
     instanceNoise: Number(values['instance-noise']),
     instanceNoiseSteps: Number(values['instance-noise-steps']),
+    zeroCenteredPenalty: Number(values['zero-gp']),
   };
   if (Number(values.pack) > 1) config.pack = Number(values.pack);
   const model = createModel('gan', config, { shape: [modes.centres[0]!.length], kind: 'points' }, new Rng(seed + 1));

@@ -125,7 +125,35 @@ test('wgan-gp: the penalty is ≈ 0 for a 1-Lipschitz linear critic with unit-no
   // Images: the gradient is flattened per example.
   const img = tf.ones([4, 2, 2, 1]);
   close(num(gradientPenalty((x) => tf.mul(tf.sum(x, [1, 2, 3]), 0.5), img, tf.zerosLike(img), tf.fill([4], 0.3))), 0, 1e-5, '‖∇‖ = ½·√4 = 1');
+  // Zero-centred (0-GP): λ‖∇‖² = λ‖w‖², whatever the norm.
+  close(num(gradientPenalty((x) => tf.matMul(x, w), real, fake, eps, 3, 0)), 3, 1e-5, '0-GP, unit norm: λ·1');
+  close(num(gradientPenalty((x) => tf.matMul(x, w2 as tf.Tensor2D), real, fake, eps, 3, 0)), 12, 1e-4, '0-GP, norm 2: λ·4');
   tf.dispose([real, fake, eps, w, w2, img]);
+});
+
+test('zero-centred gradient penalty: adds λ‖∇D(x̂)‖² to D\'s loss only, and its gradient makes D smoother (smaller input gradients after a step)', () => {
+  const batch = toyBatch('ring8', 32);
+  const plain = createModel('gan', small, points2, new Rng(8)) as GAN;
+  const penalised = createModel('gan', { ...small, zeroCenteredPenalty: 5 }, points2, new Rng(8)) as GAN;
+  const tp = terms(plain.lossGroups()[0]!, batch), tz = terms(penalised.lossGroups()[0]!, batch);
+  assert.equal(tp['gradientPenalty'], undefined);
+  assert.ok(tz['gradientPenalty']! > 0);
+  close(tz['loss']!, tz['adversarial']! + tz['gradientPenalty']!, 1e-5, 'loss = adversarial + penalty');
+  const inputGradient = (m: GAN): number => num(tf.tidy(() => tf.sum(tf.square(tf.grad((x: tf.Tensor) => tf.sum(m.discriminate(x)))(batch.x)))));
+  const before = inputGradient(penalised);
+  const opt = tf.train.sgd(0.05);
+  for (let s = 0; s < 20; s++) {
+    tf.tidy(() => {
+      const g = penalised.lossGroups()[0]!;
+      const { grads } = tf.variableGrads(() => g.loss(batch, new Rng(s), 0)['gradientPenalty']!, g.variables);
+      opt.applyGradients(g.variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+    });
+  }
+  assert.ok(inputGradient(penalised) < before / 2, `descending the penalty flattens D: ‖∇ₓD‖² ${before} → ${inputGradient(penalised)}`);
+  assert.throws(() => createModel('wgan-gp', { ...small, zeroCenteredPenalty: 1 }, points2, new Rng(1)), /has its own gradient penalty/);
+  [plain, penalised].forEach((m) => m.dispose());
+  opt.dispose();
+  disposeBatch(batch);
 });
 
 test('wgan-gp: the second-order gradient of the penalty through a LeakyReLU critic agrees on wasm and cpu', async () => {
@@ -495,7 +523,7 @@ test('vaegan: encoder, decoder and discriminator losses; reconstructions and int
 
 test('no tensor leak: many steps of every group and evaluate, all options on', () => {
   const models: [TrainableModel, TensorBatch][] = [
-    [createModel('gan', { ...small, featureMatching: true, minibatchDiscrimination: true, labelSmoothing: 0.9, historicalAveraging: 0.01, dSteps: 2, pack: 2, instanceNoise: 0.5, instanceNoiseSteps: 1000 }, points2, new Rng(1)), toyBatch('ring8', 16)],
+    [createModel('gan', { ...small, featureMatching: true, minibatchDiscrimination: true, labelSmoothing: 0.9, historicalAveraging: 0.01, dSteps: 2, pack: 2, instanceNoise: 0.5, instanceNoiseSteps: 1000, zeroCenteredPenalty: 0.1 }, points2, new Rng(1)), toyBatch('ring8', 16)],
     [createModel('wgan-gp', { ...small, historicalAveraging: 0.01 }, points2, new Rng(1)), toyBatch('ring8', 16)],
     [createModel('cgan', { latent: 4, arch: 'conv', filters: [4, 8], loss: 'minimax' }, tinyImages, new Rng(1)), imageBatch(8)],
     [createModel('vaegan', { latent: 4, filters: [4, 8], loss: 'lsgan' }, tinyImages, new Rng(1)), imageBatch(8)],

@@ -50,6 +50,7 @@ interface TrainFlags {
   pack?: number;
   instanceNoise?: number;
   instanceNoiseSteps?: number;
+  zeroCenteredPenalty?: number;
   qualitySamples?: number;
   gpWeight?: number;
   gamma?: number;
@@ -86,7 +87,7 @@ function modelOptions(flags: TrainFlags): ModelOptions {
   if (flags.beta !== undefined) o.beta = flags.beta;
   if (flags.klWarmup !== undefined) o.klWarmup = flags.klWarmup;
   if (flags.k !== undefined) o.k = flags.k;
-  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
+  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
     if (flags[key] !== undefined) (o as Record<string, unknown>)[key] = flags[key];
   }
   if (flags.weightDecay !== undefined) o.weightDecay = flags.weightDecay;
@@ -113,7 +114,7 @@ const FLAG_OF: Record<string, string> = {
   learningRate: '--lr', lrDecay: '--lr-decay', optimizer: '--optimizer', beta1: '--beta1', beta2: '--beta2', momentum: '--momentum',
   loss: '--loss', dSteps: '--d-steps', featureMatching: '--feature-matching', minibatchDiscrimination: '--minibatch-discrimination',
   labelSmoothing: '--label-smoothing', historicalAveraging: '--historical-averaging', pack: '--pack',
-  instanceNoise: '--instance-noise', instanceNoiseSteps: '--instance-noise-steps', gpWeight: '--gp-weight', gamma: '--gamma',
+  instanceNoise: '--instance-noise', instanceNoiseSteps: '--instance-noise-steps', zeroCenteredPenalty: '--zero-gp', gpWeight: '--gp-weight', gamma: '--gamma',
   filters: '--filters', batchNorm: '--batch-norm',
 };
 
@@ -297,6 +298,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--pack <N>', 'GAN: the discriminator judges N examples at once (PacGAN, Lin et al. 2018); default 1', intOption('--pack', 1))
     .option('--instance-noise <σ>', 'GAN: N(0, σ²) added to D’s inputs, falling linearly to 0 (Sønderby et al. 2017); default 0', numberOption('--instance-noise', 0))
     .option('--instance-noise-steps <N>', 'GAN: steps over which the instance noise falls to 0 (default 5000)', intOption('--instance-noise-steps', 1))
+    .option('--zero-gp <λ>', 'GAN: zero-centred gradient penalty λ E‖∇D(x̂)‖² at real–fake interpolates (Thanh-Tung et al. 2019); default 0', numberOption('--zero-gp', 0))
     .option('--quality-samples <N>', 'GAN on mnist: samples (and test digits) behind each epoch’s FID/KID/IS/precision/recall (default 2000; 0 = off)', intOption('--quality-samples', 0))
     .option('--gp-weight <x>', 'WGAN-GP: λ of the gradient penalty (default 10)', numberOption('--gp-weight', 0))
     .option('--gamma <x>', 'VAE-GAN: weight of the feature-space reconstruction in the decoder loss', numberOption('--gamma', 0))

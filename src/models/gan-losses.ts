@@ -88,8 +88,11 @@ export const GRADIENT_PENALTY_WEIGHT = 10;
  * `critic` maps a batch [n, ...] to scores [n] or [n, 1]; the gradient is taken with `tf.grad` inside the loss, and the
  * loss is differentiated again with respect to the critic's weights (a second-order gradient; see
  * `registerComparisonGradients`). A tiny constant under the square root keeps the gradient finite at ∇ = 0.
+ * With `centre` 0 it is the zero-centred penalty λ E_x̂[‖∇_x̂ D(x̂)‖²₂] (0-GP, Thanh-Tung et al. 2019, "Improving
+ * generalization and stability of GANs"): it smooths D along the lines between real and generated examples, so D's
+ * gradient reaches generated examples far from the modes they miss.
  */
-export function gradientPenalty(critic: (x: tf.Tensor) => tf.Tensor, real: tf.Tensor, fake: tf.Tensor, eps: tf.Tensor, lambda = GRADIENT_PENALTY_WEIGHT): tf.Scalar {
+export function gradientPenalty(critic: (x: tf.Tensor) => tf.Tensor, real: tf.Tensor, fake: tf.Tensor, eps: tf.Tensor, lambda = GRADIENT_PENALTY_WEIGHT, centre: 0 | 1 = 1): tf.Scalar {
   registerComparisonGradients();
   return tf.tidy(() => {
     const n = real.shape[0]!;
@@ -97,7 +100,9 @@ export function gradientPenalty(critic: (x: tf.Tensor) => tf.Tensor, real: tf.Te
     const mixed = tf.add(tf.mul(e, real), tf.mul(tf.sub(1, e), fake)); // x̂: [n, ...]
     const grad = tf.grad((x: tf.Tensor) => tf.sum(critic(x)))(mixed); // ∇_x̂ C(x̂): [n, ...]
     const axes = grad.shape.slice(1).map((_, i) => i + 1);
-    const norm = tf.sqrt(tf.add(tf.sum(tf.square(grad), axes), 1e-12)); // [n]
+    const squaredNorm = tf.sum(tf.square(grad), axes); // [n]
+    if (centre === 0) return tf.mul(tf.mean(squaredNorm), lambda) as tf.Scalar;
+    const norm = tf.sqrt(tf.add(squaredNorm, 1e-12));
     return tf.mul(tf.mean(tf.square(tf.sub(norm, 1))), lambda) as tf.Scalar;
   });
 }

@@ -112,6 +112,8 @@ export interface GANConfig extends AdversarialNetConfig {
    */
   instanceNoise: number;
   instanceNoiseSteps: number;
+  /** λ of the zero-centred gradient penalty on D's logits at real–generated interpolates (0-GP, Thanh-Tung et al. 2019); 0 = off. Not with wgan-gp, which has its own. */
+  zeroCenteredPenalty: number;
 }
 
 /** The networks of a GAN. */
@@ -526,6 +528,7 @@ export class GAN extends AdversarialBase {
       pack: options.pack ?? 1,
       instanceNoise: options.instanceNoise ?? 0,
       instanceNoiseSteps: options.instanceNoiseSteps ?? 5000,
+      zeroCenteredPenalty: options.zeroCenteredPenalty ?? 0,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -535,6 +538,7 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: pack`, config.pack, 1, true, 64);
     checkNumber(`${kind}: instanceNoise`, config.instanceNoise, 0);
     checkNumber(`${kind}: instanceNoiseSteps`, config.instanceNoiseSteps, 1, true);
+    checkNumber(`${kind}: zeroCenteredPenalty`, config.zeroCenteredPenalty, 0);
     for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
     }
@@ -543,6 +547,9 @@ export class GAN extends AdversarialBase {
     }
     if (loss === 'wgan-gp' && config.minibatchDiscrimination) {
       throw badInput(`${kind}: minibatchDiscrimination`, 'the gradient penalty assumes a critic that scores each example alone; minibatch discrimination couples the batch');
+    }
+    if (loss === 'wgan-gp' && config.zeroCenteredPenalty > 0) {
+      throw badInput(`${kind}: zeroCenteredPenalty`, 'WGAN-GP has its own gradient penalty (gpWeight); the zero-centred one is for minimax, nonsaturating or lsgan');
     }
     if (loss === 'wgan-gp' && config.pack > 1) {
       throw badInput(`${kind}: pack`, 'the gradient penalty is defined per example; packing (PacGAN) is for minimax, nonsaturating or lsgan');
@@ -645,7 +652,8 @@ export class GAN extends AdversarialBase {
   discriminatorTerms(batch: TensorBatch, rng: Rng, update: boolean, step = Infinity): LossTerms {
     const n = this.checkInput(batch.x, 'loss');
     const z = rng.tfSeed();
-    const epsSeed = this.config.loss === 'wgan-gp' ? rng.tfSeed() : 0;
+    const penalty = this.config.loss === 'wgan-gp' ? { lambda: this.config.gpWeight, centre: 1 as const } : this.config.zeroCenteredPenalty > 0 ? { lambda: this.config.zeroCenteredPenalty, centre: 0 as const } : null;
+    const epsSeed = penalty ? rng.tfSeed() : 0;
     const noisy = this.instanceNoiser(step, rng);
     return tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
@@ -656,9 +664,9 @@ export class GAN extends AdversarialBase {
       const adversarial = this.discriminatorAdversarial(r.out, f.out);
       const terms: LossTerms = { loss: adversarial, adversarial, real: this.readout(r.out), fake: this.readout(f.out) };
       let loss: tf.Scalar = adversarial;
-      if (this.config.loss === 'wgan-gp') {
+      if (penalty) {
         const eps = tf.randomUniform([n], 0, 1, 'float32', epsSeed);
-        const gp = gradientPenalty((x) => this.runDiscriminator(x, cond, true).out, real, fake, eps, this.config.gpWeight);
+        const gp = gradientPenalty((x) => this.runDiscriminator(x, cond, true).out, real, fake, eps, penalty.lambda, penalty.centre);
         terms['gradientPenalty'] = gp;
         loss = tf.add(loss, gp) as tf.Scalar;
       }
