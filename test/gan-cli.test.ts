@@ -98,12 +98,14 @@ test('eval on MNIST: FID, KID, IS, precision and recall from the MNIST classifie
 
 test('genlab train gan → genlab eval, through the real CLI entry point', async () => {
   const out = join(root, 'cli-run');
-  const train = await runCli(['train', 'gan', '--data', 'ring8', '--steps', '30', '--batch-size', '32', '--hidden', '16', '--latent', '2', '--limit', '256', '--out', out]);
+  const train = await runCli(['train', 'gan', '--data', 'ring8', '--steps', '30', '--batch-size', '32', '--hidden', '16', '--latent', '2', '--limit', '256', '--instance-noise', '0.5', '--instance-noise-steps', '20', '--zero-gp', '0.1', '--out', out]);
   assert.equal(train.code, 0, train.stderr);
+  const { config } = JSON.parse(await readFile(join(out, 'model', 'genlab-model.json'), 'utf8'));
+  assert.deepEqual([config.instanceNoise, config.instanceNoiseSteps, config.zeroCenteredPenalty], [0.5, 20, 0.1], 'the fixes\' flags reach the model');
   assert.ok(existsSync(join(out, 'model', 'generator', 'model.json')) && existsSync(join(out, 'checkpoint', 'model', 'discriminator', 'model.json')));
   assert.ok(existsSync(join(out, 'samples', 'epoch-0001.png')));
   const metrics = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-  assert.ok(metrics.some((m) => typeof m['discriminator/loss'] === 'number' && typeof m['generator/loss'] === 'number'));
+  assert.ok(metrics.some((m) => typeof m['discriminator/loss'] === 'number' && typeof m['generator/loss'] === 'number' && m['discriminator/gradientPenalty'] > 0));
   // Each epoch's test line carries the toy set's quality measure, and the best epoch is judged by modes covered.
   const tests = metrics.filter((m) => m.split === 'test');
   assert.ok(tests.length > 0 && tests.every((m) => m.modesTotal === 8 && m.qualitySamples === 2500 && m.highQuality >= 0 && m.highQuality <= 1), JSON.stringify(tests[0]));

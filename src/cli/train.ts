@@ -50,7 +50,8 @@ interface TrainFlags {
   pack?: number;
   instanceNoise?: number;
   instanceNoiseSteps?: number;
-  zeroCenteredPenalty?: number;
+  /** --zero-gp: the model's zeroCenteredPenalty. */
+  zeroGp?: number;
   qualitySamples?: number;
   gpWeight?: number;
   gamma?: number;
@@ -87,9 +88,10 @@ function modelOptions(flags: TrainFlags): ModelOptions {
   if (flags.beta !== undefined) o.beta = flags.beta;
   if (flags.klWarmup !== undefined) o.klWarmup = flags.klWarmup;
   if (flags.k !== undefined) o.k = flags.k;
-  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
+  for (const key of ['loss', 'dSteps', 'featureMatching', 'minibatchDiscrimination', 'labelSmoothing', 'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'gpWeight', 'gamma', 'filters', 'batchNorm'] as const) {
     if (flags[key] !== undefined) (o as Record<string, unknown>)[key] = flags[key];
   }
+  if (flags.zeroGp !== undefined) o.zeroCenteredPenalty = flags.zeroGp;
   if (flags.weightDecay !== undefined) o.weightDecay = flags.weightDecay;
   return o;
 }
