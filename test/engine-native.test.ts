@@ -66,10 +66,10 @@ test('native matrix products survive signals arriving mid-call (node --cpu-prof 
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('fused Adam on native: the same values, moments and β products as TF.js\'s Adam, bit for bit, over several steps (a missing gradient included)', { skip }, async () => {
+test('fused Adam on native: the same values, moments and β products as TF.js\'s Adam, bit for bit, over several steps (a missing gradient included; a variable big enough for threads)', { skip }, async () => {
   await initEngine({ backend: 'native' });
   const rng = new Rng(11);
-  const shapes = [[300, 7], [5], [1]];
+  const shapes = [[300, 7], [5], [1], [1031, 1019]]; // the last: 1,050,589 values, over the threading threshold, odd tail
   const start = shapes.map((s) => Float32Array.from({ length: size(s) }, () => rng.normal()));
   const run = (opt: tf.Optimizer) => {
     const vars = start.map((v, i) => tf.variable(tf.tensor(v, shapes[i]), true));
@@ -85,7 +85,7 @@ test('fused Adam on native: the same values, moments and β products as TF.js\'s
   nativeKernelCalls(true);
   const fusedOpt = new FusedAdam(0.01, 0.9, 0.999, 1e-7);
   const fused = run(fusedOpt);
-  assert.equal(nativeKernelCalls().native['GenlabAdamUpdate'], 14, 'one fused kernel per variable and step with a gradient');
+  assert.equal(nativeKernelCalls().native['GenlabAdamUpdate'], 19, 'one fused kernel per variable and step with a gradient');
   const stockOpt = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
   const stock = run(stockOpt);
   assert.deepEqual(fused, stock);
@@ -250,6 +250,52 @@ test('conv2d on empty batches and 1×1 kernels', { skip }, async () => {
   await assertSame('conv empty batch', () => tf.conv2d(tf.zeros([0, 4, 4, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 3]) as tf.Tensor4D, 1, 'same'));
 });
 
+test('convolutions at DCGAN sizes run on oneDNN and match cpu: conv, its gradients, transposed conv (odd batch, 5×5, stride 2)', { skip }, async () => {
+  const addon = loadNativeAddon();
+  for (const [h, ci, co] of [[14, 32, 64], [7, 16, 9], [28, 1, 32]] as const) {
+    const xs = [3, h, h, ci] as [number, number, number, number], fs = [5, 5, ci, co] as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(xs, fs, 2, 1, 'same');
+    const args = [3, h, h, ci, 5, 5, co, info.outHeight, info.outWidth, 2, 2, info.padInfo.top, info.padInfo.left, 1, 1];
+    // Forward and filter gradient always; the input gradient from 8 input channels on (below, sgemm is faster).
+    for (const pass of ci >= 8 ? [0, 1, 2] : [0, 2]) assert.match(addon.convImpl(pass, ...args) ?? 'none', /avx|sse|jit|brg/, `pass ${pass} [${xs}]→${co} on oneDNN`);
+    if (ci < 8) assert.equal(addon.convImpl(1, ...args), null);
+    assert.throws(() => addon.conv2d(new Float32Array(size(xs)), new Float32Array(size(fs)), new Float32Array(1), ...args), /too short/);
+    const xv = uniform(rng, size(xs)), fv = uniform(rng, size(fs));
+    const ys = [3, info.outHeight, info.outWidth, co] as [number, number, number, number], yv = uniform(rng, size(ys));
+    const what = `conv [${xs}] 5×5→${co} stride 2 same`;
+    await assertSame(what, () => tf.conv2d(tf.tensor4d(xv, xs), tf.tensor4d(fv, fs), 2, 'same'));
+    await assertSame(`${what} grads`, () =>
+      tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same'))))([tf.tensor(xv, xs), tf.tensor(fv, fs)]));
+    await assertSame(`${what} transpose and its grads`, () =>
+      tf.grads((y: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(tf.conv2dTranspose(y as tf.Tensor4D, f as tf.Tensor4D, xs, 2, 'same'))))([tf.tensor(yv, ys), tf.tensor(fv, fs)]));
+  }
+});
+
+test('vectorised exp, log, log1p, tanh, sigmoid: within 4 ulp of the correctly rounded value over wide ranges', { skip }, async () => {
+  await tf.setBackend('native');
+  const f = new Float32Array(1), bits = new Uint32Array(f.buffer);
+  const ulp = (e: number): number => {
+    f[0] = Math.abs(e);
+    bits[0]! += 1;
+    return f[0]! - Math.abs(e);
+  };
+  const cases: [string, (x: tf.Tensor) => tf.Tensor, (x: number) => number, number, number][] = [
+    ['exp', tf.exp, Math.exp, -87, 88], ['log', tf.log, Math.log, 1e-30, 1e30], ['log1p', tf.log1p, Math.log1p, -0.999, 1e6],
+    ['log1p near 0', tf.log1p, Math.log1p, -1e-3, 1e-3], ['tanh', tf.tanh, Math.tanh, -12, 12], ['tanh near 0', tf.tanh, Math.tanh, -0.01, 0.01],
+    ['sigmoid', tf.sigmoid, (x) => 1 / (1 + Math.exp(-x)), -80, 80],
+  ];
+  for (const [name, op, ref, lo, hi] of cases) {
+    const n = 1_048_583; // over the threading threshold (2²⁰), odd tail
+    const x = Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+    const y = tf.tidy(() => op(tf.tensor1d(x)).dataSync());
+    for (let i = 0; i < n; i++) {
+      const e = Math.fround(ref(x[i]!));
+      if (e === 0 || !Number.isFinite(e) || y[i] === e) continue;
+      if (!(Math.abs(y[i]! - e) <= 4 * ulp(e))) assert.fail(`${name}(${x[i]}) = ${y[i]}, correctly rounded ${e}`);
+    }
+  }
+});
+
 test('element-wise binary ops with broadcasting, and their gradients', { skip }, async () => {
   const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
     ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div], ['maximum', tf.maximum], ['minimum', tf.minimum],
@@ -258,6 +304,7 @@ test('element-wise binary ops with broadcasting, and their gradients', { skip },
   const shapes: [number[], number[]][] = [
     [[5, 7], [5, 7]], [[128, 40], [40]], [[3, 1, 4], [1, 5, 1]], [[1, 6, 9], [6, 9]], [[2, 3, 4, 5], [1]], [[], [3, 2]],
     [[4, 1], [4, 3]], [[1], [1]], [[0, 3], [3]], [[2, 1, 3, 1], [2, 4, 1, 5]], [[7, 1, 1], [7, 2, 3]], [[300, 500], [300, 500]],
+    [[1025, 1024], [1025, 1024]], [[1025, 1024], [1024]], // over the threading threshold (2²⁰): flat and broadcast
   ];
   for (const [name, op] of ops) {
     for (const [sa, sb] of shapes) {
@@ -314,6 +361,79 @@ test('sum over every combination of axes, with keepDims', { skip }, async () => 
   const xv = uniform(rng, 24);
   await assertSame('sum negative axis', () => tf.sum(tf.tensor(xv, [2, 3, 4]), -1));
   await assertSame('sum int32 (cpu fallback)', () => tf.sum(tf.tensor([1, 2, 3], [3], 'int32')));
+});
+
+test('gradients of sum and mean (native broadcasts dy instead of multiplying by ones): the same values as cpu, NaN and ±Infinity included', { skip }, async () => {
+  for (const shape of [[7], [16, 5, 5, 3], [3, 1, 5], [0, 4], [1, 1]]) {
+    const rank = shape.length;
+    const xv = uniform(rng, size(shape));
+    for (let mask = 0; mask < 1 << rank; mask++) {
+      const axes = [...Array(rank).keys()].filter((a) => (mask >> a) & 1);
+      for (const [name, op] of [['sum', tf.sum], ['mean', tf.mean]] as const) {
+        for (const keepDims of [false, true]) {
+          const what = `${name} [${shape}] axes [${axes}] keep ${keepDims} grad`;
+          // The weights make dy differ per output element; one of them is NaN, one Infinity, where there is room.
+          await assertSame(what, () => tf.grad((x: tf.Tensor) => {
+            const r = op(x, axes.length ? axes : undefined, keepDims);
+            const w = Float32Array.from({ length: r.size }, (_, i) => (i === 1 ? NaN : i === 2 ? Infinity : i + 0.5));
+            return tf.sum(tf.mul(r, tf.tensor(w, r.shape)));
+          })(tf.tensor(xv, shape)), 0);
+        }
+      }
+    }
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(x, 0))(tf.ones([64, 8])));
+  const calls = nativeKernelCalls(true);
+  assert.ok((calls.native['Tile'] ?? 0) > 0 && calls.native['Multiply'] === undefined, `a broadcast, no multiplication: ${JSON.stringify(calls)}`);
+});
+
+test('cast to float32, zerosLike and comparisons on native: values, and bool outputs from the pool stay intact while held', { skip }, async () => {
+  const iv = Int32Array.from({ length: 50 }, (_, i) => i * 7 - 100);
+  await assertSame('cast int32 → float32', () => tf.cast(tf.tensor(iv, [5, 10], 'int32'), 'float32'), 0);
+  await assertSame('cast bool → float32', () => tf.cast(tf.greater(tf.tensor(iv, [50], 'int32'), 0), 'float32'), 0);
+  await assertSame('zerosLike', () => tf.zerosLike(tf.tensor(uniform(rng, 40), [4, 10])), 0);
+  await assertSame('zerosLike int32 (cpu fallback)', () => tf.zerosLike(tf.tensor([1, 2], [2], 'int32')), 0);
+  await tf.setBackend('native');
+  const a = tf.tensor(uniform(rng, 8192), [64, 128]);
+  const held = tf.greater(a, 0);
+  const copy = held.dataSync().slice();
+  for (let i = 0; i < 20; i++) tf.tidy(() => tf.less(tf.neg(a), 0.5));
+  assert.deepEqual(held.dataSync(), copy);
+  tf.dispose([a, held]);
+});
+
+test('activation gradients in one native pass (relu, leaky relu, sigmoid, tanh): relu′ and leaky relu′ bit for bit the cpu values, with NaN, ±0 and ±Infinity', { skip }, async () => {
+  const specials = [NaN, 0, -0, Infinity, -Infinity, 1e-30, -1e-30];
+  for (const n of [7, 1000, 1_050_001]) { // 1,050,001: over the threading threshold (2²⁰), odd tail
+    const xv = uniform(rng, n, -4, 4), dv = uniform(rng, n, -2, 2);
+    specials.forEach((v, i) => { xv[i] = v; dv[(i + 3) % n] = v; });
+    // Sigmoid's and tanh's gradients are computed from their outputs, which differ from cpu's by float rounding.
+    for (const [name, op, tol] of [['relu', tf.relu, 0], ['leakyRelu', (x: tf.Tensor) => tf.leakyRelu(x, 0.3), 0], ['sigmoid', tf.sigmoid, 1e-6], ['tanh', tf.tanh, 1e-6]] as const) {
+      await assertSame(`${name}′ [${n}]`, () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(op(x), tf.tensor(dv))))(tf.tensor(xv)), tol);
+    }
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.relu(x)))(tf.ones([5])));
+  assertRanNatively('GenlabActivationGrad', 'relu gradient');
+});
+
+test('gradients of gradients (WGAN-GP\'s penalty) through batch norm, relu and mean: as on cpu (TF.js\'s own gradients run there)', { skip }, async () => {
+  // (TF.js itself cannot take second-order gradients through leaky relu, sigmoid or tanh: scratch/gp-cpu-check.ts.)
+  const xs = [4, 3, 3, 5], ws = [5, 5];
+  const xv = uniform(rng, size(xs), -2, 2), wv = uniform(rng, size(ws)), g = uniform(rng, 5, 0.5, 2), b = uniform(rng, 5);
+  const critic = (x: tf.Tensor, w: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const h = tf.relu(tf.batchNorm(x, mean, variance, offset, scale, 1e-3));
+    return tf.mean(tf.matMul(tf.reshape(h, [-1, 5]), w));
+  };
+  // The penalty: the squared norm of the critic's gradient with respect to its input, differentiated again.
+  await assertSame('gradient penalty grads', () => tf.grads((w: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+    const dx = tf.grad((x: tf.Tensor) => critic(x, w, scale, offset))(tf.tensor(xv, xs));
+    return tf.sum(tf.square(dx));
+  })([tf.tensor(wv, ws), tf.tensor(g), tf.tensor(b)]), 1e-4);
 });
 
 test('a VAE trains on native: its loss falls and follows the cpu backend closely', { skip }, async () => {
@@ -388,6 +508,29 @@ test('mean, tile, comparisons, select and batch normalisation, with their gradie
   nativeKernelCalls(true);
   tf.tidy(() => tf.batchNorm(tf.ones([2, 3]), tf.zeros([3]), tf.ones([3]), tf.zeros([3]), tf.ones([3])));
   assertRanNatively('FusedBatchNorm', 'batchNorm');
+});
+
+test('batch-norm gradient in one native pass: x, mean, variance, scale and offset gradients as on cpu (TF.js differentiates batchNorm only with scale, offset and per-channel statistics)', { skip }, async () => {
+  for (const shape of [[3, 5, 7, 6], [64, 7, 7, 64], [1, 1, 1, 1], [2, 1, 9, 5]]) {
+    const c = shape[3]!;
+    const xv = uniform(rng, size(shape), -2, 3), g = uniform(rng, c, 0.5, 2), b = uniform(rng, c), w = uniform(rng, size(shape));
+    const axes = [0, 1, 2];
+    // The moments come from x, so dx includes the paths through mean and variance, as in a batch-norm layer.
+    const loss = (x: tf.Tensor, scale?: tf.Tensor, offset?: tf.Tensor) => {
+      const { mean, variance } = tf.moments(x, axes);
+      return tf.sum(tf.mul(tf.batchNorm(x, mean, variance, offset, scale, 1e-3), tf.tensor(w, shape)));
+    };
+    await assertSame(`batchNorm grads [${shape}]`, () => tf.grads(loss)([tf.tensor(xv, shape), tf.tensor(g), tf.tensor(b)]), 1e-4);
+    // Fixed statistics: the gradients of mean and variance as inputs.
+    const mv = uniform(rng, c), vv = uniform(rng, c, 0.1, 2);
+    await assertSame(`batchNorm grads [${shape}] wrt mean and variance`, () =>
+      tf.grads((x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(x, m, v, tf.tensor(b), s, 1e-3), tf.tensor(w, shape))))(
+        [tf.tensor(xv, shape), tf.tensor(mv), tf.tensor(vv), tf.tensor(g)]), 1e-4);
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.batchNorm(x, tf.zeros([3]), tf.ones([3]), tf.zeros([3]), tf.ones([3]))))(tf.ones([2, 2, 2, 3])));
+  assertRanNatively('GenlabFusedBatchNormGrad', 'batchNorm gradient');
 });
 
 test('outputs recycled through the pool never change tensors or arrays that callers still hold', { skip }, async () => {

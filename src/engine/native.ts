@@ -1,7 +1,8 @@
 /**
  * The `native` TF.js backend for Node: TF.js's cpu backend (MathBackendCPU, so every kernel works and tensor data stays
- * in its typed arrays) with the kernels that dominate training replaced by genlab's Node addon (native/, oneDNN's
- * sgemm under matrix products and convolutions, OpenMP loops for element-wise ops), spread over all cores.
+ * in its typed arrays) with the kernels that dominate training replaced by genlab's Node addon (native/: oneDNN's
+ * sgemm under matrix products, its convolution primitives under convolutions, vectorised OpenMP loops for element-wise
+ * ops), spread over all cores, and a few gradients done in fewer kernels (registerNativeGradients).
  *
  * The addon is built by `npm install` (native/build.mjs) when a C++ compiler and oneDNN (Debian: libdnnl-dev) are
  * present; without it `registerNativeBackend` throws with the build's own reason and the engine falls back to wasm.
@@ -36,7 +37,12 @@ export interface NativeAddon {
   adam(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outX: Float32Array, outM: Float32Array, outV: Float32Array,
     learningRate: number, oneMinusBeta1: number, oneMinusBeta2: number, beta1: number, beta2: number, epsilon: number,
     oneMinusAccBeta1: number, oneMinusAccBeta2: number): void;
+  batchNormGrad(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, dy: Float32Array, epsilon: number,
+    dx: Float32Array, dMean: Float32Array, dVariance: Float32Array, dScale: Float32Array, dOffset: Float32Array): void;
+  activationGrad(op: number, dy: Float32Array, v: Float32Array, out: Float32Array, alpha: number): void;
   threads(n?: number): number;
+  /** The oneDNN implementation a convolution pass (0 forward, 1 input gradient, 2 filter gradient) runs on; null: im2col + sgemm. */
+  convImpl(pass: number, ...conv: number[]): string | null;
 }
 
 /** What native/build.mjs recorded: `library` null means no oneDNN was found, so no build was expected. */
@@ -127,6 +133,12 @@ export class NativeBackend extends MathBackendCPU {
     return fresh;
   }
 
+  /** A Uint8Array of `n` values (bool outputs) over a pooled array's memory; contents undefined. */
+  allocBytes(n: number): Uint8Array {
+    const words = this.alloc(Math.max(1, Math.ceil(n / 4)));
+    return new Uint8Array(words.buffer, words.byteOffset, n);
+  }
+
   private owner(values: tf.backend_util.BackendValues | undefined): { refs: number; array: Float32Array } | undefined {
     return ArrayBuffer.isView(values) ? this.owners.get(values.buffer) : undefined;
   }
@@ -210,26 +222,32 @@ function stridesOf(shape: readonly number[]): number[] {
 }
 
 /**
- * [shape, stridesA, stridesB] for a broadcast binary op on `out` (no empty dims), strides 0 where an input is
- * broadcast; size-1 dims dropped and adjacent dims merged where both inputs allow, so the inner loop is long.
+ * The loops over `shape` with one stride per array in `strideSets`: size-1 dims dropped and adjacent dims merged where
+ * every array allows, so that the native inner loop is long and the outer index arithmetic short.
  */
-function broadcastDims(out: readonly number[], inputs: readonly (readonly number[])[]): Int32Array {
-  const rank = out.length;
-  const strides = inputs.map((shape) => {
-    const padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
-    return stridesOf(padded).map((s, i) => (padded[i] === 1 ? 0 : s));
-  });
+function mergedDims(shape: readonly number[], strideSets: readonly (readonly number[])[]): { n: number; s: number[] }[] {
   const dims: { n: number; s: number[] }[] = [];
-  for (let d = 0; d < rank; d++) {
-    if (out[d] === 1) continue;
-    const cur = { n: out[d]!, s: strides.map((st) => st[d]!) };
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const cur = { n: shape[d]!, s: strideSets.map((st) => st[d]!) };
     const prev = dims[dims.length - 1];
     if (prev && prev.s.every((ps, k) => ps === cur.s[k]! * cur.n)) {
       prev.n *= cur.n;
       prev.s = cur.s;
     } else dims.push(cur);
   }
-  if (dims.length === 0) dims.push({ n: 1, s: strides.map(() => 0) });
+  if (dims.length === 0) dims.push({ n: 1, s: strideSets.map(() => 0) });
+  return dims;
+}
+
+/** [shape, stridesA, stridesB] for a broadcast binary op on `out` (no empty dims), strides 0 where an input is broadcast. */
+function broadcastDims(out: readonly number[], inputs: readonly (readonly number[])[]): Int32Array {
+  const rank = out.length;
+  const strides = inputs.map((shape) => {
+    const padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
+    return stridesOf(padded).map((s, i) => (padded[i] === 1 ? 0 : s));
+  });
+  const dims = mergedDims(out, strides);
   return Int32Array.from([...dims.map((d) => d.n), ...inputs.flatMap((_, k) => dims.map((d) => d.s[k]!))]);
 }
 
@@ -424,7 +442,8 @@ function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc):
     if (x.shape.length === 0) out[0] = xv[0]!;
     else {
       const outStrides = stridesOf(kept).map((st, i) => (reduced.has(i) ? 0 : st));
-      native.sum(xv, out, Int32Array.from([...x.shape, ...outStrides]));
+      const dims = mergedDims(x.shape, [outStrides]);
+      native.sum(xv, out, Int32Array.from([...dims.map((d) => d.n), ...dims.map((d) => d.s[0]!)]));
       if (mean && count !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! / count;
     }
     return backend.makeTensorInfo(outShape, 'float32', out);
@@ -486,7 +505,7 @@ function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc):
     add(name, (args, backend) => {
       const ops = binaryOperands(args, backend);
       if (!ops) return null;
-      const out = new Uint8Array(ops.n);
+      const out = backend.allocBytes(ops.n);
       if (ops.n > 0) native.compare(op, ops.av, ops.bv, out, ops.flat ? null : ops.dims());
       return backend.makeTensorInfo(ops.shape, 'bool', out);
     });
@@ -500,6 +519,23 @@ function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc):
     const out = backend.alloc(tv.length);
     native.select(cv, tv, ev, out);
     return backend.makeTensorInfo(t.shape, 'float32', out);
+  });
+
+  // ZerosLike and Cast to float32 (from bool or int32): pooled outputs, as the cpu kernels' fresh arrays cost a
+  // garbage collection about every training step (external memory pressure).
+  add('ZerosLike', (args, backend) => {
+    const { x } = args.inputs as Record<string, Info | undefined>;
+    if (!x || x.dtype !== 'float32') return null;
+    return backend.makeTensorInfo(x.shape, 'float32', backend.alloc(size(x.shape)).fill(0));
+  });
+  add('Cast', (args, backend) => {
+    const { x } = args.inputs as Record<string, Info | undefined>;
+    const values = x ? backend.data.get(x.dataId)?.values : undefined;
+    const from = x?.dtype === 'bool' || x?.dtype === 'int32';
+    if (!x || !from || (args.attrs as { dtype?: string }).dtype !== 'float32' || !(values instanceof Uint8Array || values instanceof Int32Array)) return null;
+    const out = backend.alloc(values.length);
+    out.set(values);
+    return backend.makeTensorInfo(x.shape, 'float32', out);
   });
 
   // Batch normalisation (inference form, which training uses with the batch's moments).
@@ -531,23 +567,62 @@ function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc):
   return kernels;
 }
 
-/** ADAM_UPDATE_KERNEL: one pass of the addon instead of ~20 element-wise kernels per variable. */
-function adamUpdateKernel(native: NativeAddon): tf.KernelConfig {
+/** A kernel only the native backend has (no cpu kernel to fall back to): `fn` computes it; its calls are counted. */
+function nativeOnlyKernel(kernelName: string, fn: (args: Args, backend: NativeBackend) => Info[]): tf.KernelConfig {
   return {
-    kernelName: ADAM_UPDATE_KERNEL,
+    kernelName,
     backendName: NATIVE_BACKEND,
     kernelFunc: ((args: Args) => {
-      const backend = args.backend as NativeBackend;
-      const { x, m, v, g } = args.inputs as Record<string, Info | undefined>;
-      const [xv, mv, vv, gv] = [x, m, v, g].map((t) => f32(backend, t));
-      if (!x || !xv || !mv || !vv || !gv) throw new Error(`${ADAM_UPDATE_KERNEL}: expected float32 x, m, v, g`);
-      const a = args.attrs as unknown as AdamUpdateAttrs;
-      const out = [backend.alloc(xv.length), backend.alloc(xv.length), backend.alloc(xv.length)] as const;
-      native.adam(xv, mv!, vv!, gv!, ...out, a.learningRate, 1 - a.beta1, 1 - a.beta2, a.beta1, a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2);
-      nativeCalls.set(ADAM_UPDATE_KERNEL, (nativeCalls.get(ADAM_UPDATE_KERNEL) ?? 0) + 1);
-      return out.map((o) => backend.makeTensorInfo(x.shape, 'float32', o));
+      const out = fn(args, args.backend as NativeBackend);
+      nativeCalls.set(kernelName, (nativeCalls.get(kernelName) ?? 0) + 1);
+      return out;
     }) as tf.KernelFunc,
   };
+}
+
+/** ADAM_UPDATE_KERNEL: one pass of the addon instead of ~20 element-wise kernels per variable. */
+function adamUpdateKernel(native: NativeAddon): tf.KernelConfig {
+  return nativeOnlyKernel(ADAM_UPDATE_KERNEL, (args, backend) => {
+    const { x, m, v, g } = args.inputs as Record<string, Info | undefined>;
+    const [xv, mv, vv, gv] = [x, m, v, g].map((t) => f32(backend, t));
+    if (!x || !xv || !mv || !vv || !gv) throw new Error(`${ADAM_UPDATE_KERNEL}: expected float32 x, m, v, g`);
+    const a = args.attrs as unknown as AdamUpdateAttrs;
+    const out = [backend.alloc(xv.length), backend.alloc(xv.length), backend.alloc(xv.length)] as const;
+    native.adam(xv, mv, vv, gv, ...out, a.learningRate, 1 - a.beta1, 1 - a.beta2, a.beta1, a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2);
+    return out.map((o) => backend.makeTensorInfo(x.shape, 'float32', o));
+  });
+}
+
+/** The gradient of FusedBatchNorm (NHWC, per-channel statistics and scale) in one native pass: [dx, dMean, dVariance, dScale, dOffset]. */
+const BATCH_NORM_GRAD_KERNEL = 'GenlabFusedBatchNormGrad';
+
+function batchNormGradKernel(native: NativeAddon): tf.KernelConfig {
+  return nativeOnlyKernel(BATCH_NORM_GRAD_KERNEL, (args, backend) => {
+    const { x, mean, variance, scale, dy } = args.inputs as Record<string, Info | undefined>;
+    const [xv, mv, vv, dyv] = [x, mean, variance, dy].map((t) => f32(backend, t));
+    const sv = scale ? f32(backend, scale) : null;
+    if (!x || !mean || !xv || !mv || !vv || !dyv || (scale && !sv)) throw new Error(`${BATCH_NORM_GRAD_KERNEL}: expected float32 x, mean, variance, scale, dy`);
+    const c = mv.length;
+    const outs = [backend.alloc(xv.length), backend.alloc(c), backend.alloc(c), backend.alloc(c), backend.alloc(c)] as const;
+    native.batchNormGrad(xv, mv, vv, sv, dyv, Number((args.attrs as { varianceEpsilon: number }).varianceEpsilon), ...outs);
+    return outs.map((o, i) => backend.makeTensorInfo(i === 0 ? x.shape : mean.shape, 'float32', o));
+  });
+}
+
+/** The gradient of an activation from dy and v (x for relu and leaky relu, y for sigmoid and tanh); attr `op` as in the addon. */
+const ACTIVATION_GRAD_KERNEL = 'GenlabActivationGrad';
+const ACTIVATION_GRADS = { Relu: 0, LeakyRelu: 1, Sigmoid: 2, Tanh: 3 } as const;
+
+function activationGradKernel(native: NativeAddon): tf.KernelConfig {
+  return nativeOnlyKernel(ACTIVATION_GRAD_KERNEL, (args, backend) => {
+    const { dy, v } = args.inputs as Record<string, Info | undefined>;
+    const dyv = f32(backend, dy), vv = f32(backend, v);
+    if (!dy || !dyv || !vv) throw new Error(`${ACTIVATION_GRAD_KERNEL}: expected float32 dy and v`);
+    const { op, alpha } = args.attrs as { op: number; alpha: number };
+    const out = backend.alloc(dyv.length);
+    native.activationGrad(op, dyv, vv, out, alpha);
+    return [backend.makeTensorInfo(dy.shape, 'float32', out)];
+  });
 }
 
 const nativeCalls = new Map<string, number>();
@@ -561,6 +636,74 @@ export function nativeKernelCalls(reset = false): { native: Record<string, numbe
     fallbackCalls.clear();
   }
   return r;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const allFloat32 = (ts: readonly (tf.Tensor | undefined)[]): boolean => ts.every((t) => t === undefined || t.dtype === 'float32');
+
+/**
+ * Replaces the registered gradient of `kernelName` (TF.js's, registered by tfjs-layers) by `fast` on the native backend;
+ * where `fast` answers null (other dtypes or shapes), on every other backend, and inside an outer gradient (a gradient
+ * of a gradient, as WGAN-GP's penalty takes: the kernels `fast` runs have no gradients of their own; TF.js's fused
+ * matMul and conv2d step aside the same way), TF.js's own runs.
+ */
+function overrideGradient(kernelName: string, fast: (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => ReturnType<tf.GradFunc> | null): void {
+  const original = tf.getGradient(kernelName);
+  if (!original) return;
+  tf.registerGradient({
+    ...original,
+    gradFunc: (dy, saved, attrs) => {
+      const mine = tf.getBackend() === NATIVE_BACKEND && tf.engine().state.gradientDepth === 0 && !Array.isArray(dy);
+      return (mine ? fast(dy, saved, attrs) : null) ?? original.gradFunc(dy, saved, attrs);
+    },
+  });
+}
+
+/**
+ * Gradients that TF.js composes of several full-size kernels, done in fewer on native. The values are TF.js's, up to
+ * float rounding where noted.
+ * - Sum and Mean: TF.js multiplies the reshaped dy by ones(x.shape), a fresh array filled in JavaScript (garbage-
+ *   collection pressure) and a full pass more; a broadcast (Tile) of dy — for Mean, of dy / n — gives the same values
+ *   (dy·1 = dy exactly).
+ * - FusedBatchNorm (NHWC, per-channel statistics): one native pass instead of ~12 full-size element-wise kernels and 4
+ *   reductions (sums accumulated in double: equal up to float rounding).
+ * - Relu, LeakyRelu, Sigmoid, Tanh: one native pass with TF.js's float32 operations (2–3 kernels in TF.js): the same values.
+ * Gradients computed in the gradient function itself (not in its closures) are disposed with the backward pass's scope
+ * when no closure asks for them, as TF.js's own Sum gradient does. Registered with the backend: importing tfjs-layers
+ * afterwards would put TF.js's own back (slower, same results).
+ */
+function registerNativeGradients(): void {
+  for (const name of ['Sum', 'Mean'] as const) {
+    overrideGradient(name, (dy, [x], attrs) => {
+      // Empty x: broadcastTo would keep dy's size-1 dims (it treats repeat 0 as no repeat).
+      if (!x || !allFloat32([x, dy]) || x.size === 0) return null;
+      return {
+        x: () => {
+          const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+          const expanded = tf.reshape(dy, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+          const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+          return tf.broadcastTo(name === 'Mean' ? tf.div(expanded, count) : expanded, x.shape);
+        },
+      };
+    });
+  }
+  overrideGradient('FusedBatchNorm', (dy, saved, attrs) => {
+    const [x, mean, variance, scale] = saved as (tf.Tensor | undefined)[];
+    if (!x || !mean || !variance || x.rank !== 4 || mean.rank !== 1 || x.shape[3] !== mean.shape[0] || !sameShape(variance.shape, mean.shape) ||
+      (scale && !sameShape(scale.shape, mean.shape)) || !sameShape(dy.shape, x.shape) || !allFloat32([x, mean, variance, scale, dy])) return null;
+    const inputs = scale ? { x, mean, variance, scale, dy } : { x, mean, variance, dy };
+    const [dx, dMean, dVariance, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, inputs as unknown as tf.NamedTensorMap,
+      { varianceEpsilon: (attrs as { varianceEpsilon: number }).varianceEpsilon }) as tf.Tensor[];
+    return { x: () => dx!, mean: () => dMean!, variance: () => dVariance!, scale: () => dScale!, offset: () => dOffset! };
+  });
+  for (const [name, op] of Object.entries(ACTIVATION_GRADS)) {
+    overrideGradient(name, (dy, [v], attrs) => {
+      if (!v || !allFloat32([v, dy]) || !sameShape(v.shape, dy.shape)) return null;
+      const alpha = Number((attrs as { alpha?: number } | undefined)?.alpha ?? 0);
+      const [dx] = tf.engine().runKernel(ACTIVATION_GRAD_KERNEL, { dy, v }, { op, alpha }) as tf.Tensor[];
+      return { x: () => dx! };
+    });
+  }
 }
 
 let registered = false;
@@ -582,9 +725,10 @@ export function registerNativeBackend(): void {
     tf.registerKernel(config);
   };
   for (const k of cpuKernels) setKernel({ ...k, backendName: NATIVE_BACKEND });
-  const mine = [...makeKernels(native, cpuFunc), adamUpdateKernel(native)];
+  const mine = [...makeKernels(native, cpuFunc), adamUpdateKernel(native), batchNormGradKernel(native), activationGradKernel(native)];
   for (const k of mine) setKernel(k);
   nativeKernelNames = mine.map((k) => k.kernelName);
+  registerNativeGradients();
   registered = true;
 }
 
