@@ -1,12 +1,23 @@
 /**
- * Backend choice: wasm by default in Node, cpu on request (environment or option), a clear error for unknown names,
- * and the wasm training kernels in place once wasm is chosen.
+ * Backend choice: native by default in Node when its addon was built, else wasm with the reason said once; cpu on
+ * request (environment or option), a clear error for unknown names, and the wasm training kernels in place.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { GenlabError } from '../src/engine/errors.js';
 import { NODE_BACKENDS, describeEngine, engineInfo, initEngine, preferredBackends } from '../src/engine/backend.js';
+import { loadNativeAddon } from '../src/engine/native.js';
+
+/** Why the native addon cannot load here, or null when it can. */
+const nativeMissing = ((): string | null => {
+  try {
+    loadNativeAddon();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+})();
 
 /** Runs `fn` with GENLAB_BACKEND set to `value` (or unset), restoring it afterwards. */
 async function withEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
@@ -21,15 +32,22 @@ async function withEnv<T>(value: string | undefined, fn: () => Promise<T>): Prom
   }
 }
 
-test('in Node, initEngine picks wasm by default, and registers the wasm training kernels', async () => {
+test('in Node, initEngine picks native by default (wasm, saying why, when the addon is missing), and registers the wasm training kernels', async () => {
   assert.deepEqual(preferredBackends(), NODE_BACKENDS);
+  assert.equal(NODE_BACKENDS[0], 'native');
   assert.equal(engineInfo(), null);
   const info = await withEnv(undefined, () => initEngine());
-  assert.equal(info.backend, 'wasm');
   assert.equal(info.platform, 'node');
-  assert.deepEqual(info.fallbacks, []);
-  assert.equal(tf.getBackend(), 'wasm');
-  assert.equal(describeEngine(info), 'backend wasm');
+  if (nativeMissing === null) {
+    assert.equal(info.backend, 'native');
+    assert.deepEqual(info.fallbacks, []);
+    assert.equal(describeEngine(info), 'backend native');
+  } else {
+    assert.equal(info.backend, 'wasm');
+    assert.deepEqual(info.fallbacks, [{ backend: 'native', reason: nativeMissing }]);
+    assert.equal(describeEngine(info), `backend wasm (native unavailable: ${nativeMissing})`);
+  }
+  assert.equal(tf.getBackend(), info.backend);
   assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined, 'Conv2DBackpropFilter registered for wasm');
   // Idempotent: the same request returns the same engine.
   assert.equal(await withEnv(undefined, () => initEngine()), info);
@@ -65,5 +83,5 @@ test('an unknown backend name is a GenlabError naming where it came from and lis
   // Browser-only backends are unknown in Node too.
   await withEnv('webgl', () => assert.rejects(initEngine(), (e: unknown) => e instanceof GenlabError && /GENLAB_BACKEND/.test(e.message)));
   // A failed request leaves the engine as it was.
-  assert.equal(tf.getBackend(), 'wasm');
+  assert.equal(tf.getBackend(), engineInfo()!.backend);
 });

@@ -149,7 +149,7 @@ export function registerClassifierCommand(program: Command): void {
     .option('--lr <x>', 'peak Adam learning rate, cosine-decayed (default 2e-3)', numberOption('--lr', 0))
     .option('--max-shift <N>', 'random shift augmentation in pixels, 0 for none (default 2)', intOption('--max-shift', 0))
     .option('--limit <N>', 'train on the first N digits only (quick runs)', intOption('--limit'))
-    .option('--backend <name>', 'TF.js backend: wasm or cpu (default: the fastest that starts)', choiceOption('--backend', NODE_BACKENDS))
+    .option('--backend <name>', 'TF.js backend: native, wasm or cpu (default: the fastest that starts: native when built)', choiceOption('--backend', NODE_BACKENDS))
     .action((flags: ClassifierTrainFlags) => classifierTrainCommand(flags));
   cmd
     .command('eval')

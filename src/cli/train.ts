@@ -321,6 +321,6 @@ export function registerTrainCommand(program: Command): void {
     .option('--test-limit <N>', 'evaluate on only the first N test examples', intOption('--test-limit'))
     .option('--checkpoint-every <N>', 'also checkpoint every N steps within epochs', intOption('--checkpoint-every'))
     .option('--seed <S>', 'seed of weights, shuffling, noise and data generation (default 0)', intOption('--seed', 0))
-    .option('--backend <name>', 'TF.js backend: wasm or cpu (default: the fastest that starts)', choiceOption('--backend', NODE_BACKENDS))
+    .option('--backend <name>', 'TF.js backend: native, wasm or cpu (default: the fastest that starts: native when built)', choiceOption('--backend', NODE_BACKENDS))
     .action((kind: string, flags: TrainFlags) => trainCommand(kind, flags));
 }

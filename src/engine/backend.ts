@@ -2,7 +2,8 @@
  * The one place that knows about TF.js backends. Models, nets and the trainer never choose a backend: they call
  * `initEngine()` (or rely on whoever called it) and use `tf` as it is.
  *
- * Node: `wasm` by default, `cpu` as fallback. Browser: `webgpu` → `webgl` → `wasm` → `cpu`.
+ * Node: `native` (genlab's addon on oneDNN, ./native.ts) when it was built, else `wasm`, `cpu` as the last resort;
+ * the fallback is said once, in `describeEngine`'s line. Browser: `webgpu` → `webgl` → `wasm` → `cpu`.
  * `GENLAB_BACKEND` (Node) or the `backend` option override the choice; an explicit choice that cannot start is an
  * error, never a silent fallback.
  */
@@ -15,8 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { GenlabError, badInput } from './errors.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
 
-// `native` (genlab's Node addon on oneDNN, ./native.ts) is opt-in for now: `--backend native` / GENLAB_BACKEND=native.
-export const NODE_BACKENDS = ['wasm', 'cpu', 'native'] as const;
+export const NODE_BACKENDS = ['native', 'wasm', 'cpu'] as const;
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BROWSER_BACKENDS)[number] | 'native';
 
