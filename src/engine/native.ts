@@ -16,6 +16,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { ADAM_UPDATE_KERNEL, type AdamUpdateAttrs } from './kernels/adam-update.js';
+import {
+  BERNOULLI_LOG_LIKELIHOOD_GRAD_KERNEL,
+  BERNOULLI_LOG_LIKELIHOOD_KERNEL,
+  KL_STANDARD_NORMAL_GRAD_KERNEL,
+  KL_STANDARD_NORMAL_KERNEL,
+  REPARAMETERIZE_GRAD_KERNEL,
+  REPARAMETERIZE_KERNEL,
+} from './kernels/fused-losses.js';
 
 /** The addon's functions (native/genlab_native.cc). */
 export interface NativeAddon {
@@ -40,6 +48,12 @@ export interface NativeAddon {
   batchNormGrad(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, dy: Float32Array, epsilon: number,
     dx: Float32Array, dMean: Float32Array, dVariance: Float32Array, dScale: Float32Array, dOffset: Float32Array): void;
   activationGrad(op: number, dy: Float32Array, v: Float32Array, out: Float32Array, alpha: number): void;
+  bernoulliLogLikelihood(x: Float32Array, logits: Float32Array, out: Float32Array, d: number): void;
+  bernoulliLogLikelihoodGrad(dy: Float32Array, x: Float32Array, logits: Float32Array, out: Float32Array, d: number): void;
+  klStandardNormal(mean: Float32Array, logVar: Float32Array, out: Float32Array, latent: number): void;
+  klStandardNormalGrad(dy: Float32Array, mean: Float32Array, logVar: Float32Array, dMean: Float32Array, dLogVar: Float32Array, latent: number): void;
+  reparameterize(mean: Float32Array, logVar: Float32Array, eps: Float32Array, z: Float32Array): void;
+  reparameterizeGrad(dz: Float32Array, logVar: Float32Array, eps: Float32Array, dMean: Float32Array, dLogVar: Float32Array): void;
   threads(n?: number): number;
   /** The oneDNN implementation a convolution pass (0 forward, 1 input gradient, 2 filter gradient) runs on; null: im2col + sgemm. */
   convImpl(pass: number, ...conv: number[]): string | null;
@@ -568,7 +582,7 @@ function makeKernels(native: NativeAddon, cpu: (name: string) => tf.KernelFunc):
 }
 
 /** A kernel only the native backend has (no cpu kernel to fall back to): `fn` computes it; its calls are counted. */
-function nativeOnlyKernel(kernelName: string, fn: (args: Args, backend: NativeBackend) => Info[]): tf.KernelConfig {
+function nativeOnlyKernel(kernelName: string, fn: (args: Args, backend: NativeBackend) => Info | Info[]): tf.KernelConfig {
   return {
     kernelName,
     backendName: NATIVE_BACKEND,
@@ -623,6 +637,63 @@ function activationGradKernel(native: NativeAddon): tf.KernelConfig {
     native.activationGrad(op, dyv, vv, out, alpha);
     return [backend.makeTensorInfo(dy.shape, 'float32', out)];
   });
+}
+
+/**
+ * The VAE's loss terms (kernels/fused-losses.ts, which checks the shapes and registers the gradients): one addon pass
+ * each, forward and backward. Inputs by name; the last axis is the per-example one.
+ */
+function fusedLossKernels(native: NativeAddon): tf.KernelConfig[] {
+  const values = (backend: NativeBackend, kernel: string, inputs: tf.NamedTensorInfoMap, names: string[]): Float32Array[] =>
+    names.map((name) => {
+      const v = f32(backend, inputs[name]);
+      if (!v) throw new Error(`${kernel}: expected float32 ${names.join(', ')}`);
+      return v;
+    });
+  const shapeOf = (inputs: tf.NamedTensorInfoMap, name: string): number[] => inputs[name]!.shape;
+  const last = (shape: number[]): number => shape[shape.length - 1]!;
+  return [
+    nativeOnlyKernel(BERNOULLI_LOG_LIKELIHOOD_KERNEL, ({ inputs }, backend) => {
+      const [x, logits] = values(backend, BERNOULLI_LOG_LIKELIHOOD_KERNEL, inputs, ['x', 'logits']);
+      const shape = shapeOf(inputs, 'logits');
+      const out = backend.alloc(logits!.length / last(shape));
+      native.bernoulliLogLikelihood(x!, logits!, out, last(shape));
+      return backend.makeTensorInfo(shape.slice(0, -1), 'float32', out);
+    }),
+    nativeOnlyKernel(BERNOULLI_LOG_LIKELIHOOD_GRAD_KERNEL, ({ inputs }, backend) => {
+      const [dy, x, logits] = values(backend, BERNOULLI_LOG_LIKELIHOOD_GRAD_KERNEL, inputs, ['dy', 'x', 'logits']);
+      const shape = shapeOf(inputs, 'logits');
+      const out = backend.alloc(logits!.length);
+      native.bernoulliLogLikelihoodGrad(dy!, x!, logits!, out, last(shape));
+      return backend.makeTensorInfo(shape, 'float32', out);
+    }),
+    nativeOnlyKernel(KL_STANDARD_NORMAL_KERNEL, ({ inputs }, backend) => {
+      const [mean, logVar] = values(backend, KL_STANDARD_NORMAL_KERNEL, inputs, ['mean', 'logVar']);
+      const shape = shapeOf(inputs, 'mean');
+      const out = backend.alloc(mean!.length / last(shape));
+      native.klStandardNormal(mean!, logVar!, out, last(shape));
+      return backend.makeTensorInfo(shape.slice(0, -1), 'float32', out);
+    }),
+    nativeOnlyKernel(KL_STANDARD_NORMAL_GRAD_KERNEL, ({ inputs }, backend) => {
+      const [dy, mean, logVar] = values(backend, KL_STANDARD_NORMAL_GRAD_KERNEL, inputs, ['dy', 'mean', 'logVar']);
+      const shape = shapeOf(inputs, 'mean');
+      const outs = [backend.alloc(mean!.length), backend.alloc(mean!.length)] as const;
+      native.klStandardNormalGrad(dy!, mean!, logVar!, ...outs, last(shape));
+      return outs.map((o) => backend.makeTensorInfo(shape, 'float32', o));
+    }),
+    nativeOnlyKernel(REPARAMETERIZE_KERNEL, ({ inputs }, backend) => {
+      const [mean, logVar, eps] = values(backend, REPARAMETERIZE_KERNEL, inputs, ['mean', 'logVar', 'eps']);
+      const out = backend.alloc(eps!.length);
+      native.reparameterize(mean!, logVar!, eps!, out);
+      return backend.makeTensorInfo(shapeOf(inputs, 'eps'), 'float32', out);
+    }),
+    nativeOnlyKernel(REPARAMETERIZE_GRAD_KERNEL, ({ inputs }, backend) => {
+      const [dz, logVar, eps] = values(backend, REPARAMETERIZE_GRAD_KERNEL, inputs, ['dz', 'logVar', 'eps']);
+      const outs = [backend.alloc(logVar!.length), backend.alloc(logVar!.length)] as const;
+      native.reparameterizeGrad(dz!, logVar!, eps!, ...outs);
+      return outs.map((o) => backend.makeTensorInfo(shapeOf(inputs, 'logVar'), 'float32', o));
+    }),
+  ];
 }
 
 const nativeCalls = new Map<string, number>();
@@ -725,7 +796,8 @@ export function registerNativeBackend(): void {
     tf.registerKernel(config);
   };
   for (const k of cpuKernels) setKernel({ ...k, backendName: NATIVE_BACKEND });
-  const mine = [...makeKernels(native, cpuFunc), adamUpdateKernel(native), batchNormGradKernel(native), activationGradKernel(native)];
+  const mine = [...makeKernels(native, cpuFunc), adamUpdateKernel(native), batchNormGradKernel(native), activationGradKernel(native),
+    ...fusedLossKernels(native)];
   for (const k of mine) setKernel(k);
   nativeKernelNames = mine.map((k) => k.kernelName);
   registerNativeGradients();

@@ -7,9 +7,13 @@
  *   pytorch/examples `vae/main.py` does with `reduction='sum'` divided by the batch size: a loss of 100 means
  *   100 nats per example, whatever the batch size.
  *
- * Every function is plain tf ops (no data syncs), safe inside `tf.tidy` and differentiable.
+ * Every function is plain tf ops (no data syncs), safe inside `tf.tidy` and differentiable. Three of them run as one
+ * op where the backend has kernels for them (the native backend: engine/kernels/fused-losses.ts), with the same values
+ * up to float rounding: the Bernoulli log-likelihood, the KL per example and the reparameterisation, the VAE's
+ * element-wise work per step.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedBernoulliLogLikelihood, fusedKlStandardNormal, fusedReparameterize } from '../engine/kernels/fused-losses.js';
 
 /** log(2π). */
 export const LOG_2PI = Math.log(2 * Math.PI);
@@ -24,7 +28,7 @@ const sumLast = (t: tf.Tensor): tf.Tensor => tf.sum(t, -1);
  * grey (non-binary) pixels this is the usual cross-entropy loss rather than a normalised density.
  */
 export function bernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
+  return fusedBernoulliLogLikelihood(x, logits) ?? tf.tidy(() => {
     const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
     return tf.neg(sumLast(bce));
   });
@@ -65,7 +69,7 @@ export function gaussianReconstruction(x: tf.Tensor, mean: tf.Tensor, logVar: tf
  * mean, logVar: [..., latent] → [...].
  */
 export function klPerExample(mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(sumLast(tf.sub(tf.sub(tf.add(logVar, 1), tf.square(mean)), tf.exp(logVar))), -0.5));
+  return fusedKlStandardNormal(mean, logVar) ?? tf.tidy(() => tf.mul(sumLast(tf.sub(tf.sub(tf.add(logVar, 1), tf.square(mean)), tf.exp(logVar))), -0.5));
 }
 
 /** KL(q(z|x) ‖ N(0, I)) averaged over the batch (nats per example); see `klPerExample`. */
@@ -86,7 +90,7 @@ export function lectureRegularizer(m: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
  * drawn outside, so gradients flow to μ and logVar. (The lecture: c = exp(σ)·e + m, its σ being log σ.)
  */
 export function reparameterize(mean: tf.Tensor, logVar: tf.Tensor, eps: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)));
+  return fusedReparameterize(mean, logVar, eps) ?? tf.tidy(() => tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)));
 }
 
 /** log N(z; 0, I) per example: −½ Σ_j (z_j² + log 2π). [..., latent] → [...]. */
