@@ -626,6 +626,12 @@ export class GAN extends AdversarialBase {
     return (x) => tf.add(x, tf.randomNormal(x.shape, 0, sigma, 'float32', seeds[next++]!));
   }
 
+  /** D's gradient penalty, if any: WGAN-GP's (‖∇‖ − 1)², or the zero-centred ‖∇‖². */
+  private penaltySettings(): { lambda: number; centre: 0 | 1 } | null {
+    if (this.config.loss === 'wgan-gp') return { lambda: this.config.gpWeight, centre: 1 };
+    return this.config.zeroCenteredPenalty > 0 ? { lambda: this.config.zeroCenteredPenalty, centre: 0 } : null;
+  }
+
   /** G's adversarial loss on D's outputs for generated examples. */
   private generatorAdversarial(fake: tf.Tensor): tf.Scalar {
     switch (this.config.loss) {
@@ -647,12 +653,13 @@ export class GAN extends AdversarialBase {
 
   /**
    * The discriminator's terms on one batch. G runs in training mode with its state kept (G is fixed); with
-   * `update` the historical average of D's weights takes in their current values first.
+   * `update` the historical average of D's weights takes in their current values first. `step` (the global step)
+   * sets the instance noise; without it there is none, as in evaluation.
    */
   discriminatorTerms(batch: TensorBatch, rng: Rng, update: boolean, step = Infinity): LossTerms {
     const n = this.checkInput(batch.x, 'loss');
     const z = rng.tfSeed();
-    const penalty = this.config.loss === 'wgan-gp' ? { lambda: this.config.gpWeight, centre: 1 as const } : this.config.zeroCenteredPenalty > 0 ? { lambda: this.config.zeroCenteredPenalty, centre: 0 as const } : null;
+    const penalty = this.penaltySettings();
     const epsSeed = penalty ? rng.tfSeed() : 0;
     const noisy = this.instanceNoiser(step, rng);
     return tf.tidy(() => {
