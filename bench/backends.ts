@@ -1,4 +1,8 @@
 /** The Node backends a benchmark compares in one run: native (when its addon was built), wasm, cpu. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { mnistDataDir } from '../src/data/mnist.js';
 import { nativeBuildStatus } from '../src/engine/native.js';
 
 export type BenchBackend = 'native' | 'wasm' | 'cpu';
@@ -15,4 +19,28 @@ export function formatThroughput(title: string, r: Partial<Record<BenchBackend, 
   }
   for (const b of ['native', 'cpu'] as const) if (r[b] !== undefined && r.wasm) lines.push(`  ${b}/wasm ${(r[b]! / r.wasm).toFixed(b === 'cpu' ? 4 : 2)}`);
   return lines.join('\n');
+}
+
+/**
+ * Runs a PyTorch reference program of ../shared/peer/ (Debian's python3-torch) on the same MNIST files and returns
+ * its `train_examples_per_s`, or null when it cannot run here (no PyTorch, no script) — the benches then use the
+ * figure of shared/peer/README.md and say so.
+ */
+export function measurePyTorch(script: string, args: string[], log: (line: string) => void): number | null {
+  const file = fileURLToPath(new URL(`../../shared/peer/${script}`, import.meta.url));
+  if (!existsSync(file)) return null;
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  log(`running ${script} ${args.join(' ')} …`);
+  const peer = spawnSync(python, [file, ...args, '--data-dir', mnistDataDir()], { encoding: 'utf8', timeout: 600_000 });
+  if (peer.status !== 0) {
+    log(`${script} did not run (${(peer.stderr || peer.error?.message || 'failed').trim().split('\n').at(-1)}): using shared/peer/README.md's figure`);
+    return null;
+  }
+  const value = (JSON.parse(peer.stdout.trim().split('\n').at(-1) ?? '{}') as { train_examples_per_s?: number }).train_examples_per_s;
+  return typeof value === 'number' && value > 0 ? value : null;
+}
+
+/** The peer to compare with: measured in this run when possible, else the README figure (marked as such). */
+export function pytorchPeer(measured: number | null, readmeFigure: number): { name: string; examplesPerSec: number } {
+  return measured === null ? { name: 'PyTorch (shared/peer/README.md)', examplesPerSec: readmeFigure } : { name: 'PyTorch (measured now)', examplesPerSec: Math.round(measured) };
 }

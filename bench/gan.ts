@@ -1,6 +1,7 @@
 /**
  * DCGAN training speed on MNIST, batch 64, for each TF.js backend available in Node (native when built, wasm, cpu),
- * in the same run, with the ratio to PyTorch's ≈ 1,650 examples/s (../shared/peer/README.md): examples per
+ * in the same run, with the ratio to PyTorch (../shared/peer/dcgan_mnist.py, 300 steps, run here when python3-torch is
+ * installed; else the ≈ 1,650 examples/s of ../shared/peer/README.md): examples per
  * second of full training steps through the real loop (src/train `fit`: one discriminator update on a real and a
  * generated batch, then one generator update), with genlab's DCGAN (`createModel('dcgan')`: the peer's
  * 7·7·64 → 32 → 1 generator and 32 → 64 discriminator, 5×5 kernels, batch norm; latent 100; Adam 2e-4, β1 0.5).
@@ -19,7 +20,7 @@ import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { createModel, recommendedOptimizerOptions } from '../src/models/registry.js';
 import { fit } from '../src/train/index.js';
-import { benchBackends, formatThroughput, type BenchBackend } from './backends.js';
+import { benchBackends, formatThroughput, measurePyTorch, pytorchPeer, type BenchBackend } from './backends.js';
 
 export const PYTORCH_DCGAN_EXAMPLES_PER_SEC = 1_650;
 
@@ -37,6 +38,8 @@ export interface GanBenchOptions {
   seed?: number;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
+  /** Also run ../shared/peer/dcgan_mnist.py (300 steps) when PyTorch is installed. Default true. */
+  peer?: boolean;
 }
 
 /** Examples per second of DCGAN training steps on the active backend. */
@@ -85,13 +88,15 @@ export async function runGanBench(options: GanBenchOptions = {}): Promise<Record
     result[`dcgan_mnist_${backend}_seconds_per_step`] = r.secondsPerStep;
   }
   await initEngine({ backend: 'wasm' });
+  const pytorch = options.peer === false ? null : measurePyTorch('dcgan_mnist.py', ['--steps', '300', '--samples', '0', '--batch-size', String(batch)], log);
+  if (pytorch !== null) result['pytorch'] = pytorch;
   return result;
 }
 
 export function formatGanBench(r: Record<string, number>, batch = 64): string {
   const perBackend: Partial<Record<BenchBackend, number>> = {};
   for (const b of ['native', 'wasm', 'cpu'] as const) if (r[`dcgan_mnist_${b}`] !== undefined) perBackend[b] = r[`dcgan_mnist_${b}`];
-  return formatThroughput(`DCGAN, batch ${batch}, MNIST`, perBackend, { name: 'PyTorch', examplesPerSec: PYTORCH_DCGAN_EXAMPLES_PER_SEC });
+  return formatThroughput(`DCGAN, batch ${batch}, MNIST`, perBackend, pytorchPeer(r['pytorch'] ?? null, PYTORCH_DCGAN_EXAMPLES_PER_SEC));
 }
 
 function flag(name: string): number | undefined {

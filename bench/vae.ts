@@ -5,7 +5,8 @@
  *
  *   node --import tsx bench/vae.ts [--steps N] [--cpu-steps N]
  *
- * For scale (../shared/peer/README.md, same kind of machine): PyTorch CPU ≈ 22,300 examples/s.
+ * PyTorch: ../shared/peer/vae_mnist.py runs in the same bench run (2 epochs) when Debian's python3-torch is installed;
+ * otherwise the ratio uses shared/peer/README.md's 22,300 examples/s (another machine of this kind), and says so.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +17,7 @@ import { loadMnist } from '../src/data/mnist.js';
 import { subset } from '../src/data/dataset.js';
 import { createModel } from '../src/models/registry.js';
 import { fit } from '../src/train/index.js';
-import { benchBackends, formatThroughput } from './backends.js';
+import { benchBackends, formatThroughput, measurePyTorch, pytorchPeer } from './backends.js';
 
 export const PYTORCH_VAE_EXAMPLES_PER_SEC = 22_300;
 
@@ -25,9 +26,11 @@ export interface VaeBenchOptions {
   steps?: number;
   /** Timed training steps on cpu (slow). Default 10. */
   cpuSteps?: number;
+  /** Also run ../shared/peer/vae_mnist.py (2 epochs) when PyTorch is installed. Default true. */
+  peer?: boolean;
 }
 
-/** Examples/s of VAE training per backend, measured after two warm-up steps. */
+/** Examples/s of VAE training per backend, measured after two warm-up steps (and PyTorch's, key `pytorch`, when it runs here). */
 export async function runVaeBench(options: VaeBenchOptions = {}): Promise<Record<string, number>> {
   const batchSize = 128;
   const { train } = await loadMnist();
@@ -45,11 +48,14 @@ export async function runVaeBench(options: VaeBenchOptions = {}): Promise<Record
     model.dispose();
     if (tf.memory().numTensors > 100) throw new Error(`bench/vae: ${tf.memory().numTensors} tensors left on ${backend}`);
   }
+  const pytorch = options.peer === false ? null : measurePyTorch('vae_mnist.py', ['--epochs', '2', '--iw-k', '0'], (l) => void process.stderr.write(`${l}\n`));
+  if (pytorch !== null) result['pytorch'] = pytorch;
   return result;
 }
 
 export function formatVaeBench(r: Record<string, number>): string {
-  return formatThroughput('VAE 784-400-20, batch 128, MNIST', r, { name: 'PyTorch', examplesPerSec: PYTORCH_VAE_EXAMPLES_PER_SEC });
+  const { pytorch, ...backends } = r;
+  return formatThroughput('VAE 784-400-20, batch 128, MNIST', backends, pytorchPeer(pytorch ?? null, PYTORCH_VAE_EXAMPLES_PER_SEC));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
