@@ -5,7 +5,7 @@
  *
  *   node --import tsx examples/gan-modes.ts --data ring8 --seeds 0,1,2,3,4 --steps 10000 --hidden 128,128,128 --pack 2 --out runs/gan-modes
  *   node --import tsx examples/gan-modes.ts --data ring8 --seeds 1 --steps 6000 --hidden 128,128,128 --lr-decay none --out runs/gan-plain
- *   node --import tsx examples/gan-modes.ts --data grid25 --seeds 0,1,2,3,4 --steps 20000 --hidden 256,256,256,256 --lr 5e-4 \
+ *   node --import tsx examples/gan-modes.ts --data grid25 --seeds 0,1,2,3,4 --steps 25000 --hidden 256,256,256,256 --lr 5e-4 \
  *     --instance-noise 1 --instance-noise-steps 7500 --zero-gp 0.1 --out runs/gan-modes
  *
  * Defaults: non-saturating loss, latent 2, batch 256, Adam 1e-3 (β1 0.5) with a cosine decay to 0 — the decay is what
