@@ -21,15 +21,25 @@ export function formatThroughput(title: string, r: Partial<Record<BenchBackend, 
   return lines.join('\n');
 }
 
+/** A reference program of ../shared/peer/ (which may be absent). */
+export function peerScript(name: string): string {
+  return fileURLToPath(new URL(`../../shared/peer/${name}`, import.meta.url));
+}
+
+/** Debian's python3 (where python3-torch and python3-sklearn install), else whatever python3 is on the PATH. */
+export function peerPython(): string {
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
 /**
  * Runs a PyTorch reference program of ../shared/peer/ (Debian's python3-torch) on the same MNIST files and returns
  * its `train_examples_per_s`, or null when it cannot run here (no PyTorch, no script) — the benches then use the
  * figure of shared/peer/README.md and say so.
  */
 export function measurePyTorch(script: string, args: string[], log: (line: string) => void): number | null {
-  const file = fileURLToPath(new URL(`../../shared/peer/${script}`, import.meta.url));
+  const file = peerScript(script);
   if (!existsSync(file)) return null;
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const python = peerPython();
   log(`running ${script} ${args.join(' ')} …`);
   const peer = spawnSync(python, [file, ...args, '--data-dir', mnistDataDir()], { encoding: 'utf8', timeout: 600_000 });
   if (peer.status !== 0) {

@@ -15,11 +15,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/engine/rng.js';
 import { readDelimitedFile } from '../src/data/csv.js';
 import { GaussianMixture, wasmAvailable, type Matrix } from '../src/models/gmm.js';
 import { referenceEmIteration, type ReferenceParams } from './gmm-reference.js';
+import { peerPython, peerScript } from './backends.js';
 
 /** scikit-learn 1.x on this project's 2-core machine (../shared/peer/README.md): 100k × 16, K = 8, full. */
 export const SKLEARN_100K = { fitSeconds: 1.53, emSecondsPerIteration: 0.126, iterations: 11, meanLogLikelihood: -21.2248 };
@@ -160,9 +161,9 @@ function timeReference(x: Matrix, k: number, rows: number): number {
 
 /** Writes the peer's data set to a CSV: with the peer script itself, else with its numpy data generator alone. */
 function writePeerCsv(file: string, log: (line: string) => void): { ok: boolean; sklearn?: Record<string, number>; note: string } {
-  const script = fileURLToPath(new URL('../../shared/peer/gmm_bench.py', import.meta.url));
+  const script = peerScript('gmm_bench.py');
   if (!existsSync(script)) return { ok: false, note: `${script} not found` };
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const python = peerPython();
   log(`running ${script} --write-csv ${file} …`);
   const peer = spawnSync(python, [script, '--write-csv', file], { encoding: 'utf8', timeout: 300_000 });
   if (peer.status === 0) {
