@@ -7,8 +7,17 @@ import { nativeBuildStatus } from '../src/engine/native.js';
 
 export type BenchBackend = 'native' | 'wasm' | 'cpu';
 
+/**
+ * The backends to compare: native (when built), wasm and cpu, or those of `GENLAB_BENCH_BACKENDS`
+ * (comma-separated, e.g. `native` while tuning native kernels).
+ */
 export function benchBackends(): BenchBackend[] {
-  return nativeBuildStatus()?.built ? ['native', 'wasm', 'cpu'] : ['wasm', 'cpu'];
+  const all: BenchBackend[] = nativeBuildStatus()?.built ? ['native', 'wasm', 'cpu'] : ['wasm', 'cpu'];
+  const wanted = process.env['GENLAB_BENCH_BACKENDS']?.split(',').map((b) => b.trim());
+  if (!wanted) return all;
+  const unknown = wanted.filter((b) => !(all as string[]).includes(b));
+  if (unknown.length) throw new Error(`GENLAB_BENCH_BACKENDS: expected some of ${all.join(', ')}, got ${unknown.join(', ')}`);
+  return all.filter((b) => wanted.includes(b));
 }
 
 /** One line per backend (examples/s and the ratio to `peer`), then each backend's ratio to wasm. */

@@ -42,12 +42,15 @@ export interface GanBenchOptions {
   peer?: boolean;
 }
 
-/** Examples per second of DCGAN training steps on the active backend. */
-async function dcganExamplesPerSecond(steps: number, warmup: number, batch: number, seed: number): Promise<{ examplesPerSec: number; secondsPerStep: number }> {
+/**
+ * Examples per second of DCGAN training steps on the active backend; `config` overrides the DCGAN's defaults (e.g.
+ * `{ batchNorm: false }`, the peer's exact networks).
+ */
+export async function dcganExamplesPerSecond(steps: number, warmup: number, batch: number, seed: number, config: Record<string, unknown> = {}): Promise<{ examplesPerSec: number; secondsPerStep: number }> {
   const mnist = await loadDataset('mnist');
   const total = steps + warmup;
   const train = subset(mnist.train, Array.from({ length: total * batch }, (_, i) => i));
-  const model = createModel('dcgan', {}, { shape: [28, 28, 1], kind: 'images' }, new Rng(seed));
+  const model = createModel('dcgan', config, { shape: [28, 28, 1], kind: 'images' }, new Rng(seed));
   let t0 = 0;
   let t1 = 0;
   try {

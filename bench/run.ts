@@ -2,14 +2,17 @@
  * `npm run bench`: every benchmark of genlab, each printing its numbers and ratios against a baseline measured in
  * the same run (a reference implementation, or another backend). Speed targets live here, never in unit tests.
  *
- *   npm run bench [-- --quick] [-- --only gmm,vae,gan]
+ *   npm run bench [-- --quick] [-- --only gmm,vae,gan,peer]
  *
- * The VAE and DCGAN benches compare every Node backend (native when its addon was built, wasm, cpu) in one run.
+ * The VAE and DCGAN benches compare every Node backend (native when its addon was built, wasm, cpu) in one run
+ * (`GENLAB_BENCH_BACKENDS=native` picks some); `peer` sets genlab's default backend against PyTorch and scikit-learn
+ * in alternating trials.
  */
 import { parseArgs } from 'node:util';
 import { formatGmmBench, runGmmBench } from './gmm.js';
 import { formatVaeBench, runVaeBench } from './vae.js';
 import { formatGanBench, runGanBench } from './gan.js';
+import { formatPeerBench, runPeerBench } from './peer.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick!;
@@ -19,6 +22,7 @@ const benches: [string, () => Promise<string>][] = [
   ['gmm', async () => formatGmmBench(await runGmmBench({ quick }))],
   ['vae', async () => formatVaeBench(await runVaeBench(quick ? { steps: 30, cpuSteps: 3 } : {}))],
   ['gan', async () => formatGanBench(await runGanBench(quick ? { steps: 5 } : {}))],
+  ['peer', async () => formatPeerBench(await runPeerBench({ quick }))],
 ];
 
 for (const [name, run] of benches) {

@@ -30,23 +30,29 @@ export interface VaeBenchOptions {
   peer?: boolean;
 }
 
-/** Examples/s of VAE training per backend, measured after two warm-up steps (and PyTorch's, key `pytorch`, when it runs here). */
-export async function runVaeBench(options: VaeBenchOptions = {}): Promise<Record<string, number>> {
+/** Examples/s of `steps` VAE training steps (batch 128) on the active backend, after two warm-up steps. */
+export async function vaeExamplesPerSecond(steps: number): Promise<number> {
   const batchSize = 128;
   const { train } = await loadMnist();
-  const result: Record<string, number> = {};
-  for (const backend of benchBackends()) {
-    const steps = backend === 'cpu' ? (options.cpuSteps ?? 10) : (options.steps ?? 100);
-    await initEngine({ backend });
-    const data = { train: subset(train, Array.from({ length: (steps + 2) * batchSize }, (_, i) => i)) };
-    const model = createModel('vae', { arch: 'mlp', hidden: [400], latent: 20 }, { shape: [28, 28, 1], kind: 'images' }, new Rng(0));
+  const data = { train: subset(train, Array.from({ length: steps * batchSize }, (_, i) => i)) };
+  const model = createModel('vae', { arch: 'mlp', hidden: [400], latent: 20 }, { shape: [28, 28, 1], kind: 'images' }, new Rng(0));
+  try {
     await fit(model, { train: subset(train, Array.from({ length: 2 * batchSize }, (_, i) => i)) }, { steps: 2, batchSize }); // warm-up
     const t0 = performance.now();
     await fit(model, data, { steps, batchSize });
-    const seconds = (performance.now() - t0) / 1000;
-    result[backend] = (steps * batchSize) / seconds;
+    return (steps * batchSize) / ((performance.now() - t0) / 1000);
+  } finally {
     model.dispose();
-    if (tf.memory().numTensors > 100) throw new Error(`bench/vae: ${tf.memory().numTensors} tensors left on ${backend}`);
+    if (tf.memory().numTensors > 100) throw new Error(`bench/vae: ${tf.memory().numTensors} tensors left on ${tf.getBackend()}`);
+  }
+}
+
+/** Examples/s of VAE training per backend, measured after two warm-up steps (and PyTorch's, key `pytorch`, when it runs here). */
+export async function runVaeBench(options: VaeBenchOptions = {}): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  for (const backend of benchBackends()) {
+    await initEngine({ backend });
+    result[backend] = await vaeExamplesPerSecond(backend === 'cpu' ? (options.cpuSteps ?? 10) : (options.steps ?? 100));
   }
   const pytorch = options.peer === false ? null : measurePyTorch('vae_mnist.py', ['--epochs', '2', '--iw-k', '0'], (l) => void process.stderr.write(`${l}\n`));
   if (pytorch !== null) result['pytorch'] = pytorch;

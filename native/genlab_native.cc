@@ -860,6 +860,97 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// batchNormTraining(x, gamma, beta, eps, y, mean, variance): training-mode batch normalisation over x [rows, C]
+// (Ioffe & Szegedy 2015, Algorithm 1) in three passes instead of TF.js's moments + batchNorm (≈8 kernels): the batch
+// mean and biased variance per channel (sums in double, two-pass), then y = β + (x − μ)·γ/√(σ² + ε) in double, as the
+// FusedBatchNorm kernel computes it from the float32 μ and σ².
+napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t lx = 0, lg = 0, lb = 0, ly = 0, lm = 0, lv = 0;
+  const float* x = a.f(0, &lx); const float* gamma = a.f(1, &lg); const float* beta = a.f(2, &lb);
+  const double eps = a.d(3);
+  float* y = a.f(4, &ly); float* mean = a.f(5, &lm); float* variance = a.f(6, &lv);
+  if (!a.ok) return nullptr;
+  const int64_t C = static_cast<int64_t>(lg), n = static_cast<int64_t>(lx);
+  if (C == 0 || n == 0 || n % C != 0 || lb != lg || ly != lx || lm != lg || lv != lg) { a.fail("batchNormTraining: lengths"); return nullptr; }
+  const int64_t rows = n / C;
+  std::vector<double> sum(C, 0.0), dev(C, 0.0), mul(C), add(C);
+  double *sp = sum.data(), *dp = dev.data();
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) sp[c] += xr[c];
+  }
+  for (int64_t c = 0; c < C; c++) mean[c] = static_cast<float>(sum[c] / double(rows));
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) { const double d = double(xr[c]) - mean[c]; dp[c] += d * d; }
+  }
+  for (int64_t c = 0; c < C; c++) {
+    variance[c] = static_cast<float>(dev[c] / double(rows));
+    mul[c] = double(gamma[c]) / std::sqrt(double(variance[c]) + eps);
+    add[c] = beta[c];
+  }
+  const double *mulp = mul.data(), *addp = add.data();
+#pragma omp parallel for schedule(static) if (n > kParallelElements)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * C;
+    float* o = y + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(addp[c] + (double(xr[c]) - mean[c]) * mulp[c]);
+  }
+  return nullptr;
+}
+
+// batchNormTrainingGrad(dy, x, mean, variance, gamma, dMean, dVariance, eps, dx, dGamma, dBeta): the gradient of
+// batchNormTraining through its batch statistics, in two passes. With r = 1/√(σ² + ε), x̂ = (x − μ)·r, N rows, and
+// gμ, gσ² the gradients reaching the mean and variance outputs (zeros when only y is used):
+//   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γr·(dy − dβ/N − x̂·dγ/N) + gμ/N + gσ²·2(x − μ)/N   (sums over rows, in double).
+napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t ldy = 0, lx = 0, lm = 0, lv = 0, lg = 0, lgm = 0, lgv = 0, ldx = 0, ldg = 0, ldb = 0;
+  const float* dy = a.f(0, &ldy); const float* x = a.f(1, &lx); const float* mean = a.f(2, &lm);
+  const float* variance = a.f(3, &lv); const float* gamma = a.f(4, &lg);
+  const float* gMean = a.f(5, &lgm); const float* gVar = a.f(6, &lgv);
+  const double eps = a.d(7);
+  float* dx = a.f(8, &ldx); float* dGamma = a.f(9, &ldg); float* dBeta = a.f(10, &ldb);
+  if (!a.ok) return nullptr;
+  const int64_t C = static_cast<int64_t>(lm), n = static_cast<int64_t>(lx);
+  if (C == 0 || n % C != 0 || ldy != lx || ldx != lx || lv != lm || lg != lm || lgm != lm || lgv != lm || ldg != lm || ldb != lm) {
+    a.fail("batchNormTrainingGrad: lengths"); return nullptr;
+  }
+  const int64_t rows = n / C;
+  std::vector<double> r(C), s1(C, 0.0), s2(C, 0.0);
+  for (int64_t c = 0; c < C; c++) r[c] = 1.0 / std::sqrt(double(variance[c]) + eps);
+  double *s1p = s1.data(), *s2p = s2.data();
+  for (int64_t row = 0; row < rows; row++) {
+    const float *xr = x + row * C, *dyr = dy + row * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) { s1p[c] += dyr[c]; s2p[c] += double(dyr[c]) * (double(xr[c]) - mean[c]); }
+  }
+  // dx = A·dy + B·(x − μ) + D per channel, from the formula above.
+  std::vector<double> A(C), B(C), D(C);
+  const double N = double(rows);
+  for (int64_t c = 0; c < C; c++) {
+    const double dbeta = s1[c], dgamma = s2[c] * r[c], gr = double(gamma[c]) * r[c];
+    dBeta[c] = static_cast<float>(dbeta);
+    dGamma[c] = static_cast<float>(dgamma);
+    A[c] = gr;
+    B[c] = -gr * r[c] * dgamma / N + 2.0 * gVar[c] / N;
+    D[c] = -gr * dbeta / N + gMean[c] / N;
+  }
+  const double *Ap = A.data(), *Bp = B.data(), *Dp = D.data();
+#pragma omp parallel for schedule(static) if (n > kParallelElements)
+  for (int64_t row = 0; row < rows; row++) {
+    const float *xr = x + row * C, *dyr = dy + row * C;
+    float* o = dx + row * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(Ap[c] * dyr[c] + Bp[c] * (double(xr[c]) - mean[c]) + Dp[c]);
+  }
+  return nullptr;
+}
+
 // activationGrad(op, dy, v, out, alpha): the gradient of an activation from dy and v (its input x, or for sigmoid and tanh
 // its output y) in one pass, with TF.js's float32 operations in TF.js's order (its gradients take 2–3 kernels):
 // relu dy·step(x); leaky relu x > 0 ? dy : dy·α; sigmoid dy·(y·(1 − y)); tanh (1 − y²)·dy.
@@ -1150,6 +1241,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binaryBroadcast", BinaryBroadcast}, {"sum", Sum},
       {"compare", Compare}, {"select", Select}, {"batchNorm", BatchNorm}, {"adam", Adam},
       {"threads", Threads}, {"convImpl", ConvImpl}, {"batchNormGrad", BatchNormGrad}, {"activationGrad", ActivationGrad},
+      {"batchNormTraining", BatchNormTraining}, {"batchNormTrainingGrad", BatchNormTrainingGrad},
       {"bernoulliLogLikelihood", BernoulliLogLikelihood}, {"bernoulliLogLikelihoodGrad", BernoulliLogLikelihoodGrad},
       {"klStandardNormal", KlStandardNormal}, {"klStandardNormalGrad", KlStandardNormalGrad},
       {"reparameterize", Reparameterize}, {"reparameterizeGrad", ReparameterizeGrad}};

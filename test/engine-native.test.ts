@@ -16,13 +16,15 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-layers'; // registers the gradient functions
+import * as tfl from '@tensorflow/tfjs-layers'; // also registers the gradient functions
 import { initEngine } from '../src/engine/backend.js';
 import { loadNativeAddon, nativeBuildStatus, nativeKernelCalls, nativeKernels } from '../src/engine/native.js';
 import { Rng } from '../src/engine/rng.js';
 import { makeDataset } from '../src/data/dataset.js';
 import { createModel } from '../src/models/registry.js';
 import { FusedAdam, fit } from '../src/train/index.js';
+import { batchNormTraining } from '../src/engine/kernels/batch-norm-training.js';
+import { batchNormalization } from '../src/nets/batch-norm.js';
 import { assertClose, size, uniform, valuesOn, type Values } from './helpers/backends.js';
 
 const status = nativeBuildStatus();
@@ -574,4 +576,66 @@ test('slice and split: values and gradients; views of pooled outputs stay valid'
   for (let i = 0; i < 10; i++) tf.tidy(() => tf.neg(tf.relu(a)));
   assert.deepEqual(rows.dataSync(), expected, 'a slice outlives the tensor it was cut from');
   tf.dispose([a, rows]);
+});
+
+test('training-mode batch norm in one native op (y, batch mean and variance) and its one-pass gradient: as TF.js\'s moments + batchNorm on cpu, gradients through the moments included', { skip }, async () => {
+  for (const shape of [[3, 5, 7, 6], [64, 7, 7, 64], [64, 14, 14, 32], [1, 1, 1, 1], [2, 9, 5], [7, 3]]) {
+    const c = shape[shape.length - 1]!;
+    const xv = uniform(rng, size(shape), -2, 3), g = uniform(rng, c, 0.5, 2), b = uniform(rng, c), w = uniform(rng, size(shape));
+    const wm = uniform(rng, c), wv = uniform(rng, c);
+    await assertSame(`batchNormTraining [${shape}]`, () => {
+      const { y, mean, variance } = batchNormTraining(tf.tensor(xv, shape), tf.tensor(g), tf.tensor(b), 1e-5);
+      return [y, mean, variance];
+    }, 1e-5);
+    // The loss reads y and, weighted, the batch moments: dx includes the gradients that reach the mean and variance outputs.
+    const loss = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-3);
+      return tf.addN([tf.sum(tf.mul(y, tf.tensor(w, shape))), tf.sum(tf.mul(mean, tf.tensor(wm))), tf.sum(tf.mul(variance, tf.tensor(wv)))]);
+    };
+    await assertSame(`batchNormTraining grads [${shape}]`, () => tf.grads(loss)([tf.tensor(xv, shape), tf.tensor(g), tf.tensor(b)]), 1e-4);
+  }
+  await tf.setBackend('native');
+  nativeKernelCalls(true);
+  tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(batchNormTraining(x, tf.ones([3]), tf.zeros([3]), 1e-3).y))(tf.ones([2, 2, 2, 3])));
+  assertRanNatively('GenlabBatchNormTrainingGrad', 'batchNormTraining gradient');
+});
+
+test('gradients of gradients through the training-mode batch-norm op (0-GP through a batch-normalised critic): as on cpu', { skip }, async () => {
+  const xs = [4, 3, 3, 5], ws = [5, 5];
+  const xv = uniform(rng, size(xs), -2, 2), wv = uniform(rng, size(ws)), g = uniform(rng, 5, 0.5, 2), b = uniform(rng, 5);
+  const critic = (x: tf.Tensor, w: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) =>
+    tf.mean(tf.matMul(tf.reshape(tf.relu(batchNormTraining(x, scale, offset, 1e-3).y), [-1, 5]), w));
+  await assertSame('gradient penalty grads through batchNormTraining', () => tf.grads((w: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+    const dx = tf.grad((x: tf.Tensor) => critic(x, w, scale, offset))(tf.tensor(xv, xs));
+    return tf.sum(tf.square(dx));
+  })([tf.tensor(wv, ws), tf.tensor(g), tf.tensor(b)]), 1e-4);
+});
+
+test('the batch-norm layer of genlab\'s nets on native (one op) against tfjs-layers\' own on cpu: training output, moving averages, weight and input gradients; inference output', { skip }, async () => {
+  const shape = [16, 7, 7, 8];
+  const xv = uniform(rng, size(shape), -1, 2), w = uniform(rng, size(shape));
+  const build = (layer: tfl.layers.Layer) => {
+    const input = tfl.input({ shape: shape.slice(1) });
+    const model = tfl.model({ inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor });
+    model.setWeights([tf.tensor(uniform(new Rng(1), 8, 0.5, 2)), tf.tensor(uniform(new Rng(2), 8)), tf.tensor(uniform(new Rng(3), 8)), tf.tensor(uniform(new Rng(4), 8, 0.5, 1.5))]);
+    return model;
+  };
+  const run = (makeLayer: () => tfl.layers.Layer) => () => {
+    const model = build(makeLayer());
+    const x = tf.tensor(xv, shape);
+    const weights = model.trainableWeights.map((v) => v.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, tf.tensor(w, shape))) as tf.Scalar, weights);
+    const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(model.apply(input, { training: true }) as tf.Tensor, tf.tensor(w, shape))))(x);
+    const inference = model.apply(x, { training: false }) as tf.Tensor;
+    const out = [value, ...weights.map((v) => grads[v.name]!), dx, inference, ...model.nonTrainableWeights.map((v) => tf.clone(v.read()))];
+    model.dispose();
+    return out;
+  };
+  const args = { momentum: 0.9, epsilon: 1e-5 };
+  const cpu = await valuesOn('cpu', run(() => tfl.layers.batchNormalization(args)));
+  nativeKernelCalls(true);
+  const native = await valuesOn('native', run(() => batchNormalization(args)));
+  assertRanNatively('GenlabBatchNormTraining', 'the layer\'s training pass');
+  assert.equal(native.length, cpu.length);
+  cpu.forEach((c, i) => assertClose(native[i]!, c, `batch-norm layer [output ${i}]`, 1e-4));
 });

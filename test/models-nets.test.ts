@@ -11,6 +11,8 @@ import { saveLayersModel } from '../src/engine/model-io.js';
 import { Rng } from '../src/engine/rng.js';
 import { buildMlp } from '../src/nets/mlp.js';
 import { buildConvDecoder, buildConvEncoder, padding } from '../src/nets/conv.js';
+import { buildDcganGenerator } from '../src/nets/dcgan.js';
+import { BatchNormalization } from '../src/nets/batch-norm.js';
 
 await initEngine({ backend: 'cpu' });
 
@@ -65,6 +67,31 @@ test('nets load with stock tf.loadLayersModel from model.json + weights.bin', as
     const a = (dec.apply(inputs) as tf.Tensor).dataSync();
     const b = (loaded.apply(inputs) as tf.Tensor).dataSync();
     assert.deepEqual(Array.from(a), Array.from(b));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('batch norm in genlab\'s nets saves as tfjs-layers\' BatchNormalization (stock loaders open it) and loads back as genlab\'s layer: the same outputs in training and inference', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'genlab-nets-'));
+  try {
+    const g = buildDcganGenerator({ name: 'generator', inputs: [[6]], output: [28, 28, 1], batchNorm: true, rng: new Rng(3) });
+    const z = tf.randomNormal([5, 6], 0, 1, 'float32', 4);
+    g.apply(z, { training: true }); // moves the moving averages off their initial values
+    await saveLayersModel(g, join(dir, 'g'));
+    const json = JSON.parse(await readFile(join(dir, 'g', 'model.json'), 'utf8'));
+    const classes = (json.modelTopology.config.layers as { class_name: string }[]).map((l) => l.class_name);
+    assert.equal(classes.filter((c) => c === 'BatchNormalization').length, 2, classes.join(', '));
+    const weights = await readFile(join(dir, 'g', 'weights.bin'));
+    const loaded = await tfl.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }),
+    );
+    assert.ok(loaded.layers.some((l) => l instanceof BatchNormalization), 'loaded as genlab\'s BatchNormalization');
+    for (const training of [false, true]) {
+      const a = (g.apply(z, { training }) as tf.Tensor).dataSync();
+      const b = (loaded.apply(z, { training }) as tf.Tensor).dataSync();
+      assert.deepEqual(Array.from(b), Array.from(a), `training: ${training}`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

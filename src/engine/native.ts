@@ -24,6 +24,7 @@ import {
   REPARAMETERIZE_GRAD_KERNEL,
   REPARAMETERIZE_KERNEL,
 } from './kernels/fused-losses.js';
+import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL, type BatchNormTrainingAttrs } from './kernels/batch-norm-training.js';
 
 /** The addon's functions (native/genlab_native.cc). */
 export interface NativeAddon {
@@ -45,6 +46,9 @@ export interface NativeAddon {
   adam(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outX: Float32Array, outM: Float32Array, outV: Float32Array,
     learningRate: number, oneMinusBeta1: number, oneMinusBeta2: number, beta1: number, beta2: number, epsilon: number,
     oneMinusAccBeta1: number, oneMinusAccBeta2: number): void;
+  batchNormTraining(x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormTrainingGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array,
+    dMean: Float32Array, dVariance: Float32Array, eps: number, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array): void;
   batchNormGrad(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, dy: Float32Array, epsilon: number,
     dx: Float32Array, dMean: Float32Array, dVariance: Float32Array, dScale: Float32Array, dOffset: Float32Array): void;
   activationGrad(op: number, dy: Float32Array, v: Float32Array, out: Float32Array, alpha: number): void;
@@ -594,6 +598,15 @@ function nativeOnlyKernel(kernelName: string, fn: (args: Args, backend: NativeBa
   };
 }
 
+/** The float32 values of a native-only kernel's inputs, by name (it has no cpu kernel to hand anything else to). */
+function values(backend: NativeBackend, kernel: string, inputs: tf.NamedTensorInfoMap, names: string[]): Float32Array[] {
+  return names.map((name) => {
+    const v = f32(backend, inputs[name]);
+    if (!v) throw new Error(`${kernel}: expected float32 ${names.join(', ')}`);
+    return v;
+  });
+}
+
 /** ADAM_UPDATE_KERNEL: one pass of the addon instead of ~20 element-wise kernels per variable. */
 function adamUpdateKernel(native: NativeAddon): tf.KernelConfig {
   return nativeOnlyKernel(ADAM_UPDATE_KERNEL, (args, backend) => {
@@ -623,6 +636,30 @@ function batchNormGradKernel(native: NativeAddon): tf.KernelConfig {
   });
 }
 
+/**
+ * Training-mode batch normalisation (kernels/batch-norm-training.ts): [y, mean, variance] from x [..., C], gamma, beta in
+ * one addon call, and its gradient [dx, dGamma, dBeta] through the batch statistics in another.
+ */
+function batchNormTrainingKernels(native: NativeAddon): tf.KernelConfig[] {
+  return [
+    nativeOnlyKernel(BATCH_NORM_TRAINING_KERNEL, ({ inputs, attrs }, backend) => {
+      const [x, gamma, beta] = values(backend, BATCH_NORM_TRAINING_KERNEL, inputs, ['x', 'gamma', 'beta']);
+      const c = gamma!.length;
+      const outs = [backend.alloc(x!.length), backend.alloc(c), backend.alloc(c)] as const;
+      native.batchNormTraining(x!, gamma!, beta!, (attrs as unknown as BatchNormTrainingAttrs).varianceEpsilon, ...outs);
+      return outs.map((o, i) => backend.makeTensorInfo(i === 0 ? inputs['x']!.shape : [c], 'float32', o));
+    }),
+    nativeOnlyKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, ({ inputs, attrs }, backend) => {
+      const [dy, x, mean, variance, gamma, dMean, dVariance] = values(backend, BATCH_NORM_TRAINING_GRAD_KERNEL, inputs,
+        ['dy', 'x', 'mean', 'variance', 'gamma', 'dMean', 'dVariance']);
+      const c = gamma!.length;
+      const outs = [backend.alloc(x!.length), backend.alloc(c), backend.alloc(c)] as const;
+      native.batchNormTrainingGrad(dy!, x!, mean!, variance!, gamma!, dMean!, dVariance!, (attrs as unknown as BatchNormTrainingAttrs).varianceEpsilon, ...outs);
+      return outs.map((o, i) => backend.makeTensorInfo(i === 0 ? inputs['x']!.shape : [c], 'float32', o));
+    }),
+  ];
+}
+
 /** The gradient of an activation from dy and v (x for relu and leaky relu, y for sigmoid and tanh); attr `op` as in the addon. */
 const ACTIVATION_GRAD_KERNEL = 'GenlabActivationGrad';
 const ACTIVATION_GRADS = { Relu: 0, LeakyRelu: 1, Sigmoid: 2, Tanh: 3 } as const;
@@ -644,12 +681,6 @@ function activationGradKernel(native: NativeAddon): tf.KernelConfig {
  * each, forward and backward. Inputs by name; the last axis is the per-example one.
  */
 function fusedLossKernels(native: NativeAddon): tf.KernelConfig[] {
-  const values = (backend: NativeBackend, kernel: string, inputs: tf.NamedTensorInfoMap, names: string[]): Float32Array[] =>
-    names.map((name) => {
-      const v = f32(backend, inputs[name]);
-      if (!v) throw new Error(`${kernel}: expected float32 ${names.join(', ')}`);
-      return v;
-    });
   const shapeOf = (inputs: tf.NamedTensorInfoMap, name: string): number[] => inputs[name]!.shape;
   const last = (shape: number[]): number => shape[shape.length - 1]!;
   return [
@@ -797,7 +828,7 @@ export function registerNativeBackend(): void {
   };
   for (const k of cpuKernels) setKernel({ ...k, backendName: NATIVE_BACKEND });
   const mine = [...makeKernels(native, cpuFunc), adamUpdateKernel(native), batchNormGradKernel(native), activationGradKernel(native),
-    ...fusedLossKernels(native)];
+    ...fusedLossKernels(native), ...batchNormTrainingKernels(native)];
   for (const k of mine) setKernel(k);
   nativeKernelNames = mine.map((k) => k.kernelName);
   registerNativeGradients();

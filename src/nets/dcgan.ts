@@ -1,6 +1,7 @@
 /**
  * Generator and discriminator networks of the GAN family, as plain TF.js layers models (stock layers only, so they
- * load with `tf.loadLayersModel` anywhere):
+ * load with `tf.loadLayersModel` anywhere; batch norm is the stock layer with its training pass on one op,
+ * nets/batch-norm.ts):
  *
  *   MLP generator:      z (+ one-hot label) → [dense → (BN) → ReLU] × hidden → dense → output activation → reshape
  *   MLP discriminator:  x (+ one-hot label) → [dense → (BN, not on the first layer) → LeakyReLU 0.2] × hidden
@@ -31,6 +32,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
+import { batchNormalization } from './batch-norm.js';
 import { padding } from './conv.js';
 import { checkShape, flatInputs, kernelInit } from './mlp.js';
 
@@ -158,7 +160,7 @@ export function buildGanMlpGenerator(options: GanMlpGeneratorOptions): tfl.Layer
   let h = flat;
   hidden.forEach((units, i) => {
     h = apply(tfl.layers.dense({ units, useBias: !batchNorm, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${i + 1}` }), h);
-    if (batchNorm) h = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), h);
+    if (batchNorm) h = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), h);
     h = apply(tfl.layers.reLU({ name: `${name}_relu${i + 1}` }), h);
   });
   let out = apply(tfl.layers.dense({ units: product(output), activation: outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), h);
@@ -175,7 +177,7 @@ export function buildGanMlpDiscriminator(options: GanMlpDiscriminatorOptions): D
   hidden.forEach((units, i) => {
     const bn = batchNorm && i > 0;
     h = apply(tfl.layers.dense({ units, useBias: !bn, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${i + 1}` }), h);
-    if (bn) h = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), h);
+    if (bn) h = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), h);
     h = apply(tfl.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `${name}_lrelu${i + 1}` }), h);
   });
   return finishDiscriminator(name, inputs, h, minibatch, rng);
@@ -195,7 +197,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
   const { inputs, flat } = flatInputs(name, options.inputs);
   let x = apply(tfl.layers.dense({ units: h0 * w0 * deepest, useBias: !batchNorm, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_project` }), flat);
   x = apply(tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }), x); // [h/2^L, w/2^L, deepest]
-  if (batchNorm) x = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn0` }), x);
+  if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn0` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu0` }), x);
   const outFilters = [...filters.slice(0, -1).reverse(), c];
   outFilters.forEach((f, i) => {
@@ -215,7 +217,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
       x,
     ); // side doubles
     if (!last) {
-      if (batchNorm) x = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
+      if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
       x = apply(tfl.layers.reLU({ name: `${name}_relu${i + 1}` }), x);
     }
   });
@@ -240,7 +242,7 @@ export function buildDcganDiscriminator(options: DcganDiscriminatorOptions): Dis
       tfl.layers.conv2d({ filters: f, kernelSize: DCGAN_KERNEL, strides: 2, padding: 'same', useBias: !bn, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_conv${i + 1}` }),
       x,
     ); // side halves
-    if (bn) x = apply(tfl.layers.batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
+    if (bn) x = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
     x = apply(tfl.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `${name}_lrelu${i + 1}` }), x);
   });
   x = apply(tfl.layers.flatten({ name: `${name}_flatten` }), x);

@@ -1,0 +1,105 @@
+/**
+ * genlab on its default Node backend against the programs users would otherwise pick, on the same machine, in the same
+ * run: PyTorch (../shared/peer/vae_mnist.py, dcgan_mnist.py; Debian's python3-torch) and scikit-learn (gmm_bench.py,
+ * through bench/gmm.ts). Trials alternate (genlab, PyTorch, genlab, PyTorch …) so that a machine that slows down or
+ * speeds up during the run weighs on both sides alike; the ratio is of the medians.
+ *
+ *   npm run bench -- --only peer            or   node --import tsx bench/peer.ts [--trials N] [--quick]
+ *
+ * Workloads (both sides train the same networks with the same optimiser, batch and thread count):
+ * - VAE 784-400-20, Bernoulli decoder, Adam 1e-3, batch 128 (PyTorch: one epoch per trial).
+ * - DCGAN as the peer's: no batch norm, 7·7·64 → 32 → 1 and 32 → 64 → 1, 5×5 stride 2, Adam 2e-4 β1 0.5, batch 64
+ *   (PyTorch: 300 steps per trial). genlab's G step draws fresh codes and runs G again, as its loop always does;
+ *   PyTorch's reuses the D step's G(z) — genlab does that forward pass more per step.
+ * - genlab's default DCGAN (batch norm in G and D) on the same time base: what `genlab train dcgan` runs.
+ * Without PyTorch the figures of shared/peer/README.md stand in, and the table says so.
+ */
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initEngine } from '../src/engine/backend.js';
+import { measurePyTorch } from './backends.js';
+import { dcganExamplesPerSecond, PYTORCH_DCGAN_EXAMPLES_PER_SEC } from './gan.js';
+import { formatGmmBench, runGmmBench } from './gmm.js';
+import { PYTORCH_VAE_EXAMPLES_PER_SEC, vaeExamplesPerSecond } from './vae.js';
+
+export interface PeerBenchOptions {
+  /** Alternating trials per workload. Default 3. */
+  trials?: number;
+  /** Fewer steps per trial (a smoke run, not a measurement). */
+  quick?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PeerRow {
+  workload: string;
+  /** genlab's examples/s, one per trial. */
+  genlab: number[];
+  /** PyTorch's examples/s, one per trial; empty when it could not run here. */
+  pytorch: number[];
+  /** What the ratio is against when PyTorch could not run: shared/peer/README.md's figure. */
+  readmeFigure: number;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export async function runPeerBench(options: PeerBenchOptions = {}): Promise<{ backend: string; rows: PeerRow[]; gmm: string }> {
+  const { trials = 3, quick = false, log = (l: string) => void process.stderr.write(`${l}\n`) } = options;
+  const { backend } = await initEngine({});
+  const vaeSteps = quick ? 30 : 300;
+  const dcganSteps = quick ? 5 : 60;
+  const workloads: { workload: string; genlab: () => Promise<number>; peer: [string, string[]] | null; readmeFigure: number }[] = [
+    { workload: 'VAE 784-400-20, batch 128', genlab: () => vaeExamplesPerSecond(vaeSteps), peer: ['vae_mnist.py', ['--epochs', '1', '--iw-k', '0']], readmeFigure: PYTORCH_VAE_EXAMPLES_PER_SEC },
+    {
+      workload: 'DCGAN as the peer (no batch norm), batch 64',
+      genlab: async () => (await dcganExamplesPerSecond(dcganSteps, 2, 64, 1, { batchNorm: false })).examplesPerSec,
+      peer: ['dcgan_mnist.py', ['--steps', quick ? '30' : '300', '--samples', '0']],
+      readmeFigure: PYTORCH_DCGAN_EXAMPLES_PER_SEC,
+    },
+    {
+      workload: 'DCGAN, genlab default (batch norm), batch 64',
+      genlab: async () => (await dcganExamplesPerSecond(dcganSteps, 2, 64, 1)).examplesPerSec,
+      peer: null, // the same PyTorch figure as the row above: its networks have no batch norm
+      readmeFigure: PYTORCH_DCGAN_EXAMPLES_PER_SEC,
+    },
+  ];
+  const rows: PeerRow[] = [];
+  for (const w of workloads) {
+    const row: PeerRow = { workload: w.workload, genlab: [], pytorch: [], readmeFigure: w.readmeFigure };
+    for (let t = 0; t < trials; t++) {
+      log(`peer bench: ${w.workload}, trial ${t + 1}/${trials}`);
+      row.genlab.push(await w.genlab());
+      if (w.peer) {
+        const v = measurePyTorch(w.peer[0], w.peer[1], log);
+        if (v !== null) row.pytorch.push(v);
+      }
+    }
+    if (!w.peer) row.pytorch = rows[rows.length - 1]?.pytorch ?? [];
+    rows.push(row);
+  }
+  const gmm = formatGmmBench(await runGmmBench({ quick }));
+  return { backend, rows, gmm };
+}
+
+export function formatPeerBench(r: { backend: string; rows: PeerRow[]; gmm: string }): string {
+  const lines = [
+    `genlab (${r.backend}, ${availableParallelism()} cores) against PyTorch, training examples/s, median of alternating trials (min–max):`,
+  ];
+  const range = (xs: number[]): string => `${median(xs).toFixed(0).padStart(6)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+  for (const row of r.rows) {
+    const measured = row.pytorch.length > 0;
+    const peer = measured ? median(row.pytorch) : row.readmeFigure;
+    lines.push(`  ${row.workload.padEnd(46)} genlab ${range(row.genlab)}   PyTorch ${measured ? range(row.pytorch) : `${peer} (shared/peer/README.md, not measured here)`}   genlab/PyTorch ${(median(row.genlab) / peer).toFixed(2)}`);
+  }
+  lines.push('', r.gmm);
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { trials: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+  console.log(formatPeerBench(await runPeerBench({ ...(values.trials ? { trials: Number(values.trials) } : {}), quick: values.quick! })));
+}
