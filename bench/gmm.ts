@@ -294,7 +294,7 @@ export async function runGmmBench(options: GmmBenchOptions = {}): Promise<GmmBen
 
 /** The result as a readable report. */
 export function formatGmmBench(result: GmmBenchResult): string {
-  const lines = [
+  const lines = result.rows.length === 0 ? [`GMM EM against scikit-learn (genlab kernels: ${result.kernels}, Node ${result.node})`] : [
     `GMM EM, K = 8, full covariances — seconds per iteration (genlab kernels: ${result.kernels}, Node ${result.node})`,
     '       N    D     genlab  (CPU s)   TS kernels    reference   speedup',
   ];

@@ -774,6 +774,18 @@ napi_value Select(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// out = add + (x − mean)·mul per channel over x [rows, C], in double; row by row (no modulo per element, so the inner
+// loop vectorises).
+void normalizeRows(const float* x, const float* mean, const double* mul, const double* add, float* out, int64_t rows, int64_t C) {
+#pragma omp parallel for schedule(static) if (rows * C > kParallelElements)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * C;
+    float* o = out + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(add[c] + (double(xr[c]) - mean[c]) * mul[c]);
+  }
+}
+
 // batchNorm(x, mean, variance, offset|null, scale|null, eps, out): as the cpu kernel, parameters indexed modulo
 // their length, computed in double.
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
@@ -795,16 +807,7 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
       mul[c] = sc / std::sqrt(double(v[c]) + eps);
       add[c] = offset ? offset[c] : 0.0;
     }
-    // Row by row (no modulo per element, so the inner loop vectorises).
-    const double *mulp = mul.data(), *addp = add.data();
-    const int64_t rows = n / C;
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
-    for (int64_t r = 0; r < rows; r++) {
-      const float* xr = x + r * C;
-      float* o = out + r * C;
-#pragma omp simd
-      for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(addp[c] + (double(xr[c]) - m[c]) * mulp[c]);
-    }
+    normalizeRows(x, m, mul.data(), add.data(), out, n / C, C);
     return nullptr;
   }
   for (int64_t i = 0; i < n; i++) {
@@ -892,14 +895,7 @@ napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
     mul[c] = double(gamma[c]) / std::sqrt(double(variance[c]) + eps);
     add[c] = beta[c];
   }
-  const double *mulp = mul.data(), *addp = add.data();
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = x + r * C;
-    float* o = y + r * C;
-#pragma omp simd
-    for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(addp[c] + (double(xr[c]) - mean[c]) * mulp[c]);
-  }
+  normalizeRows(x, mean, mul.data(), add.data(), y, rows, C);
   return nullptr;
 }
 
