@@ -276,31 +276,51 @@ void validRange(int64_t outSize, int64_t stride, int64_t off, int64_t size, int6
   hi = std::max(hi, lo);
 }
 
-// Adds cols [(n1-n0)·OH·OW, KH·KW·C] back into dx (NHWC, images n0..n1, zeroed by the caller); one image per thread.
-// Tap by tap, with each tap's valid output range computed once: the inner loops carry no bounds checks (per pixel and
-// tap they cost ≈3 ns, 3× the product itself, for one channel).
-void col2im(const Conv& c, const float* cols, float* dx, int64_t n0, int64_t n1) {
-  const int64_t kkc = c.kkc();
-#pragma omp parallel for schedule(static) if ((n1 - n0) > 1 && (n1 - n0) * c.pix() * kkc > kParallelElements)
-  for (int64_t n = n0; n < n1; n++) {
-    const float* img = cols + (n - n0) * c.pix() * kkc;
-    float* dimg = dx + n * c.H * c.W * c.C;
-    for (int64_t ky = 0; ky < c.KH; ky++) {
-      const int64_t offY = ky * c.dH - c.pT;
-      int64_t oy0, oy1;
-      validRange(c.OH, c.sH, offY, c.H, oy0, oy1);
-      for (int64_t kx = 0; kx < c.KW; kx++) {
-        const int64_t offX = kx * c.dW - c.pL;
-        int64_t ox0, ox1;
-        validRange(c.OW, c.sW, offX, c.W, ox0, ox1);
-        const float* tap = img + (ky * c.KW + kx) * c.C;
-        for (int64_t oy = oy0; oy < oy1; oy++) {
-          float* drow = dimg + (oy * c.sH + offY) * c.W * c.C;
-          const float* srow = tap + oy * c.OW * kkc;
-          for (int64_t ox = ox0; ox < ox1; ox++) {
-            float* d = drow + (ox * c.sW + offX) * c.C;
-            const float* src = srow + ox * kkc;
-            for (int64_t ch = 0; ch < c.C; ch++) d[ch] += src[ch];
+// col2im for images [n0, n1): dx (NHWC) from colsT [KH·KW·C][(n1-n0)·OH·OW], the product Wᵀ·dy stored tap-major so that
+// each tap's values over an image are contiguous. The pixels of dx fall into sH·sW phases (iy mod sH, ix mod sW); within
+// a phase every tap that reaches it reads a contiguous rectangle of its row of colsT, shifted by a constant, and adds it
+// into a contiguous buffer: vectorised adds with no bounds checks, where scattering each tap's values to every sW-th
+// pixel (the usual col2im) ran at ≈1.6 ns an element for one channel. Each pixel of dx is written once, from its phase.
+void col2imPhases(const Conv& c, const float* colsT, float* dx, int64_t n0, int64_t n1) {
+  const int64_t ld = (n1 - n0) * c.pix();
+  const int64_t maxQ = (c.H + c.sH - 1) / c.sH, maxP = (c.W + c.sW - 1) / c.sW;
+#pragma omp parallel if ((n1 - n0) > 1 && ld * c.kkc() > kParallelElements)
+  {
+    std::vector<float> acc(maxQ * maxP);
+#pragma omp for schedule(static)
+    for (int64_t n = n0; n < n1; n++) {
+      const int64_t img = (n - n0) * c.pix();
+      for (int64_t ry = 0; ry < std::min(c.sH, c.H); ry++) {
+        const int64_t Q = (c.H - ry + c.sH - 1) / c.sH;
+        for (int64_t rx = 0; rx < std::min(c.sW, c.W); rx++) {
+          const int64_t P = (c.W - rx + c.sW - 1) / c.sW;
+          for (int64_t ch = 0; ch < c.C; ch++) {
+            std::fill(acc.begin(), acc.begin() + Q * P, 0.f);
+            float* a = acc.data();
+            for (int64_t ky = 0; ky < c.KH; ky++) {
+              const int64_t ty = ry + c.pT - ky * c.dH;  // oy·sH = q·sH + ty
+              if (ty % c.sH != 0) continue;           // no output row reaches this phase through ky
+              const int64_t ay = ty / c.sH;            // oy = q + ay (exact division)
+              const int64_t q0 = std::max<int64_t>(0, -ay), q1 = std::min(Q, c.OH - ay);
+              for (int64_t kx = 0; kx < c.KW; kx++) {
+                const int64_t tx = rx + c.pL - kx * c.dW;
+                if (tx % c.sW != 0) continue;
+                const int64_t ax = tx / c.sW;
+                const int64_t p0 = std::max<int64_t>(0, -ax), p1 = std::min(P, c.OW - ax);
+                if (p1 <= p0) continue;
+                const float* tap = colsT + ((ky * c.KW + kx) * c.C + ch) * ld + img;
+                for (int64_t q = q0; q < q1; q++) {
+                  const float* src = tap + (q + ay) * c.OW + ax;
+                  float* dst = a + q * P;
+#pragma omp simd
+                  for (int64_t p = p0; p < p1; p++) dst[p] += src[p];
+                }
+              }
+            }
+            for (int64_t q = 0; q < Q; q++) {
+              float* row = dx + ((n * c.H + q * c.sH + ry) * c.W + rx) * c.C + ch;
+              for (int64_t p = 0; p < P; p++) row[p * c.sW * c.C] = a[q * P + p];
+            }
           }
         }
       }
@@ -522,19 +542,17 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   const float *dy = arr.y, *w = arr.w;
   float* dx = arr.x;
   const int64_t kkc = c.kkc(), rowsPer = c.pix();
-  std::fill(dx, dx + c.N * c.H * c.W * c.C, 0.f);
-  if (c.N * rowsPer * kkc == 0) return nullptr;
-  if (c.OC == 0) return nullptr;
+  if (c.N * rowsPer * kkc == 0 || c.OC == 0) { std::fill(dx, dx + c.N * c.H * c.W * c.C, 0.f); return nullptr; }
   if (direct(c)) {
     check(a, sgemm('N', 'T', c.N * rowsPer, kkc, c.OC, 1.f, dy, c.OC, w, c.OC, 0.f, dx, kkc));
     return nullptr;
   }
   const int64_t chunk = chunkImages(c);
-  std::vector<float> cols(chunk * rowsPer * kkc);
+  std::unique_ptr<float[]> colsT(new float[chunk * rowsPer * kkc]);  // every element written by the product
   for (int64_t n0 = 0; n0 < c.N && a.ok; n0 += chunk) {
     const int64_t n1 = std::min(c.N, n0 + chunk), rows = (n1 - n0) * rowsPer;
-    check(a, sgemm('N', 'T', rows, kkc, c.OC, 1.f, dy + n0 * rowsPer * c.OC, c.OC, w, c.OC, 0.f, cols.data(), kkc));
-    col2im(c, cols.data(), dx, n0, n1);
+    check(a, sgemm('N', 'T', kkc, rows, c.OC, 1.f, w, c.OC, dy + n0 * rowsPer * c.OC, c.OC, 0.f, colsT.get(), rows));
+    col2imPhases(c, colsT.get(), dx, n0, n1);
   }
   return nullptr;
 }
