@@ -24,7 +24,7 @@ import { makeDataset } from '../src/data/dataset.js';
 import { createModel } from '../src/models/registry.js';
 import { FusedAdam, fit } from '../src/train/index.js';
 import { batchNormTraining } from '../src/engine/kernels/batch-norm-training.js';
-import { batchNormalization } from '../src/nets/batch-norm.js';
+import { batchNormalization, conv2d, dense } from '../src/nets/layers.js';
 import { assertClose, size, uniform, valuesOn, type Values } from './helpers/backends.js';
 
 const status = nativeBuildStatus();
@@ -638,4 +638,34 @@ test('the batch-norm layer of genlab\'s nets on native (one op) against tfjs-lay
   assertRanNatively('GenlabBatchNormTraining', 'the layer\'s training pass');
   assert.equal(native.length, cpu.length);
   cpu.forEach((c, i) => assertClose(native[i]!, c, `batch-norm layer [output ${i}]`, 1e-4));
+});
+
+test('dense and conv2d layers of genlab\'s nets: inside a gradient, the same values and weight gradients as tfjs-layers\' own (on cpu), without the input gradient that nothing asks for', { skip }, async () => {
+  const shape = [6, 12, 12, 3];
+  const xv = uniform(rng, size(shape));
+  const build = (conv: typeof tfl.layers.conv2d, denseLayer: typeof tfl.layers.dense) => {
+    const input = tfl.input({ shape: shape.slice(1) });
+    const h = conv({ filters: 8, kernelSize: 5, strides: 2, padding: 'same', useBias: true }).apply(input) as tfl.SymbolicTensor;
+    const flat = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: denseLayer({ units: 4 }).apply(flat) as tfl.SymbolicTensor });
+    model.setWeights(model.getWeights().map((w, i) => tf.tensor(uniform(new Rng(10 + i), w.size), w.shape)));
+    return model;
+  };
+  const run = (conv: typeof tfl.layers.conv2d, denseLayer: typeof tfl.layers.dense) => () => {
+    const model = build(conv, denseLayer);
+    const weights = model.trainableWeights.map((v) => v.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(tf.tensor(xv, shape), { training: true }) as tf.Tensor)) as tf.Scalar, weights);
+    const out = [value, ...weights.map((v) => grads[v.name]!), model.predict(tf.tensor(xv, shape)) as tf.Tensor];
+    model.dispose();
+    return out;
+  };
+  const cpu = await valuesOn('cpu', run(tfl.layers.conv2d, tfl.layers.dense));
+  nativeKernelCalls(true);
+  const native = await valuesOn('native', run(conv2d as typeof tfl.layers.conv2d, dense as typeof tfl.layers.dense));
+  const calls = nativeKernelCalls(true);
+  cpu.forEach((c, i) => assertClose(native[i]!, c, `conv2d + dense [output ${i}]`, 1e-4));
+  assert.equal(calls.native['Conv2DBackpropInput'] ?? 0, 0, `the first layer's input gradient ran: ${JSON.stringify(calls.native)}`);
+  assert.ok((calls.native['Conv2DBackpropFilter'] ?? 0) > 0, 'the filter gradient ran natively');
+  await valuesOn('native', run(tfl.layers.conv2d, tfl.layers.dense));
+  assert.ok((nativeKernelCalls(true).native['Conv2DBackpropInput'] ?? 0) > 0, 'tfjs-layers\' own conv2d computes the input gradient (what these layers avoid)');
 });

@@ -12,7 +12,7 @@ import { Rng } from '../src/engine/rng.js';
 import { buildMlp } from '../src/nets/mlp.js';
 import { buildConvDecoder, buildConvEncoder, padding } from '../src/nets/conv.js';
 import { buildDcganGenerator } from '../src/nets/dcgan.js';
-import { BatchNormalization } from '../src/nets/batch-norm.js';
+import { BatchNormalization, Dense } from '../src/nets/layers.js';
 
 await initEngine({ backend: 'cpu' });
 
@@ -72,7 +72,7 @@ test('nets load with stock tf.loadLayersModel from model.json + weights.bin', as
   }
 });
 
-test('batch norm in genlab\'s nets saves as tfjs-layers\' BatchNormalization (stock loaders open it) and loads back as genlab\'s layer: the same outputs in training and inference', async () => {
+test('dense and batch norm in genlab\'s nets save as tfjs-layers\' Dense and BatchNormalization (stock loaders open them) and load back as genlab\'s layers: the same outputs in training and inference', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'genlab-nets-'));
   try {
     const g = buildDcganGenerator({ name: 'generator', inputs: [[6]], output: [28, 28, 1], batchNorm: true, rng: new Rng(3) });
@@ -86,7 +86,9 @@ test('batch norm in genlab\'s nets saves as tfjs-layers\' BatchNormalization (st
     const loaded = await tfl.loadLayersModel(
       tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }),
     );
+    assert.ok(classes.includes('Dense'), classes.join(', '));
     assert.ok(loaded.layers.some((l) => l instanceof BatchNormalization), 'loaded as genlab\'s BatchNormalization');
+    assert.ok(loaded.layers.some((l) => l instanceof Dense), 'loaded as genlab\'s Dense');
     for (const training of [false, true]) {
       const a = (g.apply(z, { training }) as tf.Tensor).dataSync();
       const b = (loaded.apply(z, { training }) as tf.Tensor).dataSync();

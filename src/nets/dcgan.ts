@@ -1,7 +1,7 @@
 /**
  * Generator and discriminator networks of the GAN family, as plain TF.js layers models (stock layers only, so they
- * load with `tf.loadLayersModel` anywhere; batch norm is the stock layer with its training pass on one op,
- * nets/batch-norm.ts):
+ * load with `tf.loadLayersModel` anywhere; dense, conv2d and batch norm are the stock layers with faster
+ * training passes, nets/layers.ts):
  *
  *   MLP generator:      z (+ one-hot label) → [dense → (BN) → ReLU] × hidden → dense → output activation → reshape
  *   MLP discriminator:  x (+ one-hot label) → [dense → (BN, not on the first layer) → LeakyReLU 0.2] × hidden
@@ -32,7 +32,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
-import { batchNormalization } from './batch-norm.js';
+import { batchNormalization, conv2d, dense } from './layers.js';
 import { padding } from './conv.js';
 import { checkShape, flatInputs, kernelInit } from './mlp.js';
 
@@ -133,21 +133,21 @@ const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTens
 /** The output layers of a discriminator on top of its `features` (see the file comment). */
 function finishDiscriminator(name: string, inputs: tfl.SymbolicTensor[], features: tfl.SymbolicTensor, minibatch: MinibatchOptions | undefined, rng: Rng): DiscriminatorNets {
   if (!minibatch) {
-    const logit = apply(tfl.layers.dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), features);
+    const logit = apply(dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), features);
     return { discriminator: tfl.model({ inputs, outputs: [logit, features], name }), head: null };
   }
   const { kernels, kernelDims } = minibatch;
   checkWidths(`${name} minibatch kernels`, [kernels, kernelDims], false);
   // T of Salimans et al.: A×B×C as a dense layer without bias; small weights so that early L1 distances are moderate.
   const projection = apply(
-    tfl.layers.dense({ units: kernels * kernelDims, useBias: false, kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: rng.tfSeed() }), name: `${name}_minibatch_T` }),
+    dense({ units: kernels * kernelDims, useBias: false, kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: rng.tfSeed() }), name: `${name}_minibatch_T` }),
     features,
   );
   const body = tfl.model({ inputs, outputs: [features, projection], name });
   const f = tfl.input({ shape: [features.shape[1]!], name: `${name}_head_features` });
   const o = tfl.input({ shape: [kernels], name: `${name}_head_minibatch` });
   const joined = apply(tfl.layers.concatenate({ name: `${name}_head_concat` }), [f, o]);
-  const logit = apply(tfl.layers.dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_head_out` }), joined);
+  const logit = apply(dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_head_out` }), joined);
   return { discriminator: body, head: tfl.model({ inputs: [f, o], outputs: logit, name: `${name}_head` }) };
 }
 
@@ -159,11 +159,11 @@ export function buildGanMlpGenerator(options: GanMlpGeneratorOptions): tfl.Layer
   const { inputs, flat } = flatInputs(name, options.inputs);
   let h = flat;
   hidden.forEach((units, i) => {
-    h = apply(tfl.layers.dense({ units, useBias: !batchNorm, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${i + 1}` }), h);
+    h = apply(dense({ units, useBias: !batchNorm, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${i + 1}` }), h);
     if (batchNorm) h = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), h);
     h = apply(tfl.layers.reLU({ name: `${name}_relu${i + 1}` }), h);
   });
-  let out = apply(tfl.layers.dense({ units: product(output), activation: outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), h);
+  let out = apply(dense({ units: product(output), activation: outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), h);
   if (output.length > 1) out = apply(tfl.layers.reshape({ targetShape: [...output], name: `${name}_reshape` }), out);
   return tfl.model({ inputs, outputs: out, name });
 }
@@ -176,7 +176,7 @@ export function buildGanMlpDiscriminator(options: GanMlpDiscriminatorOptions): D
   let h = flat;
   hidden.forEach((units, i) => {
     const bn = batchNorm && i > 0;
-    h = apply(tfl.layers.dense({ units, useBias: !bn, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${i + 1}` }), h);
+    h = apply(dense({ units, useBias: !bn, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${i + 1}` }), h);
     if (bn) h = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), h);
     h = apply(tfl.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `${name}_lrelu${i + 1}` }), h);
   });
@@ -195,7 +195,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
   const w0 = (w + left + right) / multiple;
   const deepest = filters[filters.length - 1]!;
   const { inputs, flat } = flatInputs(name, options.inputs);
-  let x = apply(tfl.layers.dense({ units: h0 * w0 * deepest, useBias: !batchNorm, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_project` }), flat);
+  let x = apply(dense({ units: h0 * w0 * deepest, useBias: !batchNorm, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_project` }), flat);
   x = apply(tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }), x); // [h/2^L, w/2^L, deepest]
   if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn0` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu0` }), x);
@@ -239,7 +239,7 @@ export function buildDcganDiscriminator(options: DcganDiscriminatorOptions): Dis
   filters.forEach((f, i) => {
     const bn = batchNorm && i > 0;
     x = apply(
-      tfl.layers.conv2d({ filters: f, kernelSize: DCGAN_KERNEL, strides: 2, padding: 'same', useBias: !bn, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_conv${i + 1}` }),
+      conv2d({ filters: f, kernelSize: DCGAN_KERNEL, strides: 2, padding: 'same', useBias: !bn, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_conv${i + 1}` }),
       x,
     ); // side halves
     if (bn) x = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
