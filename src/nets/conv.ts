@@ -11,6 +11,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
+import { conv2d, dense } from './layers.js';
 import { checkShape, denseStack, flatInputs, kernelInit, type Activation } from './mlp.js';
 
 export interface ConvEncoderOptions {
@@ -75,8 +76,7 @@ export function buildConvEncoder(options: ConvEncoderOptions): tfl.LayersModel {
     x = tfl.layers.zeroPadding2d({ padding: [[top, bottom], [left, right]], name: `${name}_pad` }).apply(x) as tfl.SymbolicTensor;
   }
   filters.forEach((f, i) => {
-    x = tfl.layers
-      .conv2d({ filters: f, kernelSize: 4, strides: 2, padding: 'same', activation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_conv${i + 1}` })
+    x = conv2d({ filters: f, kernelSize: 4, strides: 2, padding: 'same', activation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_conv${i + 1}` })
       .apply(x) as tfl.SymbolicTensor;
   });
   x = tfl.layers.flatten({ name: `${name}_flatten` }).apply(x) as tfl.SymbolicTensor;
@@ -88,8 +88,7 @@ export function buildConvEncoder(options: ConvEncoderOptions): tfl.LayersModel {
     x = tfl.layers.concatenate({ name: `${name}_concat` }).apply([x, ...extra]) as tfl.SymbolicTensor;
   }
   x = denseStack(name, x, hidden, activation, rng);
-  const out = tfl.layers
-    .dense({ units: outputs, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` })
+  const out = dense({ units: outputs, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` })
     .apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs, outputs: out, name });
 }
@@ -107,8 +106,7 @@ export function buildConvDecoder(options: ConvDecoderOptions): tfl.LayersModel {
   const deepest = filters[filters.length - 1]!;
   const { inputs, flat } = flatInputs(name, options.inputs);
   let x = denseStack(name, flat, hidden, activation, rng);
-  x = tfl.layers
-    .dense({ units: h0 * w0 * deepest, activation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_project` })
+  x = dense({ units: h0 * w0 * deepest, activation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_project` })
     .apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }).apply(x) as tfl.SymbolicTensor;
   // Mirror of the encoder: filters in reverse, the last transposed conv producing the image channels.

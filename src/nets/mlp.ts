@@ -7,6 +7,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
+import { dense } from './layers.js';
 
 /** Activations the builders accept (names as tfjs-layers knows them). */
 export type Activation = 'relu' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'linear';
@@ -62,8 +63,7 @@ export function denseStack(name: string, x: tfl.SymbolicTensor, hidden: readonly
   let h = x;
   hidden.forEach((units, i) => {
     if (!(Number.isInteger(units) && units >= 1)) throw badInput(`${name} hidden`, `expected positive integer widths, got [${hidden.join(', ')}]`);
-    h = tfl.layers
-      .dense({ units, activation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${first + i}` })
+    h = dense({ units, activation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_dense${first + i}` })
       .apply(h) as tfl.SymbolicTensor;
   });
   return h;
@@ -75,8 +75,7 @@ export function buildMlp(options: MlpOptions): tfl.LayersModel {
   checkShape(`${name} output`, output);
   const { inputs, flat } = flatInputs(name, options.inputs);
   const h = denseStack(name, flat, hidden, activation, rng);
-  let out = tfl.layers
-    .dense({ units: product(output), activation: outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` })
+  let out = dense({ units: product(output), activation: outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` })
     .apply(h) as tfl.SymbolicTensor;
   if (output.length > 1) out = tfl.layers.reshape({ targetShape: [...output], name: `${name}_reshape` }).apply(out) as tfl.SymbolicTensor;
   return tfl.model({ inputs, outputs: out, name });
