@@ -4,11 +4,11 @@
  * program) or these (registered below, so that loading in genlab gets them).
  *
  * - Dense and Conv2D without an activation: tfjs-core's fused matMul and conv2d, which the stock layers call, compute
- *   the gradients of every input at once (tf.customGrad), the input's too where nothing needs it — the first layer of
- *   a discriminator or a generator, whose input is data or codes. Inside a gradient these layers run the plain ops
- *   and add the bias, whose registered gradients compute only what the backward pass asks for (the DCGAN's step loses
- *   three of its 29 convolution and matrix passes). Outside gradients, and with an activation (which tfjs-core
- *   already leaves unfused inside gradients), the stock call runs.
+ *   the gradients of every input at once (tf.customGrad), also where nothing needs them: the input's in the first
+ *   layer of a discriminator or a generator (data or codes), D's weights' in G's step. Inside a gradient these layers
+ *   run the plain ops and add the bias, whose registered gradients compute only what the backward pass asks for (the
+ *   DCGAN's step loses six of its 39 convolution and matrix passes). Outside gradients, and with an activation (which
+ *   tfjs-core already leaves unfused inside gradients), the stock call runs.
  * - BatchNormalization: its training pass on one op (engine/kernels/batch-norm-training.ts): a single kernel forward
  *   and one backward where the backend has them (native), the layer's own composite (tf.moments + tf.batchNorm)
  *   everywhere else.
@@ -34,6 +34,14 @@ const single = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | undefined => (Arra
 /** The fields of the stock Dense and Conv2D that these read (public in tfjs-layers' JavaScript, not in its typings). */
 type LinearFields = { kernel: LayerVariable; bias: LayerVariable | null; activation: { getClassName(): string } };
 
+/** `product(kernel)` plus the layer's bias, as plain ops. */
+function plusBias(f: LinearFields, product: (kernel: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const y = product(f.kernel.read());
+    return f.bias ? tf.add(y, f.bias.read()) : y;
+  });
+}
+
 type DenseArgs = Parameters<typeof tfl.layers.dense>[0];
 const StockDense = stock<DenseArgs, ReturnType<typeof tfl.layers.dense>>('Dense');
 
@@ -44,10 +52,7 @@ export class Dense extends StockDense {
     const x = single(inputs);
     const f = this as unknown as LinearFields;
     if (!insideGradient() || x?.rank !== 2 || f.activation.getClassName() !== 'linear') return super.call(inputs, kwargs);
-    return tf.tidy(() => {
-      const y = tf.matMul(x, f.kernel.read());
-      return f.bias ? tf.add(y, f.bias.read()) : y;
-    });
+    return plusBias(f, (kernel) => tf.matMul(x, kernel));
   }
 }
 register(Dense);
@@ -63,10 +68,7 @@ export class Conv2D extends StockConv2D {
     const f = this as unknown as LinearFields & { strides: [number, number]; padding: string; dataFormat: string; dilationRate: [number, number] };
     if (!insideGradient() || x?.rank !== 4 || f.dataFormat !== 'channelsLast' || f.activation.getClassName() !== 'linear' ||
       (f.padding !== 'same' && f.padding !== 'valid')) return super.call(inputs, kwargs);
-    return tf.tidy(() => {
-      const y = tf.conv2d(x as tf.Tensor4D, f.kernel.read() as tf.Tensor4D, f.strides, f.padding as 'same' | 'valid', 'NHWC', f.dilationRate);
-      return f.bias ? tf.add(y, f.bias.read()) : y;
-    });
+    return plusBias(f, (kernel) => tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, f.strides, f.padding as 'same' | 'valid', 'NHWC', f.dilationRate));
   }
 }
 register(Conv2D);
