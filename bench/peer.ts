@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend.js';
-import { measurePyTorch } from './backends.js';
+import { benchBackends, measurePyTorch } from './backends.js';
 import { dcganExamplesPerSecond, PYTORCH_DCGAN_EXAMPLES_PER_SEC } from './gan.js';
 import { formatGmmBench, runGmmBench } from './gmm.js';
 import { PYTORCH_VAE_EXAMPLES_PER_SEC, vaeExamplesPerSecond } from './vae.js';
@@ -49,7 +49,8 @@ const median = (xs: readonly number[]): number => {
 
 export async function runPeerBench(options: PeerBenchOptions = {}): Promise<{ backend: string; rows: PeerRow[]; gmm: string }> {
   const { trials = 3, quick = false, log = (l: string) => void process.stderr.write(`${l}\n`) } = options;
-  const { backend } = await initEngine({});
+  // genlab's default in Node (native when built), set explicitly: an earlier bench of the same run may have left another.
+  const { backend } = await initEngine({ backend: benchBackends()[0]! });
   const vaeSteps = quick ? 30 : 300;
   const dcganSteps = quick ? 5 : 60;
   const workloads: { workload: string; genlab: () => Promise<number>; peer: [string, string[]] | null; readmeFigure: number }[] = [

@@ -669,3 +669,14 @@ test('dense and conv2d layers of genlab\'s nets: inside a gradient, the same val
   await valuesOn('native', run(tfl.layers.conv2d, tfl.layers.dense));
   assert.ok((nativeKernelCalls(true).native['Conv2DBackpropInput'] ?? 0) > 0, 'tfjs-layers\' own conv2d computes the input gradient (what these layers avoid)');
 });
+
+test('the input gradient on im2col (few channels) over a batch big enough for both threads: as on cpu', { skip }, async () => {
+  // 64 images of 32×32×3, 5×5 kernels, stride 2: the product holds 64·16·16·75 ≈ 1.2M values, past the size from which
+  // col2im splits the images over threads.
+  const xs = [64, 32, 32, 3] as [number, number, number, number], fs = [5, 5, 3, 16] as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(xs, fs, 2, 1, 'same');
+  assert.equal(loadNativeAddon().convImpl(1, 64, 32, 32, 3, 5, 5, 16, info.outHeight, info.outWidth, 2, 2, info.padInfo.top, info.padInfo.left, 1, 1), null);
+  const ys = [64, info.outHeight, info.outWidth, 16] as [number, number, number, number];
+  const yv = uniform(rng, size(ys)), fv = uniform(rng, size(fs));
+  await assertSame('conv2dTranspose [64,16,16,16] → [64,32,32,3]', () => tf.conv2dTranspose(tf.tensor4d(yv, ys), tf.tensor4d(fv, fs), xs, 2, 'same'));
+});
