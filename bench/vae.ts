@@ -36,15 +36,17 @@ export async function vaeExamplesPerSecond(steps: number): Promise<number> {
   const { train } = await loadMnist();
   const data = { train: subset(train, Array.from({ length: steps * batchSize }, (_, i) => i)) };
   const model = createModel('vae', { arch: 'mlp', hidden: [400], latent: 20 }, { shape: [28, 28, 1], kind: 'images' }, new Rng(0));
+  let seconds: number;
   try {
     await fit(model, { train: subset(train, Array.from({ length: 2 * batchSize }, (_, i) => i)) }, { steps: 2, batchSize }); // warm-up
     const t0 = performance.now();
     await fit(model, data, { steps, batchSize });
-    return (steps * batchSize) / ((performance.now() - t0) / 1000);
+    seconds = (performance.now() - t0) / 1000;
   } finally {
     model.dispose();
-    if (tf.memory().numTensors > 100) throw new Error(`bench/vae: ${tf.memory().numTensors} tensors left on ${tf.getBackend()}`);
   }
+  if (tf.memory().numTensors > 100) throw new Error(`bench/vae: ${tf.memory().numTensors} tensors left on ${tf.getBackend()}`);
+  return (steps * batchSize) / seconds;
 }
 
 /** Examples/s of VAE training per backend, measured after two warm-up steps (and PyTorch's, key `pytorch`, when it runs here). */

@@ -269,13 +269,6 @@ void im2col(const Conv& c, const float* x, float* cols, int64_t n0, int64_t n1) 
   }
 }
 
-// The outputs o ∈ [lo, hi) whose input index i = o·stride + off lies in [0, size), off = k·dilation − padding.
-void validRange(int64_t outSize, int64_t stride, int64_t off, int64_t size, int64_t& lo, int64_t& hi) {
-  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-  hi = size - 1 - off < 0 ? 0 : std::min(outSize, (size - 1 - off) / stride + 1);
-  hi = std::max(hi, lo);
-}
-
 // col2im for images [n0, n1): dx (NHWC) from colsT [KH·KW·C][(n1-n0)·OH·OW], the product Wᵀ·dy stored tap-major so that
 // each tap's values over an image are contiguous. The pixels of dx fall into sH·sW phases (iy mod sH, ix mod sW); within
 // a phase every tap that reaches it reads a contiguous rectangle of its row of colsT, shifted by a constant, and adds it
