@@ -16,7 +16,8 @@ import { MODEL_DESCRIPTIONS, MODEL_KINDS, createModel, isAdversarialKind, loadMo
 import { AdversarialBase, GAN_LOSSES } from '../models/gan.js';
 import { toyModes } from '../data/toy.js';
 import { ganQuality, qualityMeasure } from '../eval/gan-quality.js';
-import { fit, resumeRun, runSeeds } from '../train/trainer.js';
+import { fit, resumeRun, runSeeds } from '../train/fit.js';
+import { stopOnSignals } from './signals.js';
 import { LR_DECAYS, OPTIMIZERS, type LrDecay, type OptimizerName } from '../train/optimizers.js';
 import { isEmptyDir, readManifest, type RunManifest } from '../train/run-folder.js';
 import { formatEpochLine, progressBar } from '../train/callbacks/progress.js';
@@ -213,6 +214,8 @@ async function trainCommand(kind: string, flags: TrainFlags): Promise<void> {
   if (flags.epochs !== undefined) plan.epochs = flags.epochs;
   if (flags.steps !== undefined) plan.steps = flags.steps;
   let result: FitResult;
+  const stop = stopOnSignals();
+  try {
   if (manifest) {
     const d = manifest.data;
     const binarize = d.binarize as TrainFlags['binarize'];
@@ -222,7 +225,7 @@ async function trainCommand(kind: string, flags: TrainFlags): Promise<void> {
       loadModel,
       callbacks,
       ...(isAdversarialKind(manifest.kind) ? qualityPerEpoch(d.name, flags.qualitySamples ?? 2000) : {}),
-      handleSigint: true,
+      signal: stop.signal,
       ...plan,
       ...(flags.checkpointEvery !== undefined ? { checkpointEverySteps: flags.checkpointEvery } : {}),
     });
@@ -253,12 +256,15 @@ async function trainCommand(kind: string, flags: TrainFlags): Promise<void> {
         },
         ...(flags.checkpointEvery !== undefined ? { checkpointEverySteps: flags.checkpointEvery } : {}),
         callbacks,
-        handleSigint: true,
+        signal: stop.signal,
         ...(isAdversarialKind(kind) ? qualityPerEpoch(train.name, flags.qualitySamples ?? 2000) : {}),
       });
     } finally {
       model.dispose();
     }
+  }
+  } finally {
+    stop.release();
   }
   report(flags.out, result);
   if (result.status === 'stopped') {

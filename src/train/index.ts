@@ -1,6 +1,7 @@
 /** The training loop, its callbacks, run folders and checkpoints. */
 export * from './types.js';
-export { fit, resumeRun, resolveFitOptions, runSeeds, stepsPerEpoch, toTensorBatch, type ResumeOptions } from './trainer.js';
+export { fit, resumeRun, resolveFitOptions, runSeeds, stepsPerEpoch, type ResumeOptions } from './fit.js';
+export * from './step.js';
 export * from './optimizers.js';
 export * from './run-folder.js';
 export { readCheckpointState, checkpointModelDir, type CheckpointState, type TrainProgress } from './checkpoint.js';

@@ -38,13 +38,11 @@ export interface FitOptions extends OptimizerOptions {
   checkpointEverySteps?: number;
   /** Observers: progress bar, grids, the lab. Called in order; a promise returned is awaited. */
   callbacks?: TrainCallback[];
-  /** Aborting it stops the run after the step under way: checkpoint, model/, status 'stopped'. */
-  signal?: AbortSignal;
   /**
-   * Install a SIGINT (Ctrl-C) handler for the run: the first Ctrl-C stops it like `signal`, a second exits the
-   * process at once with status 130. Off by default (a library should not own signals); the CLI turns it on.
+   * Aborting it stops the run after the step under way: checkpoint, model/, status 'stopped'. The library owns no
+   * signals: the CLI aborts it on Ctrl-C, SIGTERM and SIGHUP.
    */
-  handleSigint?: boolean;
+  signal?: AbortSignal;
   /**
    * Held-out quality measures computed after each epoch's test evaluation — FID of a GAN's samples, modes covered on
    * a toy set — merged into that epoch's test record of metrics.jsonl (a test record is added when the data have no

@@ -1,11 +1,11 @@
 /**
- * The one training loop every gradient-trained model shares. It steps through the model's declared loss groups
- * — each with its own optimiser, updating only its own variables — and never asks what kind of model it is.
+ * `fit`: the Node driver of the one training step (step.ts) — epochs, callbacks, and with a run folder its manifest,
+ * metrics.jsonl, checkpoints and resume. It never asks what kind of model it trains.
  *
- *   for each step:  batch → for each group (in order), `steps` times:
- *                     terms = group.loss(batch, rng, step); optimiser.update(group.variables, ∇ terms.loss)
- *                   one read of all terms (NaN check, running means, callbacks)
+ *   for each step:  batch → TrainStep.run (every loss group, NaN/Inf check) → running means, callbacks
  *   each epoch:     test-set evaluation, metrics.jsonl lines, checkpoint, manifest, callbacks (grids, progress)
+ *
+ * It owns no signals: a caller that wants Ctrl-C to stop a run cleanly aborts `signal` (the CLI does).
  *
  * One seeded Rng drives shuffling, batch transforms (dynamic binarisation) and the model's noise, and is saved in
  * every checkpoint: a resumed run continues the same stream, and its metrics equal an uninterrupted run's.
@@ -17,7 +17,7 @@ import { batches, type Batch, type Dataset } from '../data/dataset.js';
 import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { writeDirAtomically } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
-import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from '../models/model.js';
+import type { TrainableModel } from '../models/model.js';
 import {
   checkpointModelDir,
   readCheckpointState,
@@ -25,7 +25,8 @@ import {
   writeCheckpoint,
   type TrainProgress,
 } from './checkpoint.js';
-import { createOptimizer, learningRateAt, resolveOptimizerOptions, setLearningRate } from './optimizers.js';
+import { resolveOptimizerOptions } from './optimizers.js';
+import { NonFiniteTermError, TrainStep, toTensorBatch } from './step.js';
 import {
   CHECKPOINT_DIR,
   METRICS_FILE,
@@ -42,22 +43,13 @@ import type { BestBy, FitData, FitOptions, FitResult, ResolvedFitOptions, TrainC
 
 const DEFAULT_BEST: BestBy = { metric: 'loss', better: 'lower' };
 
-/** A loss group with its optimiser and the names of its logged terms (known after its first call). */
-interface GroupState {
-  group: LossGroup;
-  optimizer: tf.Optimizer;
-  steps: number;
-  /** The group's term names, `loss` first, as the loss returned them on its first call. */
-  terms: string[] | null;
-}
-
 /** Everything one training session works on. */
 interface Session {
   model: TrainableModel;
   data: FitData;
   options: ResolvedFitOptions;
   runDir: string | undefined;
-  groups: GroupState[];
+  trainer: TrainStep;
   rng: Rng;
   evalSeed: number;
   progress: TrainProgress;
@@ -67,7 +59,6 @@ interface Session {
   checkpointAt: { epoch: number; step: number; batchInEpoch: number } | null;
   callbacks: TrainCallback[];
   signal: AbortSignal | undefined;
-  handleSigint: boolean;
   epochMetrics: FitOptions['epochMetrics'];
   bestBy: BestBy;
 }
@@ -125,20 +116,6 @@ function checkData(model: TrainableModel, data: FitData): void {
   }
 }
 
-function makeGroups(model: TrainableModel, options: ResolvedFitOptions): GroupState[] {
-  const groups = model.lossGroups();
-  if (groups.length === 0) throw new GenlabError('internal', `${model.kind}: the model declares no loss groups`);
-  const names = new Set<string>();
-  return groups.map((group) => {
-    if (names.has(group.name)) throw new GenlabError('internal', `${model.kind}: two loss groups are named '${group.name}'`);
-    names.add(group.name);
-    if (group.variables.length === 0) throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' has no variables`);
-    const steps = group.steps ?? 1;
-    if (!(Number.isSafeInteger(steps) && steps >= 1)) throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' has steps ${steps}`);
-    return { group, optimizer: createOptimizer(options), steps, terms: null };
-  });
-}
-
 /**
  * Trains `model` on `data.train` (evaluating on `data.test` after every epoch) and returns the metrics.
  * With `options.runDir` it writes a run folder (manifest, metrics.jsonl, checkpoints, model/) that `resumeRun`
@@ -152,13 +129,14 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
   if (runDir !== undefined && !isEmptyDir(runDir)) {
     throw badInput(runDir, 'the folder is not empty: resume the run in it, or choose a new folder (nothing was overwritten)');
   }
+  const rng = runSeeds(resolved.seed).train;
   const session: Session = {
     model,
     data,
     options: resolved,
     runDir,
-    groups: makeGroups(model, resolved),
-    rng: runSeeds(resolved.seed).train,
+    trainer: new TrainStep(model, rng, { ...resolved, totalSteps: runPlan(data, resolved).totalSteps }),
+    rng,
     evalSeed: runSeeds(resolved.seed).evalSeed,
     progress: freshProgress(),
     metrics: [],
@@ -166,7 +144,6 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
     checkpointAt: null,
     callbacks: options.callbacks ?? [],
     signal: options.signal,
-    handleSigint: options.handleSigint ?? false,
     epochMetrics: options.epochMetrics,
     bestBy: options.bestBy ?? DEFAULT_BEST,
   };
@@ -203,12 +180,12 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
     }
     return await runLoop(session);
   } finally {
-    for (const g of session.groups) g.optimizer.dispose();
+    session.trainer.dispose();
   }
 }
 
 /** Options of `resumeRun`: how to load the checkpointed model, and what may change when a run is continued. */
-export interface ResumeOptions extends Pick<FitOptions, 'callbacks' | 'signal' | 'handleSigint' | 'checkpointEverySteps' | 'epochMetrics' | 'bestBy'> {
+export interface ResumeOptions extends Pick<FitOptions, 'callbacks' | 'signal' | 'checkpointEverySteps' | 'epochMetrics' | 'bestBy'> {
   /** Loads a saved model folder (src/models/registry.ts's `loadModel` in the CLI). */
   loadModel(dir: string): Promise<TrainableModel>;
   /** Train to this many epochs (or steps) in all, instead of the run's own plan. */
@@ -238,20 +215,21 @@ export async function resumeRun(dir: string, data: FitData, options: ResumeOptio
     throw badInput(dir, `the run was trained on ${want.trainCount} examples of shape [${want.shape.join(', ')}] (${want.name}); got ${data.train.count} of [${data.train.shape.join(', ')}]`);
   }
   const model = await options.loadModel(checkpointModelDir(ckptDir));
-  const groups: GroupState[] = [];
+  let trainer: TrainStep | null = null;
   try {
     if (model.kind !== manifest.kind) throw badFile(ckptDir, `checkpoint holds a ${model.kind} model, the run is a ${manifest.kind}`);
     checkData(model, data);
-    groups.push(...makeGroups(model, resolved));
-    await restoreOptimizers(ckptDir, state, resolved, groups.map((g) => ({ name: g.group.name, variables: g.group.variables, optimizer: g.optimizer })));
     const p = state.progress;
+    const rng = Rng.fromState(state.rng);
+    trainer = new TrainStep(model, rng, { ...resolved, totalSteps: runPlan(data, resolved).totalSteps, startStep: p.step });
+    await restoreOptimizers(ckptDir, state, resolved, trainer.groups.map((g) => ({ name: g.group.name, variables: g.group.variables, optimizer: g.optimizer })));
     const session: Session = {
       model,
       data,
       options: resolved,
       runDir: dir,
-      groups,
-      rng: Rng.fromState(state.rng),
+      trainer,
+      rng,
       evalSeed: runSeeds(resolved.seed).evalSeed,
       progress: p,
       metrics: state.metrics,
@@ -259,8 +237,7 @@ export async function resumeRun(dir: string, data: FitData, options: ResumeOptio
       checkpointAt: { epoch: p.epoch, step: p.step, batchInEpoch: p.batchInEpoch },
       callbacks: options.callbacks ?? [],
       signal: options.signal,
-      handleSigint: options.handleSigint ?? false,
-      epochMetrics: options.epochMetrics,
+        epochMetrics: options.epochMetrics,
       bestBy: options.bestBy ?? DEFAULT_BEST,
     };
     delete session.manifest!.error;
@@ -273,7 +250,7 @@ export async function resumeRun(dir: string, data: FitData, options: ResumeOptio
     model.dispose();
     throw e;
   } finally {
-    for (const g of groups) g.optimizer.dispose();
+    trainer?.dispose();
   }
 }
 
@@ -286,11 +263,16 @@ export function stepsPerEpoch(count: number, batchSize: number, dropLast: boolea
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
+/** Steps per epoch and in all of a run of these options on these data. */
+function runPlan(data: FitData, options: ResolvedFitOptions): { perEpoch: number; totalSteps: number } {
+  const perEpoch = stepsPerEpoch(data.train.count, options.batchSize, options.dropLast);
+  if (perEpoch < 1) throw badInput('batchSize', `${options.batchSize} is larger than the ${data.train.count} training examples (with dropLast)`);
+  return { perEpoch, totalSteps: options.steps ?? options.epochs! * perEpoch };
+}
+
 async function runLoop(s: Session): Promise<FitResult> {
   const { options, data, progress } = s;
-  const perEpoch = stepsPerEpoch(data.train.count, options.batchSize, options.dropLast);
-  if (perEpoch < 1) throw badInput('batch size', `${options.batchSize} is larger than the ${data.train.count} training examples (with dropLast)`);
-  const totalSteps = options.steps ?? options.epochs! * perEpoch;
+  const { perEpoch, totalSteps } = runPlan(data, options);
   const ctx: TrainContext = {
     model: s.model,
     data,
@@ -302,14 +284,7 @@ async function runLoop(s: Session): Promise<FitResult> {
     startStep: progress.step,
     progress,
   };
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\ngenlab: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
-  };
-  const stopRequested = (): boolean => interrupts > 0 || s.signal?.aborted === true;
-  if (s.handleSigint) process.on('SIGINT', onSigint);
+  const stopRequested = (): boolean => s.signal?.aborted === true;
 
   const started = performance.now();
   const secondsBefore = progress.seconds;
@@ -326,7 +301,7 @@ async function runLoop(s: Session): Promise<FitResult> {
       const epoch = progress.epoch + 1;
       for (const batch of epochBatches(data.train, options, progress.shuffleSeed, progress.batchInEpoch, s.rng)) {
         const t0 = performance.now();
-        const { logged, values } = await trainStep(s, batch, progress.step);
+        const { names: logged, values } = await trainStepChecked(s, batch, epoch);
         const dt = (performance.now() - t0) / 1000;
         progress.step += 1;
         progress.batchInEpoch += 1;
@@ -334,7 +309,6 @@ async function runLoop(s: Session): Promise<FitResult> {
         progress.epochSeconds += dt;
         examples += batch.size;
         trainSeconds += dt;
-        checkFinite(s, logged, values, epoch);
         logged.forEach((name, i) => (progress.sums[name] = (progress.sums[name] ?? 0) + values[i]! * batch.size));
         if (s.callbacks.some((cb) => cb.onBatchEnd)) {
           const terms = Object.fromEntries(logged.map((name, i) => [name, values[i]!]));
@@ -379,8 +353,6 @@ async function runLoop(s: Session): Promise<FitResult> {
     }
     for (const cb of s.callbacks) await Promise.resolve(cb.onError?.(e, ctx)).catch(() => {});
     throw e;
-  } finally {
-    if (s.handleSigint) process.off('SIGINT', onSigint);
   }
 }
 
@@ -401,112 +373,25 @@ function* epochBatches(ds: Dataset, options: ResolvedFitOptions, shuffleSeed: nu
   }
 }
 
-/** A Batch of typed arrays as tensors: `x` [n, ...shape]; `labels` int32 [n] when the data have class labels. */
-export function toTensorBatch(batch: Batch): TensorBatch {
-  const tb: TensorBatch = { x: tf.tensor(batch.x, batch.shape, 'float32') };
-  if (batch.labels instanceof Int32Array) tb.labels = tf.tensor1d(batch.labels, 'int32');
-  return tb;
-}
-
-function disposeBatch(tb: TensorBatch): void {
-  tb.x.dispose();
-  tb.labels?.dispose();
-}
-
-/** Term names in logging order: `loss` first, then the others as the loss returned them. */
-function termOrder(terms: LossTerms): string[] {
-  return ['loss', ...Object.keys(terms).filter((k) => k !== 'loss')];
-}
-
 /**
- * One update of one group: the loss and its gradient with respect to the group's variables only, applied by the
- * group's optimiser. Returns the group's terms stacked into one tensor [terms] (the caller disposes it), so the
- * step reads every term with a single download.
+ * One step of the shared TrainStep; a NaN or infinite term stops the run with a message that also names the epoch
+ * and what was saved.
  */
-function updateGroup(model: TrainableModel, g: GroupState, tb: TensorBatch, rng: Rng, step: number): tf.Tensor1D {
-  return tf.tidy(() => {
-    let packed: tf.Tensor1D | null = null;
-    const { grads } = tf.variableGrads(() => {
-      const terms = g.group.loss(tb, rng, step);
-      g.terms ??= termOrder(terms);
-      packed = tf.keep(
-        tf.stack(
-          g.terms.map((name) => {
-            const t = terms[name];
-            if (!t) throw new GenlabError('internal', `${model.kind}: loss group '${g.group.name}' returned no term '${name}' at step ${step + 1}`);
-            return t;
-          }),
-        ) as tf.Tensor1D,
-      );
-      return terms.loss;
-    }, g.group.variables);
-    // In declared order, with a missing gradient left out: TF.js optimisers index accumulators by position.
-    g.optimizer.applyGradients(g.group.variables.map((v) => ({ name: v.name, tensor: grads[v.name] as tf.Tensor })));
-    return packed!;
-  });
-}
-
-/** One training step on `batch`; returns the logged names and this step's values (group sub-steps averaged). */
-async function trainStep(s: Session, batch: Batch, step: number): Promise<{ logged: string[]; values: Float32Array | number[] }> {
-  const tb = toTensorBatch(batch);
-  const packs: tf.Tensor1D[] = [];
+async function trainStepChecked(s: Session, batch: Batch, epoch: number): Promise<{ names: string[]; values: number[] }> {
   try {
-    if (s.options.lrDecay !== 'none') {
-      const lr = learningRateAt(s.options, step, s.options.steps ?? s.options.epochs! * stepsPerEpoch(s.data.train.count, s.options.batchSize, s.options.dropLast));
-      for (const g of s.groups) setLearningRate(g.optimizer, lr);
+    return await s.trainer.run(batch);
+  } catch (e) {
+    if (!(e instanceof NonFiniteTermError)) throw e;
+    let where: string;
+    if (s.runDir === undefined) where = 'no run folder, nothing was saved';
+    else if (!s.checkpointAt) where = 'no checkpoint was written';
+    else {
+      const at = s.checkpointAt;
+      const label = at.batchInEpoch === 0 ? `epoch ${at.epoch}` : `epoch ${at.epoch}, step ${at.step}`;
+      where = `the last good checkpoint (${label}) is intact in ${join(s.runDir, CHECKPOINT_DIR)}`;
     }
-    for (const g of s.groups) {
-      for (let k = 0; k < g.steps; k++) packs.push(updateGroup(s.model, g, tb, s.rng, step));
-    }
-    const all = packs.length === 1 ? packs[0]! : tf.concat(packs);
-    const raw = (await all.data()) as Float32Array;
-    if (all !== packs[0]) all.dispose();
-    const prefix = s.groups.length > 1;
-    const logged: string[] = [];
-    const values: number[] = [];
-    let offset = 0;
-    for (const g of s.groups) {
-      const names = g.terms!;
-      for (let j = 0; j < names.length; j++) {
-        let sum = 0;
-        for (let k = 0; k < g.steps; k++) sum += raw[offset + k * names.length + j]!;
-        logged.push(prefix ? `${g.group.name}/${names[j]}` : names[j]!);
-        values.push(sum / g.steps);
-      }
-      offset += names.length * g.steps;
-    }
-    return { logged, values };
-  } finally {
-    tf.dispose(packs);
-    disposeBatch(tb);
+    throw new GenlabError('numeric', `${e.kind}: ${e.what} at epoch ${epoch}, step ${e.step} (term ${e.term}); ${where}`);
   }
-}
-
-/** Stops the run at the first NaN or infinite term, naming the term, the epoch, the step and the checkpoint. */
-function checkFinite(s: Session, names: readonly string[], values: ArrayLike<number>, epoch: number): void {
-  let bad = -1;
-  for (let i = 0; i < names.length; i++) {
-    if (!Number.isFinite(values[i]!)) {
-      // Name the culprit rather than the total when the total is bad because a term is.
-      if (bad < 0 || names[bad]!.endsWith('loss')) bad = i;
-    }
-  }
-  if (bad < 0) return;
-  const culprit = names[bad]!;
-  const value = values[bad]!;
-  const lossName = culprit.includes('/') ? `${culprit.split('/')[0]}/loss` : 'loss';
-  const lossIndex = names.indexOf(lossName);
-  const lossValue = lossIndex >= 0 ? values[lossIndex]! : value;
-  const what = `${Number.isFinite(lossValue) ? culprit : lossName.replace('/', ' ')} is ${Number.isFinite(lossValue) ? value : lossValue}`;
-  let where: string;
-  if (s.runDir === undefined) where = 'no run folder, nothing was saved';
-  else if (!s.checkpointAt) where = 'no checkpoint was written';
-  else {
-    const at = s.checkpointAt;
-    const label = at.batchInEpoch === 0 ? `epoch ${at.epoch}` : `epoch ${at.epoch}, step ${at.step}`;
-    where = `the last good checkpoint (${label}) is intact in ${join(s.runDir, CHECKPOINT_DIR)}`;
-  }
-  throw new GenlabError('numeric', `${s.model.kind}: ${what} at epoch ${epoch}, step ${s.progress.step} (term ${culprit}); ${where}`);
 }
 
 /** Mean of each named value over the test split (example-weighted); the noise is the same every epoch. */
@@ -584,7 +469,7 @@ async function checkpoint(s: Session): Promise<void> {
   const p = s.progress;
   await writeCheckpoint(join(s.runDir, CHECKPOINT_DIR), {
     model: s.model,
-    optimizers: s.groups.map((g) => ({ group: g.group.name, optimizer: g.optimizer })),
+    optimizers: s.trainer.groups.map((g) => ({ group: g.group.name, optimizer: g.optimizer })),
     progress: p,
     rng: s.rng.getState(),
     metrics: s.metrics,

@@ -1,0 +1,242 @@
+/**
+ * One training step, the same in Node and the browser: one minibatch through the model's declared loss groups —
+ * each with its own optimiser, updating only its own variables ("train G with D fixed") — and never a question of
+ * what kind of model it is.
+ *
+ *   for each group (in order, or in the order a plan names them), `steps` times:
+ *     terms = group.loss(batch, rng, step); optimiser.update(group.variables, ∇ terms.loss)
+ *   one download of every term; NaN/Inf check on each
+ *
+ * `fit` (Node: epochs, callbacks, run folders, checkpoints) drives it; the lab's pages drive it a few steps per
+ * animation frame; the model tests train through it. Terms are named `term` for a model with one group and
+ * `group/term` for several, everywhere.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Batch } from '../data/dataset.js';
+import { GenlabError } from '../engine/errors.js';
+import type { Rng } from '../engine/rng.js';
+import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from '../models/model.js';
+import { createOptimizer, learningRateAt, resolveOptimizerOptions, setLearningRate, type OptimizerOptions, type ResolvedOptimizerOptions } from './optimizers.js';
+
+export interface StepOptions extends OptimizerOptions {
+  /** Steps of the whole run, over which `lrDecay` falls to 0. Required when lrDecay is not 'none'. */
+  totalSteps?: number;
+  /** Global step of the first call (non-zero after a resume). Default 0. */
+  startStep?: number;
+  /**
+   * What to minimise from a group's named terms (default: its `loss`). The lab's KL page minimises `recon` alone to
+   * show what happens without the KL term.
+   */
+  objective?: (terms: LossTerms, group: string) => tf.Scalar;
+}
+
+/** `times` updates of the loss group named `group` (a GAN page's "D step", "G step"). */
+export interface GroupUpdate {
+  group: string;
+  times: number;
+}
+
+/** A step's terms: names in logging order (each group's `loss` first) and their values, sub-steps averaged. */
+export interface StepTerms {
+  names: string[];
+  values: number[];
+}
+
+/** A loss group with its optimiser and the names of its terms (known after its first call). */
+export interface GroupState {
+  readonly group: LossGroup;
+  optimizer: tf.Optimizer;
+  readonly steps: number;
+  terms: string[] | null;
+}
+
+/** A loss term that became NaN or infinite: `step` is the 1-based count of the step that produced it. */
+export class NonFiniteTermError extends GenlabError {
+  constructor(
+    readonly kind: string,
+    /** What went wrong, e.g. "loss is NaN" or "discriminator/real is Infinity". */
+    readonly what: string,
+    readonly term: string,
+    readonly step: number,
+  ) {
+    super('numeric', `${kind}: ${what} at step ${step} (term ${term})`);
+  }
+}
+
+/** A Batch of typed arrays as tensors: `x` [n, ...shape]; `labels` int32 [n] when the data have class labels. */
+export function toTensorBatch(batch: Batch): TensorBatch {
+  const tb: TensorBatch = { x: tf.tensor(batch.x, batch.shape, 'float32') };
+  if (batch.labels instanceof Int32Array) tb.labels = tf.tensor1d(batch.labels, 'int32');
+  return tb;
+}
+
+const isTensorBatch = (b: Batch | TensorBatch): b is TensorBatch => b.x instanceof tf.Tensor;
+
+/** The terms as a record, `{ name: value }`. */
+export function termRecord(terms: StepTerms): Record<string, number> {
+  return Object.fromEntries(terms.names.map((n, i) => [n, terms.values[i]!]));
+}
+
+export class TrainStep {
+  /** Global step of the next call (0-based): schedules such as KL warm-up and the learning-rate decay read it. */
+  step: number;
+  readonly groups: readonly GroupState[];
+  private optimizerOptions: ResolvedOptimizerOptions;
+  private readonly totalSteps: number | null;
+  private readonly objective: StepOptions['objective'];
+
+  constructor(
+    readonly model: TrainableModel,
+    /** The training stream: the model's noise (reparameterisation, input noise) draws from it. */
+    readonly rng: Rng,
+    options: StepOptions = {},
+  ) {
+    this.optimizerOptions = resolveOptimizerOptions(options);
+    this.step = options.startStep ?? 0;
+    this.totalSteps = options.totalSteps ?? null;
+    if (this.optimizerOptions.lrDecay !== 'none' && this.totalSteps === null) {
+      throw new GenlabError('bad-input', `lrDecay: '${this.optimizerOptions.lrDecay}' needs the run's totalSteps`);
+    }
+    this.objective = options.objective;
+    this.groups = makeGroups(model, this.optimizerOptions);
+  }
+
+  /** The settings every group's optimiser was made with. */
+  get optimizer(): ResolvedOptimizerOptions {
+    return this.optimizerOptions;
+  }
+
+  /**
+   * One step on `batch`: every group as the model declares (each `steps` times), or the updates `plan` names, in its
+   * order. Returns every updated group's terms; throws a NonFiniteTermError at the first NaN or infinite term.
+   */
+  async run(batch: Batch | TensorBatch, plan?: readonly GroupUpdate[]): Promise<StepTerms> {
+    const owned = isTensorBatch(batch) ? null : toTensorBatch(batch);
+    const tb = owned ?? (batch as TensorBatch);
+    const updates = plan ? plan.map((u) => ({ g: this.groupNamed(u.group), times: u.times })) : this.groups.map((g) => ({ g, times: g.steps }));
+    const packs: tf.Tensor1D[] = [];
+    try {
+      if (this.optimizerOptions.lrDecay !== 'none') {
+        const lr = learningRateAt(this.optimizerOptions, this.step, this.totalSteps!);
+        for (const g of this.groups) setLearningRate(g.optimizer, lr);
+      }
+      for (const { g, times } of updates) {
+        for (let k = 0; k < times; k++) packs.push(this.update(g, tb));
+      }
+      const all = packs.length === 1 ? packs[0]! : tf.concat(packs);
+      const raw = await all.data();
+      if (all !== packs[0]) all.dispose();
+      const terms = this.readTerms(updates, raw);
+      this.step += 1;
+      this.checkFinite(terms);
+      return terms;
+    } finally {
+      tf.dispose(packs);
+      if (owned) {
+        owned.x.dispose();
+        owned.labels?.dispose();
+      }
+    }
+  }
+
+  /** New optimisers for every group (after a change of learning rate or optimiser in the lab); state is dropped. */
+  resetOptimizers(options: OptimizerOptions = this.optimizerOptions): void {
+    this.optimizerOptions = resolveOptimizerOptions(options);
+    for (const g of this.groups) {
+      g.optimizer.dispose();
+      g.optimizer = createOptimizer(this.optimizerOptions);
+    }
+  }
+
+  dispose(): void {
+    for (const g of this.groups) g.optimizer.dispose();
+  }
+
+  private groupNamed(name: string): GroupState {
+    const g = this.groups.find((s) => s.group.name === name);
+    if (!g) throw new GenlabError('bad-input', `${this.model.kind}: no loss group '${name}' (it has ${this.groups.map((s) => s.group.name).join(', ')})`);
+    return g;
+  }
+
+  /**
+   * One update of one group: the loss and its gradient with respect to the group's variables only, applied by the
+   * group's optimiser. Returns the group's terms stacked into one tensor, so the step reads them all in one download.
+   */
+  private update(g: GroupState, tb: TensorBatch): tf.Tensor1D {
+    const step = this.step;
+    return tf.tidy(() => {
+      let packed: tf.Tensor1D | null = null;
+      const { grads } = tf.variableGrads(() => {
+        const terms = g.group.loss(tb, this.rng, step);
+        g.terms ??= termOrder(terms);
+        packed = tf.keep(
+          tf.stack(
+            g.terms.map((name) => {
+              const t = terms[name];
+              if (!t) throw new GenlabError('internal', `${this.model.kind}: loss group '${g.group.name}' returned no term '${name}' at step ${step + 1}`);
+              return t;
+            }),
+          ) as tf.Tensor1D,
+        );
+        return this.objective ? this.objective(terms, g.group.name) : terms.loss;
+      }, g.group.variables);
+      // In declared order, with a missing gradient left out: TF.js optimisers index accumulators by position.
+      g.optimizer.applyGradients(g.group.variables.map((v) => ({ name: v.name, tensor: grads[v.name] as tf.Tensor })));
+      return packed!;
+    });
+  }
+
+  private readTerms(updates: readonly { g: GroupState; times: number }[], raw: ArrayLike<number>): StepTerms {
+    const prefix = this.groups.length > 1;
+    const sums = new Map<string, { sum: number; n: number }>();
+    let offset = 0;
+    for (const { g, times } of updates) {
+      const names = g.terms!;
+      for (let k = 0; k < times; k++) {
+        names.forEach((name, j) => {
+          const key = prefix ? `${g.group.name}/${name}` : name;
+          const s = sums.get(key) ?? { sum: 0, n: 0 };
+          s.sum += raw[offset + j]!;
+          s.n += 1;
+          sums.set(key, s);
+        });
+        offset += names.length;
+      }
+    }
+    return { names: [...sums.keys()], values: [...sums.values()].map((s) => s.sum / s.n) };
+  }
+
+  private checkFinite({ names, values }: StepTerms): void {
+    let bad = -1;
+    for (let i = 0; i < names.length; i++) {
+      // Name the culprit rather than the total when the total is bad because a term is.
+      if (!Number.isFinite(values[i]!) && (bad < 0 || names[bad]!.endsWith('loss'))) bad = i;
+    }
+    if (bad < 0) return;
+    const culprit = names[bad]!;
+    const lossName = culprit.includes('/') ? `${culprit.split('/')[0]}/loss` : 'loss';
+    const lossIndex = names.indexOf(lossName);
+    const lossValue = lossIndex >= 0 ? values[lossIndex]! : values[bad]!;
+    const what = Number.isFinite(lossValue) ? `${culprit} is ${values[bad]}` : `${lossName.replace('/', ' ')} is ${lossValue}`;
+    throw new NonFiniteTermError(this.model.kind, what, culprit, this.step);
+  }
+}
+
+/** Term names in logging order: `loss` first, then the others as the loss returned them. */
+function termOrder(terms: LossTerms): string[] {
+  return ['loss', ...Object.keys(terms).filter((k) => k !== 'loss')];
+}
+
+function makeGroups(model: TrainableModel, options: ResolvedOptimizerOptions): GroupState[] {
+  const groups = model.lossGroups();
+  if (groups.length === 0) throw new GenlabError('internal', `${model.kind}: the model declares no loss groups`);
+  const names = new Set<string>();
+  return groups.map((group) => {
+    if (names.has(group.name)) throw new GenlabError('internal', `${model.kind}: two loss groups are named '${group.name}'`);
+    names.add(group.name);
+    if (group.variables.length === 0) throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' has no variables`);
+    const steps = group.steps ?? 1;
+    if (!(Number.isSafeInteger(steps) && steps >= 1)) throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' has steps ${steps}`);
+    return { group, optimizer: createOptimizer(options), steps, terms: null };
+  });
+}
