@@ -31,5 +31,4 @@ export { GAN, GAN_LOSSES, recommendedOptimizer, type DiscriminatorOutput, type G
 export { modeMetrics, type ModeMetrics } from './eval/gan-toy.js';
 export { createOptimizer, resolveOptimizerOptions, OPTIMIZERS, type OptimizerName } from './train/optimizers.js';
 export { TrainStep, NonFiniteTermError, termRecord, toTensorBatch, type StepOptions, type StepTerms, type GroupUpdate } from './train/step.js';
-export type { DataInfo } from './models/autoencoder.js';
-export type { LossGroup, LossTerms, TensorBatch, TrainableModel } from './models/model.js';
+export type { DataInfo, LossGroup, LossTerms, TensorBatch, TrainableModel } from './models/model.js';

@@ -11,7 +11,7 @@ export * from './viz/index.js';
 export * from './models/gmm.js';
 export { writeMixturePlot } from './viz/gmm-plot.js';
 export * from './train/index.js';
-export type { TrainableModel, LossGroup, LossTerms, TensorBatch } from './models/model.js';
+export { ARCHS, MODEL_FILE, readModelFile, type Arch, type DataInfo, type ModelFile, type TrainableModel, type LossGroup, type LossTerms, type TensorBatch } from './models/model.js';
 export * from './models/losses.js';
 export * from './models/autoencoder.js';
 export * from './models/vae.js';

@@ -19,7 +19,7 @@ import { decodeImage } from '../data/image-decode.js';
 import { alphaBoundingBox, compositeRgba, crop, fitToSquare, resizeArea, toGray, type FloatImage } from '../data/image-ops.js';
 import { encodeNpy } from '../data/npy.js';
 import { loadDataset, type LoadOptions } from '../data/registry.js';
-import { MODEL_FILE } from '../models/autoencoder.js';
+import { MODEL_FILE } from '../models/model.js';
 import { loadModel, type GenerativeModel } from '../models/registry.js';
 import { VAE } from '../models/vae.js';
 import { AdversarialBase, GAN } from '../models/gan.js';

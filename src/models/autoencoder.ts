@@ -12,27 +12,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { GenlabError, badFile, badInput } from '../engine/errors.js';
-import { joinPath, loadLayersModel, readModelManifest, writeModelDir } from '../engine/model-io.js';
+import { badFile, badInput } from '../engine/errors.js';
+import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
-import type { LossGroup, LossTerms, ModelFile, TensorBatch, TrainableModel } from './model.js';
+import { ARCHS, MODEL_FILE, readModelFile, type Arch, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
+import { checkChoice, checkNumber } from './validate.js';
 
-/** What a model needs to know about its data. */
-export interface DataInfo {
-  /** Shape of one example: [height, width, channels] for images, [dims] for points. */
-  shape: readonly number[];
-  /** Images have values in [0, 1] (a Gaussian decoder's mean goes through a sigmoid); points are unbounded. */
-  kind: 'images' | 'points';
-  /** Class names, for conditional models (labels are indices into this list). */
-  classes?: readonly string[];
-}
-
-export const ARCHS = ['mlp', 'conv'] as const;
-export type Arch = (typeof ARCHS)[number];
 export const DECODER_LIKELIHOODS = ['bernoulli', 'gaussian'] as const;
 /** p(x|z): Bernoulli pixels (the decoder outputs logits) or a diagonal Gaussian. */
 export type DecoderLikelihood = (typeof DECODER_LIKELIHOODS)[number];
@@ -88,24 +77,10 @@ export interface GenlabModelFile extends ModelFile {
   networks: { encoder: string; decoder: string };
 }
 
-export const MODEL_FILE = 'genlab-model.json';
 /** Floor of a per-pixel decoder log-variance: log(0.01²). */
 export const MIN_DECODER_LOGVAR = Math.log(1e-4);
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** Checks a number option; `what` names it. */
-export function checkNumber(what: string, v: number, min: number, integer = false, max = Infinity): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    const range = max < Infinity ? `in [${min}, ${max}]` : `>= ${min}`;
-    throw badInput(what, `expected ${integer ? 'an integer' : 'a number'} ${range}, got ${String(v)}`);
-  }
-}
-
-/** Checks that `v` is one of `choices`. */
-export function checkChoice<T extends string>(what: string, v: string, choices: readonly T[]): asserts v is T {
-  if (!(choices as readonly string[]).includes(v)) throw badInput(what, `expected one of ${choices.join(', ')}, got '${v}'`);
-}
 
 /** Fills in and validates the shared options (defaults depend on the data: see `LatentModelConfig`). */
 export function resolveLatentConfig(kind: string, options: Partial<LatentModelConfig>, data: DataInfo): LatentModelConfig {
@@ -367,27 +342,9 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   }
 }
 
-/** Reads and checks the fields every `dir/genlab-model.json` shares (not the networks, nor the family's own state). */
-export async function readModelFile<F extends ModelFile = GenlabModelFile>(dir: string): Promise<F> {
-  return readModelManifest(dir, MODEL_FILE, (json, path) => checkModelFile<F>(json, path));
-}
-
-/** Checks the fields every genlab-model.json shares (`path` names the file in messages). */
-function checkModelFile<F extends ModelFile>(json: unknown, path: string): F {
-  const f = json as Partial<ModelFile> | null;
-  if (!f || typeof f !== 'object' || f.format !== 'genlab-model') throw badFile(path, `expected "format": "genlab-model"`);
-  if (f.version !== 1) throw new GenlabError('unsupported', `${path}: version ${String(f.version)}, this genlab reads version 1`);
-  if (typeof f.kind !== 'string') throw badFile(path, 'missing "kind"');
-  if (!f.config || typeof f.config !== 'object') throw badFile(path, 'missing "config"');
-  if (!Array.isArray(f.dataShape) || !f.dataShape.every((d) => Number.isInteger(d) && d >= 1)) throw badFile(path, '"dataShape" must be a list of positive integers');
-  if (f.dataKind !== 'images' && f.dataKind !== 'points') throw badFile(path, '"dataKind" must be "images" or "points"');
-  if (f.classes !== undefined && !(Array.isArray(f.classes) && f.classes.every((c) => typeof c === 'string'))) throw badFile(path, '"classes" must be a list of strings');
-  return f as F;
-}
-
 /** Everything a saved model folder holds: its manifest and both networks. */
 export async function readModelDir(dir: string): Promise<{ file: GenlabModelFile; data: DataInfo; nets: Networks }> {
-  const file = await readModelFile(dir);
+  const file = await readModelFile<GenlabModelFile>(dir);
   const encoder = await loadLayersModel(joinPath(dir, 'encoder'));
   const decoder = await loadLayersModel(joinPath(dir, 'decoder'));
   const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };

@@ -36,7 +36,8 @@ import {
   type DiscriminatorNets,
   type MinibatchOptions,
 } from '../nets/dcgan.js';
-import { ARCHS, MODEL_FILE, checkChoice, checkNumber, readModelFile, type Arch, type DataInfo } from './autoencoder.js';
+import { ARCHS, MODEL_FILE, readModelFile, type Arch, type DataInfo } from './model.js';
+import { checkChoice, checkNumber } from './validate.js';
 import {
   GRADIENT_PENALTY_WEIGHT,
   criticWassersteinLoss,

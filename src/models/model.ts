@@ -4,7 +4,26 @@
  * A VAE has one group; a GAN two (discriminator, then generator with the discriminator fixed); a VAE-GAN three.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { GenlabError, badFile } from '../engine/errors.js';
+import { readModelManifest } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
+
+/** What a model needs to know about its data. */
+export interface DataInfo {
+  /** Shape of one example: [height, width, channels] for images, [dims] for points. */
+  shape: readonly number[];
+  /** Images have values in [0, 1] (a Gaussian decoder's mean goes through a sigmoid); points are unbounded. */
+  kind: 'images' | 'points';
+  /** Class names, for conditional models (labels are indices into this list). */
+  classes?: readonly string[];
+}
+
+/** Network architectures a model can be built with. */
+export const ARCHS = ['mlp', 'conv'] as const;
+export type Arch = (typeof ARCHS)[number];
+
+/** The manifest of a saved model folder, beside its networks' stock TF.js folders. */
+export const MODEL_FILE = 'genlab-model.json';
 
 /** A minibatch on the device: `x` is [n, ...dataShape]; `labels` [n] (class index) when the data has classes. */
 export interface TensorBatch {
@@ -30,7 +49,6 @@ export interface LossGroup {
   loss(batch: TensorBatch, rng: Rng, step: number): LossTerms;
 }
 
-/** What every gradient-trained model of genlab offers the trainer, the CLI and the lab. */
 /** What every `genlab-model.json` holds; each model family adds its own `state` and names its networks. */
 export interface ModelFile {
   format: 'genlab-model';
@@ -46,6 +64,25 @@ export interface ModelFile {
   networks: Record<string, string>;
 }
 
+/** Reads and checks the fields every `dir/genlab-model.json` shares (not the networks, nor the family's own state). */
+export async function readModelFile<F extends ModelFile = ModelFile>(dir: string): Promise<F> {
+  return readModelManifest(dir, MODEL_FILE, (json, path) => checkModelFile<F>(json, path));
+}
+
+/** Checks the fields every genlab-model.json shares (`path` names the file in messages). */
+function checkModelFile<F extends ModelFile>(json: unknown, path: string): F {
+  const f = json as Partial<ModelFile> | null;
+  if (!f || typeof f !== 'object' || f.format !== 'genlab-model') throw badFile(path, `expected "format": "genlab-model"`);
+  if (f.version !== 1) throw new GenlabError('unsupported', `${path}: version ${String(f.version)}, this genlab reads version 1`);
+  if (typeof f.kind !== 'string') throw badFile(path, 'missing "kind"');
+  if (!f.config || typeof f.config !== 'object') throw badFile(path, 'missing "config"');
+  if (!Array.isArray(f.dataShape) || !f.dataShape.every((d) => Number.isInteger(d) && d >= 1)) throw badFile(path, '"dataShape" must be a list of positive integers');
+  if (f.dataKind !== 'images' && f.dataKind !== 'points') throw badFile(path, '"dataKind" must be "images" or "points"');
+  if (f.classes !== undefined && !(Array.isArray(f.classes) && f.classes.every((c) => typeof c === 'string'))) throw badFile(path, '"classes" must be a list of strings');
+  return f as F;
+}
+
+/** What every gradient-trained model of genlab offers the trainer, the CLI and the lab. */
 export interface TrainableModel {
   readonly kind: string;
   readonly config: object;

@@ -7,7 +7,8 @@
 import { GenlabError, badFile } from '../engine/errors.js';
 import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
-import { Autoencoder, DenoisingAutoencoder, MODEL_FILE, readModelFile, type AutoencoderConfig, type DataInfo } from './autoencoder.js';
+import { Autoencoder, DenoisingAutoencoder, type AutoencoderConfig } from './autoencoder.js';
+import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
 import { ConditionalVAE, VAE, type VAEConfig } from './vae.js';
 import { GAN, GAN_KINDS, recommendedOptimizer, type GANConfig } from './gan.js';
 import { VAEGAN, type VAEGANConfig } from './vaegan.js';

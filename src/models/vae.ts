@@ -20,16 +20,14 @@ import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import {
   LatentModelBase,
-  MODEL_FILE,
   buildNetworks,
-  checkChoice,
-  checkNumber,
   readModelDir,
   resolveLatentConfig,
-  type DataInfo,
   type LatentModelConfig,
   type Networks,
 } from './autoencoder.js';
+import { MODEL_FILE, type DataInfo } from './model.js';
+import { checkChoice, checkNumber } from './validate.js';
 import {
   diagonalNormalLogDensityOfNoise,
   klPerExample,

@@ -26,7 +26,8 @@ import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js'
 import type { Rng } from '../engine/rng.js';
 import { buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
-import { MODEL_FILE, checkChoice, checkNumber, readModelFile, type DataInfo } from './autoencoder.js';
+import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
+import { checkChoice, checkNumber } from './validate.js';
 import {
   AdversarialBase,
   GAN_LOSSES,
