@@ -18,7 +18,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
-import { createModel, recommendedOptimizerOptions } from '../src/models/registry.js';
+import { createModel, recommendedOptimizerOptions } from '../src/models/kinds.js';
 import { fit } from '../src/train/index.js';
 import { benchBackends, formatThroughput, measurePyTorch, pytorchPeer, type BenchBackend } from './backends.js';
 

@@ -15,7 +15,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { subset } from '../src/data/dataset.js';
-import { createModel } from '../src/models/registry.js';
+import { createModel } from '../src/models/kinds.js';
 import { fit } from '../src/train/index.js';
 import { benchBackends, formatThroughput, measurePyTorch, pytorchPeer } from './backends.js';
 

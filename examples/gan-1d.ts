@@ -12,18 +12,26 @@
  * of the data) and stops once it stays below --flat (default 0.03) at two snapshots in a row, from step --min-steps
  * (1000) on. Writes `<out>/gan-1d.png` (all snapshots, one panel each) and `<out>/snapshots.json` (the numbers).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeEngine, initEngine } from '../src/engine/backend.js';
-import { Rng } from '../src/engine/rng.js';
-import { makeDataset, type Dataset } from '../src/data/dataset.js';
-import { loadToy, toyModes } from '../src/data/toy.js';
-import { createModel } from '../src/models/registry.js';
-import { discriminatorGrid } from '../src/eval/gan-toy.js';
-import { fit } from '../src/train/index.js';
-import { writeChart, type TopLevelSpec } from '../src/viz/render.js';
+import {
+  createModel,
+  describeEngine,
+  discriminatorGrid,
+  fit,
+  gaussianKde,
+  initEngine,
+  kdeBandwidth,
+  loadToy,
+  makeDataset,
+  Rng,
+  tf,
+  toyModes,
+  writeChart,
+  type Dataset,
+  type TopLevelSpec,
+} from 'genlab';
 
 const { values } = parseArgs({
   options: {
@@ -72,18 +80,12 @@ const model = createModel(
   new Rng(seed + 1),
 );
 
-/** Gaussian kernel density estimate of `xs` at `grid` (Silverman's bandwidth). */
-function kde(xs: Float32Array, grid: Float32Array): Float32Array {
-  const n = xs.length;
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-  const h = Math.max(0.02, 1.06 * sd * n ** -0.2);
-  return grid.map((g) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += Math.exp(-0.5 * ((g - xs[i]!) / h) ** 2);
-    return s / (n * h * Math.sqrt(2 * Math.PI));
-  });
-}
+const SAMPLES = 3000;
+/**
+ * G's density is drawn with one kernel width for every snapshot: genlab's rule (src/math/kde.ts) on as many real
+ * examples as G draws samples, so the green curve can be held against the data's and changes only when G does.
+ */
+const bandwidth = kdeBandwidth(data.train.data.subarray(0, SAMPLES));
 
 interface Snapshot {
   step: number;
@@ -97,10 +99,10 @@ const snapshots: Snapshot[] = [];
 
 async function snapshot(step: number): Promise<Snapshot> {
   const grid = await discriminatorGrid(model, { x: view }, 241);
-  const s = model.sample(3000, new Rng(12345)); // the same noise at every snapshot
+  const s = model.sample(SAMPLES, new Rng(12345)); // the same noise at every snapshot
   const samples = (await s.data()) as Float32Array;
   s.dispose();
-  const density = kde(samples, grid.xs);
+  const density = gaussianKde(samples, grid.xs, { bandwidth });
   let maxGap = 0;
   grid.xs.forEach((x, i) => {
     if (x >= dataRange[0] && x <= dataRange[1]) maxGap = Math.max(maxGap, Math.abs(grid.values[i]! - 0.5));

@@ -20,17 +20,10 @@
  * With --out: `<data>-seed<k>.png` (each seed's 2,500 samples, coloured high quality or off-mode) and `<data>.json`
  * (flags and per-seed numbers).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeEngine, initEngine } from '../src/engine/backend.js';
-import { Rng } from '../src/engine/rng.js';
-import { loadToy, toyModes } from '../src/data/toy.js';
-import { createModel } from '../src/models/registry.js';
-import { modeMetrics } from '../src/eval/gan-toy.js';
-import { fit } from '../src/train/index.js';
-import { writePointsPlot } from '../src/viz/scatter.js';
+import { createModel, describeEngine, fit, initEngine, loadToy, modeMetrics, Rng, tf, toyModes, writePointsPlot } from 'genlab';
 
 const { values } = parseArgs({
   options: {

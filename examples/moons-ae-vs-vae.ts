@@ -8,15 +8,9 @@
  * Writes <out>/interpolation.png (rows: AE, VAE, and the true moons at the same phases) and prints, for each
  * model, the squared error between its halfway decode and a real moon at the halfway phase (45°).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initEngine, describeEngine } from '../src/engine/backend.js';
-import { Rng } from '../src/engine/rng.js';
-import { loadMoons, renderMoon } from '../src/data/moons.js';
-import { createModel } from '../src/models/registry.js';
-import { fit, progressBar } from '../src/train/index.js';
-import { writeImageStrips } from '../src/viz/grid.js';
+import { createModel, describeEngine, fit, initEngine, loadMoons, progressBar, renderMoon, Rng, tf, writeImageStrips } from 'genlab';
 
 const { values } = parseArgs({
   options: {

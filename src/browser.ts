@@ -32,3 +32,7 @@ export { modeMetrics, type ModeMetrics } from './eval/gan-toy.js';
 export { createOptimizer, resolveOptimizerOptions, OPTIMIZERS, type OptimizerName } from './train/optimizers.js';
 export { TrainStep, NonFiniteTermError, termRecord, toTensorBatch, type StepOptions, type StepTerms, type GroupUpdate } from './train/step.js';
 export type { DataInfo, LossGroup, LossTerms, TensorBatch, TrainableModel } from './models/model.js';
+export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
+export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';
+export { endlessBatches, type BatchOptions } from './data/dataset.js';
+export { setLearningRate } from './train/optimizers.js';

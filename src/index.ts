@@ -1,7 +1,7 @@
 /** genlab's public API: what users and the browser lab import. */
 export * from './engine/index.js';
 export * from './data/dataset.js';
-export { loadDataset, BUILTIN_DATASETS, describeDataset, type LoadOptions } from './data/registry.js';
+export { loadDataset, BUILTIN_DATASETS, describeDataset, qualityMeasureOf, type LoadOptions, type QualityMeasure } from './data/registry.js';
 export { loadMnist } from './data/mnist.js';
 export { loadPokemon } from './data/pokemon.js';
 export { loadMoons, renderMoon, moonPhaseSequence } from './data/moons.js';
@@ -15,12 +15,23 @@ export { ARCHS, MODEL_FILE, readModelFile, type Arch, type DataInfo, type ModelF
 export * from './models/losses.js';
 export * from './models/autoencoder.js';
 export * from './models/vae.js';
-export * from './models/registry.js';
+export * from './models/kinds.js';
+export { MODEL_OPTIONS, optionFlag, type ModelOptionSpec, type ModelOptionName, type OptionValue } from './models/options.js';
 export * from './eval/likelihood.js';
 export { saveLayersModel, loadLayersModel } from './engine/model-io.js';
 export * from './models/gan.js';
 export * from './models/vaegan.js';
 export * from './models/gan-losses.js';
 export * from './eval/gan-toy.js';
-export { loadMnistClassifier, trainMnistClassifier, MnistClassifier } from './eval/mnist-classifier.js';
-export { evaluateImageSamples, prepareImageReference, fid, kid, inceptionScore, precisionRecall, memorisationCheck } from './eval/image-metrics.js';
+export { sampleQuality, qualityMeasure, qualityPerEpoch, qualityBestBy, drawSamples, type SampleQuality, type SampleQualityOptions } from './eval/sample-quality.js';
+export { loadMnistClassifier, trainMnistClassifier, saveMnistClassifier, measureFeatureScales, defaultClassifierDir, MnistClassifier, CLASSIFIER_FEATURES, TRAINING_FILE } from './eval/mnist-classifier.js';
+export { formatImageMetrics, evaluateImageSamples, prepareImageReference, fid, kid, inceptionScore, precisionRecall, memorisationCheck } from './eval/image-metrics.js';
+export * as tf from '@tensorflow/tfjs-core';
+export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
+export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';
+export { loadDataFor } from './eval/model-data.js';
+export { slerpCodes, generatedPath } from './models/latent-paths.js';
+export { imageFileToExample } from './data/image-example.js';
+export { isConditional } from './models/model.js';
+export { encodeNpy, readNpyFile } from './data/npy.js';
+export { readDelimitedFile } from './data/csv.js';

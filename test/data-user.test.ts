@@ -302,7 +302,7 @@ test('image folder errors', async () => {
     const good = png(2, 2, greyRgba([1, 2, 3, 4]));
     await writeFile(join(dir, 'b.png'), good.subarray(0, good.length - 20));
     await rejectsGenlab(loadImageFolder(dir), join(dir, 'b.png'));
-    await rejectsGenlab(loadImageFolder(dir, { size: 0 }), '--size');
+    await rejectsGenlab(loadImageFolder(dir, { size: 0 }), 'size');
   });
 });
 
@@ -434,7 +434,7 @@ test('loadUserData: folders, and errors for unknown, missing and too small input
     assert.equal(nf.code, 'not-found');
     await writeFile(join(dir, 'one.csv'), '1,2\n');
     await rejectsGenlab(loadUserData(join(dir, 'one.csv'), { testFraction: 0.6 }), 'one.csv: only 1 example');
-    await rejectsGenlab(loadUserData(join(dir, 'one.csv'), { testFraction: 1 }), '--test-fraction');
+    await rejectsGenlab(loadUserData(join(dir, 'one.csv'), { testFraction: 1 }), 'testFraction');
     await writeFile(join(dir, 'bin.csv'), new Uint8Array([0x31, 0x2c, 0x00, 0xff]));
     await rejectsGenlab(loadUserData(join(dir, 'bin.csv')), 'bin.csv: binary data');
     await writeFile(join(dir, 'big.csv'), '1,2\n1e39,3\n');

@@ -53,6 +53,6 @@ test('splitTrainTest partitions the examples and keeps labels', () => {
 
 test('inconsistent parts are rejected with a message naming the dataset', () => {
   assert.throws(() => makeDataset({ name: 'x.csv', kind: 'points', shape: [3], data: new Float32Array(10) }), (e: unknown) => e instanceof GenlabError && /^x\.csv: /.test(e.message));
-  assert.throws(() => batches(numbered(3), { batchSize: 0 }).next(), /--batch-size/);
+  assert.throws(() => batches(numbered(3), { batchSize: 0 }).next(), /^GenlabError: batchSize: /);
   assert.equal(subset(numbered(10), [9, 0]).data[0], 9);
 });

@@ -21,7 +21,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { loadNativeAddon, nativeBuildStatus, nativeKernelCalls, nativeKernels } from '../src/engine/native.js';
 import { Rng } from '../src/engine/rng.js';
 import { makeDataset } from '../src/data/dataset.js';
-import { createModel } from '../src/models/registry.js';
+import { createModel } from '../src/models/kinds.js';
 import { FusedAdam, fit } from '../src/train/index.js';
 import { batchNormTraining } from '../src/engine/kernels/batch-norm-training.js';
 import { batchNormalization, conv2d, dense } from '../src/nets/layers.js';

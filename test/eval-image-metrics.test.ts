@@ -11,14 +11,8 @@ import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { subset } from '../src/data/dataset.js';
-import {
-  frechetDistance,
-  gaussianStats,
-  matMul,
-  sqrtPsd,
-  symmetricEigen,
-  traceSqrtProduct,
-} from '../src/eval/linalg.js';
+import { matMul, sqrtPsd, symmetricEigen, traceSqrtProduct } from '../src/math/linalg.js';
+import { frechetDistance, gaussianStats } from '../src/math/gaussian.js';
 import {
   evaluateImageSamples,
   fid,

@@ -6,9 +6,9 @@ import { GenlabError } from '../src/engine/errors.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
 import { conformImages, evaluateLikelihood, perExampleLikelihood, scoreImages } from '../src/eval/likelihood.js';
-import { createModel } from '../src/models/registry.js';
+import { createModel } from '../src/models/kinds.js';
 import type { VAE } from '../src/models/vae.js';
-import { firstN, trainLocal } from './helpers/models.js';
+import { firstN, trainSteps } from './helpers/models.js';
 
 await initEngine();
 const mnist = await loadDataset('mnist', { binarize: 'static' });
@@ -16,9 +16,9 @@ const digits = firstN(mnist.train, 1000);
 const heldOut = firstN(mnist.test, 100);
 const classes = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
-const trained = (() => {
+const trained = await (async () => {
   const model = createModel('vae', { hidden: [64], latent: 8 }, { shape: [28, 28, 1], kind: 'images' }, new Rng(1)) as VAE;
-  trainLocal(model, digits, { steps: 100, batchSize: 50, learningRate: 3e-3 });
+  await trainSteps(model, digits, { steps: 100, batchSize: 50, learningRate: 3e-3 });
   return model;
 })();
 
@@ -53,7 +53,7 @@ test('importance samples in chunks: a running log-sum-exp gives the same estimat
 
 test('a conditional VAE: log p(x) marginalised over labels ≥ log p(x|y) + log(1/C)', async () => {
   const model = createModel('cvae', { hidden: [32], latent: 4 }, { shape: [28, 28, 1], kind: 'images', classes }, new Rng(1)) as VAE;
-  trainLocal(model, digits, { steps: 20, batchSize: 50, learningRate: 3e-3 });
+  await trainSteps(model, digits, { steps: 20, batchSize: 50, learningRate: 3e-3 });
   const x = heldOut.data.slice(0, 10 * 784);
   const labels = (heldOut.labels!.values as Int32Array).slice(0, 10);
   const marginal = await scoreImages(model, x, { k: 20 });
@@ -77,7 +77,7 @@ test('is this a Pokémon? A VAE of Pokémon sprites scores held-out Pokémon abo
   const pokemon = await loadDataset('pokemon', { size: 20 });
   const shape = [20, 20, 3];
   const model = createModel('vae', { hidden: [128], latent: 16 }, { shape, kind: 'images' }, new Rng(1)) as VAE;
-  trainLocal(model, pokemon.train, { epochs: 5, batchSize: 64, learningRate: 2e-3 });
+  await trainSteps(model, pokemon.train, { epochs: 5, batchSize: 64, learningRate: 2e-3 });
   const n = 60;
   const digitsRgb = conformImages(mnist.test.data.subarray(0, n * 784), n, [28, 28, 1], shape);
   const rng = new Rng(3);

@@ -9,7 +9,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { GenlabError } from '../src/engine/errors.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadToy, toyModes } from '../src/data/toy.js';
-import { createModel, loadModel, MODEL_KINDS, recommendedOptimizerOptions } from '../src/models/registry.js';
+import { createModel, loadModel, MODEL_KINDS, recommendedOptimizerOptions } from '../src/models/kinds.js';
 import { GAN } from '../src/models/gan.js';
 import { VAEGAN } from '../src/models/vaegan.js';
 import {
@@ -29,7 +29,7 @@ import {
 } from '../src/models/gan-losses.js';
 import type { LossGroup, TensorBatch, TrainableModel } from '../src/models/model.js';
 import { modeMetrics } from '../src/eval/gan-toy.js';
-import { fit, resumeRun, type MetricsRecord } from '../src/train/index.js';
+import { fit, resumeRun, TrainStep, type MetricsRecord } from '../src/train/index.js';
 
 await initEngine(); // wasm
 
@@ -68,12 +68,9 @@ function terms(group: LossGroup, batch: TensorBatch, seed = 3): Record<string, n
   return out;
 }
 
-/** One Adam update of `group` on `batch` (what the trainer does: gradients of the group's own variables only). */
-function update(group: LossGroup, batch: TensorBatch, optimizer: tf.Optimizer, rng: Rng): void {
-  tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => group.loss(batch, rng, 0).loss, group.variables);
-    optimizer.applyGradients(group.variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
-  });
+/** `times` updates of the loss group `group` on `batch` through the training step (gradients of the group's own variables only). */
+async function updates(trainer: TrainStep, batch: TensorBatch, group: string, times = 1): Promise<void> {
+  for (let s = 0; s < times; s++) await trainer.run(batch, [{ group, times: 1 }]);
 }
 
 /** Copies of every weight (trainable and batch-norm statistics) of some layers models. */
@@ -131,7 +128,7 @@ test('wgan-gp: the penalty is ≈ 0 for a 1-Lipschitz linear critic with unit-no
   tf.dispose([real, fake, eps, w, w2, img]);
 });
 
-test('zero-centred gradient penalty: adds λ‖∇D(x̂)‖² to D\'s loss only, and its gradient makes D smoother (smaller input gradients after a step)', () => {
+test('zero-centred gradient penalty: adds λ‖∇D(x̂)‖² to D\'s loss only, and its gradient makes D smoother (smaller input gradients after a step)', async () => {
   const batch = toyBatch('ring8', 32);
   const plain = createModel('gan', small, points2, new Rng(8)) as GAN;
   const penalised = createModel('gan', { ...small, zeroCenteredPenalty: 5 }, points2, new Rng(8)) as GAN;
@@ -141,18 +138,13 @@ test('zero-centred gradient penalty: adds λ‖∇D(x̂)‖² to D\'s loss only,
   close(tz['loss']!, tz['adversarial']! + tz['gradientPenalty']!, 1e-5, 'loss = adversarial + penalty');
   const inputGradient = (m: GAN): number => num(tf.tidy(() => tf.sum(tf.square(tf.grad((x: tf.Tensor) => tf.sum(m.discriminate(x)))(batch.x)))));
   const before = inputGradient(penalised);
-  const opt = tf.train.sgd(0.05);
-  for (let s = 0; s < 20; s++) {
-    tf.tidy(() => {
-      const g = penalised.lossGroups()[0]!;
-      const { grads } = tf.variableGrads(() => g.loss(batch, new Rng(s), 0)['gradientPenalty']!, g.variables);
-      opt.applyGradients(g.variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
-    });
-  }
+  // Descend the penalty alone (the step's objective), D's variables only.
+  const trainer = new TrainStep(penalised, new Rng(0), { optimizer: 'sgd', learningRate: 0.05, objective: (t) => t['gradientPenalty']! });
+  await updates(trainer, batch, 'discriminator', 20);
   assert.ok(inputGradient(penalised) < before / 2, `descending the penalty flattens D: ‖∇ₓD‖² ${before} → ${inputGradient(penalised)}`);
   assert.throws(() => createModel('wgan-gp', { ...small, zeroCenteredPenalty: 1 }, points2, new Rng(1)), /has its own gradient penalty/);
   [plain, penalised].forEach((m) => m.dispose());
-  opt.dispose();
+  trainer.dispose();
   disposeBatch(batch);
 });
 
@@ -232,9 +224,9 @@ test('dcgan: the peer architecture (dense 7·7·64 → convT 5×5/2 32 → convT
   odd.dispose();
 });
 
-test('gan: the discriminator step leaves G unchanged (batch-norm statistics included) and the generator step leaves D unchanged', () => {
-  for (const kind of ['dcgan', 'vaegan'] as const) {
-    const m = createModel(kind, { latent: 4, filters: [4, 8], ...(kind === 'dcgan' ? { conditional: true } : {}) }, tinyImages, new Rng(1));
+test('gan: the discriminator step leaves G unchanged (batch-norm statistics included) and the generator step leaves D unchanged', async () => {
+  for (const kind of ['cgan', 'vaegan'] as const) {
+    const m = createModel(kind, { latent: 4, filters: [4, 8], ...(kind === 'cgan' ? { arch: 'conv' as const } : {}) }, tinyImages, new Rng(1));
     const batch = imageBatch(6);
     const groups = m.lossGroups();
     const nets: Record<string, (tfl.LayersModel | null)[]> = {
@@ -243,17 +235,17 @@ test('gan: the discriminator step leaves G unchanged (batch-norm statistics incl
       decoder: [m.generator],
       encoder: m instanceof VAEGAN ? [m.encoder] : [],
     };
+    const trainer = new TrainStep(m, new Rng(5), { learningRate: 0.01 });
     for (const group of groups) {
-      const opt = tf.train.adam(0.01);
       const before = Object.fromEntries(Object.entries(nets).map(([k, n]) => [k, snapshot(n)]));
-      update(group, batch, opt, new Rng(5));
+      await updates(trainer, batch, group.name);
       for (const [name, n] of Object.entries(nets)) {
         if (n.length === 0) continue;
         const unchanged = same(before[name]!, snapshot(n));
         assert.equal(unchanged, name !== group.name && !(name === 'generator' && group.name === 'decoder') && !(name === 'decoder' && group.name === 'generator'), `${kind}: ${group.name} step, ${name} ${unchanged ? 'unchanged' : 'changed'}`);
       }
-      opt.dispose();
     }
+    trainer.dispose();
     disposeBatch(batch);
     m.dispose();
   }
@@ -356,7 +348,7 @@ test('packing (PacGAN): D judges packs of examples — one output per pack in tr
   conv.dispose();
 });
 
-test('instance noise: σ falls linearly to 0; while on, the blurred distributions overlap and D cannot separate them; once off, the loss is the plain GAN\'s', () => {
+test('instance noise: σ falls linearly to 0; while on, the blurred distributions overlap and D cannot separate them; once off, the loss is the plain GAN\'s', async () => {
   const batch = toyBatch('ring8', 64);
   const noisy = createModel('gan', { ...small, instanceNoise: 4, instanceNoiseSteps: 100 }, points2, new Rng(6)) as GAN;
   const plain = createModel('gan', small, points2, new Rng(6)) as GAN;
@@ -366,19 +358,16 @@ test('instance noise: σ falls linearly to 0; while on, the blurred distribution
   assert.equal(loss(dNoisy, 100), loss(dPlain, 100), 'σ = 0: same weights and seed give the plain loss exactly');
   assert.notEqual(loss(dNoisy, 0), loss(dPlain, 0), 'σ > 0: D sees noisy inputs');
   // Train both D's (G fixed) at step 0, where σ = 4 blurs ring8 (radius 2) and G's blob into overlapping clouds.
-  const train = (g: LossGroup): void => {
-    const opt = tf.train.adam(1e-2);
-    const rng = new Rng(5);
+  const train = async (m: GAN): Promise<void> => {
+    const trainer = new TrainStep(m, new Rng(5), { learningRate: 1e-2 });
     for (let s = 0; s < 150; s++) {
-      tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => g.loss(batch, rng, 0).loss, g.variables);
-        opt.applyGradients(g.variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
-      });
+      trainer.step = 0; // every update at global step 0, where σ = 4
+      await trainer.run(batch, [{ group: 'discriminator', times: 1 }]);
     }
-    opt.dispose();
+    trainer.dispose();
   };
-  train(dNoisy);
-  train(dPlain);
+  await train(noisy);
+  await train(plain);
   const [lNoisy, lPlain] = [loss(dNoisy, 0), loss(dPlain, 0)];
   assert.ok(lPlain < 0.9, `without noise D separates the data from G's blob (loss ${lPlain})`);
   assert.ok(lNoisy > 1.2, `with σ = 4 the blurred distributions overlap: D's loss stays near log 4 = 1.386 (${lNoisy})`);
@@ -411,11 +400,11 @@ test('historical averaging: 0 at the first step, then λ‖θ − mean of past �
   const m = createModel('gan', { ...small, historicalAveraging: lambda }, points2, new Rng(3)) as GAN;
   const batch = toyBatch('ring8', 16);
   const dGroup = m.lossGroups()[0]!;
-  const opt = tf.train.sgd(0.5);
+  const trainer = new TrainStep(m, new Rng(2), { optimizer: 'sgd', learningRate: 0.5 });
   const theta1 = m.discriminatorVariables().map((v) => v.clone());
   const t1 = tf.tidy(() => num(tf.variableGrads(() => dGroup.loss(batch, new Rng(1), 0)['historical']!, dGroup.variables).value.clone()));
   close(t1, 0, 1e-7, 'first step');
-  update(dGroup, batch, opt, new Rng(2)); // counts as step 2 of the average: θ̄ = (θ₁ + θ₁)/2 … then θ moves
+  await updates(trainer, batch, 'discriminator'); // counts as step 2 of the average: θ̄ = (θ₁ + θ₁)/2 … then θ moves
   const hist = m.historicalAverages()!;
   assert.equal(hist.discriminator.count, 2);
   assert.equal(hist.generator.count, 0, 'the generator has not stepped');
@@ -440,7 +429,7 @@ test('historical averaging: 0 at the first step, then λ‖θ − mean of past �
     await rm(dir, { recursive: true, force: true });
   }
   tf.dispose([...theta1, ...theta2]);
-  opt.dispose();
+  trainer.dispose();
   disposeBatch(batch);
   m.dispose();
 });
@@ -458,9 +447,8 @@ test('save/load: the same seed gives identical samples and D outputs; the networ
       const m = createModel(kind, options, data, new Rng(1)) as GAN | VAEGAN;
       // A few updates, so batch-norm statistics and history are not at their initial values.
       const batch = data === points2 ? toyBatch('ring8', 8) : imageBatch(8);
-      const opts = m.lossGroups().map(() => tf.train.adam(1e-3));
-      const rng = new Rng(7);
-      for (let s = 0; s < 2; s++) m.lossGroups().forEach((g, i) => update(g, batch, opts[i]!, rng));
+      const trainer = new TrainStep(m, new Rng(7));
+      for (let s = 0; s < 2; s++) await trainer.run(batch);
       await m.save(join(dir, kind));
       const loaded = (await loadModel(join(dir, kind))) as GAN | VAEGAN;
       assert.equal(loaded.kind, kind);
@@ -474,7 +462,7 @@ test('save/load: the same seed gives identical samples and D outputs; the networ
       assert.equal(file.format, 'genlab-model');
       assert.ok(typeof file.networks.generator === 'string' && typeof file.networks.discriminator === 'string');
       tf.dispose([a, b, da, db]);
-      opts.forEach((o) => o.dispose());
+      trainer.dispose();
       disposeBatch(batch);
       loaded.dispose();
       m.dispose();
@@ -521,7 +509,7 @@ test('vaegan: encoder, decoder and discriminator losses; reconstructions and int
   m.dispose();
 });
 
-test('no tensor leak: many steps of every group and evaluate, all options on', () => {
+test('no tensor leak: many steps of every group and evaluate, all options on', async () => {
   const models: [TrainableModel, TensorBatch][] = [
     [createModel('gan', { ...small, featureMatching: true, minibatchDiscrimination: true, labelSmoothing: 0.9, historicalAveraging: 0.01, dSteps: 2, pack: 2, instanceNoise: 0.5, instanceNoiseSteps: 1000, zeroCenteredPenalty: 0.1 }, points2, new Rng(1)), toyBatch('ring8', 16)],
     [createModel('wgan-gp', { ...small, historicalAveraging: 0.01 }, points2, new Rng(1)), toyBatch('ring8', 16)],
@@ -529,16 +517,12 @@ test('no tensor leak: many steps of every group and evaluate, all options on', (
     [createModel('vaegan', { latent: 4, filters: [4, 8], loss: 'lsgan' }, tinyImages, new Rng(1)), imageBatch(8)],
   ];
   for (const [m, batch] of models) {
-    const groups = m.lossGroups();
-    const opts = groups.map(() => tf.train.adam(1e-3));
     const rng = new Rng(1);
-    const step = () => groups.forEach((g, i) => {
-      for (let k = 0; k < (g.steps ?? 1); k++) update(g, batch, opts[i]!, rng);
-    });
-    step(); // optimiser accumulators are created on the first update
+    const trainer = new TrainStep(m, new Rng(2));
+    await trainer.run(batch); // optimiser accumulators are created on the first update
     const before = tf.memory().numTensors;
     for (let s = 0; s < 5; s++) {
-      step();
+      await trainer.run(batch); // every group, each its `steps` times
       tf.tidy(() => {
         m.evaluate(batch, rng);
       });
@@ -546,7 +530,7 @@ test('no tensor leak: many steps of every group and evaluate, all options on', (
       x.dispose();
     }
     assert.equal(tf.memory().numTensors, before, `${m.kind}: ${tf.memory().numTensors - before} tensors leaked`);
-    opts.forEach((o) => o.dispose());
+    trainer.dispose();
     disposeBatch(batch);
     m.dispose();
   }

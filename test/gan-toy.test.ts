@@ -5,7 +5,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { GenlabError } from '../src/engine/errors.js';
 import { Rng } from '../src/engine/rng.js';
 import { sampleToy, toyModes } from '../src/data/toy.js';
-import { createModel } from '../src/models/registry.js';
+import { createModel } from '../src/models/kinds.js';
 import { discriminatorGrid, modeMetrics, type Discriminating } from '../src/eval/gan-toy.js';
 
 await initEngine();

@@ -17,7 +17,7 @@ import {
   type GaussianMixtureJSON,
 } from '../src/models/gmm.js';
 import { Arena, wasmAvailable } from '../src/models/gmm/wasm/arena.js';
-import { choleskyPacked } from '../src/models/gmm/linalg.js';
+import { choleskyPacked } from '../src/math/linalg.js';
 import { invertWithLogDet, referenceEmIteration } from '../bench/gmm-reference.js';
 
 // ---- helpers ----

@@ -3,7 +3,8 @@
  * opens without console errors and training changes what it draws; on the 1-D page D flattens towards ½ while
  * playing; on the 2-D page a D step changes only D (the heat map) and a G step only G (the generated points),
  * training on ring8 raises the share of high-quality samples, the fixes, losses and data sets all train, and drawing
- * adds real points. Playing must not leak tensors. Screenshots go to test-output/screenshots/.
+ * adds real points; a step that makes a loss NaN stops the loop with a message on the page. Playing must not leak
+ * tensors. Screenshots go to test-output/screenshots/.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +45,15 @@ async function assertNoLeak(page: Page): Promise<void> {
   assert.equal(second['tensors'], first['tensors'], `tensors: ${first['tensors']} after step ${first['step']}, ${second['tensors']} after step ${second['step']}`);
 }
 
+/**
+ * Clicks a training button and waits until #figure shows `test` (a step trains asynchronously: TrainStep awaits its
+ * read-back, so the figure may redraw after the click returns).
+ */
+async function clickThen(page: Page, selector: string, test: string): Promise<Record<string, string>> {
+  await page.click(selector);
+  return waitForState(page, test, 10_000);
+}
+
 async function assertNoErrorStatus(page: Page, what: string): Promise<void> {
   assert.notEqual(await page.getAttribute('#status', 'data-kind'), 'error', `${what}: ${await page.textContent('#status')}`);
 }
@@ -66,8 +76,7 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
     assert.ok(gap0 > 0.02, `an untrained D is not flat: max |D − ½| = ${gap0}`);
     const pixels = await pixelHash(page, '#plot');
 
-    await page.click('#step');
-    const one = await figure(page);
+    const one = await clickThen(page, '#step', 'Number(s.step) >= 1');
     assert.deepEqual([one['step'], one['dUpdates'], one['gUpdates']], ['1', '1', '1']);
     assert.notEqual(await pixelHash(page, '#plot'), pixels, 'a training step changes the figure');
 
@@ -94,21 +103,19 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
     assert.ok(Number.isFinite(hq0), 'ring8 has modes: the high-quality share is measured');
     const pixels = await pixelHash(page, '#plane');
 
-    await page.click('#d-step');
-    const s1 = await figure(page);
+    const s1 = await clickThen(page, '#d-step', 'Number(s.dUpdates) + Number(s.gUpdates) >= 1');
     assert.deepEqual([s1['dUpdates'], s1['gUpdates']], ['1', '0']);
     assert.notEqual(s1['discriminator'], s0['discriminator'], 'a D step changes the heat map');
     assert.equal(s1['generated'], s0['generated'], 'a D step leaves the generated points where they were');
 
-    await page.click('#g-step');
-    const s2 = await figure(page);
+    const s2 = await clickThen(page, '#g-step', 'Number(s.dUpdates) + Number(s.gUpdates) >= 2');
     assert.deepEqual([s2['dUpdates'], s2['gUpdates']], ['1', '1']);
     assert.notEqual(s2['generated'], s1['generated'], 'a G step moves the generated points');
     assert.equal(s2['discriminator'], s1['discriminator'], 'a G step leaves D as it was');
     assert.notEqual(await pixelHash(page, '#plane'), pixels, 'the steps change the figure');
 
-    await page.click('#step');
-    assert.deepEqual([(await figure(page))['dUpdates'], (await figure(page))['gUpdates']], ['2', '2']);
+    const s3 = await clickThen(page, '#step', 'Number(s.dUpdates) + Number(s.gUpdates) >= 4');
+    assert.deepEqual([s3['dUpdates'], s3['gUpdates']], ['2', '2']);
 
     await page.click('#play');
     const trained = await waitForState(page, `Number(s.highQuality) >= ${hq0 + 0.03}`, 45_000);
@@ -126,9 +133,8 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
     /** After a change that starts a new GAN: it is untrained, and a step trains it. */
     const stepsAfter = async (what: string): Promise<Record<string, string>> => {
       assert.equal((await figure(page))['step'], '0', `${what} starts a new GAN`);
-      await page.click('#step');
+      const s = await clickThen(page, '#step', 'Number(s.step) >= 1');
       await assertNoErrorStatus(page, what);
-      const s = await figure(page);
       assert.equal(s['step'], '1', what);
       return s;
     };
@@ -169,7 +175,8 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
 
     await page.selectOption('#loss', 'nonsaturating');
     await page.selectOption('#optimizer', 'sgd');
-    await page.click('#step');
+    const before = Number((await figure(page))['step']);
+    await clickThen(page, '#step', `Number(s.step) >= ${before + 1}`);
     await assertNoErrorStatus(page, 'sgd');
 
     await page.locator('#latent').fill('5');
@@ -198,6 +205,38 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
     assert.ok(Number(drawn['points']) >= 10, `dragging added ${drawn['points']} points`);
     assert.ok(drawn['discriminator'], 'enough drawn points start a GAN');
     await stepsAfter('drawn points');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('GAN 2-D: a step that makes a loss NaN stops the loop and says so on the page, not in the console', async () => {
+    const { page, errors } = await session.open('gan2d.html?backend=wasm');
+    // SGD at the largest learning rates blows a WGAN-GP critic up within its first step's five updates.
+    await page.selectOption('#optimizer', 'sgd');
+    for (const id of ['#lr-d', '#lr-g']) {
+      await page.locator(id).fill('-0.5');
+      await page.locator(id).dispatchEvent('change');
+    }
+    await page.selectOption('#loss', 'wgan-gp'); // a new GAN with these settings
+    assert.equal((await figure(page))['step'], '0');
+    await page.click('#play');
+    try {
+      await page.waitForSelector('#status[data-kind="error"]', { timeout: 20_000 });
+    } catch {
+      assert.fail(`no error on the status line: ${JSON.stringify(await figure(page))}, status: ${await page.textContent('#status')}`);
+    }
+    const status = (await page.textContent('#status'))!;
+    assert.match(status, /training stopped: .*(NaN|Infinity) at step \d+ \(term \w+\/\w+\).*Reset/, status);
+    assert.equal(await page.textContent('#play'), 'Play', 'the loop paused');
+    const stopped = (await figure(page))['step'];
+    await page.waitForTimeout(300);
+    assert.equal((await figure(page))['step'], stopped, 'no step after the NaN');
+    await page.click('#step');
+    await page.waitForTimeout(100);
+    assert.equal((await figure(page))['step'], stopped, 'Step does not train a diverged GAN');
+    assert.match((await page.textContent('#status'))!, /training stopped/);
+    await page.click('#reset');
+    assert.equal((await figure(page))['step'], '0');
     assert.deepEqual(errors, []);
     await page.close();
   });

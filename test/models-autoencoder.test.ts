@@ -8,8 +8,8 @@ import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
 import { Autoencoder, DenoisingAutoencoder } from '../src/models/autoencoder.js';
-import { createModel, loadModel } from '../src/models/registry.js';
-import { evaluateLocal, firstN, trainLocal } from './helpers/models.js';
+import { createModel, loadModel } from '../src/models/kinds.js';
+import { evaluateLocal, firstN, trainSteps } from './helpers/models.js';
 
 await initEngine();
 const { train, test: testSplit } = await loadDataset('mnist');
@@ -23,12 +23,12 @@ function corrupted(model: Autoencoder, value: number, seed = 1, n = 100): Float3
   return tf.tidy(() => model.corrupt(tf.fill([n, 10, 10, 1], value), new Rng(seed)).dataSync() as Float32Array);
 }
 
-test('ae: one group "reconstruction" whose loss falls on MNIST (grey pixels, Bernoulli cross-entropy)', () => {
+test('ae: one group "reconstruction" whose loss falls on MNIST (grey pixels, Bernoulli cross-entropy)', async () => {
   const model = createModel('ae', small, images, new Rng(1)) as Autoencoder;
   assert.equal(model.kind, 'ae');
   assert.deepEqual(model.lossGroups().map((g) => g.name), ['reconstruction']);
   const before = evaluateLocal(model, heldOut);
-  const { losses } = trainLocal(model, digits, { steps: 60, batchSize: 50, learningRate: 3e-3 });
+  const { losses } = await trainSteps(model, digits, { steps: 60, batchSize: 50, learningRate: 3e-3 });
   const after = evaluateLocal(model, heldOut);
   assert.deepEqual(Object.keys(after).sort(), ['loss', 'recon', 'weightDecay']);
   assert.ok(losses.at(-1)! < losses[0]! - 200, `train ${losses[0]} → ${losses.at(-1)}`);
@@ -67,9 +67,9 @@ test('dae noise: gaussian adds σ = amount, masking zeroes that fraction, salt-a
   assert.equal((createModel('dae', {}, data, new Rng(1)) as Autoencoder).config.noise, 'gaussian');
 });
 
-test('dae: the loss reconstructs the clean digit from its corrupted version, and falls with training', () => {
+test('dae: the loss reconstructs the clean digit from its corrupted version, and falls with training', async () => {
   const model = createModel('dae', { ...small, noise: 'salt-and-pepper', noiseAmount: 0.2 }, images, new Rng(2)) as Autoencoder;
-  const { losses } = trainLocal(model, digits, { steps: 40, batchSize: 50, learningRate: 3e-3 });
+  const { losses } = await trainSteps(model, digits, { steps: 40, batchSize: 50, learningRate: 3e-3 });
   assert.ok(losses.at(-1)! < losses[0]! - 150, `train ${losses[0]} → ${losses.at(-1)}`);
   const x = tf.tensor(heldOut.data.slice(0, 784 * 50), [50, 28, 28, 1]);
   const [loss, manual, clean] = tf.tidy(() => {
@@ -93,7 +93,7 @@ test('ae/dae: save and load give identical codes, reconstructions and samples', 
   try {
     for (const kind of ['ae', 'dae'] as const) {
       const model = createModel(kind, { ...small, decoder: 'gaussian' }, images, new Rng(3)) as Autoencoder;
-      trainLocal(model, firstN(digits, 100), { steps: 3, batchSize: 50 });
+      await trainSteps(model, firstN(digits, 100), { steps: 3, batchSize: 50 });
       await model.save(join(dir, kind));
       const loaded = (await loadModel(join(dir, kind))) as Autoencoder;
       assert.equal(loaded.kind, kind);

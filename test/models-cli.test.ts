@@ -10,9 +10,9 @@ import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
 import { parseNpy } from '../src/data/npy.js';
 import { buildProgram } from '../src/cli/main.js';
-import { createModel, type ModelOptions } from '../src/models/registry.js';
+import { createModel, type ModelOptions } from '../src/models/kinds.js';
 import { imageGridPng } from '../src/viz/grid.js';
-import { firstN, trainLocal } from './helpers/models.js';
+import { firstN, trainSteps } from './helpers/models.js';
 import { runCli, runModelCommands } from './helpers/cli.js';
 
 await initEngine();
@@ -24,7 +24,7 @@ const classes = mnist.train.labels?.kind === 'class' ? mnist.train.labels.classe
 async function makeRun(name: string, kind: string, options: ModelOptions, where: 'model' | 'checkpoint/model' = 'model'): Promise<string> {
   const dir = join(root, name);
   const model = createModel(kind, { hidden: [32], latent: 4, ...options }, { shape: [28, 28, 1], kind: 'images', classes }, new Rng(1));
-  trainLocal(model, firstN(mnist.train, 300), { steps: 12, batchSize: 25, learningRate: 3e-3 });
+  await trainSteps(model, firstN(mnist.train, 300), { steps: 12, batchSize: 25, learningRate: 3e-3 });
   await model.save(join(dir, where));
   model.dispose();
   const manifest = {
@@ -95,9 +95,15 @@ test('eval --json: −ELBO, recon, kl, NLL, bits/dim over the test split; an AE 
   for (const key of ['negElbo', 'recon', 'kl', 'nll', 'bitsPerDim', 'k']) assert.equal(typeof r[key], 'number', key);
   assert.equal(r.k, 10);
   assert.equal(r.count, 50);
+  // A VAE samples, so MNIST's sample quality comes with its likelihood, as for a GAN (50 samples: --limit).
+  for (const key of ['fid', 'kid', 'inceptionScore', 'precision', 'recall']) assert.ok(Number.isFinite(r[key]), key);
   assert.ok(r.nll <= r.negElbo + 0.5 && r.nll > 0);
   assert.match(await cli(['eval', runs.cvae, '--iw-k', '2', '--limit', '20']), /NLL .* bits\/dim/);
-  await assert.rejects(cli(['eval', runs.ae]), (e: unknown) => e instanceof GenlabError && e.code === 'unsupported' && /this ae model defines no likelihood/.test(e.message));
+  // Capabilities decide, not kinds: an AE has no likelihood, but it samples, so it gets MNIST's sample quality.
+  const ae = JSON.parse(await cli(['eval', runs.ae, '--samples', '200', '--json']));
+  assert.equal(ae.nll, undefined);
+  for (const key of ['fid', 'kid', 'inceptionScore', 'precision', 'recall']) assert.ok(Number.isFinite(ae[key]), key);
+  await assert.rejects(cli(['score', runs.ae, 'mnist']), (e: unknown) => e instanceof GenlabError && e.code === 'unsupported' && /score: a ae model cannot score; use a vae, cvae, iwae model/.test(e.message));
 });
 
 test('score: image files and datasets, converted to the model shape', async () => {
@@ -132,7 +138,7 @@ test('genlab sample and eval through the real CLI entry point', async () => {
   const out = join(root, 'out', 'main.png');
   const r = await runCli(['sample', runs.vae, '-n', '4', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
-  const bad = await runCli(['eval', runs.ae]);
+  const bad = await runCli(['score', runs.ae, 'mnist']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /^genlab: eval: this ae model defines no likelihood/);
+  assert.match(bad.stderr, /^genlab: score: a ae model cannot score/);
 });

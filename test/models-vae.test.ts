@@ -10,9 +10,9 @@ import { GenlabError } from '../src/engine/errors.js';
 import { loadLayersModel } from '../src/engine/model-io.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
-import { MODEL_KINDS, createModel, loadModel } from '../src/models/registry.js';
+import { MODEL_KINDS, createModel, loadModel } from '../src/models/kinds.js';
 import { ConditionalVAE, VAE } from '../src/models/vae.js';
-import { disposeBatch, evaluateLocal, firstN, toTensorBatch, trainLocal } from './helpers/models.js';
+import { disposeBatch, evaluateLocal, firstN, toTensorBatch, trainSteps } from './helpers/models.js';
 
 await initEngine(); // wasm: the MLP models train there
 const { train: mnistTrain, test: mnistTest } = await loadDataset('mnist', { binarize: 'static' });
@@ -46,26 +46,26 @@ test('vae: one loss group "elbo" with named terms; loss = recon + β·kl + weigh
   model.dispose();
 });
 
-test('vae (mlp, Bernoulli): −ELBO falls on 1000 MNIST digits, on held-out digits too', () => {
+test('vae (mlp, Bernoulli): −ELBO falls on 1000 MNIST digits, on held-out digits too', async () => {
   const model = createModel('vae', small, images, new Rng(1)) as VAE;
   const before = evaluateLocal(model, heldOut);
-  const { losses } = trainLocal(model, digits, { steps: 100, batchSize: 50, learningRate: 3e-3 });
+  const { losses } = await trainSteps(model, digits, { steps: 100, batchSize: 50, learningRate: 3e-3 });
   const after = evaluateLocal(model, heldOut);
   assert.ok(losses.at(-1)! < losses[0]! - 250, `train loss ${losses[0]} → ${losses.at(-1)}`);
   assert.ok(after['negElbo']! < 200 && after['negElbo']! < before['negElbo']! - 300, `test −ELBO ${before['negElbo']} → ${after['negElbo']}`);
   model.dispose();
 });
 
-test('vae: with β = 0 the posterior variance collapses (the lecture), with β = 1 it does not', () => {
-  const variance = (beta: number): number => {
+test('vae: with β = 0 the posterior variance collapses (the lecture), with β = 1 it does not', async () => {
+  const variance = async (beta: number): Promise<number> => {
     const model = createModel('vae', { hidden: [64], latent: 20, beta }, images, new Rng(1)) as VAE;
-    trainLocal(model, digits, { steps: 200, batchSize: 50, learningRate: 5e-3 });
+    await trainSteps(model, digits, { steps: 200, batchSize: 50, learningRate: 5e-3 });
     const v = evaluateLocal(model, heldOut)['meanVariance']!;
     model.dispose();
     return v;
   };
-  const collapsed = variance(0);
-  const kept = variance(1);
+  const collapsed = await variance(0);
+  const kept = await variance(1);
   assert.ok(collapsed < 0.02 && kept > 0.2 && collapsed < kept / 10, `mean variance β=0 ${collapsed}, β=1 ${kept}`);
 });
 
@@ -84,10 +84,10 @@ test('vae: KL warm-up raises β linearly over klWarmup steps; evaluate uses the 
   model.dispose();
 });
 
-test('vae: Gaussian decoders (fixed, learned shared, per-pixel variance) train; a learned σ² shrinks towards the error', () => {
+test('vae: Gaussian decoders (fixed, learned shared, per-pixel variance) train; a learned σ² shrinks towards the error', async () => {
   for (const decoderVariance of ['fixed', 'learned', 'per-pixel'] as const) {
     const model = createModel('vae', { ...small, decoder: 'gaussian', decoderVariance, decoderStd: 0.5 }, images, new Rng(2)) as VAE;
-    const { losses } = trainLocal(model, firstN(digits, 400), { steps: 40, batchSize: 50, learningRate: 3e-3 });
+    const { losses } = await trainSteps(model, firstN(digits, 400), { steps: 40, batchSize: 50, learningRate: 3e-3 });
     assert.ok(losses.every(Number.isFinite) && losses.at(-1)! < losses[0]! - 50, `${decoderVariance}: ${losses.join(' ')}`);
     // Adam moves the one shared log σ² by about the learning rate per step, down from log 0.5².
     if (decoderVariance === 'learned') assert.ok(model.learnedDecoderLogVar()! < Math.log(0.25) - 0.08, `log σ² ${model.learnedDecoderLogVar()}`);
@@ -99,12 +99,12 @@ test('vae: Gaussian decoders (fixed, learned shared, per-pixel variance) train; 
   }
 });
 
-test('cvae: encoder and decoder see the label; the samples of each label look like that digit', () => {
+test('cvae: encoder and decoder see the label; the samples of each label look like that digit', async () => {
   const model = createModel('cvae', { hidden: [64], latent: 2 }, labelled, new Rng(1)) as VAE;
   assert.ok(model instanceof ConditionalVAE);
   assert.equal(model.kind, 'cvae');
   assert.throws(() => createModel('cvae', small, images, new Rng(1)), /needs data with class labels/);
-  trainLocal(model, digits, { steps: 200, batchSize: 50, learningRate: 3e-3 });
+  await trainSteps(model, digits, { steps: 200, batchSize: 50, learningRate: 3e-3 });
   // The mean of 64 samples of label c should be nearer the mean training digit c than any other class mean.
   const classMeans = Array.from({ length: 10 }, () => new Float64Array(784));
   const counts = new Array<number>(10).fill(0);
@@ -130,10 +130,10 @@ test('cvae: encoder and decoder see the label; the samples of each label look li
   model.dispose();
 });
 
-test('iwae: the k-sample bound is at least the ELBO on the same samples, and training on it lowers it', () => {
+test('iwae: the k-sample bound is at least the ELBO on the same samples, and training on it lowers it', async () => {
   const model = createModel('iwae', { ...small, k: 8 }, images, new Rng(4)) as VAE;
   assert.equal(model.kind, 'iwae');
-  trainLocal(model, digits, { steps: 40, batchSize: 50, learningRate: 3e-3 });
+  await trainSteps(model, digits, { steps: 40, batchSize: 50, learningRate: 3e-3 });
   const t = termsOn(model, 100);
   assert.ok(t['negIwae']! <= t['negElbo']! + 1e-3, `−L_8 ${t['negIwae']} vs −ELBO ${t['negElbo']}`);
   assert.ok(Math.abs(t['loss']! - t['negIwae']!) < 1e-4 * t['loss']!, 'the IWAE loss is −L_k');
@@ -160,7 +160,7 @@ test('save/load: the same samples and reconstructions for the same seed; stock T
     ] as const;
     for (const [i, [kind, options, data]] of cases.entries()) {
       const model = createModel(kind, options, data, new Rng(5)) as VAE;
-      trainLocal(model, firstN(digits, 200), { steps: 5, batchSize: 40 });
+      await trainSteps(model, firstN(digits, 200), { steps: 5, batchSize: 40 });
       const where = join(dir, `m${i}`);
       await model.save(where);
       const loaded = (await loadModel(where)) as VAE;
@@ -223,11 +223,11 @@ test('registry: every kind builds; unknown kinds, bad options and broken folders
   }
 });
 
-test('no tensor leak: training steps, evaluate, sample, reconstruct and importance terms keep the count flat', () => {
+test('no tensor leak: training steps, evaluate, sample, reconstruct and importance terms keep the count flat', async () => {
   const model = createModel('cvae', small, labelled, new Rng(1)) as VAE;
-  trainLocal(model, firstN(digits, 100), { steps: 2, batchSize: 50 }); // first steps create lazily made tensors
+  await trainSteps(model, firstN(digits, 100), { steps: 2, batchSize: 50 }); // first steps create lazily made tensors
   const before = tf.memory().numTensors;
-  trainLocal(model, firstN(digits, 500), { steps: 30, batchSize: 50 });
+  await trainSteps(model, firstN(digits, 500), { steps: 30, batchSize: 50 });
   const x = tf.tensor(heldOut.data.slice(0, 784 * 5), [5, 28, 28, 1]);
   const labels = tf.tensor1d([0, 1, 2, 3, 4], 'int32');
   for (let i = 0; i < 5; i++) {

@@ -18,7 +18,8 @@ const genlab = (args: string[], onStderr?: RunCliOptions['onStderr']) => runCli(
 async function trainError(args: string[]): Promise<GenlabError> {
   const program = new Command().exitOverride();
   registerTrainCommand(program);
-  program.commands.forEach((c) => c.exitOverride().configureOutput({ outputError: () => {} }));
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  all(program).forEach((c) => c.exitOverride().configureOutput({ outputError: () => {} }));
   try {
     await program.parseAsync(['train', ...args], { from: 'user' });
   } catch (e) {
@@ -88,9 +89,25 @@ test('genlab train on MNIST images writes sample and reconstruction grids', asyn
 test('genlab train names what is wrong: no --data, an unknown kind, --resume with nothing to resume', async () => {
   const out = join(tmp(), 'none');
   assert.match((await trainError(['vae', '--out', out])).message, /^--data: required/);
-  assert.match((await trainError(['gan9', '--data', 'ring8', '--out', out])).message, /^kind: expected one of ae, dae, vae, cvae, iwae, gan, dcgan, cgan, wgan-gp, vaegan, got 'gan9'/);
+  const unknown = await runCli(['train', 'gan9', '--data', 'ring8', '--out', out]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^genlab: unknown command 'gan9' for 'genlab train': valid commands are ae, dae, vae, cvae, iwae, gan, dcgan, cgan, wgan-gp, vaegan\n$/);
   const nothing = await trainError(['vae', '--out', out, '--resume']);
   assert.equal(nothing.code, 'not-found');
   assert.match(nothing.message, /nothing to resume \(no manifest.json\)/);
   assert.match((await trainError(['vae', '--data', 'ring8', '--epochs', '2', '--steps', '9', '--out', out])).message, /give --epochs or --steps, not both/);
+});
+
+test('genlab train <kind> takes that kind’s flags only: --help lists them, another kind’s flag is a one-line error', async () => {
+  const out = join(tmp(), 'strict');
+  const wrong = await trainError(['vae', '--data', 'ring8', '--pack', '4', '--out', out]);
+  assert.match(wrong.message, /^--pack: not an option of vae \(its options: --arch, --hidden, --latent, .*--beta, --kl-warmup; see genlab train vae --help\)$/);
+  const help = await runCli(['train', 'vae', '--help']);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /--kl-warmup <N>/);
+  assert.match(help.stdout, /--batch-size <N>/);
+  assert.doesNotMatch(help.stdout, /--pack|--loss|--d-steps|--noise-amount/);
+  const ganHelp = await runCli(['train', 'gan', '--help']);
+  assert.match(ganHelp.stdout, /--pack <N>/);
+  assert.doesNotMatch(ganHelp.stdout, /--kl-warmup/);
 });

@@ -10,21 +10,24 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeEngine, initEngine, NODE_BACKENDS } from '../engine/backend.js';
-import { badInput } from '../engine/errors.js';
-import { loadMnist } from '../data/mnist.js';
-import { subset } from '../data/dataset.js';
-import { readNpyFile } from '../data/npy.js';
 import {
+  badInput,
   CLASSIFIER_FEATURES,
   defaultClassifierDir,
+  describeEngine,
+  evaluateImageSamples,
+  formatImageMetrics,
+  initEngine,
+  loadMnist,
   loadMnistClassifier,
   measureFeatureScales,
+  NODE_BACKENDS,
+  readNpyFile,
   saveMnistClassifier,
+  subset,
   TRAINING_FILE,
   trainMnistClassifier,
-} from '../eval/mnist-classifier.js';
-import { evaluateImageSamples, formatImageMetrics } from '../eval/image-metrics.js';
+} from '../index.js';
 import { choiceOption, intOption, numberOption } from './options.js';
 
 type Print = (line: string) => void;

@@ -1,12 +1,19 @@
 /** `genlab data info|preview`: what a dataset holds, and a picture of it. */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { Rng } from '../engine/rng.js';
-import { badInput } from '../engine/errors.js';
-import { exampleSize, subset, type Dataset } from '../data/dataset.js';
-import { BUILTIN_DATASETS, describeDataset, loadDataset, type LoadOptions } from '../data/registry.js';
-import { writeImageGrid } from '../viz/grid.js';
-import { writePointsPlot } from '../viz/scatter.js';
+import {
+  badInput,
+  BUILTIN_DATASETS,
+  describeDataset,
+  exampleSize,
+  loadDataset,
+  Rng,
+  subset,
+  writeImageGrid,
+  writePointsPlot,
+  type Dataset,
+  type LoadOptions,
+} from '../index.js';
 import { choiceOption, intOption } from './options.js';
 
 interface DataFlags {

@@ -9,22 +9,24 @@
 import type { Command } from 'commander';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import { badFile, badInput, GenlabError } from '../engine/errors.js';
-import { exampleSize } from '../data/dataset.js';
-import { readDelimitedFile } from '../data/csv.js';
-import { encodeNpy } from '../data/npy.js';
-import { loadDataset } from '../data/registry.js';
 import {
+  badFile,
+  badInput,
   COVARIANCE_TYPES,
+  encodeNpy,
+  exampleSize,
   GaussianMixture,
+  GenlabError,
   INIT_METHODS,
+  loadDataset,
+  readDelimitedFile,
   selectComponents,
+  writeMixturePlot,
   type CovarianceType,
   type InitMethod,
   type Matrix,
   type SelectionRow,
-} from '../models/gmm.js';
-import { writeMixturePlot } from '../viz/gmm-plot.js';
+} from '../index.js';
 import { choiceOption, intOption, numberOption } from './options.js';
 
 /** Points loaded for the GMM commands. */

@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GenlabError, badInput } from '../engine/errors.js';
+import { GenlabError, badInput } from '../index.js';
 import { intOption } from './options.js';
 
 /** The repository (or installed package) root: src/cli/lab.ts and dist/cli/lab.js both sit two levels below it. */

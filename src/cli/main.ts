@@ -4,7 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { GenlabError } from '../engine/errors.js';
+import { GenlabError, MODEL_OPTIONS, optionFlag } from '../index.js';
 import { registerDataCommands } from './data.js';
 import { registerGmmCommands } from './gmm.js';
 import { registerClassifierCommand } from './classifier.js';
@@ -69,6 +69,21 @@ function allCommands(cmd: Command): Command[] {
   return [cmd, ...cmd.commands.flatMap(allCommands)];
 }
 
+/** Library options the CLI sets from flags of other names or spellings (model options: `optionFlag`). */
+const FLAG_OF_OPTION: Record<string, string> = {
+  batchSize: '--batch-size', testFraction: '--test-fraction', learningRate: '--lr', lrDecay: '--lr-decay', checkpointEverySteps: '--checkpoint-every',
+  size: '--size', channels: '--channels', seed: '--seed', binarize: '--binarize', epochs: '--epochs', steps: '--steps', plot: '--plot',
+};
+
+/** The library names options as it spells them (`batchSize: …`); the CLI's user typed a flag (`--batch-size: …`). */
+function asFlags(message: string): string {
+  const m = /^([a-z][A-Za-z0-9]*): /.exec(message);
+  if (!m) return message;
+  const name = m[1]!;
+  const flag = FLAG_OF_OPTION[name] ?? (Object.hasOwn(MODEL_OPTIONS, name) ? optionFlag(name) : undefined);
+  return flag ? `${flag}${message.slice(name.length)}` : message;
+}
+
 function reportError(e: unknown): number {
   if (e instanceof CommanderError) {
     // --help and --version end through here with exit code 0.
@@ -77,7 +92,7 @@ function reportError(e: unknown): number {
     return 2;
   }
   if (e instanceof GenlabError) {
-    process.stderr.write(`genlab: ${e.message}\n`);
+    process.stderr.write(`genlab: ${asFlags(e.message)}\n`);
     return e.exitCode;
   }
   const message = e instanceof Error ? (e.stack ?? e.message) : String(e);

@@ -1,94 +1,53 @@
 /**
  * `genlab sample | reconstruct | interpolate | eval | score`: what a trained model does, from its run folder
- * `runs/NAME` (manifest.json says which data it was trained on; the model is `model/`, or the last checkpoint's
- * `checkpoint/model/` while the run is still going). Autoencoders, VAEs and the GAN family (gan, dcgan, cgan,
- * wgan-gp, vaegan) all sample; `interpolate` walks between two encoded test images (models with an encoder) or between
- * two random codes (GANs); `eval` reports the likelihood of a VAE, the mode metrics of a GAN on a toy set, and the
- * image metrics (FID, KID, IS, precision/recall) of a GAN on MNIST.
+ * `runs/NAME` or a saved model folder. Every command asks what the model can do (the kinds table's capabilities),
+ * never what kind it is: models that encode reconstruct and interpolate between test images, generators interpolate
+ * between seeded codes, every model samples and gets the sample quality its data declare (FID… on MNIST, modes on toy
+ * sets), likelihood models are scored and report −ELBO and log p(x).
  */
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
-import { initEngine } from '../engine/backend.js';
-import { GenlabError, badFile, badInput } from '../engine/errors.js';
-import { Rng } from '../engine/rng.js';
-import { exampleSize, subset, type Dataset } from '../data/dataset.js';
-import { decodeImage } from '../data/image-decode.js';
-import { alphaBoundingBox, compositeRgba, crop, fitToSquare, resizeArea, toGray, type FloatImage } from '../data/image-ops.js';
-import { encodeNpy } from '../data/npy.js';
-import { loadDataset, type LoadOptions } from '../data/registry.js';
-import { MODEL_FILE } from '../models/model.js';
-import { loadModel, type GenerativeModel } from '../models/registry.js';
-import { VAE } from '../models/vae.js';
-import { AdversarialBase, GAN } from '../models/gan.js';
-import { conformImages, evaluateLikelihood, scoreImages } from '../eval/likelihood.js';
-import { ganQuality } from '../eval/gan-quality.js';
-import { formatImageMetrics } from '../eval/image-metrics.js';
-import { TOY_SETS, toyModes } from '../data/toy.js';
-import { writeImageGrid, writeImageStrips } from '../viz/grid.js';
-import { writePointsPlot } from '../viz/scatter.js';
+import { dirname, extname } from 'node:path';
+import {
+  GenlabError,
+  Rng,
+  TOY_SETS,
+  badInput,
+  can,
+  encodeNpy,
+  evaluateLikelihood,
+  exampleSize,
+  formatImageMetrics,
+  generatedPath,
+  imageFileToExample,
+  initEngine,
+  isConditional,
+  loadDataFor,
+  loadModel,
+  openRun,
+  reconstructionGrid,
+  requireCapability,
+  sampleQuality,
+  scoreImages,
+  subset,
+  toyModes,
+  writeImageGrid,
+  writeImageStrips,
+  writePointsPlot,
+  type Dataset,
+  type GenerativeModel,
+  type RunInfo,
+} from '../index.js';
 import { choiceOption, intOption } from './options.js';
 
-/** What the commands need from a run folder's manifest.json. */
-export interface RunInfo {
-  dir: string;
-  /** Folder of the saved model (model/ or checkpoint/model/). */
-  modelDir: string;
-  /** The training data: name (as loadDataset knows it), example shape, MNIST binarisation; null for a bare model folder. */
-  data: { name: string; shape: number[]; binarize?: string } | null;
-  seed: number;
-}
-
-/** Finds the model of run folder `dir` (or accepts a saved model folder itself) and reads its manifest. */
-export async function openRun(dir: string): Promise<RunInfo> {
-  if (!existsSync(dir)) throw new GenlabError('not-found', `${dir}: no such run folder`);
-  if (existsSync(join(dir, MODEL_FILE))) return { dir, modelDir: dir, data: null, seed: 0 };
-  const manifestFile = join(dir, 'manifest.json');
-  if (!existsSync(manifestFile)) throw new GenlabError('not-found', `${dir}: not a run folder (no manifest.json) nor a saved model (no ${MODEL_FILE})`);
-  let manifest: { data?: { name?: unknown; shape?: unknown; binarize?: unknown }; seed?: unknown };
-  try {
-    manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
-  } catch (e) {
-    throw badFile(manifestFile, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
-  const d = manifest?.data;
-  if (!d || typeof d.name !== 'string' || !Array.isArray(d.shape) || !d.shape.every((v) => Number.isInteger(v) && v >= 1)) {
-    throw badFile(manifestFile, 'expected "data": { "name": …, "shape": [...] }');
-  }
-  const candidates = [join(dir, 'model'), join(dir, 'checkpoint', 'model')];
-  const modelDir = candidates.find((c) => existsSync(join(c, MODEL_FILE)));
-  if (!modelDir) throw new GenlabError('not-found', `${dir}: no saved model yet (neither model/ nor checkpoint/model/ holds ${MODEL_FILE})`);
-  return {
-    dir,
-    modelDir,
-    data: { name: d.name, shape: d.shape as number[], ...(typeof d.binarize === 'string' ? { binarize: d.binarize } : {}) },
-    seed: typeof manifest.seed === 'number' && Number.isInteger(manifest.seed) ? manifest.seed : 0,
-  };
-}
-
-/** What the commands read of any model: its example shape and kind, its classes. */
 type AnyModel = GenerativeModel;
 
 /** The test split of the run's data, in the model's example shape. */
-export async function runTestData(run: RunInfo, model: AnyModel, split: 'train' | 'test' = 'test'): Promise<Dataset> {
+async function runTestData(run: RunInfo, model: AnyModel): Promise<Dataset> {
   if (!run.data) throw badInput(run.dir, 'a bare model folder has no data: pass a run folder (with manifest.json)');
-  return loadAs(run.data.name, model, split, run.seed, run.data.binarize);
-}
-
-/** Loads a dataset by name or path, converted to the model's example shape when it differs. */
-async function loadAs(spec: string, model: AnyModel, split: 'train' | 'test', seed: number, binarize?: string): Promise<Dataset> {
-  const shape = model.dataShape;
-  const options: LoadOptions = { seed };
-  if (binarize === 'none' || binarize === 'static' || binarize === 'dynamic') options.binarize = binarize;
-  if (shape.length === 3 && shape[0] === shape[1]) options.size = shape[0]!;
-  const ds = (await loadDataset(spec, options))[split];
-  if (ds.shape.join() === shape.join()) return ds;
-  if (ds.kind !== 'images' || model.dataKind !== 'images') {
-    throw badInput(spec, `examples of shape [${ds.shape.join(', ')}], the model expects [${shape.join(', ')}]`);
-  }
-  return { ...ds, shape: [...shape], data: conformImages(ds.data, ds.count, ds.shape, shape) };
+  return loadDataFor(model, run.data.name, 'test', { seed: run.seed, ...(run.data.binarize !== undefined ? { binarize: run.data.binarize } : {}) });
 }
 
 function needImages(model: AnyModel, what: string): [number, number, number] {
@@ -96,15 +55,10 @@ function needImages(model: AnyModel, what: string): [number, number, number] {
   return model.dataShape as unknown as [number, number, number];
 }
 
-function needVae(model: AnyModel, what: string): VAE {
-  if (!(model instanceof VAE)) throw new GenlabError('unsupported', `${what}: this ${model.kind} model defines no likelihood p(x); use a vae, cvae or iwae run`);
-  return model;
-}
-
 /** Class index of `--label` (a class name or an index). */
 export function parseLabel(model: AnyModel, label: string): number {
   const classes = model.classes;
-  if (!model.config.conditional || !classes) throw badInput('--label', `this ${model.kind} model is not conditional (labels need a cvae or cgan)`);
+  if (!isConditional(model) || !classes) throw badInput('--label', `this ${model.kind} model is not conditional (labels need a cvae or cgan)`);
   const byName = classes.indexOf(label);
   if (byName >= 0) return byName;
   const i = Number(label);
@@ -175,33 +129,21 @@ export async function reconstructCommand(runDir: string, flags: ReconstructFlags
     const n = Math.min(flags.n, test.count);
     if (n === 0) throw badInput(run.dir, 'the test split is empty');
     const picked = subset(test, new Rng(flags.seed).permutation(test.count).subarray(0, n));
+    const encoding = requireCapability(model, 'reconstruct', 'reconstruct');
     const x = tf.tensor(picked.data, [n, ...shape]);
     const labels = classLabels(picked, model);
-    if (model instanceof GAN) {
-      tf.dispose([x, ...(labels ? [labels] : [])]);
-      throw new GenlabError('unsupported', `reconstruct: a ${model.kind} has no encoder, so it cannot reconstruct; use a vaegan, vae or ae run`);
-    }
-    const recon = model.reconstruct(x, new Rng(flags.seed), labels);
+    const recon = encoding.reconstruct(x, new Rng(flags.seed), labels);
     const r = (await recon.data()) as Float32Array;
     tf.dispose([x, recon, ...(labels ? [labels] : [])]);
-    // Rows of up to 8: originals, then their reconstructions; blank (grey) cells fill the last pair of rows.
-    const size = exampleSize(shape);
-    const columns = Math.min(n, 8);
-    const pairs = Math.ceil(n / columns);
-    const cells = new Float32Array(pairs * 2 * columns * size).fill(0.5);
-    for (let i = 0; i < n; i++) {
-      const row = Math.floor(i / columns), col = i % columns;
-      cells.set(picked.data.subarray(i * size, (i + 1) * size), (row * 2 * columns + col) * size);
-      cells.set(r.subarray(i * size, (i + 1) * size), ((row * 2 + 1) * columns + col) * size);
-    }
-    await writeImageGrid(flags.out, { data: cells, count: pairs * 2 * columns, shape }, { columns });
+    const grid = reconstructionGrid(picked.data, r, n, shape);
+    await writeImageGrid(flags.out, grid, { columns: grid.columns });
     say(`reconstruct: ${n} test images over their ${model.kind} reconstructions → ${flags.out}`);
   });
 }
 
 /** Class labels of a subset as a tensor, for conditional models (undefined otherwise). */
 function classLabels(ds: Dataset, model: AnyModel): tf.Tensor1D | undefined {
-  if (!model.config.conditional) return undefined;
+  if (!isConditional(model)) return undefined;
   if (ds.labels?.kind !== 'class') throw badInput(ds.name, 'a conditional model needs class labels');
   return tf.tensor1d(ds.labels.values, 'int32');
 }
@@ -216,50 +158,20 @@ export interface InterpolateFlags {
 }
 
 /**
- * Spherical interpolation between two codes (Shoemake 1985; recommended for Gaussian latents by White 2016,
- * "Sampling Generative Networks"): z(t) = sin((1 − t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b, cos Ω = a·b / (‖a‖‖b‖). Unlike
- * the straight line, its points keep the norm typical of N(0, I) codes (√latent), where the generator was trained.
- * Returns [steps, latent], ends included (straight line when a and b are (anti)parallel).
- */
-export function slerpCodes(a: Float32Array, b: Float32Array, steps: number): Float32Array {
-  const n = a.length;
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < n; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  const omega = Math.acos(Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb || 1))));
-  const out = new Float32Array(steps * n);
-  for (let s = 0; s < steps; s++) {
-    const t = steps === 1 ? 0 : s / (steps - 1);
-    const [wa, wb] = Math.sin(omega) < 1e-6 ? [1 - t, t] : [Math.sin((1 - t) * omega) / Math.sin(omega), Math.sin(t * omega) / Math.sin(omega)];
-    for (let i = 0; i < n; i++) out[s * n + i] = wa * a[i]! + wb * b[i]!;
-  }
-  return out;
-}
-
-/**
- * `genlab interpolate`. Models with an encoder (ae, vae, vaegan…): test images I and J encoded (a VAE's posterior
+ * `genlab interpolate`. Models that encode (ae, vae, vaegan…): test images I and J encoded (a VAE's posterior
  * mean, an AE's code), decoded at `steps` evenly spaced points of the segment between the codes; the strip shows I,
- * the decoded path, J. A GAN has no encoder: I and J seed two random codes z_I, z_J ~ N(0, I) (`new Rng(I)`, the same
- * codes `genlab sample --seed I -n 1` draws) and the strip shows G along the great-circle path between them
- * (`slerpCodes`). A .npy output holds the decoded path only, [steps, ...shape] in the data's range.
+ * the decoded path, J. Generators without an encoder: I and J seed two random codes z_I, z_J ~ N(0, I) (`new Rng(I)`,
+ * the same codes `genlab sample --seed I -n 1` draws) and the strip shows G along the great-circle path between them
+ * (`generatedPath`). A .npy output holds the decoded path only, [steps, ...shape] in the data's range.
  */
 export async function interpolateCommand(runDir: string, flags: InterpolateFlags, say: Print = stdoutLine): Promise<void> {
   const ext = extname(flags.out).toLowerCase();
   if (ext !== '.png' && ext !== '.npy') throw badInput('--out', `expected a .png or .npy file, got '${flags.out}'`);
   await withModel(runDir, async (model, run) => {
-    if (model instanceof GAN) {
+    if (!can(model, 'interpolate') && can(model, 'generate')) {
       const steps = flags.steps;
-      const code = (seed: number): Float32Array => tf.tidy(() => model.noise(1, new Rng(seed)).dataSync() as Float32Array);
-      const za = code(flags.from);
-      const zb = code(flags.to);
-      const label = model.config.conditional ? parseLabel(model, flags.label ?? '0') : null;
-      const decoded = tf.tidy(() => {
-        const path = tf.tensor2d(slerpCodes(za, zb, steps), [steps, model.latent]);
-        return model.generate(path, label === null ? undefined : (tf.fill([steps], label, 'int32') as tf.Tensor1D));
-      });
+      const label = isConditional(model) ? parseLabel(model, flags.label ?? '0') : undefined;
+      const decoded = generatedPath(model, flags.from, flags.to, steps, label);
       const d = (await decoded.data()) as Float32Array;
       decoded.dispose();
       if (ext === '.npy') await writeBytes(flags.out, encodeNpy([steps, ...model.dataShape], d));
@@ -267,6 +179,7 @@ export async function interpolateCommand(runDir: string, flags: InterpolateFlags
       say(`interpolate: codes seeded ${flags.from} → ${flags.to} in ${steps} steps along the great circle (${model.kind}) → ${flags.out}`);
       return;
     }
+    const encoding = requireCapability(model, 'interpolate', 'interpolate');
     const shape = needImages(model, 'interpolate');
     const test = await runTestData(run, model);
     for (const [flag, i] of [['--from', flags.from], ['--to', flags.to]] as const) {
@@ -274,7 +187,7 @@ export async function interpolateCommand(runDir: string, flags: InterpolateFlags
     }
     const ends = subset(test, [flags.from, flags.to]);
     const steps = flags.steps;
-    const decoded = tf.tidy(() => model.interpolate(tf.tensor(ends.data, [2, ...shape]), steps, classLabels(ends, model)));
+    const decoded = tf.tidy(() => encoding.interpolate(tf.tensor(ends.data, [2, ...shape]), steps, classLabels(ends, model)));
     const d = (await decoded.data()) as Float32Array;
     decoded.dispose();
     if (ext === '.npy') {
@@ -297,53 +210,55 @@ export interface EvalFlags {
   batchSize: number;
   seed: number;
   limit?: number;
-  /** GANs: samples drawn (default 2500 on toy sets, 10 000 on MNIST). */
+  /** Samples behind the sample quality (default 2500 on toy sets, 10 000 on MNIST, or --limit). */
   samples?: number;
   json?: boolean;
 }
 
 /**
- * `genlab eval` for the GAN family: on a toy set with known modes (gauss1d, ring8, grid25) the modes covered and the
- * fraction of high-quality samples (eval/gan-toy.ts); on MNIST FID, KID, Inception Score and precision/recall in the
- * MNIST classifier's feature space (eval/image-metrics.ts).
- */
-async function evalAdversarial(model: AdversarialBase, run: RunInfo, flags: EvalFlags, say: Print): Promise<Record<string, number>> {
-  if (!run.data) throw badInput(run.dir, 'a bare model folder has no data: pass a run folder (with manifest.json)');
-  const name = run.data.name;
-  const quality = await ganQuality(model, name, { seed: flags.seed, ...(flags.samples !== undefined ? { samples: flags.samples } : {}) });
-  if (quality && flags.json) say(JSON.stringify(quality.report));
-  else if (quality?.measure === 'modes') {
-    const m = quality.metrics;
-    say(`${name}, ${model.kind}: ${m.modesCovered}/${m.modesTotal} modes covered, ${(100 * m.highQuality).toFixed(1)}% high-quality samples (${quality.samples} samples)`);
-    say(`  high quality = within 3 std of the nearest mode; a mode is covered with ≥ ${m.threshold[0]} of them${new Set(m.threshold).size > 1 ? ` (per mode: ${m.threshold.join(', ')})` : ''}`);
-    say(`  per mode: ${m.perMode.join(' ')}`);
-  } else if (quality?.measure === 'images') {
-    say(`${name}, ${model.kind}:`);
-    for (const line of formatImageMetrics(quality.metrics)) say(`  ${line}`);
-  }
-  if (quality) return quality.report;
-  throw new GenlabError('unsupported', `eval: no metric for a ${model.kind} on '${name}': mode metrics need a toy set with modes (${TOY_SETS.filter((t) => toyModes(t)).join(', ')}), image metrics need mnist`);
-}
-
-/**
- * `genlab eval`: for a VAE, −ELBO, its terms, the importance-sampled NLL and bits/dim over the test split; for the GAN
- * family, see `evalAdversarial`.
+ * `genlab eval`: what the model's capabilities and its data allow. Likelihood models: −ELBO, its terms, the
+ * importance-sampled NLL and bits/dim over the test split. Every model that samples, where its data declare a quality
+ * measure: modes covered and high-quality samples (toy sets), FID, KID, IS, precision/recall (MNIST) — a VAE as a GAN.
  */
 export async function evalCommand(runDir: string, flags: EvalFlags, say: Print = stdoutLine): Promise<Record<string, number>> {
   return withModel(runDir, async (model, run) => {
-    if (model instanceof AdversarialBase) return evalAdversarial(model, run, flags, say);
-    const vae = needVae(model, 'eval');
-    let test = await runTestData(run, model);
-    if (flags.limit !== undefined && flags.limit < test.count) test = subset(test, Int32Array.from({ length: flags.limit }, (_, i) => i));
-    const r = await evaluateLikelihood(vae, test, { k: flags.iwK, batchSize: flags.batchSize, seed: flags.seed });
-    const report = { negElbo: r.negElbo, recon: r.recon, kl: r.kl, nll: r.nll, bitsPerDim: r.bitsPerDim, k: r.k, gap: r.gap, count: r.count };
-    if (flags.json) say(JSON.stringify(report));
-    else {
-      const f = (v: number): string => v.toFixed(2);
-      say(`${run.data!.name} test (${r.count} examples), ${model.kind}:`);
-      say(`  −ELBO ${f(r.negElbo)} nats = recon ${f(r.recon)} + KL ${f(r.kl)}`);
-      say(`  NLL   ${f(r.nll)} nats (importance sampling, k = ${r.k}), ${r.bitsPerDim.toFixed(4)} bits/dim; gap −ELBO − NLL ${f(r.gap)}`);
+    const report: Record<string, number> = {};
+    const lines: string[] = [];
+    const f = (v: number): string => v.toFixed(2);
+    if (can(model, 'score')) {
+      let test = await runTestData(run, model);
+      if (flags.limit !== undefined && flags.limit < test.count) test = subset(test, Int32Array.from({ length: flags.limit }, (_, i) => i));
+      const r = await evaluateLikelihood(model, test, { k: flags.iwK, batchSize: flags.batchSize, seed: flags.seed });
+      Object.assign(report, { negElbo: r.negElbo, recon: r.recon, kl: r.kl, nll: r.nll, bitsPerDim: r.bitsPerDim, k: r.k, gap: r.gap, count: r.count });
+      lines.push(`${run.data!.name} test (${r.count} examples), ${model.kind}:`);
+      lines.push(`  −ELBO ${f(r.negElbo)} nats = recon ${f(r.recon)} + KL ${f(r.kl)}`);
+      lines.push(`  NLL   ${f(r.nll)} nats (importance sampling, k = ${r.k}), ${r.bitsPerDim.toFixed(4)} bits/dim; gap −ELBO − NLL ${f(r.gap)}`);
     }
+    const name = run.data?.name;
+    // --limit bounds the test images the samples are compared with, and so (unless --samples says) the samples.
+    const samples = flags.samples ?? flags.limit;
+    const quality = name === undefined ? null : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}) });
+    if (quality) {
+      Object.assign(report, quality.report);
+      if (quality.measure === 'modes') {
+        const m = quality.metrics;
+        lines.push(`${name}, ${model.kind}: ${m.modesCovered}/${m.modesTotal} modes covered, ${(100 * m.highQuality).toFixed(1)}% high-quality samples (${quality.samples} samples)`);
+        lines.push(`  high quality = within 3 std of the nearest mode; a mode is covered with ≥ ${m.threshold[0]} of them${new Set(m.threshold).size > 1 ? ` (per mode: ${m.threshold.join(', ')})` : ''}`);
+        lines.push(`  per mode: ${m.perMode.join(' ')}`);
+      } else {
+        lines.push(`${name} samples (${quality.samples}), ${model.kind}:`);
+        for (const line of formatImageMetrics(quality.metrics)) lines.push(`  ${line}`);
+      }
+    }
+    if (lines.length === 0) {
+      if (!run.data) throw badInput(run.dir, 'a bare model folder has no data: pass a run folder (with manifest.json)');
+      throw new GenlabError(
+        'unsupported',
+        `eval: no measure for a ${model.kind} on '${name}': likelihood needs a model that scores (vae, cvae, iwae); sample quality needs a toy set with modes (${TOY_SETS.filter((t) => toyModes(t)).join(', ')}) or mnist`,
+      );
+    }
+    if (flags.json) say(JSON.stringify(report));
+    else lines.forEach((line) => say(line));
     return report;
   });
 }
@@ -369,37 +284,12 @@ export interface ScoreRow {
   max?: number;
 }
 
-/**
- * An image file as one example of shape [h, w, c]: transparent sprites are trimmed to their content and fitted on
- * white with a thin margin, as the Pokémon loader does; opaque images are fitted into the square (or resized).
- */
-export function imageFileToExample(bytes: Uint8Array, file: string, shape: readonly number[]): Float32Array {
-  const [h, w, c] = shape as [number, number, number];
-  const rgba = decodeImage(bytes, file);
-  let transparent = false;
-  for (let i = 3; i < rgba.data.length; i += 4) if (rgba.data[i]! < 255) { transparent = true; break; }
-  let img: FloatImage = compositeRgba(rgba.data, rgba.width, rgba.height, 1);
-  const box = transparent ? alphaBoundingBox(rgba.data, rgba.width, rgba.height) : null;
-  if (box) img = crop(img, box.x, box.y, box.width, box.height);
-  if (h === w) {
-    const margin = box ? Math.max(1, Math.round(h / 20)) : 0;
-    const inner = Math.max(1, h - 2 * margin);
-    const fitted = fitToSquare(img, inner, 1);
-    const data = new Float32Array(h * w * 3).fill(1);
-    for (let y = 0; y < inner; y++) data.set(fitted.data.subarray(y * inner * 3, (y + 1) * inner * 3), ((margin + y) * w + margin) * 3);
-    img = { width: w, height: h, channels: 3, data };
-  } else {
-    img = resizeArea(img, w, h);
-  }
-  return c === 1 ? toGray(img).data : img.data;
-}
-
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
 /** `genlab score`: log p(x) of image files, or summaries over datasets (by name or path). */
 export async function scoreCommand(runDir: string, inputs: string[], flags: ScoreFlags, say: Print = stdoutLine): Promise<ScoreRow[]> {
   return withModel(runDir, async (model, run) => {
-    const vae = needVae(model, 'score');
+    const vae = requireCapability(model, 'score', 'score');
     const shape = needImages(model, 'score');
     const d = exampleSize(shape);
     const bits = (logPx: number): number => -logPx / (d * Math.LN2);
@@ -412,7 +302,7 @@ export async function scoreCommand(runDir: string, inputs: string[], flags: Scor
       files.forEach((f, i) => rows.push({ input: f, count: 1, logPx: scores[i]!, bitsPerDim: bits(scores[i]!) }));
     }
     for (const spec of inputs.filter((p) => !files.includes(p))) {
-      let ds = await loadAs(spec, model, flags.split, run.seed);
+      let ds = await loadDataFor(model, spec, flags.split, { seed: run.seed });
       if (flags.limit !== undefined && flags.limit < ds.count) ds = subset(ds, Int32Array.from({ length: flags.limit }, (_, i) => i));
       if (ds.count === 0) throw badInput(spec, `the ${flags.split} split is empty`);
       const scores = Array.from(await scoreImages(vae, ds.data, { k: flags.iwK, seed: flags.seed })).sort((a, b) => a - b);
@@ -462,13 +352,13 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .action((run: string, flags: InterpolateFlags) => interpolateCommand(run, flags, print));
   program
     .command('eval')
-    .description('VAE: test −ELBO, KL, importance-sampled NLL, bits/dim; GAN: modes covered and high-quality samples (toy sets), FID, KID, IS, precision/recall (MNIST)')
+    .description('likelihood models: test −ELBO, KL, importance-sampled NLL, bits/dim; any model that samples: modes covered and high-quality samples (toy sets), FID, KID, IS, precision/recall (MNIST)')
     .argument('<run>', runHelp)
     .option('--iw-k <K>', 'importance samples per example', intOption('--iw-k'), 100)
     .option('--batch-size <n>', 'examples per batch', intOption('--batch-size'), 100)
     .option('--seed <S>', 'seed of the samples', intOption('--seed', 0), 0)
     .option('--limit <N>', 'only the first N test examples', intOption('--limit'))
-    .option('--samples <N>', 'GANs: samples drawn (default 2500 on toy sets, 10000 on MNIST)', intOption('--samples', 2))
+    .option('--samples <N>', 'samples behind the sample quality (default 2500 on toy sets, 10000 on MNIST, or --limit)', intOption('--samples', 2))
     .option('--json', 'print one JSON object')
     .action(async (run: string, flags: EvalFlags) => void (await evalCommand(run, flags, print)));
   program

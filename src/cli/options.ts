@@ -1,5 +1,5 @@
 /** Parsers for CLI option values: each names its flag and what it expected in a one-line GenlabError. */
-import { badInput } from '../engine/errors.js';
+import { badInput } from '../index.js';
 
 /** A parser for a positive (or ≥ min) integer option, e.g. `-n`. */
 export function intOption(flag: string, min = 1): (value: string) => number {
@@ -32,4 +32,10 @@ export function choiceOption<T extends string>(flag: string, choices: readonly T
     }
     return value as T;
   };
+}
+
+/** A parser for a comma-separated list of positive integers, e.g. `--hidden 256,256`. */
+export function listOption(flag: string): (value: string) => number[] {
+  const one = intOption(flag);
+  return (value: string) => value.split(',').map((v) => one(v.trim()));
 }

@@ -111,7 +111,7 @@ export interface BatchOptions {
 /** One pass over the dataset in minibatches (seeded shuffle when `rng` is given). */
 export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch> {
   const { batchSize, rng, dropLast = false, transform = ds.batchTransform } = options;
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw badInput('--batch-size', `expected a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw badInput('batchSize', `expected a positive integer, got ${batchSize}`);
   const order = rng ? rng.permutation(ds.count) : Int32Array.from({ length: ds.count }, (_, i) => i);
   const size = exampleSize(ds.shape);
   for (let start = 0; start < ds.count; start += batchSize) {
@@ -129,4 +129,20 @@ export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch> {
     }
     yield batch;
   }
+}
+
+/**
+ * Minibatches without end, pass after pass over the dataset (each pass reshuffled by `rng` when given), labels
+ * included: for drivers that count steps rather than epochs — the lab's pages and the model tests feed them to
+ * TrainStep. Throws at once when the dataset holds no batch (empty, or fewer examples than a batch with dropLast).
+ */
+export function endlessBatches(ds: Dataset, options: BatchOptions): Generator<Batch, never, undefined> {
+  const { batchSize, dropLast = false } = options;
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw badInput('batchSize', `expected a positive integer, got ${batchSize}`);
+  if (ds.count === 0 || (dropLast && ds.count < batchSize)) {
+    throw badInput(ds.name, `${ds.count} examples${ds.count > 0 ? `, fewer than one batch of ${batchSize}` : ''}: nothing to train on`);
+  }
+  return (function* (): Generator<Batch, never, undefined> {
+    for (;;) yield* batches(ds, options);
+  })();
 }

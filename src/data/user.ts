@@ -40,11 +40,11 @@ const MAX_VALUES = 2 ** 29;
 export async function loadUserData(path: string, options: UserDataOptions = {}): Promise<DatasetSplits> {
   const { testFraction = 0.1, seed = 0, size } = options;
   if (!(typeof testFraction === 'number' && testFraction >= 0 && testFraction < 1)) {
-    throw badInput('--test-fraction', `expected a number in [0, 1), got ${testFraction}`);
+    throw badInput('testFraction', `expected a number in [0, 1), got ${testFraction}`);
   }
-  if (!Number.isInteger(seed)) throw badInput('--seed', `expected an integer, got ${seed}`);
+  if (!Number.isInteger(seed)) throw badInput('seed', `expected an integer, got ${seed}`);
   if (size !== undefined && !(Number.isInteger(size) && size >= 1 && size <= 4096)) {
-    throw badInput('--size', `expected an integer from 1 to 4096, got ${size}`);
+    throw badInput('size', `expected an integer from 1 to 4096, got ${size}`);
   }
   let info;
   try {

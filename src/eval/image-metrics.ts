@@ -3,7 +3,7 @@
  * (src/eval/mnist-classifier.ts: its 128 penultimate features and its 10 class probabilities):
  *
  * - FID (Heusel et al. 2017): Fréchet distance between Gaussians fitted to the features of the samples and of the real
- *   images, ‖μ₁−μ₂‖² + Tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^{1/2}), in float64 (src/eval/linalg.ts). Lower is better; biased upwards
+ *   images, ‖μ₁−μ₂‖² + Tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^{1/2}), in float64 (src/math/gaussian.ts). Lower is better; biased upwards
  *   for small sets, so compare FIDs only at the same sample count.
  * - KID (Bińkowski et al. 2018): the unbiased estimate of MMD² with the kernel k(x, y) = (xᵀy/d + 1)³, averaged over
  *   random subsets (default 10 of 1000); ≈ 0 (it can be slightly negative) when samples and real images share a
@@ -29,7 +29,7 @@ import { badInput } from '../engine/errors.js';
 import { Rng } from '../engine/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
-import { frechetDistance, gaussianStats, type GaussianStats } from './linalg.js';
+import { frechetDistance, gaussianStats, type GaussianStats } from '../math/gaussian.js';
 import {
   CLASSIFIER_CLASSES,
   CLASSIFIER_FEATURES,

@@ -302,7 +302,7 @@ export function shiftImages(src: Float32Array, dst: Float32Array, n: number, max
 /** Trains a new classifier on `train` (MNIST's training split) and returns it. */
 export function trainMnistClassifier(train: Dataset, options: ClassifierTrainOptions = {}): MnistClassifier {
   const { epochs = 6, seed = 0, batchSize = 128, learningRate = 2e-3, maxShift = 2, dropout = [0.25, 0.5], logEvery = 50 } = options;
-  if (!(Number.isInteger(epochs) && epochs >= 1)) throw badInput('--epochs', `expected a positive integer, got ${epochs}`);
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw badInput('epochs', `expected a positive integer, got ${epochs}`);
   if (train.labels?.kind !== 'class' || exampleSize(train.shape) !== IMAGE_SIZE) throw badInput(train.name, 'expected labelled 28×28×1 images (MNIST)');
   const labels = train.labels.values;
   const root = new Rng(seed);

@@ -88,6 +88,10 @@ export interface TrainableModel {
   readonly config: object;
   /** Shape of one example, e.g. [28, 28, 1] or [2]. */
   readonly dataShape: readonly number[];
+  /** Images (values in [0, 1]) or points. */
+  readonly dataKind: 'images' | 'points';
+  /** Class names of the data, when it has classes (a conditional model's labels index them). */
+  readonly classes?: readonly string[] | undefined;
   lossGroups(): LossGroup[];
   /** Metrics on a held-out batch (no updates), e.g. { loss, recon, kl } — averaged over the test set by the trainer. */
   evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar>;
@@ -100,4 +104,9 @@ export interface TrainableModel {
   /** Every variable the model owns (for checkpoints and weight decay). */
   variables(): tf.Variable[];
   dispose(): void;
+}
+
+/** True for a model that takes class labels (a CVAE, a conditional GAN). */
+export function isConditional(model: Pick<TrainableModel, 'config'>): boolean {
+  return (model.config as { conditional?: unknown }).conditional === true;
 }

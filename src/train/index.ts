@@ -7,3 +7,5 @@ export * from './run-folder.js';
 export { readCheckpointState, checkpointModelDir, type CheckpointState, type TrainProgress } from './checkpoint.js';
 export * from './callbacks/progress.js';
 export * from './callbacks/grids.js';
+export * from './run-data.js';
+export * from './open-run.js';

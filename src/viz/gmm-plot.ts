@@ -2,10 +2,10 @@
  * A fitted Gaussian mixture over its data, as a Vega-Lite chart: the points (2-D, or two chosen dims) coloured by
  * their most probable component, each component's 1σ and 2σ ellipses and its mean, with the weights in the legend.
  * The ellipses are those of each component's marginal on the two plotted dims (the 2 × 2 block of its covariance),
- * from that block's eigen-decomposition: semi-axes r·√λ along the eigenvectors, r = 1, 2.
+ * at r = 1 and 2 σ (math/gaussian.ts `covarianceEllipse`: semi-axes r·√λ along the eigenvectors).
  */
 import { badInput } from '../engine/errors.js';
-import { symmetricEigen2 } from '../models/gmm/linalg.js';
+import { covarianceEllipse } from '../math/gaussian.js';
 import { writeChart, type TopLevelSpec } from './render.js';
 
 /** What the chart needs of a mixture (GaussianMixture provides it: weights, means, covarianceMatrix). */
@@ -34,18 +34,16 @@ export interface MixturePlotOptions {
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-/** Points of the ellipse { μ + r (√λ₁ cos t e₁ + √λ₂ sin t e₂) } of a 2 × 2 covariance, closed (first = last). */
+/** Points of the r-σ ellipse of N(mean, cov) for a 2 × 2 covariance, closed (first = last). */
 export function ellipsePoints(
   mean: readonly [number, number],
-  cov: readonly [number, number, number],
+  cov: readonly (readonly number[])[],
   r: number,
   segments: number,
 ): [number, number][] {
-  const [l1, l2, theta] = symmetricEigen2(cov[0], cov[1], cov[2]);
-  const a = r * Math.sqrt(Math.max(l1, 0));
-  const b = r * Math.sqrt(Math.max(l2, 0));
-  const c = Math.cos(theta);
-  const s = Math.sin(theta);
+  const { semiMajor: a, semiMinor: b, angle } = covarianceEllipse(cov, r);
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
   const out: [number, number][] = [];
   for (let i = 0; i <= segments; i++) {
     const t = (2 * Math.PI * i) / segments;
@@ -58,10 +56,10 @@ export function ellipsePoints(
 
 /** The chart of `points` (row-major, `dims` columns, dims ≥ 2) and the mixture's components. */
 export function mixtureChartSpec(points: ArrayLike<number>, dims: number, mixture: MixtureSummary, options: MixturePlotOptions = {}): TopLevelSpec {
-  if (!(dims >= 2)) throw badInput('--plot', `needs points with at least 2 dims, got ${dims}`);
-  if (points.length % dims !== 0) throw badInput('--plot', `${points.length} values do not form rows of ${dims} dims`);
+  if (!(dims >= 2)) throw badInput('plot', `needs points with at least 2 dims, got ${dims}`);
+  if (points.length % dims !== 0) throw badInput('plot', `${points.length} values do not form rows of ${dims} dims`);
   const [ax, ay] = options.axes ?? [0, 1];
-  if (ax >= dims || ay >= dims || ax === ay) throw badInput('--plot', `axes [${ax}, ${ay}] must be two different dims below ${dims}`);
+  if (ax >= dims || ay >= dims || ax === ay) throw badInput('plot', `axes [${ax}, ${ay}] must be two different dims below ${dims}`);
   const k = mixture.weights.length;
   const names = mixture.weights.map((w, j) => `${j}: w = ${w.toFixed(3)}`);
   const n = points.length / dims;
@@ -78,9 +76,10 @@ export function mixtureChartSpec(points: ArrayLike<number>, dims: number, mixtur
     const mean = mixture.means[j]!;
     const cov = mixture.covarianceMatrix(j);
     const m: [number, number] = [mean[ax]!, mean[ay]!];
+    const block = [[cov[ax]![ax]!, cov[ax]![ay]!], [cov[ay]![ax]!, cov[ay]![ay]!]];
     meanRows.push({ x: m[0], y: m[1], component: names[j]! });
     for (const r of [1, 2]) {
-      ellipsePoints(m, [cov[ax]![ax]!, cov[ax]![ay]!, cov[ay]![ay]!], r, options.segments ?? 72).forEach(([x, y], order) =>
+      ellipsePoints(m, block, r, options.segments ?? 72).forEach(([x, y], order) =>
         ellipseRows.push({ x, y, order, component: names[j]!, ellipse: `${j}-${r}`, sigma: `${r}σ` }),
       );
     }

@@ -135,3 +135,20 @@ export async function writeImageStrips(
     rowLabels: strips.map((s) => s.label),
   });
 }
+
+/**
+ * The cells of a reconstruction grid: rows of up to `columns` originals, each row over the row of their
+ * reconstructions; blank (grey) cells fill the last pair of rows. Returns the batch to draw with `columns` columns.
+ */
+export function reconstructionGrid(originals: Float32Array, reconstructions: Float32Array, n: number, shape: readonly [number, number, number], columns = 8): ImageBatch & { columns: number } {
+  const size = shape[0] * shape[1] * shape[2];
+  const cols = Math.min(n, columns);
+  const pairs = Math.ceil(n / cols);
+  const cells = new Float32Array(pairs * 2 * cols * size).fill(0.5);
+  for (let i = 0; i < n; i++) {
+    const row = Math.floor(i / cols), col = i % cols;
+    cells.set(originals.subarray(i * size, (i + 1) * size), (row * 2 * cols + col) * size);
+    cells.set(reconstructions.subarray(i * size, (i + 1) * size), ((row * 2 + 1) * cols + col) * size);
+  }
+  return { data: cells, count: pairs * 2 * cols, shape, columns: cols };
+}

@@ -1,20 +1,20 @@
 /**
- * Helpers of the model tests: a minimal training loop (Adam over each loss group, as src/train will do it), small
- * slices of real datasets, and tensor utilities.
+ * Helpers of the model tests: training through the one training step (src/train/step.ts, what `fit`, the CLI and the
+ * lab train with), small slices of real datasets, and tensor utilities.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../src/engine/rng.js';
-import { batches, subset, type Dataset } from '../../src/data/dataset.js';
+import { batches, endlessBatches, subset, type Dataset } from '../../src/data/dataset.js';
 import type { TensorBatch, TrainableModel } from '../../src/models/model.js';
+import { TrainStep, type StepOptions, type StepTerms } from '../../src/train/step.js';
 
-export interface LocalTrainOptions {
+export interface StepTrainOptions extends Omit<StepOptions, 'totalSteps' | 'startStep'> {
   epochs?: number;
   /** Stop after this many steps (overrides epochs). */
   steps?: number;
   batchSize?: number;
-  learningRate?: number;
   seed?: number;
-  /** Read the loss every this many steps (a sync). Default 10. */
+  /** Keep the loss of every this-many-th step (0, n, 2n…). Default 10. */
   logEvery?: number;
 }
 
@@ -30,38 +30,29 @@ export function disposeBatch(b: TensorBatch): void {
   b.labels?.dispose();
 }
 
-/** Trains `model` with Adam (one optimiser per loss group) and returns the losses read every `logEvery` steps. */
-export function trainLocal(model: TrainableModel, ds: Dataset, options: LocalTrainOptions = {}): { losses: number[]; steps: number } {
-  const { epochs = 1, steps: maxSteps = Infinity, batchSize = 64, learningRate = 1e-3, seed = 0, logEvery = 10 } = options;
-  if (ds.count < batchSize) throw new Error(`trainLocal: ${ds.count} examples, fewer than one batch of ${batchSize}`);
-  const dataRng = new Rng(seed);
-  const lossRng = new Rng(seed + 1);
-  const groups = model.lossGroups();
-  const optimizers = groups.map(() => tf.train.adam(learningRate));
+/**
+ * Trains `model` through TrainStep (one optimiser per loss group, Adam at 1e-3 unless the options say otherwise) on
+ * `steps` minibatches of `ds` (or `epochs` passes), labels included, dropping each pass's last partial batch: the
+ * shuffles draw from Rng(seed), the model's noise from Rng(seed + 1). Returns the loss of every `logEvery`-th step (the
+ * model's `loss`; with several groups, the first group's) and the last step's terms.
+ */
+export async function trainSteps(model: TrainableModel, ds: Dataset, options: StepTrainOptions = {}): Promise<{ losses: number[]; steps: number; last: StepTerms | null }> {
+  const { epochs = 1, steps, batchSize = 64, seed = 0, logEvery = 10, ...stepOptions } = options;
+  if (ds.count < batchSize) throw new Error(`trainSteps: ${ds.count} examples, fewer than one batch of ${batchSize}`);
+  const total = steps ?? epochs * Math.floor(ds.count / batchSize);
+  const stream = endlessBatches(ds, { batchSize, rng: new Rng(seed), dropLast: true });
+  const trainer = new TrainStep(model, new Rng(seed + 1), { ...stepOptions, totalSteps: total });
   const losses: number[] = [];
-  let step = 0;
+  let last: StepTerms | null = null;
   try {
-    for (let epoch = 0; epoch < (Number.isFinite(maxSteps) ? Infinity : epochs) && step < maxSteps; epoch++) {
-      for (const b of batches(ds, { batchSize, rng: dataRng, dropLast: true })) {
-        if (step >= maxSteps) break;
-        const batch = toTensorBatch(b.x, b.shape, b.labels);
-        groups.forEach((group, g) => {
-          for (let s = 0; s < (group.steps ?? 1); s++) {
-            const cost = optimizers[g]!.minimize(() => group.loss(batch, lossRng, step).loss, true, group.variables);
-            if (cost) {
-              if (step % logEvery === 0) losses.push(cost.dataSync()[0]!);
-              cost.dispose();
-            }
-          }
-        });
-        disposeBatch(batch);
-        step++;
-      }
+    for (let step = 0; step < total; step++) {
+      last = await trainer.run(stream.next().value);
+      if (step % logEvery === 0) losses.push(last.values[0]!); // each group's `loss` comes first
     }
   } finally {
-    optimizers.forEach((o) => o.dispose());
+    trainer.dispose();
   }
-  return { losses, steps: step };
+  return { losses, steps: total, last };
 }
 
 /** Mean of each named term of `model.evaluate` over the whole dataset (batches of `batchSize`). */

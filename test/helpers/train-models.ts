@@ -29,6 +29,7 @@ const layerVariable = (w: tfl.LayerVariable): tf.Variable => w.read() as tf.Vari
 export class TinyAutoencoder implements TrainableModel {
   readonly kind = 'tiny-ae';
   readonly dataShape: readonly number[];
+  readonly dataKind = 'points' as const;
   private saves = 0;
 
   constructor(
@@ -128,6 +129,7 @@ export class TwoGroupModel implements TrainableModel {
   readonly kind = 'two-group';
   readonly config = {};
   readonly dataShape = [2];
+  readonly dataKind = 'points' as const;
   readonly a = tf.variable(tf.tensor1d([0.5, -0.5]), true, 'two_a');
   readonly b = tf.variable(tf.tensor1d([1, 2]), true, 'two_b');
   /** One entry per loss call: group, step, a and b as the loss saw them, and the labels' dtype and shape. */

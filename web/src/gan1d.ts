@@ -1,11 +1,13 @@
 /**
  * A GAN in one dimension: the lecture's figure, live. Real examples of a 1-D toy set (src/data/toy.ts) as black dots,
- * the generator's density (a kernel density estimate of many samples of fixed noise) in green, the discriminator's
- * output D(x) in blue — trained here by the library's GAN (src/models/gan.ts), step by step or playing, until D is
- * flat at ½.
+ * the generator's density (the library's kernel density estimate of many samples of fixed noise) in green, the
+ * discriminator's output D(x) in blue — trained here by the library's GAN (src/models/gan.ts), step by step or
+ * playing, until D is flat at ½.
  */
 import {
+  gaussianKde,
   initEngine,
+  kdeBandwidth,
   makeDataset,
   modeMetrics,
   Rng,
@@ -21,7 +23,7 @@ import {
 import { LineChart } from './lib/chart.js';
 import { LECTURE } from './lib/colors.js';
 import { byId, fmt, h } from './lib/dom.js';
-import { fixedCodes, History, LiveGan, lossSeries, type LiveGanSettings } from './lib/gan-live.js';
+import { divergedMessage, fixedCodes, History, LiveGan, lossSeries, type LiveGanSettings } from './lib/gan-live.js';
 import { learningRate, showRate } from './lib/gan-controls.js';
 import { Loop } from './lib/loop.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
@@ -61,8 +63,6 @@ const REAL_COUNT = 4000;
 const REAL_SHOWN = 250;
 /** Generated samples (fixed noise) behind the green curve and the mode metrics. */
 const SAMPLES = 2000;
-/** The green curve's kernel width is the plotted range over this. */
-const KDE_BANDS = 90;
 const GRID_POINTS = 241;
 /** D is "flat" below this max |D − ½|. */
 const FLAT = 0.05;
@@ -75,6 +75,12 @@ let shown = new Float32Array(0);
 let view: [number, number] = [-4, 5];
 let dataRange: [number, number] = [-3, 4];
 let grid = new Float32Array(0);
+/**
+ * The green curve's kernel width (set by loadData): the library's rule (src/math/kde.ts) on as many real examples as
+ * there are generated samples. Fixed per data set, so the curve changes only when the generator does, and a
+ * generator collapsed onto one point still has a curve.
+ */
+let bandwidth = NaN;
 let live: LiveGan | null = null;
 /** Whether D was flat at the last drawing (the status line says when that changes). */
 let wasFlat = false;
@@ -110,6 +116,7 @@ function loadData(): void {
   view = [Math.floor(sorted[0]! - 1), Math.ceil(sorted[sorted.length - 1]! + 1)];
   grid = Float32Array.from({ length: GRID_POINTS }, (_, i) => view[0] + ((view[1] - view[0]) * i) / (GRID_POINTS - 1));
   plot.options.xDomain = view;
+  bandwidth = kdeBandwidth(points.subarray(0, SAMPLES));
   reset();
 }
 
@@ -131,29 +138,17 @@ function reset(): void {
   draw();
 }
 
-/** One training step; false stops the loop. */
-function work(): boolean {
-  if (!live) return false;
-  live.step();
-  if (live.diverged) {
-    setStatus(`a loss became ${live.latest.dLoss} / ${live.latest.gLoss} at step ${live.steps}: lower the learning rates and Reset`, 'error');
+/** One training step; false stops the loop (a NaN or infinite term: the status line says so). */
+async function work(): Promise<boolean> {
+  const g = live;
+  if (!g) return false;
+  await g.step();
+  if (g !== live) return false; // reset while the step ran
+  if (g.diverged !== null) {
+    setStatus(divergedMessage(g.diverged), 'error');
     return false;
   }
   return true;
-}
-
-/**
- * Gaussian kernel density estimate of `xs` at `at`, bandwidth `bw`. A fixed, narrow bandwidth: the usual
- * rules (Silverman's) assume one bump and would blur the modes the generator is learning into one.
- */
-function kde(xs: Float32Array, at: Float32Array, bw: number): Float32Array {
-  const n = xs.length;
-  const norm = 1 / (n * bw * Math.sqrt(2 * Math.PI));
-  return at.map((g) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += Math.exp(-0.5 * ((g - xs[i]!) / bw) ** 2);
-    return s * norm;
-  });
 }
 
 /** True density of the toy set (its Gaussian modes), for the faint dotted curve. */
@@ -191,7 +186,7 @@ function draw(): void {
   plot.series = [
     { label: 'data density', color: 'rgba(29, 35, 48, 0.45)', xs: grid, ys: grid.map(trueDensity), width: 1.5, dash: [2, 3] },
     { label: 'real examples', color: 'rgba(0, 0, 0, 0.55)', xs: shown, ys: new Float32Array(shown.length), dots: true, line: false, dotRadius: 2.5 },
-    { label: 'generator density', color: LECTURE.green, xs: grid, ys: kde(samples, grid, (view[1] - view[0]) / KDE_BANDS), width: 2.5 },
+    { label: 'generator density', color: LECTURE.green, xs: grid, ys: gaussianKde(samples, grid, { bandwidth }), width: 2.5 },
     { label: critic ? 'critic C(x), rescaled' : 'discriminator D(x)', color: LECTURE.blue, xs: grid, ys: shownD, width: 2.5 },
     { label: '½', color: LECTURE.muted, xs: view, ys: [0.5, 0.5], width: 1, dash: [5, 4] },
   ];
@@ -258,11 +253,7 @@ ui.dSteps.addEventListener('input', () => {
   showValues();
   if (live) live.settings.dSteps = Number(ui.dSteps.value);
 });
-ui.step.addEventListener('click', () => {
-  loop.pause();
-  work();
-  draw();
-});
+ui.step.addEventListener('click', () => void loop.once());
 ui.play.addEventListener('click', () => loop.toggle());
 ui.reset.addEventListener('click', reset);
 new ResizeObserver(() => live && draw()).observe(ui.figure);

@@ -23,7 +23,7 @@ import { LECTURE } from './lib/colors.js';
 import { byId, fmt } from './lib/dom.js';
 import { drawArrows, drawDots, drawMesh, fingerprint, paintHeatMap, visibleGrid } from './lib/gan-draw.js';
 import { learningRate, showRate } from './lib/gan-controls.js';
-import { fixedCodes, History, LiveGan, lossSeries, type LiveGanSettings } from './lib/gan-live.js';
+import { divergedMessage, fixedCodes, History, LiveGan, lossSeries, type LiveGanSettings } from './lib/gan-live.js';
 import { Loop } from './lib/loop.js';
 import { boundsOf, drawPointsWithMouse, Plane } from './lib/plane.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
@@ -243,15 +243,18 @@ function reset(): void {
 }
 
 /** One step (dSteps D updates, one G update); false stops the loop. */
-function work(): boolean {
-  if (!live) return false;
-  live.step();
+async function work(): Promise<boolean> {
+  const g = live;
+  if (!g) return false;
+  await g.step();
+  if (g !== live) return false; // reset while the step ran
   return checkFinite();
 }
 
+/** False, with the reason on the status line, once a step produced a NaN or infinite term. */
 function checkFinite(): boolean {
-  if (!live?.diverged) return true;
-  setStatus(`a loss became non-finite at step ${live.steps}: lower the learning rates and Reset`, 'error');
+  if (live?.diverged == null) return true;
+  setStatus(divergedMessage(live.diverged), 'error');
   return false;
 }
 
@@ -352,13 +355,18 @@ function showValues(): void {
   ui.smoothingValue.textContent = Number(ui.smoothing.value) === 1 ? 'off' : ui.smoothing.value;
 }
 
-/** One manual move: pause, update, redraw. */
-const manual = (move: (g: LiveGan) => void) => (): void => {
-  loop.pause();
-  if (!live) return setStatus(whyNoGan.text, whyNoGan.kind);
-  move(live);
-  checkFinite();
-  draw();
+/** One manual move: pause, update (after any step in flight), redraw. */
+const manual = (move: (g: LiveGan) => Promise<void>) => (): void => {
+  if (!live) {
+    loop.pause();
+    return setStatus(whyNoGan.text, whyNoGan.kind);
+  }
+  void loop.once(async () => {
+    const g = live;
+    if (!g) return;
+    await move(g);
+    if (g === live) checkFinite();
+  });
 };
 
 ui.dStep.addEventListener('click', manual((g) => g.dStep()));

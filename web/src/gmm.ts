@@ -82,6 +82,8 @@ let gmm: GaussianMixture<CovarianceType> | null = null;
 let iteration = 0;
 /** Mean log-likelihood per point after each iteration; [0] is the initial components'. */
 let history: number[] = [];
+/** BIC of the current components on the current points (GaussianMixture.bic), NaN before there are any. */
+let currentBic = NaN;
 let resp: Float64Array | null = null;
 let converged = false;
 let bic: number[] = [];
@@ -175,6 +177,7 @@ function reset(): void {
   resp = null;
   iteration = 0;
   history = [];
+  currentBic = NaN;
   converged = false;
   if (n < Math.max(k, 2)) {
     setStatus(n === 0 ? 'No points yet: click or drag on the plane.' : `K = ${k} needs at least ${Math.max(k, 2)} points: add some or lower K.`);
@@ -193,11 +196,12 @@ function reset(): void {
   draw();
 }
 
-/** Log-likelihood and responsibilities of the current components. */
+/** Log-likelihood, BIC and responsibilities of the current components. */
 function evaluate(): void {
   if (!gmm) return;
   const m = matrix();
   history.push(gmm.score(m));
+  currentBic = gmm.bic(m);
   resp = gmm.predictProba(m).data;
 }
 
@@ -345,7 +349,7 @@ function drawReadouts(): void {
   const ll = history.length ? history[history.length - 1]! : NaN;
   ui.statIter.textContent = String(iteration);
   ui.statLl.textContent = fmt(ll, 4);
-  ui.statBic.textContent = gmm && n > 0 ? fmt(-2 * ll * n + gmm.parameterCount * Math.log(n), 1) : '—';
+  ui.statBic.textContent = gmm && Number.isFinite(currentBic) ? fmt(currentBic, 1) : '—';
   ui.overlay.textContent = `${dataName} · ${n} points · ${gmm ? `K = ${gmm.components}, iteration ${iteration}${converged ? ' (converged)' : ''}` : 'no model'}`;
   // For the browser tests and curious readers: the state drawn, as data attributes.
   ui.figure.dataset['iteration'] = String(iteration);

@@ -1,15 +1,28 @@
 /**
  * Why the KL term: the lecture's three curves — exp(σ) (blue), 1 + σ (red) and their difference (green, minimal
- * at σ = 0) — with σ and m on sliders; and a small VAE (src/models/vae.ts) training live on moon images, whose KL
- * term can be switched off to watch the encoder's variance collapse.
+ * at σ = 0) — with σ and m on sliders; and a small VAE (src/models/vae.ts) training live on moon images through the
+ * library's one training step (TrainStep), whose KL term can be switched off to watch the encoder's variance collapse.
  */
-import { initEngine, loadMoons, Rng, tf, VAE, type BackendName, type Dataset, type LossTerms } from '../../src/browser.js';
+import {
+  endlessBatches,
+  initEngine,
+  loadMoons,
+  NonFiniteTermError,
+  Rng,
+  termRecord,
+  tf,
+  TrainStep,
+  VAE,
+  type BackendName,
+  type Batch,
+  type Dataset,
+  type LossTerms,
+} from '../../src/browser.js';
 import { LineChart } from './lib/chart.js';
 import { LECTURE } from './lib/colors.js';
 import { byId, fmt, h } from './lib/dom.js';
 import { Loop } from './lib/loop.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
-import { SliceTrainer } from './lib/train.js';
 
 mountHeader('kl.html');
 
@@ -84,7 +97,9 @@ const termsChart = new LineChart(byId('terms', HTMLCanvasElement), { xLabel: 'tr
 
 let data: { train: Dataset; test: Dataset } | null = null;
 let vae: VAE | null = null;
-let trainer: SliceTrainer | null = null;
+let trainer: TrainStep | null = null;
+/** Endless shuffled minibatches of the training moons (labels included, were there any). */
+let stream: Generator<Batch, never> | null = null;
 let klOn = true;
 const log = { step: [] as number[], variance: [] as number[], recon: [] as number[], kl: [] as number[] };
 /** Steps at which the KL term was switched off / on, for the shaded bands. */
@@ -154,7 +169,10 @@ function resetVae(): void {
   vae?.dispose();
   data ??= loadMoons({ trainCount: 1200, testCount: 64, size: SIZE, seed: SEED });
   vae = VAE.create({ hidden: [128], latent: LATENT }, { shape: [SIZE, SIZE, 1], kind: 'images' }, new Rng(SEED));
-  trainer = new SliceTrainer(vae, data.train, { batchSize: 64, learningRate: 3e-3, seed: SEED, objective });
+  // One seed: the model's noise from one stream, the shuffles from another.
+  const root = new Rng(SEED);
+  trainer = new TrainStep(vae, root.fork(), { learningRate: 3e-3, objective });
+  stream = endlessBatches(data.train, { batchSize: 64, rng: root.fork(), dropLast: true });
   log.step = []; log.variance = []; log.recon = []; log.kl = [];
   bands = [];
   offSince = klOn ? null : 0;
@@ -162,17 +180,24 @@ function resetVae(): void {
   drawTraining();
 }
 
-function trainStep(): boolean {
-  if (!trainer) return false;
-  const terms = trainer.trainStep();
-  log.step.push(trainer.step);
+/** One training step on the next minibatch; false stops the loop (a NaN or infinite term: the status line says so). */
+async function trainStep(): Promise<boolean> {
+  const step = trainer;
+  if (!step || !stream) return false;
+  let terms: Record<string, number>;
+  try {
+    terms = termRecord(await step.run(stream.next().value));
+  } catch (e) {
+    if (step !== trainer) return false; // reset while the step ran
+    if (!(e instanceof NonFiniteTermError)) throw e;
+    setStatus(`training stopped: ${e.message}. Press Reset.`, 'error');
+    return false;
+  }
+  if (step !== trainer) return false;
+  log.step.push(step.step);
   log.variance.push(terms['meanVariance'] ?? NaN);
   log.recon.push(terms['recon'] ?? NaN);
   log.kl.push(terms['kl'] ?? NaN);
-  if (!Number.isFinite(terms['loss'] ?? NaN)) {
-    setStatus(`the loss is ${terms['loss']} at step ${trainer.step}: press Reset`, 'error');
-    return false;
-  }
   return true;
 }
 
@@ -225,12 +250,7 @@ function setKl(on: boolean): void {
 
 t.toggle.addEventListener('click', () => setKl(!klOn));
 t.train.addEventListener('click', () => loop.toggle());
-t.one.addEventListener('click', () => {
-  loop.pause();
-  trainStep();
-  drawTraining();
-  drawImages();
-});
+t.one.addEventListener('click', () => void loop.once().then(drawImages));
 t.reset.addEventListener('click', resetVae);
 new ResizeObserver(() => {
   drawCurves();

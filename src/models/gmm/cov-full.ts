@@ -5,7 +5,7 @@
  */
 import { badInput } from '../../engine/errors.js';
 import { accumulateMatrixBlock, logDensitiesPacked } from './kernels.js';
-import { choleskyPacked, invertLowerPacked, logDiagPacked, packedSize, transposeTimesLower } from './linalg.js';
+import { choleskyPacked, invertLowerPacked, logDiagPacked, packedSize, transposeTimesLower } from '../../math/linalg.js';
 import { LOG_2PI, type CovarianceModel, type MixtureParams, type Stats } from './params.js';
 
 /** Checks a [k][d][d] nested array of symmetric matrices and flattens it. */

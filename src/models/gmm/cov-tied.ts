@@ -5,7 +5,7 @@
 import { accumulateMatrixBlock, transformRows } from './kernels.js';
 import { describe, factorMatrices, flattenMatrixInto, invertMatrices, shiftRatio, transposedFactors } from './cov-full.js';
 import { badInput } from '../../engine/errors.js';
-import { lowerTimesVector, packedSize } from './linalg.js';
+import { lowerTimesVector, packedSize } from '../../math/linalg.js';
 import { LOG_2PI, type CovarianceModel } from './params.js';
 
 export const tiedCovariance: CovarianceModel = {

@@ -7,7 +7,7 @@ import { Rng } from '../../engine/rng.js';
 import { COVARIANCE_MODELS, parameterCount } from './covariance.js';
 import { eStep, factorOrThrow, fillEmptyCovariances, paramsFromResponsibilities, runEm } from './em.js';
 import { INITIALISERS } from './init.js';
-import { choleskyPacked, packedSize } from './linalg.js';
+import { choleskyPacked, packedSize } from '../../math/linalg.js';
 import { toNested, toPoints, type Points } from './matrix.js';
 import {
   cloneParams,

@@ -1,21 +1,26 @@
 /**
- * A GAN (src/models/gan.ts) training live on a page: the model, its data, one optimiser per player, and the pages'
- * three moves — a D step, a G step, and a step (dSteps D updates then one G update, D fixed during G's). Plus what
+ * A GAN (src/models/gan.ts) training live on a page: the model, its data, and the pages' three moves — a D step, a
+ * G step, and a step (dSteps D updates then one G update, D fixed during G's) — each one `TrainStep.run` (the one
+ * training step of src/train/step.ts, with one optimiser per player) on the next minibatch. Plus what
  * the GAN pages draw: D over points, G over chosen codes, and how G's loss pushes each generated point. Everything
  * goes through the GAN's public methods; the maths stays in the library.
  */
 import {
-  createOptimizer,
+  endlessBatches,
   GAN,
+  NonFiniteTermError,
   recommendedOptimizer,
-  resolveOptimizerOptions,
   Rng,
+  setLearningRate,
+  termRecord,
   tf,
+  TrainStep,
+  type Batch,
   type Dataset,
   type GANConfig,
+  type GroupUpdate,
   type OptimizerName,
 } from '../../../src/browser.js';
-import { SliceTrainer, type GroupUpdate } from './train.js';
 import { LECTURE } from './colors.js';
 
 export interface LiveGanSettings {
@@ -52,10 +57,15 @@ export class LiveGan {
   readonly dims: number;
   dUpdates = 0;
   gUpdates = 0;
-  /** Set once an update produced a non-finite term (the page stops and says so). */
-  diverged = false;
+  /**
+   * Set once a step produced a NaN or infinite term: what went wrong, as the step said it ("gan: discriminator loss
+   * is NaN at step 12 (term discriminator/loss)"). The page stops and says so; further moves do nothing.
+   */
+  diverged: string | null = null;
   readonly latest: LatestTerms = { dLoss: NaN, real: NaN, fake: NaN, gLoss: NaN };
-  private trainer: SliceTrainer;
+  private trainer: TrainStep;
+  private stream: Generator<Batch, never>;
+  private disposed = false;
 
   constructor(
     data: Dataset,
@@ -63,22 +73,27 @@ export class LiveGan {
   ) {
     this.dims = data.shape[0]!;
     this.gan = GAN.create(settings.config, { shape: [this.dims], kind: 'points' }, new Rng(settings.seed));
-    this.trainer = this.newTrainer(data);
+    [this.trainer, this.stream] = this.newTrainer(data);
   }
 
-  private newTrainer(data: Dataset): SliceTrainer {
-    return new SliceTrainer(this.gan, data, {
-      batchSize: Math.min(this.settings.batchSize, data.count),
-      seed: this.settings.seed + 1,
-      optimizer: (group) => this.newOptimizer(group),
-    });
+  /** The training step (its noise from one stream) and an endless, shuffled stream of minibatches of `data`. */
+  private newTrainer(data: Dataset): [TrainStep, Generator<Batch, never>] {
+    const root = new Rng(this.settings.seed + 1);
+    const trainer = new TrainStep(this.gan, root.fork(), this.optimizerOptions());
+    this.setRates(trainer);
+    const stream = endlessBatches(data, { batchSize: Math.min(this.settings.batchSize, data.count), rng: root.fork(), dropLast: true });
+    return [trainer, stream];
   }
 
-  /** Adam with the GAN's usual β (0.5, 0.999; WGAN-GP 0, 0.9), or plain SGD, at the player's learning rate. */
-  private newOptimizer(group: string): tf.Optimizer {
-    const { optimizer, lrD, lrG } = this.settings;
+  /** Adam with the GAN's usual β (0.5, 0.999; WGAN-GP 0, 0.9), or plain SGD. */
+  private optimizerOptions(): { optimizer: OptimizerName; learningRate: number; beta1: number; beta2: number } {
     const { beta1, beta2 } = recommendedOptimizer(this.gan.config.loss);
-    return createOptimizer(resolveOptimizerOptions({ optimizer, learningRate: group === 'discriminator' ? lrD : lrG, beta1, beta2 }));
+    return { optimizer: this.settings.optimizer, learningRate: this.settings.lrG, beta1, beta2 };
+  }
+
+  /** Each player's own learning rate on the step's optimisers (D at lrD, G at lrG). */
+  private setRates(trainer: TrainStep): void {
+    for (const g of trainer.groups) setLearningRate(g.optimizer, g.group.name === 'discriminator' ? this.settings.lrD : this.settings.lrG);
   }
 
   /** Minibatches trained on so far. */
@@ -89,46 +104,58 @@ export class LiveGan {
   /** New optimiser or learning rates: fresh optimisers from the next update on; the networks keep their weights. */
   setOptimizer(optimizer: OptimizerName, lrD: number, lrG: number): void {
     Object.assign(this.settings, { optimizer, lrD, lrG });
-    this.trainer.resetOptimizers();
+    this.trainer.resetOptimizers(this.optimizerOptions());
+    this.setRates(this.trainer);
   }
 
   /** Trains on other data from now on (the networks keep their weights; the optimisers start afresh). */
   setData(data: Dataset): void {
+    const step = this.trainer.step;
     this.trainer.dispose();
-    this.trainer = this.newTrainer(data);
+    [this.trainer, this.stream] = this.newTrainer(data);
+    this.trainer.step = step;
   }
 
   /** One discriminator update (G fixed). */
-  dStep(): void {
-    this.update([{ group: 'discriminator', times: 1 }]);
+  dStep(): Promise<void> {
+    return this.update([{ group: 'discriminator', times: 1 }]);
   }
 
   /** One generator update (D fixed). */
-  gStep(): void {
-    this.update([{ group: 'generator', times: 1 }]);
+  gStep(): Promise<void> {
+    return this.update([{ group: 'generator', times: 1 }]);
   }
 
   /** dSteps discriminator updates, then one generator update, on one minibatch. */
-  step(): void {
-    this.update([
+  step(): Promise<void> {
+    return this.update([
       { group: 'discriminator', times: this.settings.dSteps },
       { group: 'generator', times: 1 },
     ]);
   }
 
-  private update(plan: GroupUpdate[]): void {
-    const terms = this.trainer.trainGroups(plan);
-    if (Object.values(terms).some((v) => !Number.isFinite(v))) this.diverged = true;
-    for (const u of plan) {
-      if (u.group === 'discriminator') this.dUpdates += u.times;
-      else this.gUpdates += u.times;
+  /** The updates of `plan`, in order, on the next minibatch: one run of the training step. */
+  private async update(plan: GroupUpdate[]): Promise<void> {
+    if (this.diverged !== null || this.disposed) return;
+    let terms: Record<string, number>;
+    try {
+      terms = termRecord(await this.trainer.run(this.stream.next().value, plan));
+    } catch (e) {
+      if (!(e instanceof NonFiniteTermError)) throw e;
+      this.diverged = e.message;
+      return;
+    } finally {
+      for (const u of plan) {
+        if (u.group === 'discriminator') this.dUpdates += u.times;
+        else this.gUpdates += u.times;
+      }
     }
-    if (terms['discriminator.loss'] !== undefined) {
-      this.latest.dLoss = terms['discriminator.loss'];
-      this.latest.real = terms['discriminator.real'] ?? NaN;
-      this.latest.fake = terms['discriminator.fake'] ?? NaN;
+    if (terms['discriminator/loss'] !== undefined) {
+      this.latest.dLoss = terms['discriminator/loss'];
+      this.latest.real = terms['discriminator/real'] ?? NaN;
+      this.latest.fake = terms['discriminator/fake'] ?? NaN;
     }
-    if (terms['generator.loss'] !== undefined) this.latest.gLoss = terms['generator.loss'];
+    if (terms['generator/loss'] !== undefined) this.latest.gLoss = terms['generator/loss'];
   }
 
   /**
@@ -178,6 +205,7 @@ export class LiveGan {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.trainer.dispose();
     this.gan.dispose();
   }
@@ -225,3 +253,8 @@ export function lossSeries(losses: History<'d' | 'g'>): { label: string; color: 
   ];
 }
 
+
+/** The status line once a step produced a NaN or infinite term (`why`: LiveGan.diverged). */
+export function divergedMessage(why: string): string {
+  return `training stopped: ${why}. Lower the learning rates and press Reset.`;
+}

@@ -1,6 +1,10 @@
 /**
  * Play/pause for live figures: work runs in small slices inside requestAnimationFrame, a few milliseconds per
  * frame, then the figure redraws once — the tab never freezes, whatever the model.
+ *
+ * Work may be asynchronous (a TrainStep reads its terms back with one `await`): each unit is awaited before the next
+ * starts, and every unit — the loop's own and a page's manual ones (`once`, `exclusive`) — runs strictly one after
+ * the other, never two at a time, whatever the user clicks in between.
  */
 
 export interface LoopOptions {
@@ -20,6 +24,8 @@ export class Loop {
   private last = 0;
   /** Bumped by every play(), so a slice still awaiting after pause() + play() does not start a second loop. */
   private generation = 0;
+  /** Settles when the unit of work in flight (if any) has finished: the next one starts only then. */
+  private busy: Promise<void> = Promise.resolve();
 
   /**
    * `work()` does one small unit (an EM iteration, a training step) and returns false to stop the loop;
@@ -56,6 +62,35 @@ export class Loop {
     else this.play();
   }
 
+  /** Runs `fn` once the work in flight (if any) has finished, and holds off the next unit until `fn` has. */
+  exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.busy.then(fn);
+    this.busy = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * A manual step: pauses, then runs `fn` (default: the loop's work) after any work in flight, and redraws. What it
+   * throws goes to `onError`, as the loop's own errors do. Resolves to what `fn` returned (false on an error).
+   */
+  async once<T>(fn: () => T | Promise<T> = this.work as () => T | Promise<T>): Promise<T | false> {
+    this.pause();
+    let result: T | false;
+    try {
+      result = await this.exclusive(fn);
+    } catch (e) {
+      this.draw();
+      if (!this.options.onError) throw e;
+      this.options.onError(e);
+      return false;
+    }
+    this.draw();
+    return result;
+  }
+
   private async tick(now: number, gen: number): Promise<void> {
     const budget = this.options.budgetMs ?? 10;
     const rate = this.options.rate?.() ?? Infinity;
@@ -70,8 +105,10 @@ export class Loop {
       if (limited) this.credit -= 1;
       did = true;
       try {
-        keepGoing = await this.work();
+        // Paused or restarted while waiting for a manual step: this slice ends without working.
+        keepGoing = await this.exclusive(() => (gen === this.generation && this.playing ? this.work() : false));
       } catch (e) {
+        if (gen !== this.generation) return; // a newer loop owns the page now
         this.pause();
         this.draw();
         if (!this.options.onError) throw e;

@@ -4,7 +4,7 @@
  */
 import { niceTicks } from './chart.js';
 import { LECTURE } from './colors.js';
-import { Rng } from '../../../src/browser.js';
+import { covarianceEllipse, Rng } from '../../../src/browser.js';
 
 export interface Bounds {
   x0: number;
@@ -23,18 +23,6 @@ export function boundsOf(points: ArrayLike<number>, n: number, pad = 0.12): Boun
   }
   const span = Math.max(x1 - x0, y1 - y0, 1e-3);
   return { x0: x0 - pad * span, x1: x1 + pad * span, y0: y0 - pad * span, y1: y1 + pad * span };
-}
-
-/**
- * Axes of the ellipse {x : (x − μ)ᵀ Σ⁻¹ (x − μ) = s²} for a 2×2 covariance: semi-axes s·√λ₁, s·√λ₂ along the
- * eigenvectors, the first at `angle` radians from the x axis.
- */
-export function ellipseAxes(cov: readonly (readonly number[])[], s = 1): { rx: number; ry: number; angle: number } {
-  const a = cov[0]![0]!, b = cov[0]![1]!, c = cov[1]![1]!;
-  const mid = (a + c) / 2;
-  const r = Math.sqrt(((a - c) / 2) ** 2 + b * b);
-  const l1 = Math.max(mid + r, 0), l2 = Math.max(mid - r, 0);
-  return { rx: s * Math.sqrt(l1), ry: s * Math.sqrt(l2), angle: 0.5 * Math.atan2(2 * b, a - c) };
 }
 
 export class Plane {
@@ -117,9 +105,10 @@ export class Plane {
 
   /** The s-σ ellipse of N(mean, cov) in data units. */
   ellipsePath(mean: readonly number[], cov: readonly (readonly number[])[], s: number): void {
-    const { rx, ry, angle } = ellipseAxes(cov, s);
+    const { semiMajor, semiMinor, angle } = covarianceEllipse(cov, s);
     this.ctx.beginPath();
-    this.ctx.ellipse(this.px(mean[0]!), this.py(mean[1]!), Math.max(rx * this.scale, 0.5), Math.max(ry * this.scale, 0.5), -angle, 0, 2 * Math.PI);
+    // −angle: the canvas's y axis points down.
+    this.ctx.ellipse(this.px(mean[0]!), this.py(mean[1]!), Math.max(semiMajor * this.scale, 0.5), Math.max(semiMinor * this.scale, 0.5), -angle, 0, 2 * Math.PI);
   }
 }
 

@@ -1,11 +1,19 @@
 /**
- * Small dense float64 linear algebra for the image metrics: Gaussian statistics of feature sets, a symmetric
- * eigensolver (cyclic Jacobi) and the matrix square roots the Fréchet distance needs. Matrices are row-major
- * Float64Arrays of n × n values.
+ * genlab's one module of dense float64 linear algebra, in plain TypeScript (no TF.js): the Gaussian mixtures' Cholesky
+ * and triangular maths (models/gmm), the symmetric eigensolver and matrix square roots of the Fréchet distance
+ * (eval/image-metrics), the 2 × 2 eigen-decomposition behind covariance ellipses (math/gaussian.ts). It lives in
+ * math/, a leaf every room may import, because models/ and eval/ both need it and models must not import eval.
  *
- * Jacobi rather than tridiagonal QR: for the 128 × 128 covariances of the metrics it takes a few milliseconds, it is
- * short enough to check line by line, and it computes small eigenvalues to high relative accuracy (Demmel & Veselić
- * 1992), which is what the square root of a nearly singular covariance needs.
+ * Storage conventions:
+ * - a full matrix `A` [n, n] is row-major: A[i][j] = a[i * n + j];
+ * - a packed lower-triangular matrix `L` stores its rows one after another: L[i][j] (j ≤ i) = l[i(i+1)/2 + j],
+ *   so that row i is the contiguous run l[i(i+1)/2 .. i(i+1)/2 + i]. `packedSize(n)` = n(n+1)/2.
+ * The packed routines take offsets into larger arrays and allocate nothing: EM calls them per component per
+ * iteration.
+ *
+ * Eigenvalues by cyclic Jacobi rather than tridiagonal QR: for the 128 × 128 covariances of the image metrics it takes
+ * a few milliseconds, it is short enough to check line by line, and it computes small eigenvalues to high relative
+ * accuracy (Demmel & Veselić 1992), which is what the square root of a nearly singular covariance needs.
  */
 import { badInput } from '../engine/errors.js';
 
@@ -124,6 +132,16 @@ export function symmetricEigen(a: ArrayLike<number>, n: number, options: { toler
   return { values, vectors, sweeps };
 }
 
+/**
+ * Eigen-decomposition of a symmetric 2 × 2 matrix [[a, b], [b, c]]: returns [λ₁, λ₂, θ] with λ₁ ≥ λ₂ and θ the angle
+ * (radians, from the first axis) of λ₁'s eigenvector.
+ */
+export function symmetricEigen2(a: number, b: number, c: number): [number, number, number] {
+  const mean = (a + c) / 2;
+  const radius = Math.hypot((a - c) / 2, b);
+  return [mean + radius, mean - radius, 0.5 * Math.atan2(2 * b, a - c)];
+}
+
 /** V f(Λ) Vᵀ for a symmetric matrix with eigenpairs (Λ, V). */
 export function applySpectral(eig: SymmetricEigen, n: number, f: (lambda: number) => number): Float64Array {
   const { values, vectors } = eig;
@@ -164,50 +182,93 @@ export function traceSqrtProduct(s1: ArrayLike<number>, s2: ArrayLike<number>, n
   return t;
 }
 
-/** Mean and covariance (unbiased, divided by count − 1, as numpy.cov) of `count` rows of `dim` values. */
-export interface GaussianStats {
-  dim: number;
-  count: number;
-  mean: Float64Array;
-  /** dim × dim row-major. */
-  cov: Float64Array;
-}
+// ---- packed lower-triangular matrices (Cholesky factors) ----
 
-export function gaussianStats(rows: ArrayLike<number>, count: number, dim: number): GaussianStats {
-  if (!(count >= 2) || rows.length < count * dim) throw badInput('gaussianStats', `need at least 2 rows of ${dim} values, got ${count} (${rows.length} values)`);
-  const mean = new Float64Array(dim);
-  for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) mean[j] = mean[j]! + rows[i * dim + j]!;
-  for (let j = 0; j < dim; j++) mean[j] = mean[j]! / count;
-  const cov = new Float64Array(dim * dim);
-  const centred = new Float64Array(dim);
-  for (let i = 0; i < count; i++) {
-    for (let j = 0; j < dim; j++) centred[j] = rows[i * dim + j]! - mean[j]!;
-    for (let j = 0; j < dim; j++) {
-      const cj = centred[j]!;
-      if (cj === 0) continue;
-      const row = j * dim;
-      for (let k = j; k < dim; k++) cov[row + k] = cov[row + k]! + cj * centred[k]!;
-    }
-  }
-  for (let j = 0; j < dim; j++) {
-    for (let k = j; k < dim; k++) {
-      const v = cov[j * dim + k]! / (count - 1);
-      cov[j * dim + k] = v;
-      cov[k * dim + j] = v;
-    }
-  }
-  return { dim, count, mean, cov };
+/** Number of values in a packed lower-triangular n × n matrix: n(n+1)/2. */
+export function packedSize(n: number): number {
+  return (n * (n + 1)) / 2;
 }
 
 /**
- * Fréchet distance between N(μ₁, Σ₁) and N(μ₂, Σ₂) (Dowson & Landau 1982; FID, Heusel et al. 2017):
- *   ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^{1/2}).
- * Exact in float64 up to rounding, so identical statistics give 0 to ~1e-10 relative.
+ * Cholesky factor of the symmetric positive-definite matrix `a` [n, n] (full, only its lower triangle is read):
+ * writes L (a = L Lᵀ) packed into `out` at `outOffset`. Returns false (leaving `out` partly written) when `a` is not
+ * numerically positive definite: a pivot ≤ 0 or not finite.
  */
-export function frechetDistance(a: GaussianStats, b: GaussianStats): number {
-  if (a.dim !== b.dim) throw badInput('frechetDistance', `statistics of dimension ${a.dim} and ${b.dim}`);
-  const n = a.dim;
-  let d2 = 0;
-  for (let j = 0; j < n; j++) d2 += (a.mean[j]! - b.mean[j]!) ** 2;
-  return d2 + trace(a.cov, n) + trace(b.cov, n) - 2 * traceSqrtProduct(a.cov, b.cov, n);
+export function choleskyPacked(a: Float64Array, aOffset: number, n: number, out: Float64Array, outOffset: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const ri = outOffset + (i * (i + 1)) / 2; // start of row i of L
+    for (let j = 0; j <= i; j++) {
+      const rj = outOffset + (j * (j + 1)) / 2;
+      let s = a[aOffset + i * n + j]!;
+      for (let m = 0; m < j; m++) s -= out[ri + m]! * out[rj + m]!;
+      if (i === j) {
+        if (!(s > 0) || !Number.isFinite(s)) return false;
+        out[ri + i] = Math.sqrt(s);
+      } else {
+        out[ri + j] = s / out[rj + j]!;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Inverse of a packed lower-triangular matrix (the inverse is lower-triangular too), by forward substitution on the
+ * columns of the identity: `out` (packed, at `outOffset`) = L⁻¹. `l` and `out` must not overlap.
+ */
+export function invertLowerPacked(l: Float64Array, lOffset: number, n: number, out: Float64Array, outOffset: number): void {
+  for (let i = 0; i < n; i++) {
+    const ri = lOffset + (i * (i + 1)) / 2;
+    const oi = outOffset + (i * (i + 1)) / 2;
+    const inv = 1 / l[ri + i]!;
+    // Row i of L⁻¹: X[i][j] = −(Σ_{j≤m<i} L[i][m] X[m][j]) / L[i][i] for j < i, X[i][i] = 1 / L[i][i].
+    for (let j = 0; j < i; j++) {
+      let s = 0;
+      for (let m = j; m < i; m++) s += l[ri + m]! * out[outOffset + (m * (m + 1)) / 2 + j]!;
+      out[oi + j] = -s * inv;
+    }
+    out[oi + i] = inv;
+  }
+}
+
+/** Σ log L[i][i] of a packed lower-triangular matrix: ½ log det(L Lᵀ). */
+export function logDiagPacked(l: Float64Array, offset: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(l[offset + (i * (i + 3)) / 2]!);
+  return s;
+}
+
+/** Full symmetric matrix [n, n] from a packed lower triangle holding X: writes Xᵀ X into `out` at `outOffset`. */
+export function transposeTimesLower(x: Float64Array, xOffset: number, n: number, out: Float64Array, outOffset: number): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      // (XᵀX)[i][j] = Σ_{m ≥ i} X[m][i] X[m][j]   (X lower: X[m][i] = 0 for m < i)
+      let s = 0;
+      for (let m = i; m < n; m++) {
+        const rm = xOffset + (m * (m + 1)) / 2;
+        s += x[rm + i]! * x[rm + j]!;
+      }
+      out[outOffset + i * n + j] = s;
+      out[outOffset + j * n + i] = s;
+    }
+  }
+}
+
+/** y = L x for a packed lower-triangular L [n, n] and x [n] (x read at xOffset, y written at yOffset; no overlap). */
+export function lowerTimesVector(
+  l: Float64Array,
+  lOffset: number,
+  n: number,
+  x: ArrayLike<number>,
+  xOffset: number,
+  y: Float64Array,
+  yOffset: number,
+): void {
+  let r = lOffset;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let m = 0; m <= i; m++) s += l[r + m]! * x[xOffset + m]!;
+    y[yOffset + i] = s;
+    r += i + 1;
+  }
 }

@@ -1,0 +1,89 @@
+/**
+ * The quality of any model's samples, by the measure its data declare (data/registry.ts), in one place for
+ * `genlab eval` and for the per-epoch metrics of `genlab train`: on a toy set with known modes (gauss1d, ring8,
+ * grid25) modes covered and the share of high-quality samples (gan-toy.ts); on MNIST FID, KID, Inception Score and
+ * precision/recall in the feature space of genlab's digit classifier (image-metrics.ts). It needs nothing of a model
+ * but `sample`: a VAE is judged as a GAN is. Other data have no such measure (null).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../engine/rng.js';
+import { exampleSize } from '../data/dataset.js';
+import { toyModes } from '../data/toy.js';
+import { qualityMeasureOf } from '../data/registry.js';
+import { isConditional, type TrainableModel } from '../models/model.js';
+import { modeMetrics, type ModeMetrics } from './gan-toy.js';
+import { evaluateImageSamples, type ImageMetrics, type ImageMetricsOptions } from './image-metrics.js';
+
+/** `n` samples of a model, drawn in chunks of 500 (conditional models cycle through the classes). */
+export async function drawSamples(model: TrainableModel, n: number, seed: number): Promise<Float32Array> {
+  const size = exampleSize(model.dataShape);
+  const out = new Float32Array(n * size);
+  const rng = new Rng(seed);
+  for (let start = 0; start < n; start += 500) {
+    const m = Math.min(500, n - start);
+    const labels = isConditional(model) ? tf.tensor1d(Int32Array.from({ length: m }, (_, i) => (start + i) % model.classes!.length), 'int32') : undefined;
+    const s = model.sample(m, rng, labels);
+    out.set((await s.data()) as Float32Array, start * size);
+    tf.dispose([s, ...(labels ? [labels] : [])]);
+  }
+  return out;
+}
+
+/** Which measure a model of the dataset `dataName` gets: 'modes', 'images' (MNIST features) or null. */
+export function qualityMeasure(model: TrainableModel, dataName: string): 'modes' | 'images' | null {
+  const declared = qualityMeasureOf(dataName);
+  if (declared === 'modes' && model.dataKind === 'points') return 'modes';
+  if (declared === 'mnist-features' && model.dataKind === 'images' && model.dataShape.join() === '28,28,1') return 'images';
+  return null;
+}
+
+export type SampleQuality =
+  | { measure: 'modes'; samples: number; metrics: ModeMetrics; report: { modesCovered: number; modesTotal: number; highQuality: number } }
+  | { measure: 'images'; samples: number; metrics: ImageMetrics; report: { fid: number; kid: number; inceptionScore: number; precision: number; recall: number } };
+
+export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referenceCount' | 'memorisationCount' | 'classifier'> {
+  /** Samples drawn. Default 2 500 on toy sets (the VEEGAN/PacGAN protocol), 10 000 on MNIST. */
+  samples?: number;
+  /** Seed of the samples' noise (and of the metrics' subsets). Default 0. */
+  seed?: number;
+}
+
+/** The model's quality measure on its data (see the file comment); null when the data have none. */
+export async function sampleQuality(model: TrainableModel, dataName: string, options: SampleQualityOptions = {}): Promise<SampleQuality | null> {
+  const measure = qualityMeasure(model, dataName);
+  const seed = options.seed ?? 0;
+  if (measure === 'modes') {
+    const n = options.samples ?? 2500;
+    const metrics = modeMetrics(await drawSamples(model, n, seed), exampleSize(model.dataShape), toyModes(dataName)!);
+    return { measure, samples: n, metrics, report: { modesCovered: metrics.modesCovered, modesTotal: metrics.modesTotal, highQuality: metrics.highQuality } };
+  }
+  if (measure === 'images') {
+    const n = options.samples ?? 10_000;
+    const { samples: _, ...imageOptions } = options;
+    const metrics = await evaluateImageSamples(await drawSamples(model, n, seed), { ...imageOptions, count: n, seed });
+    const { fid, kid, inceptionScore, precision, recall } = metrics;
+    return { measure, samples: n, metrics, report: { fid, kid, inceptionScore, precision, recall } };
+  }
+  return null;
+}
+
+/**
+ * For `fit`'s `epochMetrics`: the quality of `samples` samples (against as many test digits on MNIST; 2,500 on toy
+ * sets) after each epoch, for any model whose data declare a measure. FID is biased at small counts: compare epochs
+ * with each other, and with `genlab eval` only at the same count.
+ */
+export function qualityPerEpoch(dataName: string, samples: number): (model: TrainableModel) => Promise<Record<string, number>> {
+  return async (model) => {
+    const count = qualityMeasure(model, dataName) === 'images' ? samples : 2500;
+    const q = await sampleQuality(model, dataName, { samples: count, referenceCount: count, memorisationCount: 0 });
+    return q ? { ...q.report, qualitySamples: count } : {};
+  };
+}
+
+/** Which test value marks a run's best epoch on `dataName`: FID, modes covered, or the loss where there is no measure. */
+export function qualityBestBy(dataName: string): { metric: string; better: 'lower' | 'higher' } {
+  const declared = qualityMeasureOf(dataName);
+  if (declared === 'mnist-features') return { metric: 'fid', better: 'lower' };
+  if (declared === 'modes') return { metric: 'modesCovered', better: 'higher' };
+  return { metric: 'loss', better: 'lower' };
+}

@@ -1,0 +1,228 @@
+/**
+ * The one table of gradient-trained model kinds (as the GMM's covariance table is for mixtures): per kind its family,
+ * description, the options its config takes (strict: any other is an error naming the option and the kind), how to
+ * create and load it, what it can do, and the Adam settings it trains best with. Nothing outside this file branches
+ * on a kind's name: shared code asks `can(model, …)` what a model can do.
+ *
+ *   createModel('vae', { latent: 2 }, data, rng)      loadModel('runs/x/model')      can(model, 'reconstruct')
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { GenlabError, badFile } from '../engine/errors.js';
+import { joinPath } from '../engine/model-io.js';
+import type { Rng } from '../engine/rng.js';
+import { Autoencoder, DenoisingAutoencoder, type AutoencoderConfig } from './autoencoder.js';
+import { GAN, recommendedOptimizer, type GANConfig } from './gan.js';
+import { MODEL_FILE, readModelFile, type DataInfo, type TrainableModel } from './model.js';
+import type { ModelOptionName } from './options.js';
+import { checkKnownOptions } from './validate.js';
+import { ConditionalVAE, VAE, type VAEConfig } from './vae.js';
+import { VAEGAN, type VAEGANConfig } from './vaegan.js';
+
+export const MODEL_KINDS = ['ae', 'dae', 'vae', 'cvae', 'iwae', 'gan', 'dcgan', 'cgan', 'wgan-gp', 'vaegan'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+export type ModelFamily = 'autoencoder' | 'vae' | 'gan' | 'vaegan';
+
+/**
+ * What a model can do beyond training and sampling: `encode` images to codes and `decode` codes; `reconstruct` and
+ * `interpolate` between two encoded examples; `generate` from codes of its own noise (`noise`, `generate`, `latent`);
+ * `discriminate` real from generated; `score` the likelihood log p(x) (ELBO, importance sampling).
+ */
+export type Capability = 'encode' | 'decode' | 'reconstruct' | 'interpolate' | 'generate' | 'discriminate' | 'score';
+
+/** Options of every kind, flat; each kind takes those its table entry lists (`createModel` refuses the others). */
+export type ModelOptions = Partial<AutoencoderConfig & VAEConfig & GANConfig & VAEGANConfig>;
+
+/** Any model `createModel` makes. */
+export type GenerativeModel = Autoencoder | VAE | GAN | VAEGAN;
+
+export interface KindSpec {
+  family: ModelFamily;
+  /** One line (CLI help, the lab). */
+  description: string;
+  /** The options its config takes. */
+  options: readonly ModelOptionName[];
+  capabilities: readonly Capability[];
+  create(options: ModelOptions, data: DataInfo, rng: Rng): GenerativeModel;
+  load(dir: string): Promise<GenerativeModel>;
+  /** Adam settings the kind trains best with when the user sets none (null: the trainer's defaults). */
+  optimizer(options: ModelOptions): { learningRate: number; beta1: number; beta2: number } | null;
+}
+
+const NETS = ['arch', 'hidden', 'latent'] as const;
+const DECODER = ['decoder', 'decoderVariance', 'decoderStd', 'weightDecay'] as const;
+const ADVERSARIAL_NETS = [...NETS, 'filters', 'batchNorm', 'labelSmoothing'] as const;
+const GAN_OPTIONS = [
+  ...ADVERSARIAL_NETS,
+  'loss', 'dSteps', 'gpWeight', 'featureMatching', 'minibatchDiscrimination', 'minibatchKernels', 'minibatchKernelDims',
+  'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty',
+] as const;
+const AUTOENCODING: readonly Capability[] = ['encode', 'decode', 'reconstruct', 'interpolate'];
+const ADVERSARIAL: readonly Capability[] = ['generate', 'discriminate'];
+
+const noOptimizer = (): null => null;
+/** GANs: Radford et al.'s Adam (lr 2e-4, β1 0.5); WGAN-GP: Gulrajani et al.'s (lr 1e-4, β = (0, 0.9)). */
+const ganOptimizer = (fallback: 'nonsaturating' | 'wgan-gp') => (o: ModelOptions) => recommendedOptimizer(o.loss ?? fallback);
+
+const gan = (kind: 'gan' | 'dcgan' | 'cgan' | 'wgan-gp', description: string): KindSpec => ({
+  family: 'gan',
+  description,
+  options: GAN_OPTIONS,
+  capabilities: ADVERSARIAL,
+  create: (o, data, rng) => GAN.create(o, data, rng, kind),
+  load: (dir) => GAN.load(dir),
+  optimizer: ganOptimizer(kind === 'wgan-gp' ? 'wgan-gp' : 'nonsaturating'),
+});
+
+export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
+  ae: {
+    family: 'autoencoder',
+    description: 'autoencoder: reconstruction loss only, no prior over codes',
+    options: [...NETS, ...DECODER],
+    capabilities: AUTOENCODING,
+    create: (o, data, rng) => Autoencoder.create(o, data, rng),
+    load: (dir) => Autoencoder.load(dir),
+    optimizer: noOptimizer,
+  },
+  dae: {
+    family: 'autoencoder',
+    description: 'denoising autoencoder: noise on the encoder input (gaussian, masking, salt-and-pepper)',
+    options: [...NETS, ...DECODER, 'noise', 'noiseAmount'],
+    capabilities: AUTOENCODING,
+    create: (o, data, rng) => DenoisingAutoencoder.create(o, data, rng),
+    load: (dir) => Autoencoder.load(dir),
+    optimizer: noOptimizer,
+  },
+  vae: {
+    family: 'vae',
+    description: 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL',
+    options: [...NETS, ...DECODER, 'beta', 'klWarmup'],
+    capabilities: [...AUTOENCODING, 'score'],
+    create: (o, data, rng) => VAE.create(o, data, rng, 'vae'),
+    load: (dir) => VAE.load(dir),
+    optimizer: noOptimizer,
+  },
+  cvae: {
+    family: 'vae',
+    description: 'conditional VAE: encoder and decoder also see the one-hot class label',
+    options: [...NETS, ...DECODER, 'beta', 'klWarmup'],
+    capabilities: [...AUTOENCODING, 'score'],
+    create: (o, data, rng) => ConditionalVAE.create(o, data, rng),
+    load: (dir) => VAE.load(dir),
+    optimizer: noOptimizer,
+  },
+  iwae: {
+    family: 'vae',
+    description: 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016',
+    options: [...NETS, ...DECODER, 'k'],
+    capabilities: [...AUTOENCODING, 'score'],
+    create: (o, data, rng) => VAE.create(o, data, rng, 'iwae'),
+    load: (dir) => VAE.load(dir),
+    optimizer: noOptimizer,
+  },
+  gan: gan('gan', 'generative adversarial network (Goodfellow et al. 2014), MLP generator and discriminator, any data'),
+  dcgan: gan('dcgan', 'deep convolutional GAN (Radford et al. 2016): transposed-conv generator, conv discriminator, batch norm; images'),
+  cgan: gan('cgan', 'conditional GAN: generator and discriminator also see the one-hot class label'),
+  'wgan-gp': gan('wgan-gp', 'Wasserstein GAN with gradient penalty (Gulrajani et al. 2017): a critic, 5 critic steps per generator step'),
+  vaegan: {
+    family: 'vaegan',
+    description: 'VAE-GAN (Larsen et al. 2016): a VAE whose reconstruction error is measured in the discriminator’s features',
+    options: [...ADVERSARIAL_NETS, 'loss', 'gamma', 'beta'],
+    capabilities: [...AUTOENCODING, ...ADVERSARIAL.filter((c) => c !== 'generate')],
+    create: (o, data, rng) => VAEGAN.create(o, data, rng),
+    load: (dir) => VAEGAN.load(dir),
+    optimizer: ganOptimizer('nonsaturating'),
+  },
+};
+
+/** True when `kind` names a kind of the table. */
+export function isModelKind(kind: string): kind is ModelKind {
+  return Object.hasOwn(KINDS, kind);
+}
+
+/** The table's entry of `kind`; a one-line error listing the kinds otherwise. */
+export function kindSpec(kind: string, where = 'model'): KindSpec {
+  if (!isModelKind(kind)) throw new GenlabError('bad-input', `${where}: unknown model kind '${kind}', expected one of ${MODEL_KINDS.join(', ')}`);
+  return KINDS[kind];
+}
+
+/** Adam settings `kind` trains best with when the user sets none, or null for the trainer's defaults. */
+export function recommendedOptimizerOptions(kind: string, options: ModelOptions = {}): { learningRate: number; beta1: number; beta2: number } | null {
+  return kindSpec(kind).optimizer(options);
+}
+
+/**
+ * A new model of `kind` with seeded weights, for data of shape `data.shape`. Strict: an option `kind` does not take
+ * is an error naming both (`createModel('vae', { pack: 4 })`: "pack: not an option of vae (its options: …)").
+ */
+export function createModel(kind: 'ae' | 'dae', options: ModelOptions, data: DataInfo, rng: Rng): Autoencoder;
+export function createModel(kind: 'vae' | 'cvae' | 'iwae', options: ModelOptions, data: DataInfo, rng: Rng): VAE;
+export function createModel(kind: 'gan' | 'dcgan' | 'cgan' | 'wgan-gp', options: ModelOptions, data: DataInfo, rng: Rng): GAN;
+export function createModel(kind: 'vaegan', options: ModelOptions, data: DataInfo, rng: Rng): VAEGAN;
+export function createModel(kind: 'ae' | 'dae' | 'vae' | 'cvae' | 'iwae', options: ModelOptions, data: DataInfo, rng: Rng): Autoencoder | VAE;
+export function createModel(kind: 'gan' | 'dcgan' | 'cgan' | 'wgan-gp' | 'vaegan', options: ModelOptions, data: DataInfo, rng: Rng): GAN | VAEGAN;
+export function createModel(kind: string, options: ModelOptions, data: DataInfo, rng: Rng): GenerativeModel;
+export function createModel(kind: string, options: ModelOptions, data: DataInfo, rng: Rng): GenerativeModel {
+  const spec = kindSpec(kind);
+  checkKnownOptions(kind, options, spec.options);
+  return spec.create(options, data, rng);
+}
+
+/** Loads a model saved by `save(dir)`, by the kind recorded in `dir/genlab-model.json`. */
+export async function loadModel(dir: string): Promise<GenerativeModel> {
+  const file = await readModelFile(dir);
+  if (!isModelKind(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `unknown model kind '${file.kind}', expected one of ${MODEL_KINDS.join(', ')}`);
+  return KINDS[file.kind].load(dir);
+}
+
+/** What the models that encode offer. */
+export interface Encodes {
+  /** Deterministic codes of x (an AE's code, a VAE's posterior mean): [n, latent]. */
+  code(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D;
+  decode(z: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor;
+  reconstruct(x: tf.Tensor, rng?: Rng, labels?: tf.Tensor1D): tf.Tensor;
+  /** Decodings of `steps` points on the segment between the codes of the two examples of `pair`. */
+  interpolate(pair: tf.Tensor, steps: number, labels?: tf.Tensor1D): tf.Tensor;
+}
+
+/** What the models that generate from their own noise offer. */
+export interface Generates {
+  readonly latent: number;
+  noise(n: number, rng: Rng): tf.Tensor2D;
+  generate(z: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor;
+}
+
+/** What a model with a discriminator offers: D's verdict on x. */
+export interface Discriminates {
+  discriminate(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor1D;
+}
+
+/** The likelihood models: the VAE family (eval/likelihood.ts takes them). */
+export type Scores = VAE;
+
+interface CapabilityTypes {
+  encode: Encodes;
+  decode: Encodes;
+  reconstruct: Encodes;
+  interpolate: Encodes;
+  generate: Generates;
+  discriminate: Discriminates;
+  score: Scores;
+}
+
+/** What `model` can do, from the table. */
+export function capabilitiesOf(model: Pick<TrainableModel, 'kind'>): readonly Capability[] {
+  return kindSpec(model.kind).capabilities;
+}
+
+/** True when `model` can do `what` (and typed so): shared code asks this instead of the model's kind. */
+export function can<C extends Capability>(model: TrainableModel, what: C): model is TrainableModel & CapabilityTypes[C] {
+  return capabilitiesOf(model).includes(what);
+}
+
+/** `model` as one that can do `what`, or an 'unsupported' error naming the kind and the kinds that can. */
+export function requireCapability<C extends Capability>(model: TrainableModel, what: C, command: string): TrainableModel & CapabilityTypes[C] {
+  if (can(model, what)) return model;
+  const able = MODEL_KINDS.filter((k) => KINDS[k].capabilities.includes(what));
+  throw new GenlabError('unsupported', `${command}: a ${model.kind} model cannot ${what}; use a ${able.join(', ')} model`);
+}

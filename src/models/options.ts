@@ -1,0 +1,67 @@
+/**
+ * Every option a model kind can take, described once: its meaning, the kind of value it takes, and its command-line
+ * flag. The kinds table (kinds.ts) lists which of these each kind takes; the CLI builds its flags from here and the
+ * library's errors name the option (`noiseAmount`), which the CLI maps to its flag (`--noise-amount`).
+ */
+import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './autoencoder.js';
+import { GAN_LOSSES } from './gan.js';
+import { ARCHS } from './model.js';
+
+/** The value an option takes: a whole number, a number, a list of whole numbers, one of a list, or a switch. */
+export type OptionValue =
+  | { type: 'int'; min?: number; max?: number }
+  | { type: 'number'; min?: number; max?: number }
+  | { type: 'int-list' }
+  | { type: 'choice'; choices: readonly string[] }
+  | { type: 'boolean'; negatable?: boolean };
+
+export interface ModelOptionSpec {
+  /** One line for help texts. */
+  help: string;
+  value: OptionValue;
+  /** The command-line flag when it is not the option's name in kebab case (`zeroCenteredPenalty` → `--zero-gp`). */
+  flag?: string;
+}
+
+export const MODEL_OPTIONS = {
+  arch: { help: 'network architecture: mlp or conv', value: { type: 'choice', choices: ARCHS } },
+  hidden: { help: 'hidden dense widths, comma-separated (default 400 for a VAE’s mlp)', value: { type: 'int-list' } },
+  latent: { help: 'size of the code z (default 20; GANs 100 for images, 8 for points)', value: { type: 'int', min: 1, max: 65536 } },
+  decoder: { help: 'p(x|z): bernoulli or gaussian (default bernoulli for images)', value: { type: 'choice', choices: DECODER_LIKELIHOODS } },
+  decoderVariance: { help: 'variance of a gaussian decoder: fixed, learned or per-pixel (default fixed)', value: { type: 'choice', choices: DECODER_VARIANCES } },
+  decoderStd: { help: 'σ of a fixed gaussian decoder, the initial σ of a learned one (default 0.1)', value: { type: 'number', min: 1e-6 } },
+  weightDecay: { help: 'L2 penalty λ on the kernels (default 0)', value: { type: 'number', min: 0 } },
+  noise: { help: 'input corruption: none, gaussian, masking, salt-and-pepper (default gaussian)', value: { type: 'choice', choices: NOISE_TYPES } },
+  noiseAmount: { help: 'σ of gaussian noise or the fraction corrupted (default 0.3)', value: { type: 'number', min: 0 } },
+  beta: { help: 'weight of the KL term (β-VAE; default 1; 0 lets the variance collapse)', value: { type: 'number', min: 0 } },
+  klWarmup: { help: 'steps over which the KL weight rises from 0 to β (default 0)', value: { type: 'int', min: 0 } },
+  k: { help: 'importance samples per example (default 5)', value: { type: 'int', min: 1, max: 5000 } },
+  loss: { help: 'adversarial objective: minimax, nonsaturating, lsgan, wgan-gp', value: { type: 'choice', choices: GAN_LOSSES } },
+  dSteps: { help: 'discriminator updates per generator update (default 1; 5 for wgan-gp)', value: { type: 'int', min: 1, max: 100 } },
+  gpWeight: { help: 'λ of the WGAN-GP gradient penalty (default 10)', value: { type: 'number', min: 0 } },
+  featureMatching: { help: 'the generator matches D’s mean features (Salimans et al. 2016)', value: { type: 'boolean' } },
+  minibatchDiscrimination: { help: 'D sees how alike the examples of its batch are (Salimans et al. 2016)', value: { type: 'boolean' } },
+  minibatchKernels: { help: 'minibatch discrimination: number of kernels B (default 32)', value: { type: 'int', min: 1 } },
+  minibatchKernelDims: { help: 'minibatch discrimination: dimensions C of each kernel (default 4)', value: { type: 'int', min: 1 } },
+  labelSmoothing: { help: 'one-sided target of real examples, e.g. 0.9 (default 1)', value: { type: 'number', min: 0.5, max: 1 } },
+  historicalAveraging: { help: 'λ of ‖θ − mean of past θ‖² (Salimans et al. 2016; default 0)', value: { type: 'number', min: 0 } },
+  pack: { help: 'D judges N examples at once (PacGAN, Lin et al. 2018; default 1)', value: { type: 'int', min: 1, max: 64 } },
+  instanceNoise: { help: 'N(0, σ²) added to D’s inputs, falling linearly to 0 (Sønderby et al. 2017; default 0)', value: { type: 'number', min: 0 } },
+  instanceNoiseSteps: { help: 'steps over which the instance noise falls to 0 (default 5000)', value: { type: 'int', min: 1 } },
+  zeroCenteredPenalty: {
+    help: 'zero-centred gradient penalty λ E‖∇D(x̂)‖² at real–fake interpolates (Thanh-Tung et al. 2019; default 0)',
+    value: { type: 'number', min: 0 },
+    flag: '--zero-gp',
+  },
+  filters: { help: 'conv nets: filters of the stride-2 layers, e.g. 32,64', value: { type: 'int-list' } },
+  batchNorm: { help: 'batch normalisation (--no-batch-norm: none)', value: { type: 'boolean', negatable: true } },
+  gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
+} as const satisfies Record<string, ModelOptionSpec>;
+
+export type ModelOptionName = keyof typeof MODEL_OPTIONS;
+
+/** The command-line flag of an option: `--noise-amount` for `noiseAmount`. */
+export function optionFlag(name: string): string {
+  const spec = (MODEL_OPTIONS as Record<string, ModelOptionSpec>)[name];
+  return spec?.flag ?? `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
