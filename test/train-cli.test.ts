@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -110,4 +110,15 @@ test('genlab train <kind> takes that kind’s flags only: --help lists them, ano
   const ganHelp = await runCli(['train', 'gan', '--help']);
   assert.match(ganHelp.stdout, /--pack <N>/);
   assert.doesNotMatch(ganHelp.stdout, /--kl-warmup/);
+});
+
+test('bare genlab shows its help and succeeds; --version prints the package version', async () => {
+  const bare = await runCli([]);
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.match(bare.stdout, /^Usage: genlab /);
+  assert.equal(bare.stderr, '');
+  const version = await runCli(['--version']);
+  assert.equal(version.code, 0);
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(version.stdout.trim(), pkg.version);
 });

@@ -2,6 +2,7 @@
  * `genlab` command line: one file per command group, each exporting `register…(program)`. This file wires them
  * together and turns errors into one line and an exit status (2: bad input, 1: internal failure).
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { GenlabError, MODEL_OPTIONS, optionFlag } from '../index.js';
@@ -37,9 +38,16 @@ class GenlabCommand extends Command {
   }
 }
 
+/** genlab's version, from package.json (two folders up from both src/cli/ and dist/cli/). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new GenlabCommand('genlab')
     .description('Deep generative models in TypeScript: GMM/EM, autoencoders, VAEs and GANs on real data.')
+    .version(packageVersion(), '-V, --version', 'print genlab’s version')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => {} }); // main() prints errors itself, one line
@@ -57,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   // Commander's own exit override applies per command: set it on every sub-command too.
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ outputError: () => {} });
+  if (argv.length === 0) {
+    program.outputHelp(); // a bare `genlab` asks what there is: help, and success
+    return 0;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -86,8 +98,9 @@ function asFlags(message: string): string {
 
 function reportError(e: unknown): number {
   if (e instanceof CommanderError) {
-    // --help and --version end through here with exit code 0.
+    // --help and --version end through here with exit code 0; a command group without its sub-command showed its help.
     if (e.exitCode === 0) return 0;
+    if (e.code === 'commander.help') return 2;
     process.stderr.write(`genlab: ${e.message.replace(/^error: /, '')}\n`);
     return 2;
   }
