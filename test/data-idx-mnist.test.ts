@@ -220,7 +220,7 @@ test('loadMnist errors name the file and what was wrong', async () => {
     const err = await rejectsGenlab(loadMnist({ dir }), 'train-labels-idx1-ubyte');
     assert.equal(err.code, 'not-found');
 
-    await rejectsGenlab(loadMnist({ dir, binarize: 'maybe' as 'none' }), '--binarize');
+    await rejectsGenlab(loadMnist({ dir, binarize: 'maybe' as 'none' }), 'binarize:');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
