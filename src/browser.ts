@@ -35,4 +35,3 @@ export type { DataInfo, LossGroup, LossTerms, TensorBatch, TrainableModel } from
 export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
 export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';
 export { endlessBatches, type BatchOptions } from './data/dataset.js';
-export { setLearningRate } from './train/optimizers.js';

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../src/engine/backend.js';
 import { GenlabError } from '../src/engine/errors.js';
+import { Rng } from '../src/engine/rng.js';
+import { TrainStep } from '../src/train/step.js';
+import { batches } from '../src/data/dataset.js';
 import { createOptimizer, fit, learningRateAt, progressBar, readManifest, reconGrids, resolveOptimizerOptions, sampleGrids, setLearningRate, type CheckpointState } from '../src/train/index.js';
 import { TinyAutoencoder, TwoGroupModel, tinyImages, tinyPoints } from './helpers/train-models.js';
 
@@ -173,4 +176,23 @@ test('learning-rate decay: linear and cosine fall from the base rate to 0; the o
   };
   const [flat, decayed] = [await run('none'), await run('linear')];
   assert.notDeepEqual(flat.at(-1)!['loss'], decayed.at(-1)!['loss']);
+});
+
+test('TrainStep: a group may have optimiser settings of its own (two time-scale learning rates); an unknown group is an error', async () => {
+  const change = async (groupOptions?: Record<string, { learningRate: number }>): Promise<number[]> => {
+    const model = new TwoGroupModel(1);
+    const trainer = new TrainStep(model, new Rng(0), { optimizer: 'sgd', learningRate: 0.1, ...(groupOptions ? { groupOptions } : {}) });
+    const before = Array.from(model.a.dataSync());
+    await trainer.run(batches(tinyPoints(4, 1), { batchSize: 4 }).next().value!);
+    const after = Array.from(model.a.dataSync());
+    trainer.dispose();
+    model.dispose();
+    return after.map((v, i) => v - before[i]!);
+  };
+  const shared = await change();
+  const own = await change({ first: { learningRate: 0.3 } });
+  own.forEach((d, i) => assert.ok(Math.abs(d - 3 * shared[i]!) < 1e-6, `a moved ${d}, three times ${shared[i]}`));
+  const model = new TwoGroupModel(1);
+  assert.throws(() => new TrainStep(model, new Rng(0), { groupOptions: { third: { learningRate: 1 } } }), /no loss group 'third' \(it has first, second\)/);
+  model.dispose();
 });

@@ -28,6 +28,11 @@ export interface StepOptions extends OptimizerOptions {
    * show what happens without the KL term.
    */
   objective?: (terms: LossTerms, group: string) => tf.Scalar;
+  /**
+   * Settings of one group's optimiser over the shared ones, by group name: e.g. two time-scale learning rates
+   * (Heusel et al. 2017), `{ discriminator: { learningRate: 4e-4 }, generator: { learningRate: 1e-4 } }`.
+   */
+  groupOptions?: Readonly<Record<string, OptimizerOptions>>;
 }
 
 /** `times` updates of the loss group named `group` (a GAN page's "D step", "G step"). */
@@ -46,6 +51,8 @@ export interface StepTerms {
 export interface GroupState {
   readonly group: LossGroup;
   optimizer: tf.Optimizer;
+  /** The settings `optimizer` was made with (the shared ones and the group's own). */
+  settings: ResolvedOptimizerOptions;
   readonly steps: number;
   terms: string[] | null;
 }
@@ -82,6 +89,7 @@ export class TrainStep {
   step: number;
   readonly groups: readonly GroupState[];
   private optimizerOptions: ResolvedOptimizerOptions;
+  private groupOptions: Readonly<Record<string, OptimizerOptions>>;
   private readonly totalSteps: number | null;
   private readonly objective: StepOptions['objective'];
 
@@ -92,13 +100,12 @@ export class TrainStep {
     options: StepOptions = {},
   ) {
     this.optimizerOptions = resolveOptimizerOptions(options);
+    this.groupOptions = options.groupOptions ?? {};
     this.step = options.startStep ?? 0;
     this.totalSteps = options.totalSteps ?? null;
-    if (this.optimizerOptions.lrDecay !== 'none' && this.totalSteps === null) {
-      throw new GenlabError('bad-input', `lrDecay: '${this.optimizerOptions.lrDecay}' needs the run's totalSteps`);
-    }
     this.objective = options.objective;
-    this.groups = makeGroups(model, this.optimizerOptions);
+    this.groups = makeGroups(model, (name) => this.settingsOf(name));
+    this.checkGroupOptions();
   }
 
   /** The settings every group's optimiser was made with. */
@@ -116,9 +123,8 @@ export class TrainStep {
     const updates = plan ? plan.map((u) => ({ g: this.groupNamed(u.group), times: u.times })) : this.groups.map((g) => ({ g, times: g.steps }));
     const packs: tf.Tensor1D[] = [];
     try {
-      if (this.optimizerOptions.lrDecay !== 'none') {
-        const lr = learningRateAt(this.optimizerOptions, this.step, this.totalSteps!);
-        for (const g of this.groups) setLearningRate(g.optimizer, lr);
+      for (const g of this.groups) {
+        if (g.settings.lrDecay !== 'none') setLearningRate(g.optimizer, learningRateAt(g.settings, this.step, this.totalSteps!));
       }
       for (const { g, times } of updates) {
         for (let k = 0; k < times; k++) packs.push(this.update(g, tb));
@@ -140,12 +146,29 @@ export class TrainStep {
   }
 
   /** New optimisers for every group (after a change of learning rate or optimiser in the lab); state is dropped. */
-  resetOptimizers(options: OptimizerOptions = this.optimizerOptions): void {
+  resetOptimizers(options: OptimizerOptions = this.optimizerOptions, groupOptions = this.groupOptions): void {
     this.optimizerOptions = resolveOptimizerOptions(options);
+    this.groupOptions = groupOptions;
+    this.checkGroupOptions();
     for (const g of this.groups) {
       g.optimizer.dispose();
-      g.optimizer = createOptimizer(this.optimizerOptions);
+      g.settings = this.settingsOf(g.group.name);
+      g.optimizer = createOptimizer(g.settings);
     }
+  }
+
+  private checkGroupOptions(): void {
+    for (const name of Object.keys(this.groupOptions)) this.groupNamed(name);
+    const decaying = this.groups.find((g) => this.settingsOf(g.group.name).lrDecay !== 'none');
+    if (decaying && this.totalSteps === null) {
+      throw new GenlabError('bad-input', `lrDecay: '${this.settingsOf(decaying.group.name).lrDecay}' needs the run's totalSteps`);
+    }
+  }
+
+  /** The settings of group `name`'s optimiser: the shared ones, with the group's own over them. */
+  private settingsOf(name: string): ResolvedOptimizerOptions {
+    const own = this.groupOptions[name];
+    return own ? resolveOptimizerOptions({ ...this.optimizerOptions, ...own }) : this.optimizerOptions;
   }
 
   dispose(): void {
@@ -227,7 +250,7 @@ function termOrder(terms: LossTerms): string[] {
   return ['loss', ...Object.keys(terms).filter((k) => k !== 'loss')];
 }
 
-function makeGroups(model: TrainableModel, options: ResolvedOptimizerOptions): GroupState[] {
+function makeGroups(model: TrainableModel, settingsOf: (group: string) => ResolvedOptimizerOptions): GroupState[] {
   const groups = model.lossGroups();
   if (groups.length === 0) throw new GenlabError('internal', `${model.kind}: the model declares no loss groups`);
   const names = new Set<string>();
@@ -237,6 +260,7 @@ function makeGroups(model: TrainableModel, options: ResolvedOptimizerOptions): G
     if (group.variables.length === 0) throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' has no variables`);
     const steps = group.steps ?? 1;
     if (!(Number.isSafeInteger(steps) && steps >= 1)) throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' has steps ${steps}`);
-    return { group, optimizer: createOptimizer(options), steps, terms: null };
+    const settings = settingsOf(group.name);
+    return { group, optimizer: createOptimizer(settings), settings, steps, terms: null };
   });
 }

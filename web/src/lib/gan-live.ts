@@ -11,7 +11,6 @@ import {
   NonFiniteTermError,
   recommendedOptimizer,
   Rng,
-  setLearningRate,
   termRecord,
   tf,
   TrainStep,
@@ -79,8 +78,7 @@ export class LiveGan {
   /** The training step (its noise from one stream) and an endless, shuffled stream of minibatches of `data`. */
   private newTrainer(data: Dataset): [TrainStep, Generator<Batch, never>] {
     const root = new Rng(this.settings.seed + 1);
-    const trainer = new TrainStep(this.gan, root.fork(), this.optimizerOptions());
-    this.setRates(trainer);
+    const trainer = new TrainStep(this.gan, root.fork(), { ...this.optimizerOptions(), groupOptions: this.rates() });
     const stream = endlessBatches(data, { batchSize: Math.min(this.settings.batchSize, data.count), rng: root.fork(), dropLast: true });
     return [trainer, stream];
   }
@@ -91,9 +89,9 @@ export class LiveGan {
     return { optimizer: this.settings.optimizer, learningRate: this.settings.lrG, beta1, beta2 };
   }
 
-  /** Each player's own learning rate on the step's optimisers (D at lrD, G at lrG). */
-  private setRates(trainer: TrainStep): void {
-    for (const g of trainer.groups) setLearningRate(g.optimizer, g.group.name === 'discriminator' ? this.settings.lrD : this.settings.lrG);
+  /** Each player's own learning rate (D at lrD, G at lrG). */
+  private rates(): Record<string, { learningRate: number }> {
+    return { discriminator: { learningRate: this.settings.lrD }, generator: { learningRate: this.settings.lrG } };
   }
 
   /** Minibatches trained on so far. */
@@ -104,8 +102,7 @@ export class LiveGan {
   /** New optimiser or learning rates: fresh optimisers from the next update on; the networks keep their weights. */
   setOptimizer(optimizer: OptimizerName, lrD: number, lrG: number): void {
     Object.assign(this.settings, { optimizer, lrD, lrG });
-    this.trainer.resetOptimizers(this.optimizerOptions());
-    this.setRates(this.trainer);
+    this.trainer.resetOptimizers(this.optimizerOptions(), this.rates());
   }
 
   /** Trains on other data from now on (the networks keep their weights; the optimisers start afresh). */
