@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds genlab's native TF.js backend (native/genlab_native.cc, linked against oneDNN) with node-gyp. Run by
+// Builds genlab's native TF.js backend (native/src/*.cc, linked against oneDNN) with node-gyp. Run by
 // `npm install` / `npm ci` (the package's `install` script) and by hand: `node native/build.mjs`.
 // It never fails the install: without a C++ compiler or oneDNN (Debian: `apt-get install libdnnl-dev`) it prints one
 // line and exits 0, and genlab uses the wasm backend. Its verdict goes to native/build/status.json, which the engine

@@ -5,7 +5,8 @@
  * Node: `native` (genlab's addon on oneDNN, ./native.ts) when it was built, else `wasm`, `cpu` as the last resort;
  * the fallback is said once, in `describeEngine`'s line. Browser: `webgpu` → `webgl` → `wasm` → `cpu`.
  * `GENLAB_BACKEND` (Node) or the `backend` option override the choice; an explicit choice that cannot start is an
- * error, never a silent fallback.
+ * error, never a silent fallback. Once the backend is chosen, initEngine installs the fast paths (./fast-paths/:
+ * faster layer classes, gradients of genlab's ops, native gradients), and its result says which are in place.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers the gradients of every tfjs-core op when imported (tfjs-core's Node bundle does not), so
@@ -14,6 +15,7 @@ import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { GenlabError, badInput } from './errors.js';
+import { describeFastPaths, installFastPaths, type FastPaths } from './fast-paths/index.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
 
 export const NODE_BACKENDS = ['native', 'wasm', 'cpu'] as const;
@@ -26,6 +28,8 @@ export interface EngineInfo {
   platform: 'node' | 'browser';
   /** Backends tried before this one, with the reason each failed (empty when the first choice worked). */
   fallbacks: { backend: BackendName; reason: string }[];
+  /** The fast paths in place (./fast-paths/), as of the last initEngine call. */
+  fastPaths: FastPaths;
 }
 
 export interface EngineOptions {
@@ -93,13 +97,17 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   // Production mode skips TF.js's debug-only checks and its console banner urging Node users to install
   // tfjs-node, which cannot be installed here (its install downloads a binary).
   if (!isBrowser()) tf.enableProdMode();
-  if (current && (requested === 'auto' || requested === current.backend)) return current;
+  if (current && (requested === 'auto' || requested === current.backend)) {
+    // Cheap when all is in place; puts back what a copy of tfjs-layers evaluated since may have replaced.
+    current.fastPaths = installFastPaths();
+    return current;
+  }
   const candidates = requested === 'auto' ? preferredBackends() : [requested];
   const fallbacks: EngineInfo['fallbacks'] = [];
   for (const name of candidates) {
     const reason = await tryBackend(name, options);
     if (reason === null) {
-      current = { backend: name, platform: isBrowser() ? 'browser' : 'node', fallbacks };
+      current = { backend: name, platform: isBrowser() ? 'browser' : 'node', fallbacks, fastPaths: installFastPaths() };
       return current;
     }
     fallbacks.push({ backend: name, reason });
@@ -113,8 +121,8 @@ export function engineInfo(): EngineInfo | null {
   return current;
 }
 
-/** One line for logs: `backend wasm (fell back from …)`. */
+/** One line for logs: `backend wasm (native unavailable: …); fast paths: 3 layers, 4 op gradients`. */
 export function describeEngine(info: EngineInfo): string {
   const fell = info.fallbacks.map((f) => `${f.backend} unavailable: ${f.reason}`).join('; ');
-  return `backend ${info.backend}${fell ? ` (${fell})` : ''}`;
+  return `backend ${info.backend}${fell ? ` (${fell})` : ''}; ${describeFastPaths(info.fastPaths)}`;
 }

@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+// genlab's layer factories, as genlab's models use: a run resumed from its checkpoint loads the same classes.
+import { dense } from '../../src/nets/layers.js';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDataset, type Dataset } from '../../src/data/dataset.js';
@@ -44,9 +46,9 @@ export class TinyAutoencoder implements TrainableModel {
     const d = config.shape.reduce((a, b) => a * b, 1);
     const rng = new Rng(seed);
     const init = (): ReturnType<typeof tfl.initializers.glorotUniform> => tfl.initializers.glorotUniform({ seed: rng.tfSeed() });
-    const encoder = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [d], units: config.latent, kernelInitializer: init() })] });
+    const encoder = tfl.sequential({ layers: [dense({ inputShape: [d], units: config.latent, kernelInitializer: init() })] });
     const decoder = tfl.sequential({
-      layers: [tfl.layers.dense({ inputShape: [config.latent], units: 8, activation: 'tanh', kernelInitializer: init() }), tfl.layers.dense({ units: d, kernelInitializer: init() })],
+      layers: [dense({ inputShape: [config.latent], units: 8, activation: 'tanh', kernelInitializer: init() }), dense({ units: d, kernelInitializer: init() })],
     });
     return new TinyAutoencoder(config, encoder, decoder);
   }

@@ -1,7 +1,7 @@
 /**
- * The fused Adam update: a kernel only the native backend implements (engine/native.ts); train/optimizers.ts runs it
- * there instead of TF.js's ~20 element-wise kernels per variable. Inputs x, m, v, g (float32, one shape); outputs
- * [x', m', v']. Kept free of Node imports so the browser build can name it.
+ * The fused Adam update: a kernel only the native backend implements (engine/native/kernels/adam.ts);
+ * train/optimizers.ts runs it there instead of TF.js's ~20 element-wise kernels per variable. Inputs x, m, v, g
+ * (float32, one shape); outputs [x', m', v']. Kept free of Node imports so the browser build can name it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -1,14 +1,16 @@
 /**
- * The VAE's loss terms as single ops where the backend has kernels for them (the native backend, engine/native.ts):
- * the Bernoulli log-likelihood from logits, the Gaussian KL to N(0, I) and the reparameterisation, each one kernel
- * forward and one backward instead of 4–11 element-wise kernels forward and about as many backward (each a pass over
- * memory, a tape node and its saved clones). models/losses.ts calls these first and runs its composite TF.js form
- * (the formulas and their sources are there) where they answer null: other backends, other dtypes, shapes outside the
- * kernels (the kernels take an input of fewer elements only when it repeats over the leading dims), empty tensors.
+ * The VAE's loss terms as single ops where the backend has kernels for them (the native backend:
+ * engine/native/kernels/fused-losses.ts): the Bernoulli log-likelihood from logits, the Gaussian KL to N(0, I) and the
+ * reparameterisation, each one kernel forward and one backward instead of 4–11 element-wise kernels forward and about
+ * as many backward (each a pass over memory, a tape node and its saved clones). models/losses.ts calls these first and
+ * runs its composite TF.js form (the formulas and their sources are there) where they answer null: other backends,
+ * other dtypes, shapes outside the kernels (the kernels take an input of fewer elements only when it repeats over the
+ * leading dims), empty tensors.
  *
- * The gradients are registered here for every backend. Inside an outer gradient (a gradient of a gradient) they are
- * TF.js ops, so that they can be differentiated again; elsewhere the backend's one-pass gradient kernel runs. Kept free
- * of Node imports so the browser build can import losses.ts.
+ * The gradients (FUSED_LOSS_GRADIENTS, for every backend) are registered by the engine's fast paths (../fast-paths/,
+ * when initEngine runs); until then the composite forms run, so no op is recorded without a gradient. Inside an outer
+ * gradient (a gradient of a gradient) they are TF.js ops, so that they can be differentiated again; elsewhere the
+ * backend's one-pass gradient kernel runs. Kept free of Node imports so the browser build can import losses.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -20,6 +22,9 @@ export const REPARAMETERIZE_KERNEL = 'GenlabReparameterize';
 export const REPARAMETERIZE_GRAD_KERNEL = 'GenlabReparameterizeGrad';
 
 const onBackend = (kernel: string): boolean => tf.getKernel(kernel, tf.getBackend()) !== undefined;
+
+/** The one-op form of `kernel` applies: the backend has it and its gradient is installed. */
+const oneOp = (kernel: string): boolean => onBackend(kernel) && tf.getGradient(kernel) !== undefined;
 
 /** The one-pass gradient kernel applies: the backend has it, and no outer gradient records this one (it has no gradient). */
 const oneKernelBackward = (kernel: string): boolean => tf.engine().state.gradientDepth === 0 && onBackend(kernel);
@@ -47,24 +52,24 @@ const run = (kernel: string, inputs: Record<string, tf.Tensor>): tf.Tensor | tf.
  * Gradients: ∂/∂logits = (x − σ(logits))·dy, ∂/∂x = logits·dy.
  */
 export function fusedBernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor | null {
-  if (!onBackend(BERNOULLI_LOG_LIKELIHOOD_KERNEL) || !plain(x, logits) || !repeatsOver(x.shape, logits.shape)) return null;
+  if (!oneOp(BERNOULLI_LOG_LIKELIHOOD_KERNEL) || !plain(x, logits) || !repeatsOver(x.shape, logits.shape)) return null;
   return run(BERNOULLI_LOG_LIKELIHOOD_KERNEL, { x, logits }) as tf.Tensor;
 }
 
 /** KL(N(mean, diag exp(logVar)) ‖ N(0, I)) per example, [..., L] → [...] (losses.ts's `klPerExample`), or null. */
 export function fusedKlStandardNormal(mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor | null {
-  if (!onBackend(KL_STANDARD_NORMAL_KERNEL) || !plain(mean, logVar) || !tf.util.arraysEqual(mean.shape, logVar.shape)) return null;
+  if (!oneOp(KL_STANDARD_NORMAL_KERNEL) || !plain(mean, logVar) || !tf.util.arraysEqual(mean.shape, logVar.shape)) return null;
   return run(KL_STANDARD_NORMAL_KERNEL, { mean, logVar }) as tf.Tensor;
 }
 
 /** z = mean + exp(½ logVar)·eps, eps's shape (losses.ts's `reparameterize`), or null. */
 export function fusedReparameterize(mean: tf.Tensor, logVar: tf.Tensor, eps: tf.Tensor): tf.Tensor | null {
-  if (!onBackend(REPARAMETERIZE_KERNEL) || !plain(mean, logVar, eps) || !tf.util.arraysEqual(mean.shape, logVar.shape) ||
+  if (!oneOp(REPARAMETERIZE_KERNEL) || !plain(mean, logVar, eps) || !tf.util.arraysEqual(mean.shape, logVar.shape) ||
     !repeatsOver(mean.shape, eps.shape)) return null;
   return run(REPARAMETERIZE_KERNEL, { mean, logVar, eps }) as tf.Tensor;
 }
 
-tf.registerGradient({
+const bernoulliLogLikelihoodGradient: tf.GradConfig = {
   kernelName: BERNOULLI_LOG_LIKELIHOOD_KERNEL,
   inputsToSave: ['x', 'logits'],
   gradFunc: (dy, saved) => {
@@ -78,9 +83,9 @@ tf.registerGradient({
       x: () => sumLeading(tf.mul(logits, column()), x.shape),
     };
   },
-});
+};
 
-tf.registerGradient({
+const klStandardNormalGradient: tf.GradConfig = {
   kernelName: KL_STANDARD_NORMAL_KERNEL,
   inputsToSave: ['mean', 'logVar'],
   gradFunc: (dy, saved) => {
@@ -94,9 +99,9 @@ tf.registerGradient({
     const column = (): tf.Tensor => tf.expandDims(g, -1);
     return { mean: () => tf.mul(mean, column()), logVar: () => tf.mul(tf.mul(column(), 0.5), tf.sub(tf.exp(logVar), 1)) };
   },
-});
+};
 
-tf.registerGradient({
+const reparameterizeGradient: tf.GradConfig = {
   kernelName: REPARAMETERIZE_KERNEL,
   inputsToSave: ['logVar', 'eps'],
   gradFunc: (dy, saved) => {
@@ -115,4 +120,7 @@ tf.registerGradient({
       eps: dEps,
     };
   },
-});
+};
+
+/** The gradients of the three ops, for every backend (registered by ../fast-paths/). */
+export const FUSED_LOSS_GRADIENTS: readonly tf.GradConfig[] = [bernoulliLogLikelihoodGradient, klStandardNormalGradient, reparameterizeGradient];

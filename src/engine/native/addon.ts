@@ -1,0 +1,101 @@
+/**
+ * Loading genlab's Node addon (native/: oneDNN's sgemm and convolution primitives, vectorised OpenMP loops), built by
+ * `npm install` (native/build.mjs) when a C++ compiler and oneDNN (Debian: libdnnl-dev) are present. Without it
+ * `loadNativeAddon` throws with the build's own reason, and the engine falls back to wasm.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/** The addon's functions (native/src/*.cc; module.cc lists them). */
+export interface NativeAddon {
+  library: string;
+  gemm(batch: number, m: number, n: number, k: number, transA: number, transB: number, a: Float32Array, strideA: number,
+    b: Float32Array, strideB: number, c: Float32Array, bias: Float32Array | null, biasMode: number, act: number, alpha: number): void;
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, ...conv: number[]): void;
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, ...conv: number[]): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, ...conv: number[]): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  binaryBroadcast(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
+  sum(x: Float32Array, out: Float32Array, dims: Int32Array): void;
+  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, dims: Int32Array | null): void;
+  select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
+  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null,
+    eps: number, out: Float32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  epilogue(out: Float32Array, rows: number, cols: number, bias: Float32Array | null, biasMode: number, act: number, alpha: number): void;
+  adam(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outX: Float32Array, outM: Float32Array, outV: Float32Array,
+    learningRate: number, oneMinusBeta1: number, oneMinusBeta2: number, beta1: number, beta2: number, epsilon: number,
+    oneMinusAccBeta1: number, oneMinusAccBeta2: number): void;
+  batchNormTraining(x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormTrainingGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array,
+    dMean: Float32Array, dVariance: Float32Array, eps: number, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array): void;
+  batchNormGrad(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, dy: Float32Array, epsilon: number,
+    dx: Float32Array, dMean: Float32Array, dVariance: Float32Array, dScale: Float32Array, dOffset: Float32Array): void;
+  activationGrad(op: number, dy: Float32Array, v: Float32Array, out: Float32Array, alpha: number): void;
+  bernoulliLogLikelihood(x: Float32Array, logits: Float32Array, out: Float32Array, d: number): void;
+  bernoulliLogLikelihoodGrad(dy: Float32Array, x: Float32Array, logits: Float32Array, out: Float32Array, d: number): void;
+  klStandardNormal(mean: Float32Array, logVar: Float32Array, out: Float32Array, latent: number): void;
+  klStandardNormalGrad(dy: Float32Array, mean: Float32Array, logVar: Float32Array, dMean: Float32Array, dLogVar: Float32Array, latent: number): void;
+  reparameterize(mean: Float32Array, logVar: Float32Array, eps: Float32Array, z: Float32Array): void;
+  reparameterizeGrad(dz: Float32Array, logVar: Float32Array, eps: Float32Array, dMean: Float32Array, dLogVar: Float32Array): void;
+  threads(n?: number): number;
+  /** The oneDNN implementation a convolution pass (0 forward, 1 input gradient, 2 filter gradient) runs on; null: im2col + sgemm. */
+  convImpl(pass: number, ...conv: number[]): string | null;
+}
+
+/** What native/build.mjs recorded: `library` null means no oneDNN was found, so no build was expected. */
+export interface NativeBuildStatus {
+  built: boolean;
+  library: string | null;
+  reason: string | null;
+}
+
+/** native/ of this package, from src/engine/native or dist/engine/native. */
+function nativeDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'native', 'build.mjs'))) return join(dir, 'native');
+    dir = dirname(dir);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'native');
+}
+
+/** The build's verdict, or null when the build never ran. */
+export function nativeBuildStatus(): NativeBuildStatus | null {
+  const file = join(nativeDir(), 'build', 'status.json');
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as NativeBuildStatus;
+  } catch {
+    return null;
+  }
+}
+
+let addon: NativeAddon | null = null;
+let loadError: string | null = null;
+
+/** The loaded addon; throws with the reason when it is not available. */
+export function loadNativeAddon(): NativeAddon {
+  if (addon) return addon;
+  if (loadError !== null) throw new Error(loadError);
+  const file = join(nativeDir(), 'build', 'Release', 'genlab_native.node');
+  if (!existsSync(file)) {
+    const status = nativeBuildStatus();
+    loadError = `native addon not built (${status?.reason ?? 'run node native/build.mjs'}; needs libdnnl-dev)`;
+    throw new Error(loadError);
+  }
+  try {
+    // OpenMP's threads sleep when idle instead of spinning (read once, when libgomp loads with the addon): on a
+    // machine whose cores are shared, spinning threads wait for each other's descheduled peers at every barrier.
+    if (process.env['OMP_WAIT_POLICY'] === undefined) process.env['OMP_WAIT_POLICY'] = 'PASSIVE';
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+    const threads = Number(process.env['GENLAB_NATIVE_THREADS'] ?? '');
+    if (Number.isInteger(threads) && threads > 0) addon.threads(threads);
+    return addon;
+  } catch (e) {
+    loadError = `native addon cannot load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+    throw new Error(loadError);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Kernels that copy or fill: Tile where it is a broadcast (each repeated dim has size 1), Slice and SplitV as strided
+ * copies (the cpu kernels copy non-contiguous slices element by element), and ZerosLike and Cast to float32 (from
+ * bool or int32) into pooled outputs, as the cpu kernels' fresh arrays cost a garbage collection about every training
+ * step (external memory pressure).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NativeAddon } from '../addon.js';
+import type { NativeBackend } from '../backend.js';
+import { withCpuFallback, type Args, type Info, type KernelGroup } from './define.js';
+import { COPY_OP, ZERO, broadcastDims, f32, size, stridesOf } from './operands.js';
+
+function tile(native: NativeAddon, args: Args, backend: NativeBackend): Info | null {
+  const { x } = args.inputs as Record<string, Info | undefined>;
+  const xv = f32(backend, x);
+  const reps = (args.attrs as { reps: number[] }).reps;
+  if (!x || !xv || reps.length !== x.shape.length || x.shape.length === 0) return null;
+  if (!x.shape.every((d, i) => reps[i] === 1 || d === 1)) return null;
+  const outShape = x.shape.map((d, i) => d * reps[i]!);
+  const out = backend.alloc(size(outShape));
+  if (out.length > 0) native.binaryBroadcast(COPY_OP, xv, ZERO, out, broadcastDims(outShape, [x.shape, []]));
+  return backend.makeTensorInfo(outShape, 'float32', out);
+}
+
+/** x[begin : begin + sz] as a new tensor. */
+function sliceOf(native: NativeAddon, backend: NativeBackend, x: Info, xv: Float32Array, begin: number[], sz: number[]): Info {
+  const out = backend.alloc(size(sz));
+  if (out.length > 0) {
+    const strides = stridesOf(x.shape);
+    const offset = begin.reduce((a, b, i) => a + b * strides[i]!, 0);
+    native.binaryBroadcast(COPY_OP, xv.subarray(offset), ZERO, out, Int32Array.from([...sz, ...strides, ...sz.map(() => 0)]));
+  }
+  return backend.makeTensorInfo(sz, 'float32', out);
+}
+
+function slice(native: NativeAddon, args: Args, backend: NativeBackend): Info | null {
+  const { x } = args.inputs as Record<string, Info | undefined>;
+  const xv = f32(backend, x);
+  if (!x || !xv || x.shape.length === 0) return null;
+  const attrs = args.attrs as { begin: number | number[]; size: number | number[] };
+  const [begin, sz] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, attrs.begin, attrs.size) as [number[], number[]];
+  return sliceOf(native, backend, x, xv, begin, sz);
+}
+
+function splitV(native: NativeAddon, args: Args, backend: NativeBackend): Info[] | null {
+  const { x } = args.inputs as Record<string, Info | undefined>;
+  const xv = f32(backend, x);
+  if (!x || !xv || x.shape.length === 0) return null;
+  const attrs = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+  const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0]!;
+  const splits = tf.backend_util.prepareSplitSize(x as tf.TensorInfo as tf.Tensor, attrs.numOrSizeSplits, axis);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return splits.map((s) => {
+    const sz = [...x.shape];
+    sz[axis] = s;
+    const part = sliceOf(native, backend, x, xv, [...begin], sz);
+    begin[axis]! += s;
+    return part;
+  });
+}
+
+function zerosLike(args: Args, backend: NativeBackend): Info | null {
+  const { x } = args.inputs as Record<string, Info | undefined>;
+  if (!x || x.dtype !== 'float32') return null;
+  return backend.makeTensorInfo(x.shape, 'float32', backend.alloc(size(x.shape)).fill(0));
+}
+
+function cast(args: Args, backend: NativeBackend): Info | null {
+  const { x } = args.inputs as Record<string, Info | undefined>;
+  const values = x ? backend.data.get(x.dataId)?.values : undefined;
+  const from = x?.dtype === 'bool' || x?.dtype === 'int32';
+  if (!x || !from || (args.attrs as { dtype?: string }).dtype !== 'float32' || !(values instanceof Uint8Array || values instanceof Int32Array)) return null;
+  const out = backend.alloc(values.length);
+  out.set(values);
+  return backend.makeTensorInfo(x.shape, 'float32', out);
+}
+
+export const copyKernels: KernelGroup = (native, cpu) => [
+  withCpuFallback('Tile', cpu, (args, backend) => tile(native, args, backend)),
+  withCpuFallback('Slice', cpu, (args, backend) => slice(native, args, backend)),
+  withCpuFallback('SplitV', cpu, (args, backend) => splitV(native, args, backend)),
+  withCpuFallback('ZerosLike', cpu, zerosLike),
+  withCpuFallback('Cast', cpu, cast),
+];
