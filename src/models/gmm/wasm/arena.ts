@@ -1,11 +1,12 @@
 /**
  * A WebAssembly memory holding everything the EM kernels touch during one fit or one scoring call (the points, the
  * block buffers, the M-step sums), handed out as Float64Array views, plus the instantiated SIMD kernels.
- * Everything is sized up front, so the memory never grows and the views stay valid.
+ * Everything is sized up front, so the memory never grows and the views stay valid. The kernel modules (kernels.ts)
+ * all import that one memory, so their exports together form the WasmKernels below.
  */
 import { kernelModuleBytes } from './kernels.js';
 
-/** The SIMD kernels; pointers are byte offsets into the arena's memory (see kernels.ts). */
+/** The SIMD kernels; pointers are byte offsets into the arena's memory (see the .wat sources for each one's contract). */
 export interface WasmKernels {
   mahalanobis4(
     x: number,
@@ -67,13 +68,13 @@ export interface WasmKernels {
   diagAccumulate(x: number, d: number, rows: number, resp: number, kCount: number, shift: number, nk: number, sum: number, second: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: WebAssembly.Module[] | null | undefined;
 
-/** The compiled kernel module, or null where WebAssembly SIMD is unavailable. */
-function kernelModule(): WebAssembly.Module | null {
+/** The compiled kernel modules, or null where WebAssembly SIMD is unavailable. */
+function kernelModules(): WebAssembly.Module[] | null {
   if (compiled === undefined) {
     try {
-      compiled = typeof WebAssembly === 'object' ? new WebAssembly.Module(kernelModuleBytes() as Uint8Array<ArrayBuffer>) : null;
+      compiled = typeof WebAssembly === 'object' ? Object.values(kernelModuleBytes()).map((bytes) => new WebAssembly.Module(bytes)) : null;
     } catch {
       compiled = null;
     }
@@ -95,12 +96,12 @@ export class Arena {
 
   /** An arena of at least `bytes`, or undefined where WebAssembly SIMD is unavailable or the size is too large. */
   static create(bytes: number): Arena | undefined {
-    const mod = kernelModule();
-    if (!mod || bytes > MAX_BYTES) return undefined;
+    const modules = kernelModules();
+    if (!modules || bytes > MAX_BYTES) return undefined;
     try {
       const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) + 1 });
-      const instance = new WebAssembly.Instance(mod, { env: { memory } });
-      return new Arena(memory, instance.exports as unknown as WasmKernels);
+      const exports = modules.map((mod) => new WebAssembly.Instance(mod, { env: { memory } }).exports);
+      return new Arena(memory, Object.assign({}, ...exports) as WasmKernels);
     } catch {
       return undefined; // out of memory: the caller falls back to plain arrays
     }
@@ -133,5 +134,5 @@ export class Arena {
 
 /** Whether the SIMD kernels can run here. */
 export function wasmAvailable(): boolean {
-  return kernelModule() !== null;
+  return kernelModules() !== null;
 }

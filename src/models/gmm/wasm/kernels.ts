@@ -1,34 +1,24 @@
 /**
- * The WebAssembly module of the GMM hot loops, assembled at load time from the kernels written in TypeScript with
- * assembler.ts (no toolchain, no binary in the repository). See arena.ts for how they are called.
+ * The WebAssembly modules of the GMM hot loops. Their source is WebAssembly text in this folder (em.wat: E-step
+ * Mahalanobis terms and M-step sums; kmeans.wat: Elkan assignment and k-means++ potential; softmax.wat: the E-step's
+ * log-sum-exp), assembled by wabt at build time (`node scripts/build-wasm.mjs`) into kernels.generated.ts, which is
+ * committed: nothing here needs a toolchain at run time. See arena.ts for how they are instantiated and called.
  */
-import { assembleModule } from './assembler.js';
-import {
-  addLowerProduct,
-  column,
-  diagAccumulate,
-  diagLogDensities,
-  gather,
-  mahalanobis4,
-  prepareDense,
-  transposeBlock,
-} from './em-kernels.js';
-import { assign, potential } from './kmeans-kernels.js';
-import { softmaxRows } from './softmax-kernel.js';
+import { KERNEL_MODULES_BASE64 } from './kernels.generated.js';
 
-/** The module's bytes (generated once per process by arena.ts). */
-export function kernelModuleBytes(): Uint8Array {
-  return assembleModule([
-    mahalanobis4(),
-    addLowerProduct(),
-    gather(),
-    assign(),
-    potential(),
-    diagLogDensities(),
-    diagAccumulate(),
-    softmaxRows(),
-    transposeBlock(),
-    column(),
-    prepareDense(),
-  ]);
+/** The kernel modules' names. */
+export type KernelModuleName = keyof typeof KERNEL_MODULES_BASE64;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The bytes of every kernel module, by name (each imports env.memory and exports its kernels by name). */
+export function kernelModuleBytes(): Record<KernelModuleName, Uint8Array<ArrayBuffer>> {
+  const out = {} as Record<KernelModuleName, Uint8Array<ArrayBuffer>>;
+  for (const name of Object.keys(KERNEL_MODULES_BASE64) as KernelModuleName[]) out[name] = decodeBase64(KERNEL_MODULES_BASE64[name]);
+  return out;
 }
