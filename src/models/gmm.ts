@@ -11,7 +11,7 @@
  *
  * Layout of gmm/: gaussian-mixture.ts (the estimator), em.ts (E/M passes, the EM loop), covariance.ts (the table of
  * covariance types: cov-full.ts, cov-tied.ts, cov-diag.ts), kernels.ts (hot loops in TypeScript), wasm/ (the same
- * loops as WebAssembly SIMD, generated at load time), kmeans.ts and init.ts (initialisations), select.ts (BIC/AIC),
+ * loops as WebAssembly SIMD: .wat assembled by wabt at build time), kmeans.ts and init.ts (initialisations), select.ts (BIC/AIC),
  * matrix.ts (input validation), types.ts (public types).
  */
 export { GaussianMixture, resolveConfig, type MixtureSample, type ResolvedConfig } from './gmm/gaussian-mixture.js';
