@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend.js';
-import { benchBackends, measurePyTorch } from './backends.js';
+import { benchBackends, measurePyTorchBest, peerBlasKernel, PEER_THREADS } from './backends.js';
 import { dcganExamplesPerSecond, PYTORCH_DCGAN_EXAMPLES_PER_SEC } from './gan.js';
 import { formatGmmBench, runGmmBench } from './gmm.js';
 import { PYTORCH_VAE_EXAMPLES_PER_SEC, vaeExamplesPerSecond } from './vae.js';
@@ -35,8 +35,10 @@ export interface PeerRow {
   workload: string;
   /** genlab's examples/s, one per trial. */
   genlab: number[];
-  /** PyTorch's examples/s, one per trial; empty when it could not run here. */
+  /** PyTorch's examples/s, one per trial (the best of its thread settings); empty when it could not run here. */
   pytorch: number[];
+  /** The thread setting of each PyTorch figure, e.g. "2/1" (torch/BLAS). */
+  pytorchThreads: string[];
   /** What the ratio is against when PyTorch could not run: shared/peer/README.md's figure. */
   readmeFigure: number;
 }
@@ -47,7 +49,15 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-export async function runPeerBench(options: PeerBenchOptions = {}): Promise<{ backend: string; rows: PeerRow[]; gmm: string }> {
+export interface PeerBench {
+  backend: string;
+  rows: PeerRow[];
+  gmm: string;
+  /** The OpenBLAS kernels the peer's environment loads (threadpoolctl). */
+  blasKernel: string;
+}
+
+export async function runPeerBench(options: PeerBenchOptions = {}): Promise<PeerBench> {
   const { trials = 3, quick = false, log = (l: string) => void process.stderr.write(`${l}\n`) } = options;
   // genlab's default in Node (native when built), set explicitly: an earlier bench of the same run may have left another.
   const { backend } = await initEngine({ backend: benchBackends()[0]! });
@@ -70,31 +80,39 @@ export async function runPeerBench(options: PeerBenchOptions = {}): Promise<{ ba
   ];
   const rows: PeerRow[] = [];
   for (const w of workloads) {
-    const row: PeerRow = { workload: w.workload, genlab: [], pytorch: [], readmeFigure: w.readmeFigure };
+    const row: PeerRow = { workload: w.workload, genlab: [], pytorch: [], pytorchThreads: [], readmeFigure: w.readmeFigure };
     for (let t = 0; t < trials; t++) {
       log(`peer bench: ${w.workload}, trial ${t + 1}/${trials}`);
       row.genlab.push(await w.genlab());
       if (w.peer) {
-        const v = measurePyTorch(w.peer[0], w.peer[1], log);
-        if (v !== null) row.pytorch.push(v);
+        const v = measurePyTorchBest(w.peer[0], w.peer[1], log);
+        if (v !== null) {
+          row.pytorch.push(v.examplesPerSec);
+          row.pytorchThreads.push(`${v.threads.torch}/${v.threads.blas}`);
+        }
       }
     }
-    if (!w.peer) row.pytorch = rows[rows.length - 1]?.pytorch ?? [];
+    if (!w.peer) {
+      row.pytorch = rows[rows.length - 1]?.pytorch ?? [];
+      row.pytorchThreads = rows[rows.length - 1]?.pytorchThreads ?? [];
+    }
     rows.push(row);
   }
   const gmm = formatGmmBench(await runGmmBench({ sizes: [], log })); // the scikit-learn workload alone
-  return { backend, rows, gmm };
+  return { backend, rows, gmm, blasKernel: peerBlasKernel() };
 }
 
-export function formatPeerBench(r: { backend: string; rows: PeerRow[]; gmm: string }): string {
+export function formatPeerBench(r: PeerBench): string {
   const lines = [
     `genlab (${r.backend}, ${availableParallelism()} cores) against PyTorch, training examples/s, median of alternating trials (min–max):`,
+    `  PyTorch runs without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE, on its BLAS: ${r.blasKernel}; each trial keeps the best of torch/BLAS threads ${PEER_THREADS.map((t) => `${t.torch}/${t.blas}`).join(' and ')}`,
   ];
   const range = (xs: number[]): string => `${median(xs).toFixed(0).padStart(6)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
   for (const row of r.rows) {
     const measured = row.pytorch.length > 0;
     const peer = measured ? median(row.pytorch) : row.readmeFigure;
-    lines.push(`  ${row.workload.padEnd(46)} genlab ${range(row.genlab)}   PyTorch ${measured ? range(row.pytorch) : `${peer} (shared/peer/README.md, not measured here)`}   genlab/PyTorch ${(median(row.genlab) / peer).toFixed(2)}`);
+    const threads = measured ? ` [threads ${[...new Set(row.pytorchThreads)].join(', ')}]` : '';
+    lines.push(`  ${row.workload.padEnd(46)} genlab ${range(row.genlab)}   PyTorch ${measured ? range(row.pytorch) : `${peer} (shared/peer/README.md, not measured here)`}${threads}   genlab/PyTorch ${(median(row.genlab) / peer).toFixed(2)}`);
   }
   lines.push('', r.gmm);
   return lines.join('\n');

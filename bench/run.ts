@@ -2,17 +2,19 @@
  * `npm run bench`: every benchmark of genlab, each printing its numbers and ratios against a baseline measured in
  * the same run (a reference implementation, or another backend). Speed targets live here, never in unit tests.
  *
- *   npm run bench [-- --quick] [-- --only gmm,vae,gan,peer]
+ *   npm run bench [-- --quick] [-- --only gmm,vae,gan,peer,profile]
  *
  * The VAE and DCGAN benches compare every Node backend (native when its addon was built, wasm, cpu) in one run
  * (`GENLAB_BENCH_BACKENDS=native` picks some); `peer` sets genlab's default backend against PyTorch and scikit-learn
- * in alternating trials.
+ * in alternating trials (PyTorch without the OpenBLAS overrides, at the faster of its thread settings); `profile`
+ * shows where a training step's time goes.
  */
 import { parseArgs } from 'node:util';
 import { formatGmmBench, runGmmBench } from './gmm.js';
 import { formatVaeBench, runVaeBench } from './vae.js';
 import { formatGanBench, runGanBench } from './gan.js';
 import { formatPeerBench, runPeerBench } from './peer.js';
+import { formatProfileBench, runProfileBench } from './profile.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick!;
@@ -23,6 +25,7 @@ const benches: [string, () => Promise<string>][] = [
   ['vae', async () => formatVaeBench(await runVaeBench(quick ? { steps: 30, cpuSteps: 3 } : {}))],
   ['gan', async () => formatGanBench(await runGanBench(quick ? { steps: 5 } : {}))],
   ['peer', async () => formatPeerBench(await runPeerBench({ quick }))],
+  ['profile', async () => formatProfileBench(await runProfileBench(quick ? { steps: 4 } : {}))],
 ];
 
 for (const [name, run] of benches) {
