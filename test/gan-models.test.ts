@@ -191,7 +191,7 @@ test('registry: every GAN kind builds with its defaults; bad combinations give o
   bad('gan', { labelSmoothing: 0.1 }, points2, /target α in \(0\.5, 1\].*got 0\.1/);
   bad('wgan-gp', { labelSmoothing: 0.9 }, points2, /no labels to smooth/);
   bad('wgan-gp', { minibatchDiscrimination: true }, points2, /couples the batch/);
-  bad('gan', { loss: 'hinge' }, points2, /loss: expected one of minimax, nonsaturating, lsgan, wgan-gp/);
+  bad('gan', { loss: 'hinged' as 'hinge' }, points2, /loss: expected one of minimax, nonsaturating, lsgan, hinge, wgan-gp/);
   bad('cgan', {}, points2, /needs data with class labels/);
   bad('gan', { dSteps: 0 }, points2, /dSteps: expected an integer/);
   bad('vaegan', { loss: 'wgan-gp' }, points2, /expected one of minimax, nonsaturating, lsgan/);

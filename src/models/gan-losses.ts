@@ -74,6 +74,25 @@ export function criticWassersteinLoss(realScores: tf.Tensor, fakeScores: tf.Tens
   return tf.tidy(() => tf.sub(tf.mean(fakeScores), tf.mean(realScores)) as tf.Scalar);
 }
 
+/**
+ * The hinge loss of the discriminator (Lim & Ye 2017, "Geometric GAN"; Miyato et al. 2018, "Spectral Normalization for
+ * GANs", eq. 16; used by SAGAN and BigGAN): E_x[max(0, 1 − D(x))] + E_z[max(0, 1 + D(G(z)))], D's output a raw score.
+ * Real examples scoring above 1 and generated ones below −1 no longer pull on D: it stops pushing where it already
+ * separates, which keeps its scores bounded. The generator's side is the Wasserstein one, −E_z[D(G(z))].
+ */
+export function discriminatorHingeLoss(realScores: tf.Tensor, fakeScores: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.add(tf.mean(tf.relu(tf.sub(1, realScores))), tf.mean(tf.relu(tf.add(1, fakeScores)))) as tf.Scalar);
+}
+
+/**
+ * The R1 penalty (Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?", eq. 9):
+ * γ/2 · E_x‖∇_x D(x)‖² on real examples only — D is kept flat on the data, which makes training converge locally
+ * where unregularised GANs oscillate (their §4; StyleGAN's default regulariser).
+ */
+export function r1Penalty(critic: (x: tf.Tensor) => tf.Tensor, real: tf.Tensor, gamma: number): tf.Scalar {
+  return tf.tidy(() => gradientPenalty(critic, real, real, tf.ones([real.shape[0]!]), gamma / 2, 0));
+}
+
 /** The generator's Wasserstein loss (Gulrajani et al. 2017, Algorithm 1): −E_z[C(G(z))]. */
 export function generatorWassersteinLoss(fakeScores: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.neg(tf.mean(fakeScores)) as tf.Scalar);

@@ -41,6 +41,7 @@ import { checkChoice, checkNumber } from './validate.js';
 import {
   GRADIENT_PENALTY_WEIGHT,
   criticWassersteinLoss,
+  discriminatorHingeLoss,
   discriminatorLeastSquaresLoss,
   discriminatorMinimaxLoss,
   featureMatchingLoss,
@@ -51,16 +52,18 @@ import {
   gradientPenalty,
   historicalAveragePenalty,
   minibatchFeatures,
+  r1Penalty,
 } from './gan-losses.js';
 import type { LossGroup, LossTerms, ModelFile, TensorBatch, TrainableModel } from './model.js';
 
 export const GAN_KINDS = ['gan', 'dcgan', 'cgan', 'wgan-gp'] as const;
 export type GanKind = (typeof GAN_KINDS)[number];
 
-export const GAN_LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'wgan-gp'] as const;
+export const GAN_LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'hinge', 'wgan-gp'] as const;
 /**
  * The adversarial objective: `minimax` (Goodfellow et al. 2014, eq. 1; the generator's loss saturates),
- * `nonsaturating` (ibid. §3; the default), `lsgan` (Mao et al. 2017), `wgan-gp` (Gulrajani et al. 2017).
+ * `nonsaturating` (ibid. §3; the default), `lsgan` (Mao et al. 2017), `hinge` (Lim & Ye 2017; Miyato et al. 2018),
+ * `wgan-gp` (Gulrajani et al. 2017).
  */
 export type GanLoss = (typeof GAN_LOSSES)[number];
 
@@ -115,6 +118,8 @@ export interface GANConfig extends AdversarialNetConfig {
   instanceNoiseSteps: number;
   /** λ of the zero-centred gradient penalty on D's logits at real–generated interpolates (0-GP, Thanh-Tung et al. 2019); 0 = off. Not with wgan-gp, which has its own. */
   zeroCenteredPenalty: number;
+  /** γ of the R1 penalty γ/2 E‖∇D(x)‖² on real examples (Mescheder et al. 2018); 0 = off. Not with wgan-gp. */
+  r1Penalty: number;
 }
 
 /** The networks of a GAN. */
@@ -530,6 +535,7 @@ export class GAN extends AdversarialBase {
       instanceNoise: options.instanceNoise ?? 0,
       instanceNoiseSteps: options.instanceNoiseSteps ?? 5000,
       zeroCenteredPenalty: options.zeroCenteredPenalty ?? 0,
+      r1Penalty: options.r1Penalty ?? 0,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -540,8 +546,15 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: instanceNoise`, config.instanceNoise, 0);
     checkNumber(`${kind}: instanceNoiseSteps`, config.instanceNoiseSteps, 1, true);
     checkNumber(`${kind}: zeroCenteredPenalty`, config.zeroCenteredPenalty, 0);
+    checkNumber(`${kind}: r1Penalty`, config.r1Penalty, 0);
     for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
+    }
+    if (loss === 'hinge' && config.labelSmoothing !== 1) {
+      throw badInput(`${kind}: labelSmoothing`, 'the hinge loss has a margin, not labels to smooth (use it with minimax, nonsaturating or lsgan)');
+    }
+    if (loss === 'wgan-gp' && config.r1Penalty > 0) {
+      throw badInput(`${kind}: r1Penalty`, 'WGAN-GP has its own gradient penalty (gpWeight); R1 is for minimax, nonsaturating, lsgan or hinge');
     }
     if (loss === 'wgan-gp' && config.labelSmoothing !== 1) {
       throw badInput(`${kind}: labelSmoothing`, 'a Wasserstein critic has no labels to smooth (use it with minimax, nonsaturating or lsgan)');
@@ -586,7 +599,7 @@ export class GAN extends AdversarialBase {
   }
 
   get discriminatorOutput(): DiscriminatorOutput {
-    return this.config.loss === 'lsgan' ? 'score' : this.config.loss === 'wgan-gp' ? 'critic' : 'probability';
+    return this.config.loss === 'lsgan' || this.config.loss === 'hinge' ? 'score' : this.config.loss === 'wgan-gp' ? 'critic' : 'probability';
   }
 
   protected override get minibatchKernels(): number {
@@ -605,6 +618,8 @@ export class GAN extends AdversarialBase {
         return discriminatorMinimaxLoss(real, fake, this.config.labelSmoothing);
       case 'lsgan':
         return discriminatorLeastSquaresLoss(real, fake, this.config.labelSmoothing);
+      case 'hinge':
+        return discriminatorHingeLoss(real, fake);
       case 'wgan-gp':
         return criticWassersteinLoss(real, fake);
     }
@@ -642,6 +657,7 @@ export class GAN extends AdversarialBase {
         return generatorNonSaturatingLoss(fake);
       case 'lsgan':
         return generatorLeastSquaresLoss(fake);
+      case 'hinge': // Miyato et al. 2018, eq. 17: the generator's side of the hinge game is the Wasserstein one
       case 'wgan-gp':
         return generatorWassersteinLoss(fake);
     }
@@ -677,6 +693,11 @@ export class GAN extends AdversarialBase {
         const gp = gradientPenalty((x) => this.runDiscriminator(x, cond, true).out, real, fake, eps, penalty.lambda, penalty.centre);
         terms['gradientPenalty'] = gp;
         loss = tf.add(loss, gp) as tf.Scalar;
+      }
+      if (this.config.r1Penalty > 0) {
+        const r1 = r1Penalty((x) => this.runDiscriminator(x, cond, true).out, real, this.config.r1Penalty);
+        terms['r1'] = r1;
+        loss = tf.add(loss, r1) as tf.Scalar;
       }
       if (this.history) {
         const vars = this.discriminatorVariables();
