@@ -2,10 +2,11 @@
  * genlab's browser entry: what the lab (web/) imports. Pages import only from here, never from a model's internals.
  *
  * Everything here runs in a browser. A few modules reached from here still import Node built-ins for their file
- * I/O only — data/csv.ts (`readDelimitedFile`) with data/idx.ts, and engine/model-io.ts, through which the models'
- * `save` / `load` go (the model classes themselves import no Node module) — and web/vite.config.ts gives exactly those
- * importers stub modules: their browser-side functions work, the file I/O functions fail if called. Any other Node
- * import fails the lab's build.
+ * I/O only — data/csv.ts (`readDelimitedFile`) with data/idx.ts, data/npy.ts (`readNpyFile`), and
+ * engine/model-io.ts, through which the models' `save` / `load` go (the model classes themselves import no Node
+ * module; a model at an http(s) URL is fetched, no file I/O) — and web/vite.config.ts gives exactly those importers
+ * stub modules: their browser-side functions work, the file I/O functions fail if called. Any other Node import
+ * fails the lab's build.
  */
 export * as tf from '@tensorflow/tfjs-core';
 export { initEngine, engineInfo, describeEngine, isBrowser, type EngineInfo, type EngineOptions, type BackendName } from './engine/backend.js';
@@ -13,6 +14,7 @@ export { GenlabError } from './engine/errors.js';
 export { Rng } from './engine/rng.js';
 export { makeDataset, batches, type Dataset, type Batch } from './data/dataset.js';
 export { parseDelimited, type DelimitedTable } from './data/csv.js';
+export { encodeNpy, parseNpy, type NpyArray } from './data/npy.js';
 export { sampleToy, toyModes, toyDims, toyClassNames, TOY_SETS, type ToyModes, type ToyName, type ToySample } from './data/toy.js';
 export { loadMoons, renderMoon, moonPhaseSequence } from './data/moons.js';
 export {
@@ -35,3 +37,12 @@ export type { DataInfo, LossGroup, LossTerms, TensorBatch, TrainableModel } from
 export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
 export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';
 export { endlessBatches, type BatchOptions } from './data/dataset.js';
+// Models saved in Node, opened in the browser: `loadModel(url)` reads a saved model folder served over http(s) (the
+// lab's /runs/) through engine/model-io.ts, and the kinds table says what the model can do.
+export { loadModel, can, capabilitiesOf, KINDS, type Capability, type GenerativeModel } from './models/kinds.js';
+export { readModelFile, isConditional, MODEL_FILE, type ModelFile } from './models/model.js';
+export { generatedPath, slerpCodes } from './models/latent-paths.js';
+export { joinPath, isUrl } from './engine/model-io.js';
+// Run folders written by `genlab train`, read by the lab's runs board.
+export { parseMetricsText, metricTerms, termSeries, metricsCsv, summarizeRun, RECORD_KEYS, type ParsedMetrics, type RunSummary, type TermSeries, type RunDetail, type ExamplesAnswer } from './train/run-format.js';
+export type { MetricsRecord, RunManifest, RunStatus, RunDataInfo } from './train/run-folder.js';

@@ -31,16 +31,21 @@ test('data preview mnist writes an 8×8 grid of digits', async () => {
     const r = await runCli(['data', 'preview', 'mnist', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     const png = PNG.sync.read(await readFile(out));
-    // 8 cells of 28 px × 2 (default scale) + 9 gaps of 2 px.
-    assert.equal(png.width, 8 * 56 + 9 * 2);
-    assert.equal(png.height, png.width);
+    // 8 cells of 28 px × 3 (default scale: at least 80 px a cell) + 9 gaps of 2 px, under a caption line.
+    const side = 84, grid = 8 * side + 9 * 2;
+    assert.equal(png.width, grid);
+    const top = png.height - grid - 2;
+    assert.ok(top > 10 && top < 40, `a caption line above the grid (${top} px)`);
     // Each cell holds a digit: some bright stroke pixels on a dark background.
     for (let cell = 0; cell < 64; cell++) {
-      const x0 = 2 + (cell % 8) * 58, y0 = 2 + Math.floor(cell / 8) * 58;
+      const x0 = 2 + (cell % 8) * (side + 2), y0 = top + 2 + Math.floor(cell / 8) * (side + 2);
       let bright = 0;
-      for (let y = y0; y < y0 + 56; y++) for (let x = x0; x < x0 + 56; x++) if (png.data[(y * png.width + x) * 4]! > 128) bright++;
-      assert.ok(bright > 56 * 56 * 0.04 && bright < 56 * 56 * 0.5, `cell ${cell} has ${bright} bright pixels`);
+      for (let y = y0; y < y0 + side; y++) for (let x = x0; x < x0 + side; x++) if (png.data[(y * png.width + x) * 4]! > 128) bright++;
+      assert.ok(bright > side * side * 0.04 && bright < side * side * 0.5, `cell ${cell} has ${bright} bright pixels`);
     }
+    // The caption is dark text on white.
+    const caption = png.data.subarray(0, top * png.width * 4);
+    assert.ok(caption.some((v, i) => i % 4 === 0 && v < 100), 'caption text is drawn');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

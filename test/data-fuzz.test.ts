@@ -1,7 +1,9 @@
 /**
  * Seeded fuzzing of every data parser: valid files, randomly corrupted (byte flips, truncation, inserted garbage,
  * zeroed headers, huge dims in headers, empty files). Each case must either parse to a self-consistent result or
- * throw a GenlabError whose message is one line naming the file — never another exception, never a slow case.
+ * throw a GenlabError whose message is one line naming the file — never another exception, never a slow case — and
+ * a case whose corruption is detectable (any change to a PNG but trailing bytes, a cut or headless JPEG, …) must be
+ * refused: accepting it is a silent acceptance. Each test prints its counts (tried / clean errors / accepted).
  * FUZZ_VERBOSE=1 prints every error message (to review their wording); FUZZ_SCALE and FUZZ_SEED run more cases.
  */
 import { test } from 'node:test';
@@ -38,6 +40,10 @@ function newTally(): Tally {
   return { ok: 0, errors: 0, codes: new Map() };
 }
 
+function report(what: string, t: Tally): void {
+  console.log(`data fuzz: ${what}: ${t.ok + t.errors} tried, ${t.errors} clean errors, ${t.ok} accepted as valid, 0 other`);
+}
+
 function checkThrown(e: unknown, file: string, what: string, tally: Tally): void {
   if (!(e instanceof GenlabError)) {
     assert.fail(`${what}: expected a GenlabError, got ${e instanceof Error ? e.stack : String(e)}`);
@@ -51,7 +57,7 @@ function checkThrown(e: unknown, file: string, what: string, tally: Tally): void
 }
 
 /** Runs one synchronous case: `fn` parses, `consistent` checks a successful result. */
-function runCase<T>(what: string, file: string, fn: () => T, consistent: (r: T) => void, tally: Tally): void {
+function runCase<T>(what: string, file: string, fn: () => T, consistent: (r: T) => void, tally: Tally, mustFail = false): void {
   const t0 = performance.now();
   let result: T;
   try {
@@ -62,11 +68,12 @@ function runCase<T>(what: string, file: string, fn: () => T, consistent: (r: T) 
     return;
   }
   assert.ok(performance.now() - t0 < CASE_BUDGET_MS, `${what}: took ${(performance.now() - t0).toFixed(0)} ms`);
+  assert.ok(!mustFail, `${what}: silently accepted`);
   consistent(result);
   tally.ok++;
 }
 
-async function runAsyncCase<T>(what: string, file: string, fn: () => Promise<T>, consistent: (r: T) => void, tally: Tally): Promise<void> {
+async function runAsyncCase<T>(what: string, file: string, fn: () => Promise<T>, consistent: (r: T) => void, tally: Tally, mustFail = false): Promise<void> {
   const t0 = performance.now();
   let result: T;
   try {
@@ -77,8 +84,21 @@ async function runAsyncCase<T>(what: string, file: string, fn: () => Promise<T>,
     return;
   }
   assert.ok(performance.now() - t0 < CASE_BUDGET_MS, `${what}: took ${(performance.now() - t0).toFixed(0)} ms`);
+  assert.ok(!mustFail, `${what}: silently accepted`);
   consistent(result);
   tally.ok++;
+}
+
+/**
+ * Whether corrupted image bytes must be refused: any change to a PNG (its CRCs and IEND see it) but bytes after its
+ * end; for a JPEG a cut (no end-of-image marker), a damaged start, garbage or a forged size (entropy-coded data has no
+ * checksum: a flip there decodes, as it does with PIL).
+ */
+function imageMustFail(base: Uint8Array, name: string, bytes: Uint8Array, isPngCase: boolean): boolean {
+  if (name === 'none') return false;
+  const extends_ = bytes.length >= base.length && base.every((b, i) => bytes[i] === b);
+  if (isPngCase) return !extends_;
+  return ['truncate', 'empty', 'zeroHeader', 'garbage', 'hugeDims'].includes(name);
 }
 
 // ---- corruptions -------------------------------------------------------------------------------------------------
@@ -265,6 +285,7 @@ test('fuzz IDX', () => {
       assert.equal(bytes.length, 4 + 4 * r.dims.length + r.data.length * r.data.BYTES_PER_ELEMENT);
     }, tally);
   }
+  report('IDX', tally);
   assert.ok(tally.errors > 50, `only ${tally.errors} errors`);
 });
 
@@ -288,6 +309,7 @@ test('fuzz CSV/TSV', () => {
       for (const v of r.data) assert.ok(Number.isFinite(v));
     }, tally);
   }
+  report('CSV/TSV', tally);
   assert.ok(tally.errors > 30 && tally.ok > 5, `${tally.ok} ok, ${tally.errors} errors`);
 });
 
@@ -316,6 +338,7 @@ test('fuzz NPY', () => {
       assert.equal(r.data.length, r.shape.reduce((a, b) => a * b, 1));
     }, tally);
   }
+  report('NPY', tally);
   assert.ok(tally.errors > 50, `only ${tally.errors} errors`);
 });
 
@@ -327,15 +350,15 @@ test('fuzz PNG and JPEG through decodeImage', () => {
   for (let k = 0; k < 120 * SCALE; k++) {
     const isPngCase = k % 2 === 0;
     const base = isPngCase ? pngs[rng.int(pngs.length)]! : jpgs[rng.int(jpgs.length)]!;
-    // Huge sizes: a PNG with an unfixed IHDR CRC, a JPEG above the pixel limit (see the skipped test below for the
-    // sizes decodeImage does not bound yet; the folder loaders do).
-    const { name, bytes } = corrupt(base, rng, isPngCase ? (b, r) => hugePng(b, r, false) : (b, r) => hugeJpeg(b, r, true));
+    // Huge sizes: a PNG with an unfixed or a fixed IHDR CRC, a JPEG above the pixel limit.
+    const { name, bytes } = corrupt(base, rng, isPngCase ? (b, r) => hugePng(b, r, r.int(2) === 0) : (b, r) => hugeJpeg(b, r, true));
     const file = `fuzz-${k}-${name}.${isPngCase ? 'png' : 'jpg'}`;
     runCase(`image case ${k} (${name})`, file, () => decodeImage(bytes, file), (r) => {
       assert.ok(r.width >= 0 && r.height >= 0);
       assert.equal(r.data.length, r.width * r.height * 4);
-    }, tally);
+    }, tally, imageMustFail(base, name, bytes, isPngCase));
   }
+  report('PNG/JPEG', tally);
   assert.ok(tally.errors > 40, `only ${tally.errors} errors`);
 });
 
@@ -370,6 +393,7 @@ test('fuzz image folders and loadUserData', async () => {
       const classes = k % 3 === 0;
       const target = rng.int(images.length);
       let corruption = 'none';
+      let mustFail = false;
       for (let i = 0; i < images.length; i++) {
         const img = images[i]!;
         let bytes = img.bytes;
@@ -377,6 +401,7 @@ test('fuzz image folders and loadUserData', async () => {
           const c = corrupt(bytes, rng, img.name.endsWith('.png') ? (b, r) => hugePng(b, r, true) : hugeJpeg);
           bytes = c.bytes;
           corruption = c.name;
+          mustFail = imageMustFail(img.bytes, c.name, c.bytes, img.name.endsWith('.png'));
         }
         const sub = classes ? join(dir, `class${i % 2}`) : dir;
         await mkdir(sub, { recursive: true });
@@ -389,13 +414,13 @@ test('fuzz image folders and loadUserData', async () => {
           checkDataset(ds);
           assert.equal(ds.count, 3);
           assert.equal(ds.labels !== undefined, classes);
-        }, tally);
+        }, tally, mustFail);
       } else {
         await runAsyncCase(what, dir, () => loadUserData(dir, { seed: k, testFraction: 0.34, ...(size === undefined ? {} : { size }) }), (s) => {
           checkDataset(s.train);
           checkDataset(s.test);
           assert.equal(s.train.count + s.test.count, 3);
-        }, tally);
+        }, tally, mustFail);
       }
     }
     // Data files through loadUserData.
@@ -422,5 +447,6 @@ test('fuzz image folders and loadUserData', async () => {
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+  report('image folders and user data', tally);
   assert.ok(tally.errors > 50 && tally.ok > 10, `${tally.ok} ok, ${tally.errors} errors`);
 });

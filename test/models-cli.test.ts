@@ -53,7 +53,9 @@ test('sample: a PNG grid, a float32 .npy in [0, 1], class labels for a cvae', as
   const png = join(root, 'out', 'grid.png');
   assert.match(await cli(['sample', runs.vae, '-n', '16', '--seed', '3', '--out', png]), /16 vae samples/);
   const img = PNG.sync.read(await readFile(png));
-  assert.equal(img.width, 4 * 56 + 5 * 2);
+  // 4 columns of 28 px × 3 (at least 80 px a cell) and 5 gaps, under a caption line.
+  assert.equal(img.width, 4 * 84 + 5 * 2);
+  assert.ok(img.height > 4 * 84 + 5 * 2 + 10, 'a caption above the grid');
   const npy = join(root, 'out', 'samples.npy');
   await cli(['sample', runs.vae, '-n', '5', '--out', npy]);
   const arr = parseNpy(new Uint8Array(await readFile(npy)), npy);
@@ -77,14 +79,14 @@ test('reconstruct and interpolate write PNGs of the right size, for a VAE and an
   const recon = join(root, 'out', 'recon.png');
   assert.match(await cli(['reconstruct', runs.vae, '-n', '10', '--out', recon]), /10 test images/);
   const r = PNG.sync.read(await readFile(recon));
-  // 8 columns; two pairs of rows (originals over reconstructions).
-  assert.equal(r.width, 8 * 56 + 9 * 2);
-  assert.equal(r.height, 4 * 56 + 5 * 2);
+  // 8 columns; two pairs of rows (inputs over reconstructions), labelled at their left, under a caption line.
+  assert.ok(r.width > 8 * 84 + 9 * 2 + 50, `row labels at the left: ${r.width}`);
+  assert.ok(r.height > 4 * 84 + 5 * 2 + 10, `a caption above: ${r.height}`);
   for (const run of [runs.ae, runs.cvae]) {
     const strip = join(root, 'out', 'strip.png');
     assert.match(await cli(['interpolate', run, '--from', '0', '--to', '1', '--steps', '6', '--out', strip]), /test 0 → 1 in 6 steps/);
     const s = PNG.sync.read(await readFile(strip));
-    assert.ok(s.width > 8 * 56 && s.height >= 56, `${s.width}×${s.height}`);
+    assert.ok(s.width > 8 * 84 && s.height >= 84, `${s.width}×${s.height}`);
   }
   await assert.rejects(cli(['interpolate', runs.ae, '--from', '0', '--to', '99999', '--out', join(root, 'x.png')]), /--to: index 99999 is past the end/);
 });

@@ -5,7 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../src/engine/backend.js';
+import { GenlabError } from '../src/engine/errors.js';
 import {
   fit,
   parseMetrics,
@@ -74,7 +76,11 @@ test('a run folder holds manifest, metrics.jsonl, checkpoint, final model and pe
   }
   assert.deepEqual(readdirSync(join(dir, 'samples')), ['epoch-0001.png', 'epoch-0002.png']);
   assert.deepEqual(readdirSync(join(dir, 'recon')), ['epoch-0001.png', 'epoch-0002.png']);
-  assert.deepEqual(readdirSync(dir).sort(), ['checkpoint', 'manifest.json', 'metrics.jsonl', 'model', 'recon', 'samples']);
+  assert.deepEqual(readdirSync(dir).sort(), ['best', 'checkpoint', 'manifest.json', 'metrics.jsonl', 'model', 'recon', 'samples']);
+  // best/ holds the model of the best epoch: the final one here only if the last epoch was the best.
+  assert.ok(existsSync(join(dir, 'best/decoder/weights.bin')));
+  const sameAsFinal = readFileSync(join(dir, 'best/decoder/weights.bin')).equals(readFileSync(join(dir, 'model/decoder/weights.bin')));
+  assert.equal(sameAsFinal, manifest.best?.epoch === 2);
   model.dispose();
 });
 
@@ -137,13 +143,14 @@ test('point data get a scatter of samples over data', async () => {
 
 test('a failing checkpoint write leaves the previous checkpoint intact', async () => {
   const dir = join(tmp(), 'run');
-  // Saves: 1 the epoch-0 checkpoint, 2 epoch 1's, 3 epoch 2's (fails).
+  // Saves: 1 the epoch-0 checkpoint, 2 epoch 1's, 3 epoch 2's (fails); no best/ (its metric is never logged).
   const model = TinyAutoencoder.create({ shape: [4, 4, 1], latent: 2, failSaveAt: 3 });
   let after1 = '';
   const run = fit(model, { train: tinyImages(32, 1) }, {
     epochs: 3,
     batchSize: 16,
     runDir: dir,
+    bestBy: { metric: 'never-logged', better: 'lower' },
     callbacks: [{ onEpochEnd: (e) => void (e === 1 && (after1 = readFileSync(join(dir, 'checkpoint/state.json'), 'utf8'))) }],
   });
   await assert.rejects(run, /disk full \(test\)/);
@@ -221,4 +228,38 @@ test('a second Ctrl-C exits at once with 130', () => {
   const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/helpers/train-child.ts', dir, 'double'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   assert.equal(child.status, 130, child.stderr);
   assert.equal(child.stdout, '', 'fit did not return');
+});
+
+test('a NaN test term stops the run like a train term: checkpoint/ stays the last good epoch, best/ its best', async () => {
+  const dir = join(tmp(), 'run');
+  const model = TinyAutoencoder.create(RESUME_CONFIG);
+  // The test split is one batch: the second evaluation is epoch 2's, and it turns NaN.
+  const evaluate = model.evaluate.bind(model);
+  let calls = 0;
+  model.evaluate = (batch, rng) => {
+    const terms = evaluate(batch, rng);
+    calls += 1;
+    return calls >= 2 ? { ...terms, recon: tf.mul(terms['recon']!, NaN) as tf.Scalar } : terms;
+  };
+  await assert.rejects(
+    fit(model, resumeData(), { ...RESUME_OPTIONS, epochs: 3, runDir: dir }),
+    (e: unknown) => e instanceof GenlabError && e.code === 'numeric' && /test recon is NaN at epoch 2.*last good checkpoint \(epoch 1\) is intact/.test(e.message),
+  );
+  model.dispose();
+  assert.equal((await readCheckpointState(join(dir, 'checkpoint'))).progress.epoch, 1);
+  assert.deepEqual((await readMetrics(join(dir, 'metrics.jsonl'))).map((r) => `${r.epoch}:${r.split}`), ['1:train', '1:test'], 'the bad epoch is not logged');
+  const manifest = await readManifest(dir);
+  assert.deepEqual([manifest.status, manifest.epoch, manifest.best?.epoch], ['failed', 1, 1]);
+  assert.ok(existsSync(join(dir, 'best/decoder/weights.bin')));
+});
+
+test('diverging weights (SGD at lr 1e30) never reach a checkpoint: every saved weight is finite', async () => {
+  const dir = join(tmp(), 'run');
+  const model = TinyAutoencoder.create(RESUME_CONFIG);
+  await assert.rejects(fit(model, resumeData(), { ...RESUME_OPTIONS, optimizer: 'sgd', learningRate: 1e30, epochs: 3, runDir: dir }), (e: unknown) => e instanceof GenlabError && e.code === 'numeric');
+  model.dispose();
+  const saved = await TinyAutoencoder.load(join(dir, 'checkpoint/model'));
+  for (const v of saved.variables()) assert.ok(Array.from(v.dataSync()).every((x) => Number.isFinite(x) && Math.abs(x) < 1e6), `${v.name} holds diverged values`);
+  saved.dispose();
+  assert.equal((await readManifest(dir)).status, 'failed');
 });

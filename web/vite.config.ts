@@ -57,12 +57,12 @@ function buildStamp(): Plugin {
 }
 
 /**
- * Modules of src/ that import Node built-ins for file I/O only (see src/browser.ts): the data loaders that read files,
- * and engine/model-io.ts, through which every saved model reads and writes its folder (the model classes import no
+ * Modules of src/ that import Node built-ins for file I/O only (see src/browser.ts): the data loaders that read files
+ * (and npy.ts, whose encoder and parser the runs board uses on bytes), and engine/model-io.ts, through which every saved model reads and writes its folder (the model classes import no
  * Node module). They get stubs (see nodeImportGuard); any other importer of a Node built-in fails the build, so
  * nothing that needs Node slips into the lab unnoticed.
  */
-const NODE_IO_ONLY = ['src/data/csv.ts', 'src/data/idx.ts', 'src/engine/model-io.ts'];
+const NODE_IO_ONLY = ['src/data/csv.ts', 'src/data/idx.ts', 'src/data/npy.ts', 'src/engine/model-io.ts'];
 
 const STUB = '\0genlab-node-stub:';
 

@@ -28,7 +28,8 @@ import {
   TRAINING_FILE,
   trainMnistClassifier,
 } from '../index.js';
-import { choiceOption, intOption, numberOption } from './options.js';
+import { choiceOption, intOption, positiveNumberOption } from './options.js';
+import { progressFor } from './progress.js';
 
 type Print = (line: string) => void;
 
@@ -129,13 +130,15 @@ export async function classifierScoreCommand(file: string, flags: ClassifierScor
   if (npy.shape.length < 2 || per !== 784 || n < 2) throw badInput(file, `expected at least 2 images of 28×28×1 ([n, 28, 28, 1]), got shape [${npy.shape.join(', ')}]`);
   const data = npy.data instanceof Float32Array ? npy.data : Float32Array.from(npy.data as ArrayLike<number>);
   if (npy.data instanceof Uint8Array) for (let i = 0; i < data.length; i++) data[i] = data[i]! / 255;
+  const bar = progressFor('classifier score');
   const metrics = await evaluateImageSamples(data, {
+    ...bar.options,
     reference: 'mnist',
     ...(flags.count !== undefined ? { count: flags.count } : {}),
     ...(flags.referenceCount !== undefined ? { referenceCount: flags.referenceCount } : {}),
     ...(flags.memorisationCount !== undefined ? { memorisationCount: flags.memorisationCount } : {}),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-  });
+  }).finally(bar.stop);
   if (flags.json) say(JSON.stringify(metrics));
   else for (const line of formatImageMetrics(metrics)) say(line);
 }
@@ -149,7 +152,7 @@ export function registerClassifierCommand(program: Command): void {
     .option('--epochs <N>', 'passes over the 60 000 training digits (default 6)', intOption('--epochs'))
     .option('--seed <S>', 'seed of weights, batch order, shifts and dropout (default 0)', intOption('--seed', 0))
     .option('--batch-size <N>', 'examples per step (default 128)', intOption('--batch-size'))
-    .option('--lr <x>', 'peak Adam learning rate, cosine-decayed (default 2e-3)', numberOption('--lr', 0))
+    .option('--lr <x>', 'peak Adam learning rate, cosine-decayed (default 2e-3)', positiveNumberOption('--lr'))
     .option('--max-shift <N>', 'random shift augmentation in pixels, 0 for none (default 2)', intOption('--max-shift', 0))
     .option('--limit <N>', 'train on the first N digits only (quick runs)', intOption('--limit'))
     .option('--backend <name>', 'TF.js backend: native, wasm or cpu (default: the fastest that starts: native when built)', choiceOption('--backend', NODE_BACKENDS))

@@ -14,7 +14,7 @@ import {
   type Dataset,
   type LoadOptions,
 } from '../index.js';
-import { choiceOption, intOption } from './options.js';
+import { checkDataset, choiceOption, datasetOption, intOption } from './options.js';
 
 interface DataFlags {
   seed: number;
@@ -107,7 +107,8 @@ export async function previewDataset(dataset: string, file: string, flags: Previ
   if (ds.kind === 'images') {
     const [h, w, c] = ds.shape as [number, number, number];
     const captions = flags.labels ? captionsOf(shown) : undefined;
-    await writeImageGrid(file, { data: shown.data, count: n, shape: [h, w, c] }, captions ? { labels: captions } : {});
+    const title = `${dataset} · ${flags.split} split · ${n} random examples · seed ${flags.seed}`;
+    await writeImageGrid(file, { data: shown.data, count: n, shape: [h, w, c] }, { title, ...(captions ? { labels: captions } : {}) });
   } else {
     const labels = shown.labels?.values;
     await writePointsPlot(file, shown.data, exampleSize(ds.shape), {
@@ -145,16 +146,16 @@ export function registerDataCommands(program: Command): void {
     data
       .command('info')
       .description('counts, shapes, value range and labels of a dataset')
-      .argument('<dataset>', datasetHelp)
+      .argument('<dataset>', datasetHelp, datasetOption('dataset'))
       .option('--json', 'print one JSON object'),
   ).action((dataset: string, flags: DataFlags & { json?: boolean }) => info(dataset, flags));
   withDataFlags(
     data
       .command('preview')
       .description('write a PNG of examples: an image grid, or a scatter plot of points')
-      .argument('<dataset>', `${datasetHelp}; "all" previews every built-in dataset into --out-dir`)
+      .argument('<dataset>', `${datasetHelp}; "all" previews every built-in dataset into --out-dir`, (v: string) => (v === 'all' ? v : checkDataset(v)))
       .option('--split <split>', 'train or test', choiceOption('--split', ['train', 'test'] as const), 'train')
-      .option('-n <count>', 'number of examples (default 64 images, 2000 points)', intOption('-n'))
+      .option('-n <count>', 'number of examples (default 64 images, 2000 points)', intOption('-n', 1, 100000, 'they are drawn into one picture'))
       .option('--labels', 'caption each image with its label')
       .option('--out <file>', 'output file (.png; .svg also for point sets)')
       .option('--out-dir <dir>', 'output folder, with "all"'),

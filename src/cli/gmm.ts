@@ -27,7 +27,8 @@ import {
   type Matrix,
   type SelectionRow,
 } from '../index.js';
-import { choiceOption, intOption, numberOption } from './options.js';
+import { choiceOption, datasetOption, intOption, numberOption } from './options.js';
+import { progressFor } from './progress.js';
 
 /** Points loaded for the GMM commands. */
 interface LoadedPoints extends Matrix {
@@ -164,12 +165,23 @@ async function fit(spec: string, flags: FitFlags): Promise<void> {
   const t0 = performance.now();
   let gmm: GaussianMixture<CovarianceType>;
   let selection: { table: SelectionRow[]; bestK: number } | undefined;
-  if (flags.components === 'auto') {
-    const result = selectComponents<CovarianceType>(points, { ...config, range: flags.range, criterion: flags.criterion });
-    gmm = result.best;
-    selection = { table: result.table, bestK: result.bestK };
-  } else {
-    gmm = new GaussianMixture<CovarianceType>({ ...config, components: flags.components }).fit(points);
+  // Progress in EM iterations: maxIter per initialisation at most (a run that converges early skips the rest).
+  const fits = flags.components === 'auto' ? Math.min(flags.range[1], points.rows) - flags.range[0] + 1 : 1;
+  const perFit = flags.nInit * Math.max(1, flags.maxIter);
+  const bar = progressFor(flags.components === 'auto' ? `gmm fit: K = ${flags.range[0]}…${flags.range[1]}` : `gmm fit: K = ${flags.components}`);
+  let fitted = 0;
+  const onIteration = ({ init, iteration }: { init: number; iteration: number }): void => bar.options.onProgress?.(fitted * perFit + init * Math.max(1, flags.maxIter) + iteration, fits * perFit);
+  const onFit = (): void => bar.options.onProgress?.(++fitted * perFit, fits * perFit);
+  try {
+    if (flags.components === 'auto') {
+      const result = selectComponents<CovarianceType>(points, { ...config, range: flags.range, criterion: flags.criterion, onIteration, onFit });
+      gmm = result.best;
+      selection = { table: result.table, bestK: result.bestK };
+    } else {
+      gmm = new GaussianMixture<CovarianceType>({ ...config, components: flags.components, onIteration }).fit(points);
+    }
+  } finally {
+    bar.stop();
   }
   const seconds = (performance.now() - t0) / 1000;
   const logLikelihood = gmm.score(points);
@@ -202,6 +214,9 @@ async function fit(spec: string, flags: FitFlags): Promise<void> {
   }
   const lines: string[] = [];
   if (selection) lines.push(printTable(selection.table, selection.bestK, flags.criterion), '');
+  if (selection && selection.bestK === flags.range[1] && flags.range[1] < n) {
+    lines.push(`note: K = ${selection.bestK} is the largest K tried: a wider --range (e.g. ${flags.range[0]}:${2 * flags.range[1]}) may find a better one`, '');
+  }
   lines.push(
     `${points.name}: ${n} points × ${points.cols} dims, ${report.k} components (${report.covariance}), ` +
       `${report.converged ? 'converged' : 'NOT converged'} after ${report.iterations} iterations in ${seconds.toFixed(2)} s`,
@@ -258,7 +273,7 @@ export function registerGmmCommands(program: Command): void {
   gmm
     .command('fit')
     .description('fit a Gaussian mixture to points (a .csv/.tsv/.txt/.npy file or a dataset name)')
-    .argument('<data>', 'points file or dataset name')
+    .argument('<data>', 'points file or dataset name', datasetOption('data'))
     .requiredOption('-k, --components <K>', 'number of components, or "auto" to choose it by BIC/AIC', componentsOption)
     .option('--covariance <type>', `covariance type: ${COVARIANCE_TYPES.join(', ')}`, choiceOption('--covariance', COVARIANCE_TYPES), 'full')
     .option('--init <method>', `initialisation: ${INIT_METHODS.join(', ')}`, choiceOption('--init', INIT_METHODS), 'kmeans')
@@ -289,7 +304,7 @@ export function registerGmmCommands(program: Command): void {
     .command('score')
     .description('log-density of each point under a saved model')
     .argument('<model>', 'model.json written by gmm fit --out')
-    .argument('<data>', 'points file or dataset name')
+    .argument('<data>', 'points file or dataset name', datasetOption('data'))
     .option('--seed <S>', 'seed for generated datasets', intOption('--seed', 0), 0)
     .option('--out <file>', 'write log_density and component per point (.csv, .tsv or .npy)')
     .option('--json', 'print one JSON object')

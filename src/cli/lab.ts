@@ -1,24 +1,30 @@
 /**
  * `genlab lab [--port P] [--host H] [--runs DIR]`: builds the browser lab (web/) with Vite into dist/lab/ when
  * its sources changed, serves it with Vite's preview server on 127.0.0.1 (loopback only unless --host says
- * otherwise), and serves DIR read-only under /runs/, so runs trained in Node can be opened in the browser.
+ * otherwise), and with --runs the runs board: DIR read-only under /runs/ (lab-files.ts) and its runs' summaries
+ * under /api/ (lab-api.ts, lab-runs.ts), which runs.html shows live.
  *
  *   genlab lab                      # http://127.0.0.1:4173/
- *   genlab lab --runs runs --port 8080
+ *   genlab lab --runs runs --port 8080   # the board: http://127.0.0.1:8080/runs.html
  *   genlab lab --build-only         # (re)build dist/lab/ and exit
+ *
+ * The server answers only requests whose Host is this machine (Vite's check against DNS rebinding), sends no CORS
+ * headers (no other origin may read the runs), and marks every answer nosniff.
  *
  * Build cache: the build writes `.genlab-build.json` (its start time) into dist/lab/; the next `genlab lab`
  * rebuilds only when a file under web/ or src/, package.json or package-lock.json is newer. Without web/ (an
  * installed package), an existing dist/lab/ is served as it is.
  */
 import type { Command } from 'commander';
-import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GenlabError, badInput } from '../index.js';
+import { runsApiHandler } from './lab-api.js';
+import { runsFilesHandler } from './lab-files.js';
+import { RunsFolder } from './lab-runs.js';
 import { intOption } from './options.js';
 
 /** The repository (or installed package) root: src/cli/lab.ts and dist/cli/lab.js both sit two levels below it. */
@@ -127,86 +133,6 @@ export async function buildLab(options: LabBuildOptions = {}): Promise<LabBuild>
   return { outDir, rebuilt: true, reason: stale };
 }
 
-// ---- /runs/: a read-only view of a folder ----
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.json': 'application/json; charset=utf-8',
-  '.jsonl': 'application/x-ndjson; charset=utf-8',
-  '.csv': 'text/csv; charset=utf-8',
-  '.tsv': 'text/tab-separated-values; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.log': 'text/plain; charset=utf-8',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.svg': 'image/svg+xml',
-  '.npy': 'application/octet-stream',
-  '.bin': 'application/octet-stream',
-};
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(JSON.stringify(body));
-}
-
-/**
- * Handles GET/HEAD under /runs/: a directory answers a JSON listing { dir, entries: [{ name, type, size, mtime }] },
- * a file its bytes. Nothing outside `dir` is reachable (`..`, symlinks out). Without a runs folder, /runs/ answers
- * { dir: null, entries: [] }, so pages can ask without causing a 404.
- */
-export function runsHandler(dir: string | undefined): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
-  const root = dir === undefined ? undefined : resolve(dir);
-  return (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://lab');
-    if (url.pathname !== '/runs' && !url.pathname.startsWith('/runs/')) return next();
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return send(res, 405, { error: 'the runs folder is read-only' });
-    }
-    if (root === undefined) return send(res, 200, { dir: null, entries: [] });
-    void (async () => {
-      let rel: string;
-      try {
-        rel = decodeURIComponent(url.pathname.slice('/runs'.length));
-      } catch {
-        return send(res, 400, { error: 'bad path' });
-      }
-      const target = resolve(root, `.${rel.startsWith('/') ? '' : '/'}${rel}`);
-      const inside = (p: string, base: string): boolean => p === base || p.startsWith(base.endsWith(sep) ? base : base + sep);
-      if (rel.includes('\0') || !inside(target, root)) return send(res, 404, { error: 'not found' });
-      let real: string, realRoot: string;
-      try {
-        [real, realRoot] = await Promise.all([realpath(target), realpath(root)]);
-      } catch {
-        return send(res, 404, { error: 'not found' });
-      }
-      if (!inside(real, realRoot)) return send(res, 404, { error: 'not found' });
-      const info = await stat(real);
-      if (info.isDirectory()) {
-        const entries = await readdir(real, { withFileTypes: true });
-        const listed = await Promise.all(
-          entries
-            .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || e.isFile()))
-            .map(async (e) => {
-              const s = await stat(join(real, e.name));
-              return { name: e.name, type: e.isDirectory() ? 'dir' : 'file', size: s.size, mtime: s.mtimeMs };
-            }),
-        );
-        listed.sort((a, b) => a.name.localeCompare(b.name));
-        return send(res, 200, { dir: rel === '' || rel === '/' ? dir : rel, entries: listed });
-      }
-      if (!info.isFile()) return send(res, 404, { error: 'not found' });
-      res.statusCode = 200;
-      res.setHeader('Content-Type', CONTENT_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream');
-      res.setHeader('Content-Length', String(info.size));
-      res.setHeader('Cache-Control', 'no-store'); // runs change while they train
-      if (req.method === 'HEAD') return res.end();
-      createReadStream(real).on('error', () => res.destroy()).pipe(res);
-    })().catch(() => send(res, 500, { error: 'cannot read' }));
-  };
-}
-
 // ---- the server ----
 
 export interface LabServerOptions extends LabBuildOptions {
@@ -214,12 +140,14 @@ export interface LabServerOptions extends LabBuildOptions {
   port?: number;
   /** Default 127.0.0.1 (this machine only). */
   host?: string;
-  /** Folder served read-only under /runs/. */
+  /** Folder served read-only under /runs/, and shown by the runs board. */
   runs?: string;
 }
 
 export interface LabServer {
   url: string;
+  /** The runs board's URL (runs.html). */
+  boardUrl: string;
   port: number;
   build: LabBuild;
   close(): Promise<void>;
@@ -234,7 +162,9 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
   }
   const build = await buildLab(options);
   const vite = await importVite();
-  const handler = runsHandler(options.runs);
+  const runs = options.runs !== undefined ? new RunsFolder(options.runs) : undefined;
+  const files = runsFilesHandler(options.runs);
+  const api = runsApiHandler(runs);
   const explicitPort = options.port !== undefined && options.port !== DEFAULT_PORT;
   let server;
   try {
@@ -242,8 +172,9 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
       configFile: LAB_CONFIG,
       logLevel: 'error',
       build: { outDir: build.outDir },
-      preview: { host, port: options.port ?? DEFAULT_PORT, strictPort: explicitPort, open: false },
-      plugins: [{ name: 'genlab-runs', configurePreviewServer: (s) => void s.middlewares.use(handler) }],
+      // No CORS: Vite's default lets any localhost origin (another dev server) read the runs.
+      preview: { host, port: options.port ?? DEFAULT_PORT, strictPort: explicitPort, open: false, cors: false, headers: { 'X-Content-Type-Options': 'nosniff' } },
+      plugins: [{ name: 'genlab-runs', configurePreviewServer: (s) => void s.middlewares.use(files).use(api) }],
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -254,8 +185,10 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
   const address = server.httpServer.address() as AddressInfo | null;
   const port = address?.port ?? options.port ?? DEFAULT_PORT;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shown}:${port}/`;
   return {
-    url: `http://${shown}:${port}/`,
+    url,
+    boardUrl: `${url}runs.html`,
     port,
     build,
     close: () => server.close(),
@@ -270,7 +203,7 @@ export function registerLabCommand(program: Command): void {
     .description('build (when its sources changed) and serve the browser lab on this machine')
     .option('--port <n>', `port to listen on (default ${DEFAULT_PORT}, or the next free one)`, intOption('--port', 0))
     .option('--host <address>', 'address to listen on; anything but loopback exposes the lab to your network', '127.0.0.1')
-    .option('--runs <dir>', 'serve this folder of runs read-only under /runs/')
+    .option('--runs <dir>', 'show the runs in this folder on the runs board (runs.html), live, and serve it read-only')
     .option('--rebuild', 'rebuild the lab even when the cached build is fresh')
     .option('--build-only', 'build the lab into dist/lab/ (when stale) and exit')
     .action(async (o: { port?: number; host: string; runs?: string; rebuild?: boolean; buildOnly?: boolean }) => {
@@ -283,7 +216,7 @@ export function registerLabCommand(program: Command): void {
       }
       if (!LOOPBACK.has(o.host)) log(`genlab lab: listening on ${o.host}: other machines that can reach it can open the lab${o.runs ? ' and read your runs' : ''}`);
       const lab = await startLab({ ...(o.port !== undefined ? { port: o.port } : {}), host: o.host, ...(o.runs !== undefined ? { runs: o.runs } : {}), force: o.rebuild === true, log });
-      process.stdout.write(`genlab lab: ${lab.url}${o.runs ? `  (runs: ${o.runs} under ${lab.url}runs/)` : ''}\n`);
+      process.stdout.write(`genlab lab: ${lab.url}${o.runs ? `  (runs board: ${lab.boardUrl})` : ''}\n`);
       process.stderr.write('genlab lab: press Ctrl-C to stop\n');
       await new Promise<void>((done) => {
         process.once('SIGINT', done);

@@ -12,8 +12,13 @@ import { registerClassifierCommand } from './classifier.js';
 import { registerLabCommand } from './lab.js';
 import { registerTrainCommand } from './train.js';
 import { registerModelCommands } from './models.js';
+import { addExamples } from './examples.js';
+import { didYouMean } from './suggest.js';
 
-/** Commander's Command, with unknown flags and sub-commands answered by the list of valid ones. */
+/**
+ * Commander's Command, with unknown flags and sub-commands answered by the nearest valid one ("did you mean
+ * --epochs?") or, when none is near, by the valid ones (or a pointer to --help when they are many).
+ */
 class GenlabCommand extends Command {
   override createCommand(name?: string): Command {
     return new GenlabCommand(name);
@@ -27,14 +32,20 @@ class GenlabCommand extends Command {
 
   // Overrides Commander's (untyped) hook that reports an unknown flag.
   unknownOption(flag: string): never {
-    const valid = this.options.map((o) => o.long ?? o.short).concat('--help');
-    this.error(`unknown option '${flag}' for '${this.path()}': valid options are ${valid.join(', ')}`, { code: 'commander.unknownOption' });
+    // Another kind's flags are hidden options of `train <kind>`: not suggested, they would only be refused.
+    const valid = this.options.filter((o) => !o.hidden).map((o) => o.long ?? o.short!).concat('--help');
+    const name = flag.split('=')[0]!;
+    const hint = didYouMean(name, valid);
+    const rest = hint || (valid.length <= 16 ? `valid options are ${valid.join(', ')}` : `'${this.path()} --help' lists its ${valid.length} options`);
+    this.error(`unknown option '${name}' for '${this.path()}': ${rest}`, { code: 'commander.unknownOption' });
   }
 
   // Overrides Commander's (untyped) hook that reports an unknown sub-command.
   unknownCommand(): never {
     const valid = this.commands.map((c) => c.name());
-    this.error(`unknown command '${this.args[0]}' for '${this.path()}': valid commands are ${valid.join(', ')}`, { code: 'commander.unknownCommand' });
+    const word = this.args[0] ?? '';
+    const hint = didYouMean(word, valid);
+    this.error(`unknown command '${word}' for '${this.path()}': ${hint ? `${hint} (valid commands are ${valid.join(', ')})` : `valid commands are ${valid.join(', ')}`}`, { code: 'commander.unknownCommand' });
   }
 }
 
@@ -57,6 +68,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerClassifierCommand(program);
   registerLabCommand(program);
+  addExamples(allCommands(program));
   return program;
 }
 

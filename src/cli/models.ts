@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { dirname, extname } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
 import {
   GenlabError,
   Rng,
@@ -40,7 +40,8 @@ import {
   type GenerativeModel,
   type RunInfo,
 } from '../index.js';
-import { choiceOption, intOption } from './options.js';
+import { checkDataset, choiceOption, intOption } from './options.js';
+import { progressFor } from './progress.js';
 
 type AnyModel = GenerativeModel;
 
@@ -82,6 +83,17 @@ async function writeBytes(file: string, bytes: Uint8Array): Promise<void> {
   await writeFile(file, bytes);
 }
 
+/** What a picture shows, as its caption: `vae-mnist · vae on mnist · 64 samples · seed 0`. */
+function caption(model: AnyModel, run: RunInfo, what: string): string {
+  return `${basename(run.dir)} · ${model.kind}${run.data ? ` on ${run.data.name}` : ''} · ${what}`;
+}
+
+/** The centres of the modes of a toy set the run was trained on, for plots; undefined for other data. */
+function modesOf(run: RunInfo): number[][] | undefined {
+  const name = run.data?.name;
+  return name !== undefined && (TOY_SETS as readonly string[]).includes(name) ? (toyModes(name)?.centres ?? undefined) : undefined;
+}
+
 /** Where a command prints its lines (stdout; tests pass their own). */
 export type Print = (line: string) => void;
 const stdoutLine: Print = (line) => void process.stdout.write(`${line}\n`);
@@ -97,7 +109,7 @@ export interface SampleFlags {
 export async function sampleCommand(runDir: string, flags: SampleFlags, say: Print = stdoutLine): Promise<void> {
   const ext = extname(flags.out).toLowerCase();
   if (!['.png', '.npy', '.svg'].includes(ext)) throw badInput('--out', `expected a .png or .npy file, got '${flags.out}'`);
-  await withModel(runDir, async (model) => {
+  await withModel(runDir, async (model, run) => {
     const labels = flags.label !== undefined ? tf.fill([flags.n], parseLabel(model, flags.label), 'int32') as tf.Tensor1D : undefined;
     const samples = model.sample(flags.n, new Rng(flags.seed), labels);
     labels?.dispose();
@@ -107,11 +119,30 @@ export async function sampleCommand(runDir: string, flags: SampleFlags, say: Pri
       await writeBytes(flags.out, encodeNpy([flags.n, ...model.dataShape], data));
     } else if (model.dataKind === 'images') {
       if (ext !== '.png') throw badInput('--out', 'image samples are written as .png or .npy');
-      await writeImageGrid(flags.out, { data, count: flags.n, shape: needImages(model, 'sample') });
+      const what = `${flags.n} samples${flags.label !== undefined ? ` of class ${flags.label}` : ''} · seed ${flags.seed}`;
+      await writeImageGrid(flags.out, { data, count: flags.n, shape: needImages(model, 'sample') }, { title: caption(model, run, what) });
     } else {
-      await writePointsPlot(flags.out, data, exampleSize(model.dataShape), { title: `${model.kind} samples (${flags.n})` });
+      await writeSamplesOverData(flags.out, model, run, data, flags);
     }
     say(`sample: ${flags.n} ${model.kind} samples → ${flags.out}`);
+  });
+}
+
+/** Point samples drawn over (up to 2000 of) the run's test points, with the modes of a toy set marked. */
+async function writeSamplesOverData(file: string, model: AnyModel, run: RunInfo, samples: Float32Array, flags: SampleFlags): Promise<void> {
+  const dims = exampleSize(model.dataShape);
+  const test = run.data ? await runTestData(run, model) : null;
+  const nData = Math.min(test?.count ?? 0, 2000);
+  const points = new Float32Array((nData + flags.n) * dims);
+  if (test) points.set(test.data.subarray(0, nData * dims));
+  points.set(samples, nData * dims);
+  const labels = Array.from({ length: nData + flags.n }, (_, i) => (i < nData ? 'data' : 'samples'));
+  const modes = modesOf(run);
+  await writePointsPlot(file, points, dims, {
+    title: caption(model, run, `${flags.n} samples over ${nData} test points · seed ${flags.seed}`),
+    labels,
+    labelName: 'source',
+    ...(modes ? { modes } : {}),
   });
 }
 
@@ -136,7 +167,7 @@ export async function reconstructCommand(runDir: string, flags: ReconstructFlags
     const r = (await recon.data()) as Float32Array;
     tf.dispose([x, recon, ...(labels ? [labels] : [])]);
     const grid = reconstructionGrid(picked.data, r, n, shape);
-    await writeImageGrid(flags.out, grid, { columns: grid.columns });
+    await writeImageGrid(flags.out, grid, { columns: grid.columns, rowLabels: grid.rowLabels, title: caption(model, run, `${n} random test images · seed ${flags.seed}`) });
     say(`reconstruct: ${n} test images over their ${model.kind} reconstructions → ${flags.out}`);
   });
 }
@@ -175,7 +206,12 @@ export async function interpolateCommand(runDir: string, flags: InterpolateFlags
       const d = (await decoded.data()) as Float32Array;
       decoded.dispose();
       if (ext === '.npy') await writeBytes(flags.out, encodeNpy([steps, ...model.dataShape], d));
-      else await writeImageStrips(flags.out, [{ label: model.kind.toUpperCase(), images: { data: d, count: steps, shape: needImages(model, 'interpolate (.png)') } }]);
+      else {
+        const captions = Array.from({ length: steps }, (_, i) => (i === 0 ? `seed ${flags.from}` : i === steps - 1 ? `seed ${flags.to}` : ''));
+        await writeImageStrips(flags.out, [{ label: model.kind.toUpperCase(), images: { data: d, count: steps, shape: needImages(model, 'interpolate (.png)') }, captions }], {
+          title: caption(model, run, `generated from the codes of seeds ${flags.from} and ${flags.to}, along the great circle`),
+        });
+      }
       say(`interpolate: codes seeded ${flags.from} → ${flags.to} in ${steps} steps along the great circle (${model.kind}) → ${flags.out}`);
       return;
     }
@@ -200,7 +236,10 @@ export async function interpolateCommand(runDir: string, flags: InterpolateFlags
     strip.set(ends.data.subarray(0, size), 0);
     strip.set(d, size);
     strip.set(ends.data.subarray(size), (steps + 1) * size);
-    await writeImageStrips(flags.out, [{ label: model.kind.toUpperCase(), images: { data: strip, count: steps + 2, shape } }]);
+    const captions = Array.from({ length: steps + 2 }, (_, i) => (i === 0 ? `test ${flags.from}` : i === steps + 1 ? `test ${flags.to}` : ''));
+    await writeImageStrips(flags.out, [{ label: model.kind.toUpperCase(), images: { data: strip, count: steps + 2, shape }, captions, real: [0, steps + 1] }], {
+      title: caption(model, run, `test images ${flags.from} and ${flags.to} (framed) and ${steps} decodings between their codes`),
+    });
     say(`interpolate: test ${flags.from} → ${flags.to} in ${steps} steps (${model.kind}) → ${flags.out}`);
   });
 }
@@ -228,7 +267,8 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
     if (can(model, 'score')) {
       let test = await runTestData(run, model);
       if (flags.limit !== undefined && flags.limit < test.count) test = subset(test, Int32Array.from({ length: flags.limit }, (_, i) => i));
-      const r = await evaluateLikelihood(model, test, { k: flags.iwK, batchSize: flags.batchSize, seed: flags.seed });
+      const bar = progressFor(`eval: log p(x), k = ${flags.iwK}`);
+      const r = await evaluateLikelihood(model, test, { k: flags.iwK, batchSize: flags.batchSize, seed: flags.seed, ...bar.options }).finally(bar.stop);
       Object.assign(report, { negElbo: r.negElbo, recon: r.recon, kl: r.kl, nll: r.nll, bitsPerDim: r.bitsPerDim, k: r.k, gap: r.gap, count: r.count });
       lines.push(`${run.data!.name} test (${r.count} examples), ${model.kind}:`);
       lines.push(`  −ELBO ${f(r.negElbo)} nats = recon ${f(r.recon)} + KL ${f(r.kl)}`);
@@ -237,7 +277,8 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
     const name = run.data?.name;
     // --limit bounds the test images the samples are compared with, and so (unless --samples says) the samples.
     const samples = flags.samples ?? flags.limit;
-    const quality = name === undefined ? null : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}) });
+    const bar = progressFor('eval: sample quality');
+    const quality = name === undefined ? null : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}), ...bar.options }).finally(bar.stop);
     if (quality) {
       Object.assign(report, quality.report);
       if (quality.measure === 'modes') {
@@ -285,27 +326,32 @@ export interface ScoreRow {
 }
 
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `genlab score`: log p(x) of image files, or summaries over datasets (by name or path). */
 export async function scoreCommand(runDir: string, inputs: string[], flags: ScoreFlags, say: Print = stdoutLine): Promise<ScoreRow[]> {
+  const isImageFile = (p: string): boolean => IMAGE_EXTENSIONS.includes(extname(p).toLowerCase()) && existsSync(p) && statSync(p).isFile();
+  for (const input of inputs) if (!isImageFile(input)) checkDataset(input, 'score');
   return withModel(runDir, async (model, run) => {
     const vae = requireCapability(model, 'score', 'score');
     const shape = needImages(model, 'score');
     const d = exampleSize(shape);
     const bits = (logPx: number): number => -logPx / (d * Math.LN2);
     const rows: ScoreRow[] = [];
-    const files = inputs.filter((p) => IMAGE_EXTENSIONS.includes(extname(p).toLowerCase()) && existsSync(p) && statSync(p).isFile());
+    const files = inputs.filter(isImageFile);
     if (files.length > 0) {
       const data = new Float32Array(files.length * d);
       for (let i = 0; i < files.length; i++) data.set(imageFileToExample(new Uint8Array(await readFile(files[i]!)), files[i]!, shape), i * d);
-      const scores = await scoreImages(vae, data, { k: flags.iwK, seed: flags.seed });
+      const bar = progressFor(`score: ${plural(files.length, 'image')}`);
+      const scores = await scoreImages(vae, data, { k: flags.iwK, seed: flags.seed, ...bar.options }).finally(bar.stop);
       files.forEach((f, i) => rows.push({ input: f, count: 1, logPx: scores[i]!, bitsPerDim: bits(scores[i]!) }));
     }
     for (const spec of inputs.filter((p) => !files.includes(p))) {
       let ds = await loadDataFor(model, spec, flags.split, { seed: run.seed });
       if (flags.limit !== undefined && flags.limit < ds.count) ds = subset(ds, Int32Array.from({ length: flags.limit }, (_, i) => i));
       if (ds.count === 0) throw badInput(spec, `the ${flags.split} split is empty`);
-      const scores = Array.from(await scoreImages(vae, ds.data, { k: flags.iwK, seed: flags.seed })).sort((a, b) => a - b);
+      const bar = progressFor(`score: ${spec}`);
+      const scores = Array.from(await scoreImages(vae, ds.data, { k: flags.iwK, seed: flags.seed, ...bar.options }).finally(bar.stop)).sort((a, b) => a - b);
       const mean = scores.reduce((s, v) => s + v, 0) / scores.length;
       rows.push({ input: spec, count: scores.length, logPx: mean, bitsPerDim: bits(mean), median: scores[Math.floor(scores.length / 2)]!, min: scores[0]!, max: scores[scores.length - 1]! });
     }
@@ -327,7 +373,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .command('sample')
     .description('draw samples from a trained model: an image grid (.png) or a float32 array (.npy)')
     .argument('<run>', runHelp)
-    .option('-n <count>', 'number of samples', intOption('-n'), 64)
+    .option('-n <count>', 'number of samples', intOption('-n', 1, 10000, 'they are drawn and written at once'), 64)
     .option('--seed <S>', 'seed of the codes z', intOption('--seed', 0), 0)
     .option('--label <L>', 'class name or index, for a conditional model (default: cycle through the classes)')
     .requiredOption('--out <file>', 'output: grid.png, or samples.npy (N×H×W×C in [0, 1])')
@@ -336,7 +382,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .command('reconstruct')
     .description('test images over their reconstructions, as a PNG grid')
     .argument('<run>', runHelp)
-    .option('-n <count>', 'number of test images', intOption('-n'), 16)
+    .option('-n <count>', 'number of test images', intOption('-n', 1, 10000, 'they are reconstructed and written at once'), 16)
     .option('--seed <S>', 'seed of the choice of images', intOption('--seed', 0), 0)
     .requiredOption('--out <file>', 'output .png')
     .action((run: string, flags: ReconstructFlags) => reconstructCommand(run, flags, print));
@@ -354,11 +400,11 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .command('eval')
     .description('likelihood models: test −ELBO, KL, importance-sampled NLL, bits/dim; any model that samples: modes covered and high-quality samples (toy sets), FID, KID, IS, precision/recall (MNIST)')
     .argument('<run>', runHelp)
-    .option('--iw-k <K>', 'importance samples per example', intOption('--iw-k'), 100)
+    .option('--iw-k <K>', 'importance samples per example', intOption('--iw-k', 1, 5000, 'each example is decoded K times'), 100)
     .option('--batch-size <n>', 'examples per batch', intOption('--batch-size'), 100)
     .option('--seed <S>', 'seed of the samples', intOption('--seed', 0), 0)
-    .option('--limit <N>', 'only the first N test examples', intOption('--limit'))
-    .option('--samples <N>', 'samples behind the sample quality (default 2500 on toy sets, 10000 on MNIST, or --limit)', intOption('--samples', 2))
+    .option('--limit <N>', 'only the first N test examples', intOption('--limit', 1, 100000, 'it also sets the samples drawn at once'))
+    .option('--samples <N>', 'samples behind the sample quality (default 2500 on toy sets, 10000 on MNIST, or --limit)', intOption('--samples', 2, 100000, 'they are drawn and compared at once'))
     .option('--json', 'print one JSON object')
     .action(async (run: string, flags: EvalFlags) => void (await evalCommand(run, flags, print)));
   program
@@ -366,10 +412,10 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .description('log p(x) of images under a VAE: image files, or datasets (mean over their test split)')
     .argument('<run>', runHelp)
     .argument('<inputs...>', 'PNG/JPEG files, dataset names (mnist, pokemon, …) or data paths')
-    .option('--iw-k <K>', 'importance samples per image', intOption('--iw-k'), 100)
+    .option('--iw-k <K>', 'importance samples per image', intOption('--iw-k', 1, 5000, 'each image is decoded K times'), 100)
     .option('--seed <S>', 'seed of the samples', intOption('--seed', 0), 0)
     .option('--split <split>', 'split of dataset inputs: train or test', choiceOption('--split', ['train', 'test'] as const), 'test')
-    .option('--limit <N>', 'only the first N images of each dataset', intOption('--limit'))
+    .option('--limit <N>', 'only the first N images of each dataset', intOption('--limit', 1, 1000000, 'more than any dataset genlab scores at once'))
     .option('--json', 'print a JSON array')
     .action(async (run: string, inputs: string[], flags: ScoreFlags) => void (await scoreCommand(run, inputs, flags, print)));
 }

@@ -30,6 +30,7 @@ import {
   readManifest,
   reconGrids,
   recommendedOptimizerOptions,
+  resolveFitOptions,
   resumeRun,
   runSeeds,
   sampleGrids,
@@ -41,8 +42,10 @@ import {
   type ModelOptionSpec,
   type ModelOptions,
   type RunManifest,
+  type TrainCallback,
 } from '../index.js';
-import { choiceOption, intOption, listOption, numberOption } from './options.js';
+import { choiceOption, datasetOption, intOption, listOption, numberOption, positiveNumberOption } from './options.js';
+import { barsWanted } from './progress.js';
 import { stopOnSignals } from './signals.js';
 
 /** Flags of `genlab train <kind>` besides the model's own; undefined means not given (a resume tells conflicts so). */
@@ -125,12 +128,30 @@ function checkResumeFlags(kind: ModelKind, flags: RunFlags & Record<string, unkn
   if (flags.testLimit !== undefined && flags.testLimit !== manifest.data.testLimit) throw conflict('--test-limit', flags.testLimit, manifest.data.testLimit);
 }
 
-function report(out: string, result: FitResult): void {
+/** The run's plan as the loop saw it (the epochs and steps it aims at, a resume's extension included). */
+interface Plan {
+  totalEpochs: number;
+  totalSteps: number;
+}
+
+/** A callback that only remembers the plan, for the summary. */
+function planRecorder(plan: Plan): TrainCallback {
+  return {
+    onStart(ctx) {
+      plan.totalEpochs = ctx.totalEpochs;
+      plan.totalSteps = ctx.totalSteps;
+    },
+  };
+}
+
+function report(out: string, result: FitResult, plan: Plan): void {
   const last = result.metrics.filter((r) => r.epoch === result.metrics.at(-1)?.epoch);
-  const lines = [
-    `${result.status} after ${plural(result.epochs, 'epoch')} (${plural(result.steps, 'step')}); this session ${result.seconds.toFixed(1)} s, ${Math.round(result.examplesPerSec)} examples/s`,
-  ];
-  if (last.length > 0) lines.push(`last: ${formatEpochLine(last[0]!.epoch, result.epochs, last, 6)}`);
+  const where =
+    result.status === 'finished'
+      ? `finished after ${plural(result.epochs, 'epoch')} (${plural(result.steps, 'step')})`
+      : `stopped after ${plural(result.epochs, 'complete epoch')} of ${plan.totalEpochs} (step ${result.steps} of ${plan.totalSteps})`;
+  const lines = [`${where}; this session ${result.seconds.toFixed(1)} s, ${Math.round(result.examplesPerSec)} examples/s`];
+  if (last.length > 0) lines.push(`last: ${formatEpochLine(last[0]!.epoch, plan.totalEpochs, last, 6)}`);
   const written = ['manifest.json', 'metrics.jsonl', 'model/', 'checkpoint/'];
   for (const sub of ['samples', 'recon']) if (existsSync(join(out, sub))) written.push(`${sub}/epoch-NNNN.png`);
   lines.push(`wrote ${out}: ${written.join(', ')}`);
@@ -144,6 +165,7 @@ function quality(dataName: string, samples: number): Pick<FitOptions, 'epochMetr
 }
 
 async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, unknown>): Promise<void> {
+  // Everything the flags say is checked before anything starts, so that a mistake is the only line printed.
   if (flags.epochs !== undefined && flags.steps !== undefined) throw badInput('--epochs', 'give --epochs or --steps, not both');
   const resuming = flags.resume === true;
   let manifest: RunManifest | null = null;
@@ -158,67 +180,79 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
     if (flags.data === undefined) throw badInput('--data', 'required: a dataset name or a data file/folder');
     modelOptions(kind, flags); // a flag of another kind fails before anything starts
   }
+  const plan: Pick<FitOptions, 'epochs' | 'steps'> = {};
+  if (flags.epochs !== undefined) plan.epochs = flags.epochs;
+  if (flags.steps !== undefined) plan.steps = flags.steps;
+  const checkpointEvery = flags.checkpointEvery !== undefined ? { checkpointEverySteps: flags.checkpointEvery } : {};
+  resolveFitOptions({ ...trainOptions(flags), ...plan, ...checkpointEvery });
+  // A quality measure needs a few samples (precision/recall's k-NN balls), found out otherwise after the first epoch.
+  if (flags.qualitySamples !== undefined && flags.qualitySamples > 0 && flags.qualitySamples < 10) {
+    throw badInput('--quality-samples', `expected 0 (off) or at least 10 samples, got ${flags.qualitySamples}`);
+  }
 
   // A resumed run continues on its own backend unless told otherwise: backends differ in the last bits.
   const savedBackend = (NODE_BACKENDS as readonly string[]).includes(manifest?.backend ?? '') ? (manifest!.backend as (typeof NODE_BACKENDS)[number]) : undefined;
   const backend = flags.backend ?? savedBackend;
   const engine = await initEngine(backend !== undefined ? { backend } : {});
-  process.stderr.write(`genlab: ${describeEngine(engine)}\n`);
-  if (manifest && manifest.backend !== engine.backend) {
-    process.stderr.write(`genlab: note: the run was trained on ${manifest.backend}; its continuation on ${engine.backend} will not match an uninterrupted run bit for bit\n`);
-  }
+  const startUp = (): void => {
+    process.stderr.write(`genlab: ${describeEngine(engine)}\n`);
+    if (manifest && manifest.backend !== engine.backend) {
+      process.stderr.write(`genlab: note: the run was trained on ${manifest.backend}; its continuation on ${engine.backend} will not match an uninterrupted run bit for bit\n`);
+    }
+  };
 
-  const callbacks = [progressBar(), sampleGrids(), reconGrids()];
-  const plan: Pick<FitOptions, 'epochs' | 'steps'> = {};
-  if (flags.epochs !== undefined) plan.epochs = flags.epochs;
-  if (flags.steps !== undefined) plan.steps = flags.steps;
+  const totals: Plan = { totalEpochs: 0, totalSteps: 0 };
+  const callbacks = [progressBar({ live: barsWanted() }), sampleGrids(), reconGrids(), planRecorder(totals)];
   const qualitySamples = flags.qualitySamples ?? 2000;
-  const checkpointEvery = flags.checkpointEvery !== undefined ? { checkpointEverySteps: flags.checkpointEvery } : {};
-  const stop = stopOnSignals();
   let result: FitResult;
-  try {
-    if (manifest) {
-      const d = manifest.data;
-      const data = await loadRunData(d.name, { seed: manifest.seed, binarize: d.binarize, limit: d.limit, testLimit: d.testLimit });
-      process.stderr.write(`genlab: resuming ${manifest.kind} on ${d.name} from epoch ${manifest.epoch}, step ${manifest.step} (${flags.out}, status ${manifest.status})\n`);
+  if (manifest) {
+    const d = manifest.data;
+    const data = await loadRunData(d.name, { seed: manifest.seed, binarize: d.binarize, limit: d.limit, testLimit: d.testLimit });
+    startUp();
+    process.stderr.write(`genlab: resuming ${manifest.kind} on ${d.name} from epoch ${manifest.epoch}, step ${manifest.step} (${flags.out}, status ${manifest.status})\n`);
+    const stop = stopOnSignals();
+    try {
       const resumed = await resumeRun(flags.out, data, { loadModel, callbacks, ...quality(d.name, qualitySamples), signal: stop.signal, ...plan, ...checkpointEvery });
       resumed.model.dispose();
       result = resumed;
-    } else {
-      const seed = flags.seed ?? 0;
-      const data = await loadRunData(flags.data!, { seed, binarize: flags.binarize, limit: flags.limit, testLimit: flags.testLimit });
-      const { train, test } = data;
-      const classes = train.labels?.kind === 'class' ? train.labels.classes : undefined;
-      const options = modelOptions(kind, flags);
-      // Initial weights draw from their own stream, apart from the trainer's (runSeeds derives both from --seed).
-      const model = createModel(kind, options, { shape: train.shape, kind: train.kind, ...(classes ? { classes } : {}) }, new Rng(runSeeds(seed).initSeed));
-      process.stderr.write(`genlab: training ${kind} on ${train.name}: ${train.count} training and ${test?.count ?? 0} test examples of [${train.shape.join(', ')}] → ${flags.out}\n`);
-      try {
-        result = await fit(model, data, {
-          // Each kind trains with its papers' optimiser settings unless the flags say otherwise.
-          ...(recommendedOptimizerOptions(kind, options) ?? {}),
-          ...trainOptions(flags),
-          ...plan,
-          seed,
-          runDir: flags.out,
-          dataInfo: {
-            ...(flags.binarize !== undefined ? { binarize: flags.binarize } : {}),
-            ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
-            ...(flags.testLimit !== undefined ? { testLimit: flags.testLimit } : {}),
-          },
-          ...checkpointEvery,
-          callbacks,
-          signal: stop.signal,
-          ...quality(train.name, qualitySamples),
-        });
-      } finally {
-        model.dispose();
-      }
+    } finally {
+      stop.release();
     }
-  } finally {
-    stop.release();
+  } else {
+    const seed = flags.seed ?? 0;
+    const data = await loadRunData(flags.data!, { seed, binarize: flags.binarize, limit: flags.limit, testLimit: flags.testLimit });
+    const { train, test } = data;
+    const classes = train.labels?.kind === 'class' ? train.labels.classes : undefined;
+    const options = modelOptions(kind, flags);
+    // Initial weights draw from their own stream, apart from the trainer's (runSeeds derives both from --seed).
+    const model = createModel(kind, options, { shape: train.shape, kind: train.kind, ...(classes ? { classes } : {}) }, new Rng(runSeeds(seed).initSeed));
+    startUp();
+    process.stderr.write(`genlab: training ${kind} on ${train.name}: ${train.count} training and ${test?.count ?? 0} test examples of [${train.shape.join(', ')}] → ${flags.out}\n`);
+    const stop = stopOnSignals();
+    try {
+      result = await fit(model, data, {
+        // Each kind trains with its papers' optimiser settings unless the flags say otherwise.
+        ...(recommendedOptimizerOptions(kind, options) ?? {}),
+        ...trainOptions(flags),
+        ...plan,
+        seed,
+        runDir: flags.out,
+        dataInfo: {
+          ...(flags.binarize !== undefined ? { binarize: flags.binarize } : {}),
+          ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+          ...(flags.testLimit !== undefined ? { testLimit: flags.testLimit } : {}),
+        },
+        ...checkpointEvery,
+        callbacks,
+        signal: stop.signal,
+        ...quality(train.name, qualitySamples),
+      });
+    } finally {
+      stop.release();
+      model.dispose();
+    }
   }
-  report(flags.out, result);
+  report(flags.out, result, totals);
   if (result.status === 'stopped') {
     throw new GenlabError(
       'interrupted',
@@ -255,13 +289,13 @@ function addModelOption(cmd: Command, name: string, spec: ModelOptionSpec, hidde
 
 function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('--data <dataset>', 'dataset name (mnist, pokemon, moons, toy sets) or a data file/folder')
+    .option('--data <dataset>', 'dataset name (mnist, pokemon, moons, toy sets) or a data file/folder', datasetOption('--data'))
     .requiredOption('--out <dir>', 'run folder, e.g. runs/vae-mnist (must be new or empty unless --resume)')
     .option('--resume', 'continue the run in --out from its checkpoint (--epochs/--steps may extend it)')
     .option('--epochs <N>', 'passes over the training data (default 10)', intOption('--epochs'))
     .option('--steps <N>', 'total training steps instead of --epochs', intOption('--steps'))
     .option('--batch-size <N>', 'examples per step (default 64)', intOption('--batch-size'))
-    .option('--lr <x>', 'learning rate (default 1e-3 for adam, 1e-2 for sgd; GANs their paper’s)', numberOption('--lr', 0))
+    .option('--lr <x>', 'learning rate (default 1e-3 for adam, 1e-2 for sgd; GANs their paper’s)', positiveNumberOption('--lr'))
     .option('--lr-decay <schedule>', 'learning rate over the run: none (default), linear or cosine (to 0 at the last step)', choiceOption('--lr-decay', LR_DECAYS))
     .option('--optimizer <name>', 'adam or sgd', choiceOption('--optimizer', OPTIMIZERS))
     .option('--beta1 <x>', "Adam's β1 (default 0.9)", numberOption('--beta1', 0, 0.999999))

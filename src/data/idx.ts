@@ -4,8 +4,10 @@
  * reported as a one-line `GenlabError` naming the file; sizes are checked against the actual byte length before
  * anything is allocated, so a corrupt header cannot trigger a huge allocation.
  */
-import { readFile } from 'node:fs/promises';
-import { GenlabError, badFile } from '../engine/errors.js';
+import { open, readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { GenlabError, badFile, badInput } from '../engine/errors.js';
+import { MAX_FILE_BYTES, formatCount } from './limits.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -159,13 +161,66 @@ export async function readIdxFile(path: string, expect?: IdxExpectation): Promis
   return parseIdx(await readBytes(path), path, expect);
 }
 
-/** Reads a whole file, turning file-system errors into one-line GenlabErrors naming the path. */
-export async function readBytes(path: string): Promise<Uint8Array> {
+/**
+ * Reads a whole regular file of at most `maxBytes` bytes, turning file-system errors into one-line GenlabErrors naming
+ * the path. Only regular files are read: a FIFO would block forever and a device (a link to /dev/zero) never ends.
+ */
+export async function readBytes(path: string, maxBytes = MAX_FILE_BYTES): Promise<Uint8Array> {
+  await regularFileSize(path, maxBytes);
   try {
     return await readFile(path);
   } catch (e) {
     throw fsError(path, e);
   }
+}
+
+/** The first `n` bytes of a regular file (fewer when it is shorter) and its size; at most `maxBytes` in all. */
+export async function readHead(path: string, n: number, maxBytes = MAX_FILE_BYTES): Promise<{ bytes: Uint8Array; size: number }> {
+  const size = await regularFileSize(path, maxBytes);
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const bytes = new Uint8Array(Math.min(n, size));
+      let got = 0;
+      while (got < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, got, bytes.length - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return { bytes: bytes.subarray(0, got), size };
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    throw fsError(path, e);
+  }
+}
+
+/**
+ * The size of `path` after checking that it is a regular file (links followed) of at most `maxBytes` bytes; a
+ * one-line error otherwise (a folder, a FIFO, a device, a socket, too large).
+ */
+export async function regularFileSize(path: string, maxBytes = MAX_FILE_BYTES): Promise<number> {
+  let info: Stats;
+  try {
+    info = await stat(path);
+  } catch (e) {
+    throw fsError(path, e);
+  }
+  if (info.isDirectory()) throw badInput(path, 'is a folder, expected a file');
+  if (!info.isFile()) throw badInput(path, `is ${fileKind(info)}, not a regular file: only regular files are read as data`);
+  if (info.size > maxBytes) {
+    throw badInput(path, `${formatCount(info.size)} bytes, more than the ${formatCount(maxBytes)} bytes genlab reads from such a file`);
+  }
+  return info.size;
+}
+
+function fileKind(info: Stats): string {
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'a special file';
 }
 
 /** A GenlabError for a failed file-system call on `path` ('not-found' for ENOENT/ENOTDIR). */

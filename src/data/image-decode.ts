@@ -1,7 +1,14 @@
-/** Decoding PNG and JPEG files into 8-bit RGBA, with one-line errors naming the file. */
+/**
+ * Decoding PNG and JPEG files into 8-bit RGBA, with one-line errors naming the file. Every stream is checked first
+ * (image-check.ts: the declared size against the file's length, then its structure), so a broken file is refused
+ * rather than decoded to black or noise.
+ */
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { badFile } from '../engine/errors.js';
+import { checkJpeg, checkPng, isJpeg, isPng } from './image-check.js';
+
+export { isJpeg, isPng };
 
 export interface RgbaImage {
   width: number;
@@ -10,22 +17,14 @@ export interface RgbaImage {
   data: Uint8Array;
 }
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Largest image we agree to decode: a corrupt header must not make us allocate gigabytes. */
-const MAX_PIXELS = 64 * 1024 * 1024;
-
-export function isPng(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-}
-
-export function isJpeg(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-}
+export const MAX_PIXELS = 64 * 1024 * 1024;
 
 /** Decodes a PNG or JPEG (recognised by its signature, not its name). `file` names it in errors. */
 export function decodeImage(bytes: Uint8Array, file: string): RgbaImage {
   checkDeclaredSize(bytes, file);
   if (isPng(bytes)) {
+    checkPng(bytes, file);
     try {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
@@ -34,6 +33,7 @@ export function decodeImage(bytes: Uint8Array, file: string): RgbaImage {
     }
   }
   if (isJpeg(bytes)) {
+    checkJpeg(bytes, file);
     try {
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
       return { width: img.width, height: img.height, data: img.data };

@@ -11,6 +11,10 @@
 import { badInput } from '../engine/errors.js';
 import { Rng } from '../engine/rng.js';
 import { makeDataset, type Dataset, type DatasetSplits } from './dataset.js';
+import { DATASET_LIMIT_WHY, MAX_DATASET_VALUES } from './limits.js';
+
+/** Largest moon image side: each pixel is supersampled 16 times, so a larger side takes minutes per image. */
+const MAX_SIZE = 1024;
 
 export interface MoonRenderOptions {
   /** Image side in pixels. */
@@ -100,7 +104,9 @@ export function loadMoons(options: MoonsOptions = {}): DatasetSplits {
   const { trainCount = 4000, testCount = 1000, size = 28, maxPhase = 160, seed = 0 } = options;
   checkCount('trainCount', trainCount);
   checkCount('testCount', testCount);
-  if (!(Number.isInteger(size) && size >= 4)) throw badInput('size', `expected an integer ≥ 4, got ${size}`);
+  if (!(Number.isInteger(size) && size >= 4 && size <= MAX_SIZE)) throw badInput('size', `expected an integer from 4 to ${MAX_SIZE} (moons are drawn pixel by pixel), got ${size}`);
+  checkValues('trainCount', trainCount, size);
+  checkValues('testCount', testCount, size);
   if (!(maxPhase >= 0 && maxPhase <= 180)) throw badInput('maxPhase', `expected an angle in [0, 180] degrees, got ${maxPhase}`);
   if (!Number.isFinite(seed)) throw badInput('seed', `expected a finite number, got ${seed}`);
   const rng = new Rng(seed);
@@ -149,7 +155,8 @@ export interface MoonSequenceOptions extends Partial<Omit<MoonRenderOptions, 'si
 export function moonPhaseSequence(n: number, options: MoonSequenceOptions = {}): Dataset {
   const { size = 28, from = 0, to = 160, ...render } = options;
   if (!(Number.isInteger(n) && n >= 1)) throw badInput('n', `expected a positive integer, got ${n}`);
-  if (!(Number.isInteger(size) && size >= 1)) throw badInput('size', `expected a positive integer, got ${size}`);
+  if (!(Number.isInteger(size) && size >= 1 && size <= MAX_SIZE)) throw badInput('size', `expected an integer from 1 to ${MAX_SIZE} (moons are drawn pixel by pixel), got ${size}`);
+  checkValues('n', n, size);
   const pixels = size * size;
   const data = new Float32Array(n * pixels);
   const phases = new Float32Array(n);
@@ -163,4 +170,10 @@ export function moonPhaseSequence(n: number, options: MoonSequenceOptions = {}):
 
 function checkCount(where: string, n: number): void {
   if (!(Number.isInteger(n) && n >= 0)) throw badInput(where, `expected a non-negative integer, got ${n}`);
+}
+
+/** `n` images of size×size must fit the dataset limit. */
+function checkValues(where: string, n: number, size: number): void {
+  const most = Math.floor(MAX_DATASET_VALUES / (size * size));
+  if (n > most) throw badInput(where, `${n} images of ${size}×${size} are too many: at most ${most} (${DATASET_LIMIT_WHY})`);
 }

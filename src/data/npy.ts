@@ -6,10 +6,11 @@
  * become Float32Array. The byte count must match the shape exactly; the shape is checked against the file size
  * before anything is allocated.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { quote } from './csv.js';
-import { exactProduct, fsError } from './idx.js';
+import { exactProduct, fsError, readBytes, readHead } from './idx.js';
+import { MAX_NPY_HEADER_BYTES, formatCount } from './limits.js';
 
 export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
 export type NpyData = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
@@ -41,9 +42,27 @@ const KINDS: Record<string, { dtype: NpyDtype; size: number }> = {
   b1: { dtype: 'bool', size: 1 },
 };
 
-/** Parses a .npy file; `file` names it in errors. */
-export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
-  if (bytes.length === 0) throw badFile(file, 'empty file, expected a NumPy .npy array');
+/** What a .npy header says: the dtype, the shape and where the values start. */
+export interface NpyHeader {
+  shape: number[];
+  dtype: NpyDtype;
+  descr: string;
+  /** Bytes per value in the file. */
+  itemSize: number;
+  bigEndian: boolean;
+  fortranOrder: boolean;
+  /** Number of values (the product of the shape). */
+  count: number;
+  /** Offset of the first value. */
+  dataStart: number;
+}
+
+/**
+ * Parses the header of a .npy file from its first bytes (`bytes`: at least the whole header) and checks the shape
+ * against the file's size `fileSize` before anything is allocated.
+ */
+export function parseNpyHeader(bytes: Uint8Array, file: string, fileSize = bytes.length): NpyHeader {
+  if (fileSize === 0) throw badFile(file, 'empty file, expected a NumPy .npy array');
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) {
     throw badFile(file, 'not a NumPy .npy file (missing the \\x93NUMPY magic)');
   }
@@ -61,23 +80,22 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
     headerLength = view.getUint32(8, true);
     headerStart = 12;
   }
-  if (headerStart + headerLength > bytes.length) {
-    throw badFile(file, `truncated .npy header: declares ${headerLength} header bytes, only ${bytes.length - headerStart} present`);
+  if (headerStart + headerLength > fileSize) {
+    throw badFile(file, `truncated .npy header: declares ${headerLength} header bytes, only ${fileSize - headerStart} present`);
   }
+  if (headerLength > MAX_NPY_HEADER_BYTES) throw badFile(file, `.npy header of ${formatCount(headerLength)} bytes, at most ${formatCount(MAX_NPY_HEADER_BYTES)} are read`);
+  if (headerStart + headerLength > bytes.length) throw new GenlabError('internal', `${file}: parseNpyHeader was given too few bytes`);
   const headerBytes = bytes.subarray(headerStart, headerStart + headerLength);
   const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(headerBytes);
-  const header = parseHeader(headerText, file);
-  const { descr, fortranOrder, shape } = header;
+  const { descr, fortranOrder, shape } = parseHeader(headerText, file);
 
   const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
   const kind = m ? KINDS[m[2]! + m[3]!] : undefined;
   if (!m || !kind) {
     throw new GenlabError('unsupported', `${file}: unsupported dtype ${quote(descr)}, expected one of <f4 <f8 <f2 <i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1 (or big-endian >)`);
   }
-  const bigEndian = m[1] === '>';
-
   const dataStart = headerStart + headerLength;
-  const available = bytes.length - dataStart;
+  const available = fileSize - dataStart;
   // Element count, bounded by the bytes present before anything is allocated (floating point: anything above 2^53 is
   // far above the file size anyway).
   let count = 1;
@@ -87,20 +105,67 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
     const what = expected > available ? 'truncated' : 'extra bytes';
     throw badFile(file, `${what}: shape (${shape.join(', ')}) of ${descr} needs ${exactProduct([], shape, kind.size)} data bytes, found ${available}`);
   }
-  let data = readValues(view, dataStart, count, kind.dtype, kind.size, bigEndian);
-  if (fortranOrder && shape.length > 1) data = fortranToC(data, shape);
-  return { shape, dtype: kind.dtype, descr, data };
+  return { shape, dtype: kind.dtype, descr, itemSize: kind.size, bigEndian: m[1] === '>', fortranOrder, count, dataStart };
 }
 
-/** Reads and parses a .npy file; a missing file is a `not-found` GenlabError. */
+/** Parses a .npy file; `file` names it in errors. */
+export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
+  const h = parseNpyHeader(bytes, file);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let data = readValues(view, h.dataStart, h.count, h.dtype, h.itemSize, h.bigEndian);
+  if (h.fortranOrder && h.shape.length > 1) data = fortranToC(data, h.shape);
+  return { shape: h.shape, dtype: h.dtype, descr: h.descr, data };
+}
+
+/** Reads and parses a .npy file (a regular file of at most 1 GiB); a missing file is a `not-found` GenlabError. */
 export async function readNpyFile(path: string): Promise<NpyArray> {
-  let bytes: Uint8Array;
+  return parseNpy(await readBytes(path), path);
+}
+
+/**
+ * Streams the values of a .npy file in bounded memory: `onHeader` sees (and may refuse) the header before any value
+ * is read, then `onChunk` gets the values in file order (C order, or Fortran order when the header says so), at most
+ * `chunkValues` at a time, with the index of the first. Only regular files are read.
+ */
+export async function streamNpyFile(
+  path: string,
+  onHeader: (header: NpyHeader) => void,
+  onChunk: (values: NpyData, start: number) => void,
+  chunkValues = 1 << 20,
+): Promise<NpyHeader> {
+  const { bytes: head, size } = await readHead(path, 12, Number.MAX_SAFE_INTEGER);
+  let headerBytes = head;
+  if (head.length >= 10 && MAGIC.every((b, i) => head[i] === b)) {
+    const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const declared = head[6] === 1 ? 10 + v.getUint16(8, true) : head.length >= 12 ? 12 + v.getUint32(8, true) : 12;
+    if (declared <= size && declared <= 12 + MAX_NPY_HEADER_BYTES) headerBytes = (await readHead(path, declared, Number.MAX_SAFE_INTEGER)).bytes;
+  }
+  const header = parseNpyHeader(headerBytes, path, size);
+  onHeader(header);
+  let handle;
   try {
-    bytes = await readFile(path);
+    handle = await open(path, 'r');
   } catch (e) {
     throw fsError(path, e);
   }
-  return parseNpy(bytes, path);
+  try {
+    const per = Math.max(1, chunkValues);
+    const buf = new Uint8Array(per * header.itemSize);
+    for (let start = 0; start < header.count; start += per) {
+      const n = Math.min(per, header.count - start);
+      const want = n * header.itemSize;
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await handle.read(buf, got, want - got, header.dataStart + start * header.itemSize + got);
+        if (bytesRead === 0) throw badFile(path, 'truncated: the file shrank while it was read');
+        got += bytesRead;
+      }
+      onChunk(readValues(new DataView(buf.buffer, 0, want), 0, n, header.dtype, header.itemSize, header.bigEndian), start);
+    }
+  } finally {
+    await handle.close();
+  }
+  return header;
 }
 
 /**
@@ -195,7 +260,7 @@ function halfToFloat(h: number): number {
 }
 
 /** Reorders Fortran-order (first index fastest) values into C order (last index fastest). */
-function fortranToC<T extends NpyData>(src: T, shape: number[]): T {
+export function fortranToC<T extends NpyData>(src: T, shape: number[]): T {
   const out = new (src.constructor as new (n: number) => T)(src.length);
   const rank = shape.length;
   // Fortran strides: stride[k] = product of shape[0..k-1].

@@ -17,6 +17,7 @@
 import { badInput } from '../engine/errors.js';
 import { Rng } from '../engine/rng.js';
 import { makeDataset, type Dataset, type DatasetSplits } from './dataset.js';
+import { DATASET_LIMIT_WHY, MAX_DATASET_VALUES } from './limits.js';
 
 export const TOY_SETS = ['gauss1d', 'ring8', 'grid25', 'spiral', 'two-moons'] as const;
 export type ToyName = (typeof TOY_SETS)[number];
@@ -109,6 +110,7 @@ export function sampleToy(name: string, n: number, rng: Rng): ToySample {
   const set = toyName(name);
   if (!(Number.isInteger(n) && n >= 0)) throw badInput('count', `expected a non-negative integer, got ${n}`);
   const dims = set === 'gauss1d' ? 1 : 2;
+  if (n * dims > MAX_DATASET_VALUES) throw badInput('count', `${n} points of ${dims} dimensions are too many: at most ${MAX_DATASET_VALUES / dims} (${DATASET_LIMIT_WHY})`);
   const points = new Float32Array(n * dims);
   const modes = set === 'spiral' ? null : new Int32Array(n);
   switch (set) {
@@ -172,8 +174,11 @@ export interface ToyOptions {
 export function loadToy(name: string, options: ToyOptions = {}): DatasetSplits {
   const set = toyName(name);
   const { trainCount = 10000, testCount = 2000, seed = 0 } = options;
-  if (!(Number.isInteger(trainCount) && trainCount >= 0)) throw badInput('trainCount', `expected a non-negative integer, got ${trainCount}`);
-  if (!(Number.isInteger(testCount) && testCount >= 0)) throw badInput('testCount', `expected a non-negative integer, got ${testCount}`);
+  for (const [where, n] of [['trainCount', trainCount], ['testCount', testCount]] as const) {
+    if (!(Number.isInteger(n) && n >= 0)) throw badInput(where, `expected a non-negative integer, got ${n}`);
+    const dims = toyDims(set);
+    if (n * dims > MAX_DATASET_VALUES) throw badInput(where, `${n} points of ${dims} dimensions are too many: at most ${MAX_DATASET_VALUES / dims} (${DATASET_LIMIT_WHY})`);
+  }
   if (!Number.isFinite(seed)) throw badInput('seed', `expected a finite number, got ${seed}`);
   const rng = new Rng(seed);
   const trainRng = rng.fork();

@@ -10,17 +10,20 @@
  *   into a size×size square (aspect kept, white padding).
  * - a folder: image folder (see image-folder.ts), resized to `size` when given.
  * All values must be finite and representable as float32. The Dataset's name is the path as given.
+ * Files are read in bounded memory (streamed, at most data/limits.ts's MAX_DATASET_VALUES values); only regular files
+ * are read.
  */
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { badFile, badInput } from '../engine/errors.js';
 import { Rng } from '../engine/rng.js';
 import { makeDataset, splitTrainTest, type Dataset, type DatasetSplits } from './dataset.js';
-import { parseDelimited } from './csv.js';
-import { fsError, readBytes } from './idx.js';
+import { readDelimitedFloat32 } from './csv.js';
+import { fsError } from './idx.js';
 import { loadImageFolder } from './image-folder.js';
 import { fitToSquare } from './image-ops.js';
-import { parseNpy, type NpyArray } from './npy.js';
+import { DATASET_LIMIT_WHY, MAX_DATASET_VALUES, formatCount } from './limits.js';
+import { fortranToC, streamNpyFile, type NpyArray, type NpyData, type NpyDtype, type NpyHeader } from './npy.js';
 
 export interface UserDataOptions {
   /** Fraction of examples held out for the test split, in [0, 1). Default 0.1. */
@@ -33,8 +36,6 @@ export interface UserDataOptions {
 
 export const USER_DATA_EXTENSIONS = ['.csv', '.tsv', '.txt', '.npy'];
 const FLOAT32_MAX = 3.4028234663852886e38;
-/** Most float32 values one dataset may hold (2 GiB). */
-const MAX_VALUES = 2 ** 29;
 
 /** Loads a data file or image folder and splits it into train and test. */
 export async function loadUserData(path: string, options: UserDataOptions = {}): Promise<DatasetSplits> {
@@ -60,7 +61,7 @@ export async function loadUserData(path: string, options: UserDataOptions = {}):
     if (ext === '.csv' || ext === '.tsv' || ext === '.txt') {
       ds = await loadTable(path);
     } else if (ext === '.npy') {
-      ds = npyToDataset(parseNpy(await readBytes(path), path), path, size);
+      ds = await loadNpy(path, size);
     } else {
       throw badInput(path, `unknown file type ${JSON.stringify(ext || '(no extension)')}, expected ${USER_DATA_EXTENSIONS.join(', ')} or a folder of .png/.jpg images`);
     }
@@ -74,63 +75,84 @@ export async function loadUserData(path: string, options: UserDataOptions = {}):
 }
 
 async function loadTable(path: string): Promise<Dataset> {
-  const bytes = await readBytes(path);
-  if (bytes.includes(0)) throw badFile(path, 'binary data (NUL bytes), expected numbers as text');
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw badFile(path, 'not valid UTF-8 text, expected numbers as text');
-  }
-  const table = parseDelimited(text, path);
-  const data = new Float32Array(table.data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = table.data[i]!;
-    if (Math.abs(v) > FLOAT32_MAX) {
-      throw badFile(path, `data row ${Math.floor(i / table.cols) + 1}, column ${(i % table.cols) + 1}: ${v} does not fit in float32`);
-    }
-    data[i] = v;
-  }
-  return makeDataset({ name: path, kind: 'points', shape: [table.cols], data });
+  const table = await readDelimitedFloat32(path);
+  return makeDataset({ name: path, kind: 'points', shape: [table.cols], data: table.data });
 }
 
-/** A Dataset from a parsed .npy array (see the module comment for the shape and value rules). */
-export function npyToDataset(arr: NpyArray, path: string, size?: number): Dataset {
-  const { shape, dtype, data: src } = arr;
+/** What a .npy array becomes: points of `d` dimensions, or images of h×w×c whose values are scaled by `scale`. */
+type NpyLayout = { kind: 'points'; d: number } | { kind: 'images'; n: number; h: number; w: number; c: number; scale: number; max: number };
+
+/** The dataset layout of an array of this shape and dtype (see the module comment), or a one-line error. */
+function npyLayout(shape: readonly number[], dtype: NpyDtype, path: string): NpyLayout {
   const shapeText = `(${shape.join(', ')})`;
   if (shape.length === 1 || shape.length === 2) {
     const d = shape.length === 1 ? 1 : shape[1]!;
     if (d === 0) throw badFile(path, `shape ${shapeText}: points have 0 dimensions`);
-    const data = new Float32Array(src.length);
-    for (let i = 0; i < src.length; i++) {
-      const v = src[i]!;
-      if (!Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) {
-        throw badFile(path, `value ${v} at row ${Math.floor(i / d)}, column ${i % d} is not a finite float32 number`);
-      }
-      data[i] = v;
-    }
-    return makeDataset({ name: path, kind: 'points', shape: [d], data });
+    return { kind: 'points', d };
   }
-  if (shape.length !== 3 && shape.length !== 4) {
-    throw badFile(path, `shape ${shapeText}: expected N×D points, N×H×W or N×H×W×C images`);
-  }
+  if (shape.length !== 3 && shape.length !== 4) throw badFile(path, `shape ${shapeText}: expected N×D points, N×H×W or N×H×W×C images`);
   const [n, h, w] = shape as [number, number, number];
   const c = shape.length === 4 ? shape[3]! : 1;
   if (c !== 1 && c !== 3) throw badFile(path, `shape ${shapeText}: images need 1 or 3 channels, found ${c}`);
   if (h === 0 || w === 0) throw badFile(path, `shape ${shapeText}: images of 0 pixels`);
   const scale = dtype === 'bool' || dtype.startsWith('float') ? 1 : 1 / 255;
-  const max = scale === 1 ? 1 : 255;
-  const data = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i]!;
+  return { kind: 'images', n, h, w, c, scale, max: scale === 1 ? 1 : 255 };
+}
+
+/** Checks values `src` (from index `start` of the array) and writes them as float32 into `out`. */
+function convertValues(src: NpyData, start: number, out: Float32Array, layout: NpyLayout, dtype: NpyDtype, path: string): void {
+  if (layout.kind === 'points') {
+    const { d } = layout;
+    for (let k = 0; k < src.length; k++) {
+      const v = src[k]!;
+      const i = start + k;
+      if (!Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) throw badFile(path, `value ${v} at row ${Math.floor(i / d)}, column ${i % d} is not a finite float32 number`);
+      out[i] = v;
+    }
+    return;
+  }
+  const { scale, max } = layout;
+  for (let k = 0; k < src.length; k++) {
+    const v = src[k]!;
     if (!(v >= 0 && v <= max)) {
       const hint = scale === 1 && v > 1 && v <= 255 ? ' (divide 0–255 data by 255, or save it as uint8)' : '';
-      throw badFile(path, `image value ${v} at index ${i} is outside ${scale === 1 ? '[0, 1]' : '0–255'} for dtype ${dtype}${hint}`);
+      throw badFile(path, `image value ${v} at index ${start + k} is outside ${scale === 1 ? '[0, 1]' : '0–255'} for dtype ${dtype}${hint}`);
     }
-    data[i] = v * scale;
+    out[start + k] = v * scale;
   }
+}
+
+function checkDatasetSize(count: number, path: string, what: string): void {
+  if (count > MAX_DATASET_VALUES) throw badInput(path, `${what} hold ${formatCount(count)} values, more than ${formatCount(MAX_DATASET_VALUES)} (${DATASET_LIMIT_WHY})`);
+}
+
+/** A .npy file streamed into a Dataset (bounded memory: the header is checked against the limits before any value is read). */
+async function loadNpy(path: string, size?: number): Promise<Dataset> {
+  let layout: NpyLayout | null = null;
+  let out = new Float32Array(0);
+  let header: NpyHeader | null = null;
+  await streamNpyFile(
+    path,
+    (h) => {
+      header = h;
+      layout = npyLayout(h.shape, h.dtype, path);
+      checkDatasetSize(h.count, path, `its (${h.shape.join(', ')}) array would`);
+      if (layout.kind === 'images' && size !== undefined) checkDatasetSize(layout.n * size * size * layout.c, path, `${layout.n} images of ${size}×${size}×${layout.c} would`);
+      out = new Float32Array(h.count);
+    },
+    (values, start) => convertValues(values, start, out, layout!, header!.dtype, path),
+  );
+  const h = header! as NpyHeader;
+  if (h.fortranOrder && h.shape.length > 1) out = fortranToC(out, h.shape);
+  return arrayDataset(out, layout!, path, size);
+}
+
+/** The Dataset of checked float32 values laid out as `layout`, images fitted into size×size when asked. */
+function arrayDataset(data: Float32Array, layout: NpyLayout, path: string, size?: number): Dataset {
+  if (layout.kind === 'points') return makeDataset({ name: path, kind: 'points', shape: [layout.d], data });
+  const { n, h, w, c } = layout;
   if (size === undefined || (h === size && w === size)) return makeDataset({ name: path, kind: 'images', shape: [h, w, c], data });
-  if (n * size * size * c > MAX_VALUES) throw badInput(path, `${n} images of ${size}×${size}×${c} are too many values to hold in memory`);
+  checkDatasetSize(n * size * size * c, path, `${n} images of ${size}×${size}×${c} would`);
   const out = new Float32Array(n * size * size * c);
   const per = h * w * c;
   for (let k = 0; k < n; k++) {
@@ -138,4 +160,13 @@ export function npyToDataset(arr: NpyArray, path: string, size?: number): Datase
     out.set(fitted.data, k * size * size * c);
   }
   return makeDataset({ name: path, kind: 'images', shape: [size, size, c], data: out });
+}
+
+/** A Dataset from a parsed .npy array (see the module comment for the shape and value rules). */
+export function npyToDataset(arr: NpyArray, path: string, size?: number): Dataset {
+  const layout = npyLayout(arr.shape, arr.dtype, path);
+  checkDatasetSize(arr.data.length, path, `its (${arr.shape.join(', ')}) array would`);
+  const data = new Float32Array(arr.data.length);
+  convertValues(arr.data, 0, data, layout, arr.dtype, path);
+  return arrayDataset(data, layout, path, size);
 }

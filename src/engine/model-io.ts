@@ -6,6 +6,11 @@
  * This is the one module through which saved models touch the file system: the model classes (src/models) read and
  * write their folders (networks, manifest, extra binary files) with the functions here and import no Node module, so
  * the browser build (web/vite.config.ts) stubs only this module's Node imports, not theirs.
+ *
+ * A model is read from a location: a folder on disk, or the http(s) URL of a folder (the lab serves run folders under
+ * /runs/), which is fetched — in the browser, where the Node functions are stubs never called on that path, and in
+ * Node alike. `loadModel('http://127.0.0.1:4173/runs/a/model')` therefore runs the models' own load code unchanged.
+ * Writing is to disk only.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -13,14 +18,52 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GenlabError, badFile } from './errors.js';
+import { checkModelJson } from './model-check.js';
 
 const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
 
-/** Joins path segments (node:path `join`), for the model classes, which import no Node module themselves. */
-export function joinPath(...parts: string[]): string {
-  return join(...parts);
+/** True when `location` is an http(s) URL (read with fetch) rather than a path on disk. */
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
 }
+
+/**
+ * Joins a location and path segments, for the model classes, which import no Node module themselves: node:path's
+ * `join` for folders on disk, URL resolution below the folder for URLs.
+ */
+export function joinPath(...parts: string[]): string {
+  const [base, ...rest] = parts;
+  if (base === undefined || !isUrl(base)) return join(...parts);
+  if (rest.length === 0) return base;
+  return new URL(rest.map((p) => p.split('/').map(encodeURIComponent).join('/')).join('/'), base.endsWith('/') ? base : `${base}/`).href;
+}
+
+/** The bytes at `location` (a file, or a URL fetched without caching: runs replace their models), or null when absent. */
+async function readAt(location: string): Promise<Uint8Array | null> {
+  if (!isUrl(location)) return existsSync(location) ? readFile(location) : null;
+  let res: Response;
+  try {
+    res = await fetch(location, { cache: 'no-store' });
+  } catch (e) {
+    throw new GenlabError('not-found', `${location}: cannot be fetched (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (res.status === 404) return null;
+  if (!res.ok) throw badFile(location, `HTTP ${res.status} ${res.statusText}`.trim());
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** `bytes` as a JSON value, or a bad-file error naming `location`. */
+function parseJson(bytes: Uint8Array, location: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw badFile(location, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** The bytes of a file read by `readAt` as a standalone ArrayBuffer. */
+const arrayBuffer = (bytes: Uint8Array): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
 /**
  * Replaces `dir` with the output of `write(tmpDir)` atomically: readers see the old folder or the new one, never a
@@ -86,32 +129,31 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string): Prom
   });
 }
 
-/** Loads a layers model saved by `saveLayersModel` (or tfjs-node / the converter) from folder `dir`. */
+/**
+ * Loads a layers model saved by `saveLayersModel` (or tfjs-node / the converter) from `dir`: a folder, or the URL of
+ * one (stock model.json + weights files either way).
+ */
 export async function loadLayersModel(dir: string): Promise<tfl.LayersModel> {
-  const file = join(dir, MODEL_FILE);
-  if (!existsSync(file)) throw new GenlabError('not-found', `${file}: no saved model here (expected model.json and weights.bin)`);
-  let json: tf.io.ModelJSON;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
-  } catch (e) {
-    throw badFile(file, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
+  const file = joinPath(dir, MODEL_FILE);
+  const text = await readAt(file);
+  if (!text) throw new GenlabError('not-found', `${file}: no saved model here (expected model.json and weights.bin)`);
+  const json = parseJson(text, file) as tf.io.ModelJSON;
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw badFile(file, 'not a TF.js layers model (modelTopology or weightsManifest missing)');
+  checkModelJson(file, json); // schema, references, no layer cycle (TF.js would loop forever on one)
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of json.weightsManifest) {
     specs.push(...group.weights);
     for (const path of group.paths) {
-      const bytes = await readFile(join(dir, path)).catch(() => {
-        throw badFile(join(dir, path), 'weights file missing');
-      });
-      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      const bytes = await readAt(joinPath(dir, path)).catch(() => null);
+      if (!bytes) throw badFile(joinPath(dir, path), 'weights file missing');
+      buffers.push(arrayBuffer(bytes));
     }
   }
   const weightData = tf.io.concatenateArrayBuffers(buffers);
   const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * (s.dtype === 'float32' || s.dtype === 'int32' ? 4 : 1), 0);
   if (!specs.some((s) => s.quantization) && weightData.byteLength !== expected) {
-    throw badFile(join(dir, WEIGHTS_FILE), `${weightData.byteLength} bytes of weights, expected ${expected}`);
+    throw badFile(joinPath(dir, WEIGHTS_FILE), `${weightData.byteLength} bytes of weights, expected ${expected}`);
   }
   try {
     return await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData, format: json.format }));
@@ -145,22 +187,18 @@ export async function writeModelDir(dir: string, contents: ModelDirContents): Pr
  * is missing, and as a bad file when the manifest is not JSON.
  */
 export async function readModelManifest<T>(dir: string, name: string, check: (json: unknown, path: string) => T): Promise<T> {
-  const path = join(dir, name);
-  if (!existsSync(dir)) throw new GenlabError('not-found', `${dir}: no such model folder`);
-  if (!existsSync(path)) throw new GenlabError('not-found', `${path}: missing, so ${dir} is not a saved genlab model`);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw badFile(path, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
-  return check(json, path);
+  const path = joinPath(dir, name);
+  // A URL's folder cannot be asked whether it exists; its manifest missing says enough.
+  if (!isUrl(dir) && !existsSync(dir)) throw new GenlabError('not-found', `${dir}: no such model folder`);
+  const bytes = await readAt(path);
+  if (!bytes) throw new GenlabError('not-found', `${path}: missing, so ${dir} is not a saved genlab model`);
+  return check(parseJson(bytes, path), path);
 }
 
 /** The bytes of the extra file `name` of the saved model folder `dir`; a bad file `ifMissing` (the reason) when absent. */
 export async function readModelBinaryFile(dir: string, name: string, ifMissing: string): Promise<ArrayBuffer> {
-  const file = join(dir, name);
-  if (!existsSync(file)) throw badFile(file, ifMissing);
-  const bytes = await readFile(file);
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const file = joinPath(dir, name);
+  const bytes = await readAt(file);
+  if (!bytes) throw badFile(file, ifMissing);
+  return arrayBuffer(bytes);
 }

@@ -484,6 +484,8 @@ export interface ImageMetricsOptions {
   k?: number;
   /** Samples (and held-out images) checked for memorisation. Default min(1000, samples). 0 skips the check. */
   memorisationCount?: number;
+  /** Called after each stage (reference, features, KID, IS, precision/recall, memorisation): `done` of `total`. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ImageMetrics {
@@ -509,6 +511,10 @@ export interface ImageMetrics {
 /** FID, KID, Inception Score, precision/recall and the memorisation check of image samples (values in [0, 1]). */
 export async function evaluateImageSamples(samples: ImageInput, options: ImageMetricsOptions = {}): Promise<ImageMetrics> {
   const seed = options.seed ?? 0;
+  const stages = options.memorisationCount === 0 ? 5 : 6;
+  let stage = 0;
+  const stageDone = (): void => options.onProgress?.(++stage, stages);
+  options.onProgress?.(0, stages);
   const classifier = options.classifier ?? (await loadMnistClassifier());
   const ref = options.reference === undefined || options.reference === 'mnist' ? await mnistReference(classifier, options.referenceCount !== undefined ? { realCount: options.referenceCount } : {}) : options.reference;
   const all = imagePixels('samples', samples);
@@ -517,8 +523,10 @@ export async function evaluateImageSamples(samples: ImageInput, options: ImageMe
   const count = Math.min(total, options.count ?? 10_000);
   const k = options.k ?? 3;
   if (count < k + 1) throw badInput('samples', `need at least ${k + 1} images (k = ${k} neighbours for precision/recall), got ${count}`);
+  stageDone();
   const pixels = count < total ? takeRows(all, IMAGE_SIZE, sampleIndices(total, count, rng.fork())) : all;
   const out = classifier.outputs(pixels);
+  stageDone();
   const nr = ref.real.count;
   const stats = gaussianStats(out.features, count, CLASSIFIER_FEATURES);
   const kidResult = kid(out.features, count, ref.real.features, nr, CLASSIFIER_FEATURES, {
@@ -526,8 +534,11 @@ export async function evaluateImageSamples(samples: ImageInput, options: ImageMe
     subsetSize: options.kidSubsetSize ?? Math.min(1000, count, nr),
     rng: rng.fork(),
   });
+  stageDone();
   const is = inceptionScore(out.probabilities, count, CLASSIFIER_CLASSES, options.isSplits ?? 10);
+  stageDone();
   const pr = precisionRecall(ref.realPr, nr, precisionRecallSpace(out, ref.scales), count, PR_DIM, k);
+  stageDone();
   const classCounts = new Array<number>(CLASSIFIER_CLASSES).fill(0);
   for (let i = 0; i < count; i++) {
     let best = 0;
@@ -542,6 +553,7 @@ export async function evaluateImageSamples(samples: ImageInput, options: ImageMe
     const queries = takeRows(pixels, IMAGE_SIZE, sampleIndices(count, memCount, memRng));
     const baseline = takeRows(ref.heldOut, IMAGE_SIZE, sampleIndices(nh, memCount, memRng));
     memorisation = memorisationCheck(queries, ref.train, ref.heldOut, baseline);
+    stageDone();
   }
   return {
     count,

@@ -27,7 +27,11 @@ export interface LikelihoodOptions {
   seed?: number;
   /** Most codes decoded in one call (k is split into chunks of ⌊maxRows / batch⌋ samples). Default 5000. */
   maxRows?: number;
+  /** Called as the work goes on: `done` of `total` (importance samples drawn, over all examples). */
+  onProgress?: (done: number, total: number) => void;
 }
+
+type Resolved = Required<Omit<LikelihoodOptions, 'onProgress'>>;
 
 /** Averages over a dataset, nats per example. */
 export interface LikelihoodReport {
@@ -58,7 +62,7 @@ export interface PerExample {
   kl: Float64Array;
 }
 
-function resolve(options: LikelihoodOptions): Required<LikelihoodOptions> {
+function resolve(options: LikelihoodOptions): Resolved {
   const { k = 100, batchSize = 100, seed = 0, maxRows = 5000 } = options;
   if (!(Number.isInteger(k) && k >= 1)) throw badInput('k', `expected an integer >= 1, got ${k}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw badInput('batchSize', `expected an integer >= 1, got ${batchSize}`);
@@ -78,7 +82,7 @@ function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * Importance-sampled log p(x) and the ELBO terms of one batch x [n, ...dataShape]: k samples in chunks, one sync at
  * the end.
  */
-async function batchEstimates(model: VAE, x: tf.Tensor, labels: tf.Tensor1D | undefined, rng: Rng, o: Required<LikelihoodOptions>) {
+async function batchEstimates(model: VAE, x: tf.Tensor, labels: tf.Tensor1D | undefined, rng: Rng, o: Resolved, tick: (samples: number) => void) {
   const n = x.shape[0]!;
   const chunk = Math.max(1, Math.min(o.k, Math.floor(o.maxRows / n)));
   let lse: tf.Tensor | null = null; // running log Σ_i w_i, [n]
@@ -101,6 +105,7 @@ async function batchEstimates(model: VAE, x: tf.Tensor, labels: tf.Tensor1D | un
       else kl = t.kl;
       t.logWeights.dispose();
       t.logLikelihoods.dispose();
+      tick(n * m);
     }
     const [lseV, llV, klV] = await Promise.all([lse!.data(), llSum!.data(), kl!.data()]);
     const logK = Math.log(o.k);
@@ -135,6 +140,12 @@ export async function perExampleLikelihood(
   if (options.labels && options.labels.length !== count) throw badInput('likelihood', `${options.labels.length} labels for ${count} examples`);
   const out: PerExample = { logPx: new Float64Array(count), elbo: new Float64Array(count), recon: new Float64Array(count), kl: new Float64Array(count) };
   const rng = new Rng(o.seed);
+  const total = count * o.k * (conditional && !options.labels ? classes : 1);
+  let done = 0;
+  const tick = (samples: number): void => {
+    done += samples;
+    options.onProgress?.(done, total);
+  };
   for (let start = 0; start < count; start += o.batchSize) {
     const n = Math.min(o.batchSize, count - start);
     const values = data.slice(start * size, (start + n) * size);
@@ -144,7 +155,7 @@ export async function perExampleLikelihood(
       if (!conditional || options.labels) {
         const labels = options.labels ? tf.tensor1d(options.labels.subarray(start, start + n), 'int32') : undefined;
         try {
-          const est = await batchEstimates(model, x, labels, rng, o);
+          const est = await batchEstimates(model, x, labels, rng, o, tick);
           out.logPx.set(est.logPx, start);
           out.elbo.set(est.elbo, start);
           out.recon.set(est.recon, start);
@@ -158,7 +169,7 @@ export async function perExampleLikelihood(
         for (let c = 0; c < classes; c++) {
           const labels = tf.fill([n], c, 'int32') as tf.Tensor1D;
           try {
-            perClass.push(await batchEstimates(model, x, labels, rng, o));
+            perClass.push(await batchEstimates(model, x, labels, rng, o, tick));
           } finally {
             labels.dispose();
           }
@@ -197,6 +208,7 @@ export async function evaluateLikelihood(model: VAE, data: Dataset, options: Lik
   if (model.config.conditional && !labels) throw badInput(data.name, 'a conditional model needs class labels');
   const est = await perExampleLikelihood(model, data.data, data.count, {
     ...o,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(labels ? { labels } : {}),
     ...(data.batchTransform ? { transform: data.batchTransform } : {}),
   });

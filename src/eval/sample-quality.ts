@@ -15,7 +15,7 @@ import { modeMetrics, type ModeMetrics } from './gan-toy.js';
 import { evaluateImageSamples, type ImageMetrics, type ImageMetricsOptions } from './image-metrics.js';
 
 /** `n` samples of a model, drawn in chunks of 500 (conditional models cycle through the classes). */
-export async function drawSamples(model: TrainableModel, n: number, seed: number): Promise<Float32Array> {
+export async function drawSamples(model: TrainableModel, n: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
   const size = exampleSize(model.dataShape);
   const out = new Float32Array(n * size);
   const rng = new Rng(seed);
@@ -25,6 +25,7 @@ export async function drawSamples(model: TrainableModel, n: number, seed: number
     const s = model.sample(m, rng, labels);
     out.set((await s.data()) as Float32Array, start * size);
     tf.dispose([s, ...(labels ? [labels] : [])]);
+    onProgress?.(start + m, n);
   }
   return out;
 }
@@ -46,6 +47,8 @@ export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referen
   samples?: number;
   /** Seed of the samples' noise (and of the metrics' subsets). Default 0. */
   seed?: number;
+  /** Called as the work goes on: `done` of `total` (drawing the samples, then each stage of the image metrics). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The model's quality measure on its data (see the file comment); null when the data have none. */
@@ -54,13 +57,16 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
   const seed = options.seed ?? 0;
   if (measure === 'modes') {
     const n = options.samples ?? 2500;
-    const metrics = modeMetrics(await drawSamples(model, n, seed), exampleSize(model.dataShape), toyModes(dataName)!);
+    const metrics = modeMetrics(await drawSamples(model, n, seed, options.onProgress), exampleSize(model.dataShape), toyModes(dataName)!);
     return { measure, samples: n, metrics, report: { modesCovered: metrics.modesCovered, modesTotal: metrics.modesTotal, highQuality: metrics.highQuality } };
   }
   if (measure === 'images') {
     const n = options.samples ?? 10_000;
-    const { samples: _, ...imageOptions } = options;
-    const metrics = await evaluateImageSamples(await drawSamples(model, n, seed), { ...imageOptions, count: n, seed });
+    const { samples: _, onProgress, ...imageOptions } = options;
+    // In percent: drawing counts as half of the work, the metrics' stages as the other half.
+    const half = (offset: number) => (done: number, total: number) => onProgress?.(Math.round(50 * (offset + done / total)), 100);
+    const drawn = await drawSamples(model, n, seed, half(0));
+    const metrics = await evaluateImageSamples(drawn, { ...imageOptions, count: n, seed, onProgress: half(1) });
     const { fid, kid, inceptionScore, precision, recall } = metrics;
     return { measure, samples: n, metrics, report: { fid, kid, inceptionScore, precision, recall } };
   }

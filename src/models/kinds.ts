@@ -9,11 +9,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { GenlabError, badFile } from '../engine/errors.js';
 import { joinPath } from '../engine/model-io.js';
-import type { Rng } from '../engine/rng.js';
+import { Rng } from '../engine/rng.js';
 import { Autoencoder, DenoisingAutoencoder, type AutoencoderConfig } from './autoencoder.js';
 import { GAN, recommendedOptimizer, type GANConfig } from './gan.js';
 import { MODEL_FILE, readModelFile, type DataInfo, type TrainableModel } from './model.js';
-import type { ModelOptionName } from './options.js';
+import { checkLoadedModel, checkSameShapes, checkSavedConfig, loadChecked } from './check-file.js';
+import { checkOptionValues, type ModelOptionName } from './options.js';
 import { checkKnownOptions } from './validate.js';
 import { ConditionalVAE, VAE, type VAEConfig } from './vae.js';
 import { VAEGAN, type VAEGANConfig } from './vaegan.js';
@@ -165,14 +166,30 @@ export function createModel(kind: string, options: ModelOptions, data: DataInfo,
 export function createModel(kind: string, options: ModelOptions, data: DataInfo, rng: Rng): GenerativeModel {
   const spec = kindSpec(kind);
   checkKnownOptions(kind, options, spec.options);
+  checkOptionValues(options, true);
   return spec.create(options, data, rng);
 }
 
-/** Loads a model saved by `save(dir)`, by the kind recorded in `dir/genlab-model.json`. */
+/**
+ * Loads a model saved by `save(dir)`, by the kind recorded in `dir/genlab-model.json`, checked before use
+ * (check-file.ts: config values, finite weights, networks that fit the sizes), so a corrupt folder is one line.
+ */
 export async function loadModel(dir: string): Promise<GenerativeModel> {
   const file = await readModelFile(dir);
-  if (!isModelKind(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `unknown model kind '${file.kind}', expected one of ${MODEL_KINDS.join(', ')}`);
-  return KINDS[file.kind].load(dir);
+  const path = joinPath(dir, MODEL_FILE);
+  if (!isModelKind(file.kind)) throw badFile(path, `unknown model kind '${file.kind}', expected one of ${MODEL_KINDS.join(', ')}`);
+  checkSavedConfig(path, file);
+  const spec = KINDS[file.kind];
+  const model = checkLoadedModel(await loadChecked(path, () => spec.load(dir)), path);
+  // The networks must be those the recorded config builds: a fresh model of the config gives the shapes to match.
+  const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
+  try {
+    checkSameShapes(model, await loadChecked(path, async () => spec.create(file.config as ModelOptions, data, new Rng(0))), path);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
 }
 
 /** What the models that encode offer. */

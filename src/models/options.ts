@@ -2,16 +2,20 @@
  * Every option a model kind can take, described once: its meaning, the kind of value it takes, and its command-line
  * flag. The kinds table (kinds.ts) lists which of these each kind takes; the CLI builds its flags from here and the
  * library's errors name the option (`noiseAmount`), which the CLI maps to its flag (`--noise-amount`).
+ * Every count has an upper bound and says why (`why`): a mistyped `--latent 1000000000` is refused in one line
+ * instead of allocating gigabytes. `checkOptionValues` checks a config against this table (createModel, loadModel).
  */
 import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './autoencoder.js';
 import { GAN_LOSSES } from './gan.js';
 import { ARCHS } from './model.js';
+import { badInput } from '../engine/errors.js';
+import { checkNumber } from './validate.js';
 
 /** The value an option takes: a whole number, a number, a list of whole numbers, one of a list, or a switch. */
 export type OptionValue =
-  | { type: 'int'; min?: number; max?: number }
+  | { type: 'int'; min?: number; max?: number; why?: string }
   | { type: 'number'; min?: number; max?: number }
-  | { type: 'int-list' }
+  | { type: 'int-list'; max: number; maxLength: number; why: string }
   | { type: 'choice'; choices: readonly string[] }
   | { type: 'boolean'; negatable?: boolean };
 
@@ -25,8 +29,14 @@ export interface ModelOptionSpec {
 
 export const MODEL_OPTIONS = {
   arch: { help: 'network architecture: mlp or conv', value: { type: 'choice', choices: ARCHS } },
-  hidden: { help: 'hidden dense widths, comma-separated (default 400 for a VAE’s mlp)', value: { type: 'int-list' } },
-  latent: { help: 'size of the code z (default 20; GANs 100 for images, 8 for points)', value: { type: 'int', min: 1, max: 65536 } },
+  hidden: {
+    help: 'hidden dense widths, comma-separated (default 400 for a VAE’s mlp)',
+    value: { type: 'int-list', max: 16384, maxLength: 16, why: 'a dense layer of 16384 × 16384 weights is already 1 GiB' },
+  },
+  latent: {
+    help: 'size of the code z (default 20; GANs 100 for images, 8 for points)',
+    value: { type: 'int', min: 1, max: 65536, why: 'a code is drawn, stored and decoded per example; wider ones only cost memory' },
+  },
   decoder: { help: 'p(x|z): bernoulli or gaussian (default bernoulli for images)', value: { type: 'choice', choices: DECODER_LIKELIHOODS } },
   decoderVariance: { help: 'variance of a gaussian decoder: fixed, learned or per-pixel (default fixed)', value: { type: 'choice', choices: DECODER_VARIANCES } },
   decoderStd: { help: 'σ of a fixed gaussian decoder, the initial σ of a learned one (default 0.1)', value: { type: 'number', min: 1e-6 } },
@@ -34,20 +44,20 @@ export const MODEL_OPTIONS = {
   noise: { help: 'input corruption: none, gaussian, masking, salt-and-pepper (default gaussian)', value: { type: 'choice', choices: NOISE_TYPES } },
   noiseAmount: { help: 'σ of gaussian noise or the fraction corrupted (default 0.3)', value: { type: 'number', min: 0 } },
   beta: { help: 'weight of the KL term (β-VAE; default 1; 0 lets the variance collapse)', value: { type: 'number', min: 0 } },
-  klWarmup: { help: 'steps over which the KL weight rises from 0 to β (default 0)', value: { type: 'int', min: 0 } },
-  k: { help: 'importance samples per example (default 5)', value: { type: 'int', min: 1, max: 5000 } },
+  klWarmup: { help: 'steps over which the KL weight rises from 0 to β (default 0)', value: { type: 'int', min: 0, max: 2 ** 31, why: 'a step count' } },
+  k: { help: 'importance samples per example (default 5)', value: { type: 'int', min: 1, max: 5000, why: 'every step decodes k samples per example' } },
   loss: { help: 'adversarial objective: minimax, nonsaturating, lsgan, hinge, wgan-gp', value: { type: 'choice', choices: GAN_LOSSES } },
-  dSteps: { help: 'discriminator updates per generator update (default 1; 5 for wgan-gp)', value: { type: 'int', min: 1, max: 100 } },
+  dSteps: { help: 'discriminator updates per generator update (default 1; 5 for wgan-gp)', value: { type: 'int', min: 1, max: 100, why: 'each is a full discriminator step' } },
   gpWeight: { help: 'λ of the WGAN-GP gradient penalty (default 10)', value: { type: 'number', min: 0 } },
   featureMatching: { help: 'the generator matches D’s mean features (Salimans et al. 2016)', value: { type: 'boolean' } },
   minibatchDiscrimination: { help: 'D sees how alike the examples of its batch are (Salimans et al. 2016)', value: { type: 'boolean' } },
-  minibatchKernels: { help: 'minibatch discrimination: number of kernels B (default 32)', value: { type: 'int', min: 1 } },
-  minibatchKernelDims: { help: 'minibatch discrimination: dimensions C of each kernel (default 4)', value: { type: 'int', min: 1 } },
+  minibatchKernels: { help: 'minibatch discrimination: number of kernels B (default 32)', value: { type: 'int', min: 1, max: 1024, why: 'the layer compares every pair of examples per kernel' } },
+  minibatchKernelDims: { help: 'minibatch discrimination: dimensions C of each kernel (default 4)', value: { type: 'int', min: 1, max: 256, why: 'the layer compares every pair of examples per kernel' } },
   labelSmoothing: { help: 'one-sided target of real examples, e.g. 0.9 (default 1)', value: { type: 'number', min: 0.5, max: 1 } },
   historicalAveraging: { help: 'λ of ‖θ − mean of past θ‖² (Salimans et al. 2016; default 0)', value: { type: 'number', min: 0 } },
-  pack: { help: 'D judges N examples at once (PacGAN, Lin et al. 2018; default 1)', value: { type: 'int', min: 1, max: 64 } },
+  pack: { help: 'D judges N examples at once (PacGAN, Lin et al. 2018; default 1)', value: { type: 'int', min: 1, max: 64, why: 'a batch must hold at least one pack' } },
   instanceNoise: { help: 'N(0, σ²) added to D’s inputs, falling linearly to 0 (Sønderby et al. 2017; default 0)', value: { type: 'number', min: 0 } },
-  instanceNoiseSteps: { help: 'steps over which the instance noise falls to 0 (default 5000)', value: { type: 'int', min: 1 } },
+  instanceNoiseSteps: { help: 'steps over which the instance noise falls to 0 (default 5000)', value: { type: 'int', min: 1, max: 2 ** 31, why: 'a step count' } },
   zeroCenteredPenalty: {
     help: 'zero-centred gradient penalty λ E‖∇D(x̂)‖² at real–fake interpolates (Thanh-Tung et al. 2019; default 0)',
     value: { type: 'number', min: 0 },
@@ -58,7 +68,10 @@ export const MODEL_OPTIONS = {
     value: { type: 'number', min: 0 },
     flag: '--r1',
   },
-  filters: { help: 'conv nets: filters of the stride-2 layers, e.g. 32,64', value: { type: 'int-list' } },
+  filters: {
+    help: 'conv nets: filters of the stride-2 layers, e.g. 32,64',
+    value: { type: 'int-list', max: 4096, maxLength: 8, why: 'each stride-2 layer halves the image; wider layers only cost memory' },
+  },
   batchNorm: { help: 'batch normalisation (--no-batch-norm: none)', value: { type: 'boolean', negatable: true } },
   gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
 } as const satisfies Record<string, ModelOptionSpec>;
@@ -69,4 +82,49 @@ export type ModelOptionName = keyof typeof MODEL_OPTIONS;
 export function optionFlag(name: string): string {
   const spec = (MODEL_OPTIONS as Record<string, ModelOptionSpec>)[name];
   return spec?.flag ?? `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Checks the values of a model config against the table: integers and numbers within their bounds, choices from their
+ * lists, booleans, lists of bounded length and values. Keys the table does not know (a family's own, such as
+ * `conditional`) are left to the family. Messages name the option as the library spells it (`latent: …`).
+ * With `maximaOnly` (createModel, before the family's own checks and their more specific messages) only the upper
+ * bounds of counts are checked: what must be refused before anything is allocated.
+ */
+export function checkOptionValues(config: Readonly<Record<string, unknown>>, maximaOnly = false): void {
+  for (const [name, value] of Object.entries(config)) {
+    if (value === undefined || !Object.hasOwn(MODEL_OPTIONS, name)) continue;
+    const v = (MODEL_OPTIONS as Record<string, ModelOptionSpec>)[name]!.value;
+    if (maximaOnly) {
+      if (v.type === 'int' && v.max !== undefined && typeof value === 'number' && value > v.max) checkNumber(name, value, v.min ?? 1, true, v.max, v.why);
+      if (v.type === 'int-list' && Array.isArray(value)) {
+        if (value.length > v.maxLength) throw badInput(name, `expected a list of at most ${v.maxLength} integers, got ${value.length}`);
+        for (const x of value) if (typeof x === 'number' && x > v.max) checkNumber(name, x, 1, true, v.max, v.why);
+      }
+      continue;
+    }
+    switch (v.type) {
+      case 'int':
+        checkNumber(name, value as number, v.min ?? 1, true, v.max, v.why);
+        break;
+      case 'number':
+        checkNumber(name, value as number, v.min ?? -Infinity, false, v.max);
+        break;
+      case 'int-list':
+        if (!Array.isArray(value) || value.length > v.maxLength) throw badInput(name, `expected a list of at most ${v.maxLength} integers, got ${describe(value)}`);
+        for (const x of value) checkNumber(name, x as number, 1, true, v.max, v.why);
+        break;
+      case 'choice':
+        if (typeof value !== 'string' || !v.choices.includes(value)) throw badInput(name, `expected one of ${v.choices.join(', ')}, got ${describe(value)}`);
+        break;
+      case 'boolean':
+        if (typeof value !== 'boolean') throw badInput(name, `expected true or false, got ${describe(value)}`);
+    }
+  }
+}
+
+/** A short one-line rendering of an untrusted value for messages. */
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }

@@ -5,11 +5,14 @@
  */
 import { badInput } from '../engine/errors.js';
 
-/** Checks a number option; `what` names it. */
-export function checkNumber(what: string, v: number, min: number, integer = false, max = Infinity): void {
+/** Checks a number option; `what` names it, `why` says why its upper bound is what it is. */
+export function checkNumber(what: string, v: number, min: number, integer = false, max = Infinity, why?: string): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    const range = max < Infinity ? `in [${min}, ${max}]` : `>= ${min}`;
-    throw badInput(what, `expected ${integer ? 'an integer' : 'a number'} ${range}, got ${String(v)}`);
+    // The bound that was crossed (both for a value that is not a number at all).
+    const low = min > -Infinity ? `>= ${min}` : '(finite)';
+    const range = typeof v === 'number' && v < min ? low : max < Infinity ? (min > -Infinity ? `in [${min}, ${max}]` : `<= ${max}`) : low;
+    const shown = typeof v === 'string' ? JSON.stringify(v).slice(0, 40) : String(v).slice(0, 40);
+    throw badInput(what, `expected ${integer ? 'an integer' : 'a number'} ${range}${why && v > max ? ` (${why})` : ''}, got ${shown}`);
   }
 }
 

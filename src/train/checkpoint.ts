@@ -9,12 +9,15 @@
  *                      partial sums of the epoch under way, and every metrics record so far
  * ```
  * The folder is replaced atomically (written aside, then renamed; engine/model-io.ts), so a crash or a failing
- * write leaves the previous checkpoint whole.
+ * write leaves the previous checkpoint whole. It is only written while every term and weight is finite: it is the
+ * last good state of the run. Reading checks state.json against its schema (`checkState`) and each optimiser file's
+ * size against its specs, so a corrupt checkpoint is a one-line error, never a stack trace or a run without end.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readBytes } from '../data/idx.js';
 import { GenlabError, badFile } from '../engine/errors.js';
 import { recoverAtomicDir, writeDirAtomically } from '../engine/model-io.js';
 import type { RngState } from '../engine/rng.js';
@@ -79,22 +82,94 @@ export async function writeCheckpoint(
   });
 }
 
-/** Reads state.json of the checkpoint in `dir` (after putting back a folder a crash left aside). */
+/** Largest state.json read: 256 MiB (it holds every metrics record of the run: kilobytes per epoch). */
+const MAX_STATE_BYTES = 256 * 2 ** 20;
+
+/** Reads state.json of the checkpoint in `dir` (after putting back a folder a crash left aside), checked. */
 export async function readCheckpointState(dir: string): Promise<CheckpointState> {
   await recoverAtomicDir(dir);
   const file = join(dir, STATE_FILE);
   if (!existsSync(file)) throw new GenlabError('not-found', `${dir}: no checkpoint here (no ${STATE_FILE})`);
-  let state: CheckpointState;
+  let state: unknown;
   try {
-    state = JSON.parse(await readFile(file, 'utf8')) as CheckpointState;
+    state = JSON.parse(new TextDecoder().decode(await readBytes(file, MAX_STATE_BYTES)));
   } catch (e) {
+    if (e instanceof GenlabError) throw e;
     throw badFile(file, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  if (typeof state.version !== 'number' || !state.progress || !state.rng || !Array.isArray(state.optimizers)) {
-    throw badFile(file, 'not a genlab checkpoint (progress, rng or optimizers missing)');
+  return checkState(state, file);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A count that fits every later computation exactly (steps, epochs, examples). */
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= 2 ** 50;
+const isUint32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+/** A 32-bit word as the generator keeps it (signed or unsigned). */
+const isWord = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v <= 0xffffffff;
+const isSeconds = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/**
+ * Checks a parsed state.json (`file` names it): every field of the right type and range (counts are non-negative
+ * safe integers, never strings; the RNG state four 32-bit words, not all zero; sums, seconds and optimiser numbers
+ * finite), optimiser specs well formed, metrics a list of records up to the checkpoint's epoch.
+ */
+export function checkState(json: unknown, file: string): CheckpointState {
+  const bad = (what: string): never => {
+    throw badFile(file, what);
+  };
+  if (!isObject(json) || !isObject(json['progress']) || !isObject(json['rng']) || !Array.isArray(json['optimizers'])) {
+    return bad('not a genlab checkpoint (progress, rng or optimizers missing)');
   }
-  if (state.version > CHECKPOINT_VERSION) throw badFile(file, `checkpoint version ${state.version}, this genlab reads up to ${CHECKPOINT_VERSION}`);
-  return state;
+  const version = json['version'];
+  if (!Number.isInteger(version) || (version as number) < 1) bad(`"version" must be a positive integer, got ${short(version)}`);
+  if ((version as number) > CHECKPOINT_VERSION) bad(`checkpoint version ${version}, this genlab reads up to ${CHECKPOINT_VERSION}`);
+
+  const p = json['progress'];
+  for (const k of ['epoch', 'step', 'batchInEpoch', 'examples'] as const) if (!isCount(p[k])) bad(`"progress.${k}" must be a non-negative integer, got ${short(p[k])}`);
+  const progress = p as unknown as TrainProgress;
+  if (progress.epoch > progress.step) bad(`"progress.epoch" ${progress.epoch} is more than its ${progress.step} steps`);
+  if (progress.batchInEpoch > progress.step) bad(`"progress.batchInEpoch" ${progress.batchInEpoch} is more than its ${progress.step} steps`);
+  if (p['shuffleSeed'] !== null && !isUint32(p['shuffleSeed'])) bad(`"progress.shuffleSeed" must be null or a 32-bit unsigned integer, got ${short(p['shuffleSeed'])}`);
+  if (!isObject(p['sums']) || !Object.values(p['sums']).every((v) => typeof v === 'number' && Number.isFinite(v))) bad('"progress.sums" must map term names to finite numbers');
+  if (!isSeconds(p['epochSeconds']) || !isSeconds(p['seconds'])) bad('"progress.epochSeconds" and "progress.seconds" must be non-negative numbers');
+
+  const r = json['rng'];
+  const words = r['s'];
+  if (!Array.isArray(words) || words.length !== 4 || !words.every(isWord)) bad(`"rng.s" must be four 32-bit integers, got ${short(words)}`);
+  if ((words as number[]).every((w) => w === 0)) bad('"rng.s" is all zeros, which no seeded generator reaches: the state is corrupt');
+  if (r['spareNormal'] !== null && !(typeof r['spareNormal'] === 'number' && Number.isFinite(r['spareNormal']))) bad('"rng.spareNormal" must be null or a finite number');
+
+  (json['optimizers'] as unknown[]).forEach((o, i) => {
+    const where = `"optimizers[${i}]"`;
+    if (!isObject(o) || typeof o['group'] !== 'string' || !isObject(o['state'])) return bad(`${where} must be { group, state }`);
+    const st = o['state'];
+    if (!Array.isArray(st['specs']) || !Array.isArray(st['names']) || st['names'].length !== st['specs'].length || !st['names'].every((n) => typeof n === 'string')) {
+      return bad(`${where}.state needs "specs" and as many "names"`);
+    }
+    for (const spec of st['specs'] as unknown[]) {
+      if (!isObject(spec) || typeof spec['name'] !== 'string' || (spec['dtype'] !== 'float32' && spec['dtype'] !== 'int32')) bad(`${where}: a spec without a name or with a dtype other than float32/int32`);
+      const shape = (spec as { shape?: unknown }).shape;
+      if (!Array.isArray(shape) || shape.length > 8 || !shape.every(isCount) || shape.reduce((a: number, b: number) => a * b, 1) > 2 ** 28) bad(`${where}: a spec with shape ${short(shape)}`);
+    }
+    if (!isObject(st['extra']) || !Object.values(st['extra']).every((v) => typeof v === 'number' && Number.isFinite(v))) bad(`${where}.state.extra must map names to finite numbers`);
+  });
+
+  const metrics = json['metrics'];
+  if (!Array.isArray(metrics)) bad(`"metrics" must be a list of records, got ${short(metrics)}`);
+  (metrics as unknown[]).forEach((m, i) => {
+    if (!isObject(m) || !isCount(m['epoch']) || (m['epoch'] as number) < 1 || !isCount(m['step']) || (m['split'] !== 'train' && m['split'] !== 'test')) {
+      return bad(`"metrics[${i}]" must be a record with epoch ≥ 1, step and split (train or test)`);
+    }
+    if ((m['epoch'] as number) > progress.epoch) bad(`"metrics[${i}]" is of epoch ${m['epoch']}, after the checkpoint's epoch ${progress.epoch}`);
+    if (!Object.values(m).every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && !Number.isNaN(v)))) bad(`"metrics[${i}]" holds a value that is not a number, string or null`);
+  });
+  return json as unknown as CheckpointState;
+}
+
+/** A short one-line rendering of an untrusted value for messages. */
+function short(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /** The folder holding the checkpointed model (for a `loadModel` function). */
@@ -120,7 +195,10 @@ export async function restoreOptimizers(
   for (const [i, group] of groups.entries()) {
     const file = join(dir, optimizerFile(i));
     if (!existsSync(file)) throw badFile(file, 'optimizer state missing');
-    const bytes = await readFile(file);
+    const specs = state.optimizers[i]!.state.specs;
+    const need = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+    const bytes = await readBytes(file, need + 65536); // a larger file is refused by size below, a huge one unread
+    if (bytes.byteLength !== need) throw badFile(file, `${bytes.byteLength} bytes, the ${specs.length} tensors its state.json lists need ${need} (truncated or from another checkpoint)`);
     const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     await restoreOptimizerState(group.optimizer, settings, state.optimizers[i]!.state, data, group.variables, `${file} (group ${group.name})`);
   }

@@ -7,11 +7,15 @@
  *
  * It owns no signals: a caller that wants Ctrl-C to stop a run cleanly aborts `signal` (the CLI does).
  *
+ * A run folder is written so that a kill at any instant leaves it usable (run-folder.ts's states): one writer holds
+ * its lock (run-lock.ts); the first checkpoint is written before the manifest; every replacement is atomic. A NaN or
+ * infinite train or test term, or weight, stops the run before anything of that epoch is checkpointed, so
+ * checkpoint/ is always the last good state; best/ holds the model of the best epoch so far.
+ *
  * One seeded Rng drives shuffling, batch transforms (dynamic binarisation) and the model's noise, and is saved in
  * every checkpoint: a resumed run continues the same stream, and its metrics equal an uninterrupted run's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { batches, type Batch, type Dataset } from '../data/dataset.js';
 import { GenlabError, badFile, badInput } from '../engine/errors.js';
@@ -28,17 +32,22 @@ import {
 import { resolveOptimizerOptions } from './optimizers.js';
 import { NonFiniteTermError, TrainStep, toTensorBatch } from './step.js';
 import {
+  BEST_DIR,
   CHECKPOINT_DIR,
   METRICS_FILE,
   MODEL_DIR,
   MetricsWriter,
   RUN_VERSION,
-  isEmptyDir,
+  checkRunDirPath,
+  clearLeftovers,
+  makeRunDir,
   readManifest,
+  runFolderState,
   writeManifest,
   type MetricsRecord,
   type RunManifest,
 } from './run-folder.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
 import type { BestBy, FitData, FitOptions, FitResult, ResolvedFitOptions, TrainCallback, TrainContext } from './types.js';
 
 const DEFAULT_BEST: BestBy = { metric: 'loss', better: 'lower' };
@@ -126,33 +135,32 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
   const resolved = resolveFitOptions(options);
   checkData(model, data);
   const runDir = options.runDir;
-  if (runDir !== undefined && !isEmptyDir(runDir)) {
-    throw badInput(runDir, 'the folder is not empty: resume the run in it, or choose a new folder (nothing was overwritten)');
-  }
+  const lock = runDir === undefined ? null : openFreshRunDir(runDir);
   const rng = runSeeds(resolved.seed).train;
-  const session: Session = {
-    model,
-    data,
-    options: resolved,
-    runDir,
-    trainer: new TrainStep(model, rng, { ...resolved, totalSteps: runPlan(data, resolved).totalSteps }),
-    rng,
-    evalSeed: runSeeds(resolved.seed).evalSeed,
-    progress: freshProgress(),
-    metrics: [],
-    manifest: null,
-    checkpointAt: null,
-    callbacks: options.callbacks ?? [],
-    signal: options.signal,
-    epochMetrics: options.epochMetrics,
-    bestBy: options.bestBy ?? DEFAULT_BEST,
-  };
+  let trainer: TrainStep | null = null;
   try {
+    trainer = new TrainStep(model, rng, { ...resolved, totalSteps: runPlan(data, resolved).totalSteps });
+    const session: Session = {
+      model,
+      data,
+      options: resolved,
+      runDir,
+      trainer,
+      rng,
+      evalSeed: runSeeds(resolved.seed).evalSeed,
+      progress: freshProgress(),
+      metrics: [],
+      manifest: null,
+      checkpointAt: null,
+      callbacks: options.callbacks ?? [],
+      signal: options.signal,
+      epochMetrics: options.epochMetrics,
+      bestBy: options.bestBy ?? DEFAULT_BEST,
+    };
     if (runDir !== undefined) {
-      mkdirSync(runDir, { recursive: true });
       const now = new Date().toISOString();
       const { train, test } = data;
-      session.manifest = {
+      const manifest: RunManifest = {
         version: RUN_VERSION,
         kind: model.kind,
         config: model.config,
@@ -175,12 +183,36 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
         created: now,
         updated: now,
       };
-      await writeManifest(runDir, session.manifest);
-      await checkpoint(session); // epoch 0: a resume is possible from the very start
+      // The epoch-0 checkpoint first, then the manifest: a folder with a manifest always has a checkpoint to resume.
+      await checkpoint(session);
+      session.manifest = manifest;
+      await writeManifest(runDir, manifest);
     }
     return await runLoop(session);
   } finally {
-    session.trainer.dispose();
+    trainer?.dispose();
+    lock?.release();
+  }
+}
+
+/**
+ * Checks and creates the run folder of a new run and takes its lock: the folder must be new, or hold only what a
+ * start killed before its manifest left (cleared here); a resumable run or foreign files are refused, untouched.
+ */
+function openFreshRunDir(runDir: string): RunLock {
+  const notEmpty = (): GenlabError =>
+    badInput(runDir, 'the folder is not empty: resume the run in it, or choose a new folder (nothing was overwritten)');
+  if (runFolderState(runDir) === 'resumable' || runFolderState(runDir) === 'foreign') throw notEmpty();
+  makeRunDir(runDir);
+  const lock = acquireRunLock(runDir);
+  try {
+    const state = runFolderState(runDir); // again, under the lock: another start may have won the race
+    if (state === 'resumable' || state === 'foreign') throw notEmpty();
+    clearLeftovers(runDir, true);
+    return lock;
+  } catch (e) {
+    lock.release();
+    throw e;
   }
 }
 
@@ -199,7 +231,25 @@ export interface ResumeOptions extends Pick<FitOptions, 'callbacks' | 'signal' |
  * (same shape and training count). Returns the result and the model (the caller disposes it).
  */
 export async function resumeRun(dir: string, data: FitData, options: ResumeOptions): Promise<FitResult & { model: TrainableModel }> {
-  const manifest = await readManifest(dir);
+  checkRunDirPath(dir);
+  await readManifest(dir); // a folder that is not a run is named as such, before any lock is taken in it
+  const lock = acquireRunLock(dir);
+  try {
+    clearLeftovers(dir, false);
+    const state = runFolderState(dir);
+    if (state === 'unstarted') throw new GenlabError('not-found', `${dir}: no checkpoint to resume (the run was stopped before its first one); start it afresh in the same folder`);
+    if (state !== 'resumable') throw new GenlabError('not-found', `${dir}: no checkpoint/ to resume from; start a new run in another folder`);
+    return await resumeLocked(dir, await readManifest(dir), data, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function resumeLocked(dir: string, manifest: RunManifest, data: FitData, options: ResumeOptions): Promise<FitResult & { model: TrainableModel }> {
+  const where = join(dir, 'manifest.json');
+  if (typeof manifest.options !== 'object' || typeof manifest.config !== 'object' || typeof manifest.data.trainCount !== 'number') {
+    throw badFile(where, 'a run needs "options", "config" and "data.trainCount" to be resumed');
+  }
   const saved = manifest.options as ResolvedFitOptions;
   if (options.epochs !== undefined && options.steps !== undefined) throw badInput('resume', 'give epochs or steps, not both');
   const resolved = resolveFitOptions({
@@ -214,15 +264,20 @@ export async function resumeRun(dir: string, data: FitData, options: ResumeOptio
   if (data.train.shape.join() !== want.shape.join() || data.train.count !== want.trainCount) {
     throw badInput(dir, `the run was trained on ${want.trainCount} examples of shape [${want.shape.join(', ')}] (${want.name}); got ${data.train.count} of [${data.train.shape.join(', ')}]`);
   }
+  const p = state.progress;
+  const { perEpoch, totalSteps } = runPlan(data, resolved);
+  if (p.batchInEpoch >= perEpoch || p.step > p.epoch * perEpoch + p.batchInEpoch) {
+    throw badFile(join(ckptDir, 'state.json'), `progress (epoch ${p.epoch}, step ${p.step}, batch ${p.batchInEpoch}) does not fit the run's ${perEpoch} steps per epoch`);
+  }
   const model = await options.loadModel(checkpointModelDir(ckptDir));
   let trainer: TrainStep | null = null;
   try {
     if (model.kind !== manifest.kind) throw badFile(ckptDir, `checkpoint holds a ${model.kind} model, the run is a ${manifest.kind}`);
     checkData(model, data);
-    const p = state.progress;
     const rng = Rng.fromState(state.rng);
-    trainer = new TrainStep(model, rng, { ...resolved, totalSteps: runPlan(data, resolved).totalSteps, startStep: p.step });
+    trainer = new TrainStep(model, rng, { ...resolved, totalSteps, startStep: p.step });
     await restoreOptimizers(ckptDir, state, resolved, trainer.groups.map((g) => ({ name: g.group.name, variables: g.group.variables, optimizer: g.optimizer })));
+    const bestBy = options.bestBy ?? DEFAULT_BEST;
     const session: Session = {
       model,
       data,
@@ -237,10 +292,14 @@ export async function resumeRun(dir: string, data: FitData, options: ResumeOptio
       checkpointAt: { epoch: p.epoch, step: p.step, batchInEpoch: p.batchInEpoch },
       callbacks: options.callbacks ?? [],
       signal: options.signal,
-        epochMetrics: options.epochMetrics,
-      bestBy: options.bestBy ?? DEFAULT_BEST,
+      epochMetrics: options.epochMetrics,
+      bestBy,
     };
     delete session.manifest!.error;
+    // The best epoch as the checkpoint's metrics say (the manifest may be older than the checkpoint after a kill).
+    const best = bestOf(state.metrics, bestBy);
+    if (best) session.manifest!.best = best;
+    else delete session.manifest!.best;
     // Lines logged after the checkpoint (the run died before its next one) are dropped: they will be logged again.
     await new MetricsWriter(join(dir, METRICS_FILE)).rewrite(state.metrics);
     await writeManifest(dir, session.manifest!);
@@ -252,6 +311,19 @@ export async function resumeRun(dir: string, data: FitData, options: ResumeOptio
   } finally {
     trainer?.dispose();
   }
+}
+
+/** The best epoch of `records` by `bestBy` (test records when an epoch has one, else train), or undefined. */
+function bestOf(records: readonly MetricsRecord[], bestBy: BestBy): RunManifest['best'] {
+  let best: RunManifest['best'];
+  const byEpoch = new Map<number, MetricsRecord>();
+  for (const r of records) if (!byEpoch.has(r.epoch) || r.split === 'test') byEpoch.set(r.epoch, r);
+  for (const [epoch, r] of byEpoch) {
+    const v = r[bestBy.metric];
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    if (!best || (bestBy.better === 'lower' ? v < best.value : v > best.value)) best = { epoch, split: r.split, metric: bestBy.metric, value: v };
+  }
+  return best;
 }
 
 /** Steps per epoch for `count` examples. */
@@ -382,14 +454,7 @@ async function trainStepChecked(s: Session, batch: Batch, epoch: number): Promis
     return await s.trainer.run(batch);
   } catch (e) {
     if (!(e instanceof NonFiniteTermError)) throw e;
-    let where: string;
-    if (s.runDir === undefined) where = 'no run folder, nothing was saved';
-    else if (!s.checkpointAt) where = 'no checkpoint was written';
-    else {
-      const at = s.checkpointAt;
-      const label = at.batchInEpoch === 0 ? `epoch ${at.epoch}` : `epoch ${at.epoch}, step ${at.step}`;
-      where = `the last good checkpoint (${label}) is intact in ${join(s.runDir, CHECKPOINT_DIR)}`;
-    }
+    const where = savedWhere(s);
     throw new GenlabError('numeric', `${e.kind}: ${e.what} at epoch ${epoch}, step ${e.step} (term ${e.term}); ${where}`);
   }
 }
@@ -432,6 +497,10 @@ async function endEpoch(s: Session, epoch: number, ctx: TrainContext, clock: () 
     time: 0,
   };
   const evaluated = await evaluateTest(s);
+  // Divergence is caught where it starts: a non-finite epoch mean or test term stops the run before this epoch is
+  // logged or checkpointed, so checkpoint/ stays the last good state.
+  checkFiniteTerms(s, epoch, 'train', Object.fromEntries(Object.keys(p.sums).map((k) => [k, train[k] as number])));
+  if (evaluated) checkFiniteTerms(s, epoch, 'test', evaluated.means);
   const extra = s.epochMetrics ? await s.epochMetrics(s.model, epoch) : null;
   clock();
   train.time = p.seconds;
@@ -451,22 +520,54 @@ async function endEpoch(s: Session, epoch: number, ctx: TrainContext, clock: () 
   s.metrics.push(...records);
   if (s.runDir !== undefined && s.manifest) {
     new MetricsWriter(join(s.runDir, METRICS_FILE)).append(records);
-    await checkpoint(s);
     const candidate = records[records.length - 1]!;
     const { metric, better } = s.bestBy;
     const value = candidate[metric];
     const best = s.manifest.best;
     const improves = (v: number): boolean => !best || best.metric !== metric || (better === 'lower' ? v < best.value : v > best.value);
     const patch: Partial<RunManifest> = {};
-    if (typeof value === 'number' && Number.isFinite(value) && improves(value)) patch.best = { epoch, split: candidate.split, metric, value };
+    if (typeof value === 'number' && Number.isFinite(value) && improves(value)) {
+      checkFiniteWeights(s, epoch);
+      // Before the checkpoint: a kill in between leaves best/ ahead of the checkpoint, and the resumed run redoes
+      // this epoch exactly, writing the same model again.
+      await writeDirAtomically(join(s.runDir, BEST_DIR), (tmp) => s.model.save(tmp));
+      patch.best = { epoch, split: candidate.split, metric, value };
+    }
+    await checkpoint(s);
     await updateManifest(s, patch);
   }
   for (const cb of s.callbacks) await cb.onEpochEnd?.(epoch, records, ctx);
 }
 
+/** Throws a 'numeric' GenlabError naming the term, epoch and the last good checkpoint when a term is not finite. */
+function checkFiniteTerms(s: Session, epoch: number, split: 'train' | 'test', terms: Record<string, number>): void {
+  const bad = Object.entries(terms).find(([, v]) => !Number.isFinite(v));
+  if (!bad) return;
+  throw new GenlabError('numeric', `${s.model.kind}: ${split} ${bad[0]} is ${bad[1]} at epoch ${epoch}, step ${s.progress.step}; ${savedWhere(s)}`);
+}
+
+/** Throws a 'numeric' GenlabError when a weight of the model is NaN or infinite (a step that diverged). */
+function checkFiniteWeights(s: Session, epoch: number): void {
+  for (const v of s.model.variables()) {
+    if (v.dtype !== 'float32') continue;
+    const ok = tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0] === 1);
+    if (!ok) throw new GenlabError('numeric', `${s.model.kind}: weight ${v.name} is NaN or infinite at epoch ${epoch}, step ${s.progress.step}; ${savedWhere(s)}`);
+  }
+}
+
+/** What a run that stops on a numeric error has saved. */
+function savedWhere(s: Session): string {
+  if (s.runDir === undefined) return 'no run folder, nothing was saved';
+  const at = s.checkpointAt;
+  if (!at) return 'no checkpoint was written';
+  const label = at.batchInEpoch === 0 ? `epoch ${at.epoch}` : `epoch ${at.epoch}, step ${at.step}`;
+  return `the last good checkpoint (${label}) is intact in ${join(s.runDir, CHECKPOINT_DIR)}`;
+}
+
 async function checkpoint(s: Session): Promise<void> {
   if (s.runDir === undefined) return;
   const p = s.progress;
+  checkFiniteWeights(s, p.epoch);
   await writeCheckpoint(join(s.runDir, CHECKPOINT_DIR), {
     model: s.model,
     optimizers: s.trainer.groups.map((g) => ({ group: g.group.name, optimizer: g.optimizer })),

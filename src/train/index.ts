@@ -4,7 +4,9 @@ export { fit, resumeRun, resolveFitOptions, runSeeds, stepsPerEpoch, type Resume
 export * from './step.js';
 export * from './optimizers.js';
 export * from './run-folder.js';
-export { readCheckpointState, checkpointModelDir, type CheckpointState, type TrainProgress } from './checkpoint.js';
+export * from './run-format.js';
+export { readCheckpointState, checkState, checkpointModelDir, type CheckpointState, type TrainProgress } from './checkpoint.js';
+export { acquireRunLock, runLockHolder, LOCK_FILE, type LockHolder, type RunLock } from './run-lock.js';
 export * from './callbacks/progress.js';
 export * from './callbacks/grids.js';
 export * from './run-data.js';

@@ -3,7 +3,7 @@
  * added by wrapping that bitmap in SVG with text and rasterising it (resvg), so no font code lives here.
  */
 import { badInput } from '../engine/errors.js';
-import { createCanvas, drawImage, encodePng, writePngFile } from './png.js';
+import { createCanvas, drawImage, encodePng, writePngFile, type Canvas } from './png.js';
 import { svgToPng } from './render.js';
 
 /** A batch of images: `data` holds `count` images of `shape` = [height, width, channels], row-major. */
@@ -22,8 +22,12 @@ export interface GridOptions {
   padding?: number;
   /** One caption per image, drawn under it. */
   labels?: readonly string[];
-  /** One caption per row, drawn at its left (e.g. "AE", "VAE" for interpolation strips). */
+  /** One caption per row, drawn at its left (e.g. "AE", "VAE" for interpolation strips; "input", "reconstruction"). */
   rowLabels?: readonly string[];
+  /** A line above the grid saying what it shows: run, model, epoch or seed. */
+  title?: string;
+  /** Cells (indices) framed in colour, e.g. the real images at the ends of an interpolation strip. */
+  highlight?: readonly number[];
   /** Grey level of the gaps, 0–255. Default 128. */
   background?: number;
 }
@@ -36,9 +40,23 @@ function checkBatch(batch: ImageBatch): void {
   }
 }
 
-/** Default enlargement so small images (MNIST's 28 px) stay visible. */
+/** Default enlargement (nearest neighbour) to at least 80 px a cell: MNIST's 28 px ×3, Pokémon's 40 px ×2. */
 export function defaultScale(height: number): number {
-  return Math.max(1, Math.floor(56 / height));
+  return Math.max(1, Math.ceil(80 / height));
+}
+
+/** Colour of the frame around highlighted cells (orange: readable on grey gaps, white and black images). */
+const HIGHLIGHT: readonly [number, number, number] = [230, 120, 0];
+
+/** Paints the `pad`-wide gap around a cell in `rgb`. */
+function frameCell(canvas: Canvas, x: number, y: number, w: number, h: number, pad: number, rgb: readonly [number, number, number]): void {
+  for (let r = Math.max(0, y - pad); r < Math.min(canvas.height, y + h + pad); r++) {
+    for (let q = Math.max(0, x - pad); q < Math.min(canvas.width, x + w + pad); q++) {
+      if (r >= y && r < y + h && q >= x && q < x + w) continue;
+      const o = (r * canvas.width + q) * 4;
+      [canvas.rgba[o], canvas.rgba[o + 1], canvas.rgba[o + 2]] = rgb;
+    }
+  }
 }
 
 /** Renders a batch as a PNG grid (bytes). */
@@ -48,7 +66,7 @@ export function imageGridPng(batch: ImageBatch, options: GridOptions = {}): Buff
   const columns = options.columns ?? Math.ceil(Math.sqrt(batch.count));
   const rows = Math.ceil(batch.count / columns);
   const scale = options.scale ?? defaultScale(h);
-  const pad = options.padding ?? 2;
+  const pad = options.padding ?? (options.highlight?.length ? 3 : 2);
   const cellW = w * scale;
   const cellH = h * scale;
   const canvas = createCanvas(columns * (cellW + pad) + pad, rows * (cellH + pad) + pad, options.background ?? 128);
@@ -57,16 +75,20 @@ export function imageGridPng(batch: ImageBatch, options: GridOptions = {}): Buff
     const x = pad + (i % columns) * (cellW + pad);
     const y = pad + Math.floor(i / columns) * (cellH + pad);
     drawImage(canvas, batch.data, i * size, [h, w, c], x, y, scale);
+    if (options.highlight?.includes(i)) frameCell(canvas, x, y, cellW, cellH, pad, HIGHLIGHT);
   }
   const png = encodePng(canvas);
-  if (!options.labels && !options.rowLabels) return png;
+  if (!options.labels && !options.rowLabels && !options.title) return png;
   return captionGrid(png, canvas.width, canvas.height, { columns, rows, cellW, cellH, pad }, options);
 }
 
 const escapeXml = (s: string): string =>
   s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
 
-/** Adds captions under cells and labels left of rows by composing the bitmap into an SVG and rasterising it. */
+/**
+ * Adds a title above, captions under cells and labels left of rows by composing the bitmap into an SVG and
+ * rasterising it.
+ */
 function captionGrid(
   png: Buffer,
   width: number,
@@ -77,13 +99,15 @@ function captionGrid(
   const { columns, rows, cellW, cellH, pad } = layout;
   const font = 11;
   const captionH = options.labels ? font + 4 : 0;
+  const top = options.title ? font + 12 : 0;
   const left = options.rowLabels ? 8 + 7 * Math.max(...options.rowLabels.map((l) => l.length)) : 0;
   // Stretch the bitmap's rows apart to leave room for the captions under each row of cells.
   const parts: string[] = [];
-  const outH = height + rows * captionH;
+  const outH = top + height + rows * captionH;
+  if (options.title) parts.push(`<text x="4" y="${font + 5}" font-size="${font + 1}" font-weight="bold">${escapeXml(options.title)}</text>`);
   for (let r = 0; r < rows; r++) {
     const srcY = r * (cellH + pad);
-    const dstY = srcY + r * captionH;
+    const dstY = top + srcY + r * captionH;
     parts.push(
       `<svg x="${left}" y="${dstY}" width="${width}" height="${cellH + 2 * pad}" viewBox="0 ${srcY} ${width} ${cellH + 2 * pad}">` +
         `<image width="${width}" height="${height}" style="image-rendering:pixelated" href="data:image/png;base64,${png.toString('base64')}"/></svg>`,
@@ -98,8 +122,10 @@ function captionGrid(
       parts.push(`<text x="${cx}" y="${dstY + cellH + 2 * pad + font}" font-size="${font}" text-anchor="middle">${escapeXml(label)}</text>`);
     }
   }
+  // A title longer than the grid widens the picture rather than being cut off.
+  const titleW = options.title ? 8 + 7 * options.title.length : 0;
   const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width}" height="${outH + pad}" font-family="DejaVu Sans, sans-serif">` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(left + width, titleW)}" height="${outH + pad}" font-family="DejaVu Sans, sans-serif">` +
     `<rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>`;
   return svgToPng(svg, 1);
 }
@@ -109,15 +135,21 @@ export async function writeImageGrid(file: string, batch: ImageBatch, options: G
   await writePngFile(file, imageGridPng(batch, options));
 }
 
+/** One row of `writeImageStrips`. */
+export interface ImageStrip {
+  label: string;
+  images: ImageBatch;
+  /** A caption per image (e.g. `test 3` under a real end); '' for none. */
+  captions?: readonly string[];
+  /** Images of the strip that are real data (framed in colour): an interpolation's two ends. */
+  real?: readonly number[];
+}
+
 /**
  * Writes interpolation strips: each row is one sequence of images (e.g. decoded along a line in latent space),
- * labelled at its left ("AE", "VAE"). All rows must have the same length.
+ * labelled at its left ("AE", "VAE"), real images framed. All rows must have the same length.
  */
-export async function writeImageStrips(
-  file: string,
-  strips: readonly { label: string; images: ImageBatch }[],
-  options: Omit<GridOptions, 'columns' | 'rowLabels'> = {},
-): Promise<void> {
+export async function writeImageStrips(file: string, strips: readonly ImageStrip[], options: Omit<GridOptions, 'columns' | 'rowLabels' | 'labels' | 'highlight'> = {}): Promise<void> {
   const first = strips[0];
   if (!first) throw badInput('image strips', 'no strips to draw');
   const steps = first.images.count;
@@ -129,10 +161,14 @@ export async function writeImageStrips(
     }
     data.set(Array.from(strip.images.data), r * steps * size);
   });
+  const captioned = strips.some((s) => s.captions?.some((c) => c !== ''));
+  const highlight = strips.flatMap((s, r) => (s.real ?? []).map((i) => r * steps + i));
   await writeImageGrid(file, { data, count: strips.length * steps, shape: first.images.shape }, {
     ...options,
     columns: steps,
     rowLabels: strips.map((s) => s.label),
+    ...(captioned ? { labels: strips.flatMap((s) => Array.from({ length: steps }, (_, i) => s.captions?.[i] ?? '')) } : {}),
+    ...(highlight.length > 0 ? { highlight } : {}),
   });
 }
 
@@ -140,7 +176,13 @@ export async function writeImageStrips(
  * The cells of a reconstruction grid: rows of up to `columns` originals, each row over the row of their
  * reconstructions; blank (grey) cells fill the last pair of rows. Returns the batch to draw with `columns` columns.
  */
-export function reconstructionGrid(originals: Float32Array, reconstructions: Float32Array, n: number, shape: readonly [number, number, number], columns = 8): ImageBatch & { columns: number } {
+export function reconstructionGrid(
+  originals: Float32Array,
+  reconstructions: Float32Array,
+  n: number,
+  shape: readonly [number, number, number],
+  columns = 8,
+): ImageBatch & { columns: number; rowLabels: string[] } {
   const size = shape[0] * shape[1] * shape[2];
   const cols = Math.min(n, columns);
   const pairs = Math.ceil(n / cols);
@@ -150,5 +192,5 @@ export function reconstructionGrid(originals: Float32Array, reconstructions: Flo
     cells.set(originals.subarray(i * size, (i + 1) * size), (row * 2 * cols + col) * size);
     cells.set(reconstructions.subarray(i * size, (i + 1) * size), ((row * 2 + 1) * cols + col) * size);
   }
-  return { data: cells, count: pairs * 2 * cols, shape, columns: cols };
+  return { data: cells, count: pairs * 2 * cols, shape, columns: cols, rowLabels: Array.from({ length: 2 * pairs }, (_, r) => (r % 2 === 0 ? 'input' : 'reconstruction')) };
 }

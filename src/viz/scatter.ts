@@ -14,6 +14,10 @@ export interface PointsPlotOptions {
   axes?: readonly [number, number];
   /** Most points to draw (an even subsample is taken beyond this, so charts stay light). Default 5000. */
   maxPoints?: number;
+  /** Centres of the data's modes (a toy set's), drawn as black rings around the points (1-D: vertical rules). */
+  modes?: readonly (readonly number[])[];
+  /** Legend entry of the mode marks. Default 'mode centre'. */
+  modesLabel?: string;
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -40,27 +44,39 @@ export function pointsChartSpec(points: ArrayLike<number>, dims: number, options
   const distinct = new Set(values.map((v) => v[labelName])).size;
   // Many modes (grid25) make a legend longer than the chart: colours alone still show the structure.
   const color = options.labels ? { color: { field: labelName, type: 'nominal' as const, sort: 'ascending' as const, ...(distinct > 12 ? { legend: null } : {}) } } : {};
+  const modes = (options.modes ?? []).map((c) => ({ x: c[dims > 1 ? ax : 0]!, ...(dims > 1 ? { y: c[ay]! } : {}), mark: options.modesLabel ?? 'mode centre' }));
+  const modeLegend = { field: 'mark', type: 'nominal' as const, title: null, scale: { range: ['black'] } };
   if (dims === 1) {
-    return {
-      ...base,
-      height: size / 2,
+    const bars = {
       mark: { type: 'bar', opacity: 0.7 },
       encoding: {
         x: { field: 'x', type: 'quantitative', bin: { maxbins: 80 }, title: 'x' },
         y: { aggregate: 'count', type: 'quantitative', stack: options.labels ? 'zero' : null },
         ...color,
       },
-    } as TopLevelSpec;
+    };
+    if (modes.length === 0) return { ...base, height: size / 2, ...bars } as TopLevelSpec;
+    const { data, ...frame } = base;
+    const rules = { data: { values: modes }, mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { x: { field: 'x', type: 'quantitative' }, stroke: modeLegend } };
+    return { ...frame, height: size / 2, layer: [{ data, ...bars }, rules], resolve: { scale: { color: 'independent' } } } as TopLevelSpec;
   }
-  return {
-    ...base,
+  const dots = {
     mark: { type: 'circle', size: 8, opacity: 0.6 },
     encoding: {
       x: { field: 'x', type: 'quantitative', title: `x${ax}`, scale: { zero: false } },
       y: { field: 'y', type: 'quantitative', title: `x${ay}`, scale: { zero: false } },
       ...color,
     },
-  } as TopLevelSpec;
+  };
+  if (modes.length === 0) return { ...base, ...dots } as TopLevelSpec;
+  const { data, ...frame } = base;
+  // Open rings, so that the real points at a mode's centre stay visible inside them.
+  const rings = {
+    data: { values: modes },
+    mark: { type: 'point', shape: 'circle', size: 160, filled: false, strokeWidth: 1.5, opacity: 1 },
+    encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, stroke: modeLegend },
+  };
+  return { ...frame, layer: [{ data, ...dots }, rings], resolve: { scale: { color: 'independent' } } } as TopLevelSpec;
 }
 
 /** Writes a scatter plot (or 1-D histogram) of points to a .png or .svg file. */

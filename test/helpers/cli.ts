@@ -52,3 +52,28 @@ export async function runModelCommands(args: string[]): Promise<string> {
   await program.parseAsync(args, { from: 'user' });
   return out;
 }
+
+/**
+ * Runs main(argv) in this process with what it writes to process.stdout/stderr captured (the CLI writes strings;
+ * the test runner's own binary events pass through). Quicker than a child process, for errors and help.
+ */
+export async function runMain(argv: string[]): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  let stdout = '', stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const capture = (original: typeof out, append: (s: string) => void) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (typeof chunk !== 'string') return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+      append(chunk);
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = capture(out, (s) => (stdout += s));
+  process.stderr.write = capture(err, (s) => (stderr += s));
+  try {
+    return { code: await main(argv), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}

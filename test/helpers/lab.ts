@@ -1,7 +1,8 @@
 /**
  * What the lab's browser tests share: the lab built into a fresh folder and served by `startLab` on a free loopback
- * port, Debian's chromium driven by playwright-core (never a downloaded browser), pages opened with their console
- * errors collected, and screenshots in test-output/screenshots/.
+ * port, a chromium driven by playwright-core (never a downloaded browser: Debian's when installed, else the one the
+ * dev dependency @sparticuz/chromium ships inside its npm package), pages opened with their console errors collected,
+ * and screenshots in test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -14,7 +15,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startLab, type LabServer, type LabServerOptions } from '../../src/cli/lab.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CHROMIUM = process.env['GENLAB_CHROMIUM'] ?? '/usr/bin/chromium';
+/** Debian's chromium, or the binary GENLAB_CHROMIUM names (GENLAB_CHROMIUM=package forces the packaged one). */
+export const CHROMIUM = process.env['GENLAB_CHROMIUM'] !== undefined && process.env['GENLAB_CHROMIUM'] !== 'package' ? process.env['GENLAB_CHROMIUM'] : '/usr/bin/chromium';
 export const SHOTS = join(ROOT, 'test-output', 'screenshots');
 
 export interface Opened {
@@ -26,6 +28,8 @@ export interface Opened {
 export interface LabSession {
   lab: LabServer;
   browser: Browser;
+  /** The chromium driven (Debian's or the packaged one). */
+  chromium: ChromiumChoice;
   /** A fresh temporary folder (the build goes to lab/ inside it), removed by close(). */
   work: string;
   /** Opens a page, collecting its errors, and waits until it says it is ready (body[data-ready]). */
@@ -33,28 +37,51 @@ export interface LabSession {
   close(): Promise<void>;
 }
 
+/** The browser the lab tests drive: where its binary is, the flags it needs, and which of the two it is. */
+export interface ChromiumChoice {
+  executablePath: string;
+  args: string[];
+  source: 'system' | 'package';
+}
+
 /**
- * Builds and serves the lab and launches chromium. `setup` may prepare files in the work folder first and return
+ * Flags of both browsers: no background traffic, no first-run screens, /tmp instead of a small /dev/shm, no GPU
+ * (WebGL2 still works, in software). Not the packaged one's own `args`: their --single-process closes the whole
+ * browser with a page, and the lab's pages never became ready under them.
+ */
+const ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-dev-shm-usage'];
+
+/**
+ * Which chromium to drive: GENLAB_CHROMIUM=package forces the packaged one (CI runs the lab tests both ways);
+ * otherwise CHROMIUM (Debian's, or the path GENLAB_CHROMIUM gives) when it exists, else the packaged one, so that
+ * `npm test` passes on a machine with Node alone. @sparticuz/chromium ships a headless build brotli-compressed in
+ * its package and unpacks it into the temporary folder on first use; nothing is downloaded.
+ */
+export async function chromiumForTests(): Promise<ChromiumChoice> {
+  const forced = process.env['GENLAB_CHROMIUM'] === 'package';
+  if (!forced && existsSync(CHROMIUM)) return { executablePath: CHROMIUM, args: ARGS, source: 'system' };
+  if (!forced && process.env['GENLAB_CHROMIUM'] !== undefined) {
+    assert.fail(`GENLAB_CHROMIUM=${CHROMIUM}: no such file (unset it to use Debian's chromium or the packaged one, or set it to 'package')`);
+  }
+  const { default: packaged } = await import('@sparticuz/chromium');
+  return { executablePath: await packaged.executablePath(), args: ARGS, source: 'package' };
+}
+
+/**
+ * Builds and serves the lab and launches chromium (`chromiumForTests`). `setup` may prepare files in the work folder first and return
  * more server options (e.g. a runs folder).
  */
 export async function startLabSession(setup?: (work: string) => Promise<Partial<LabServerOptions>>): Promise<LabSession> {
-  assert.ok(
-    existsSync(CHROMIUM),
-    `chromium not found at ${CHROMIUM}: the lab's browser tests drive Debian's chromium — install it with ` +
-      `'apt-get install chromium' (.ci/run does), or point GENLAB_CHROMIUM at a chromium binary`,
-  );
+  const chromiumChoice = await chromiumForTests();
   const work = await mkdtemp(join(tmpdir(), 'genlab-lab-'));
   await mkdir(SHOTS, { recursive: true });
   const extra = (await setup?.(work)) ?? {};
   const lab = await startLab({ port: 0, outDir: join(work, 'lab'), ...extra });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await chromium.launch({ executablePath: chromiumChoice.executablePath, headless: true, args: chromiumChoice.args });
   return {
     lab,
     browser,
+    chromium: chromiumChoice,
     work,
     async open(path) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -1,4 +1,6 @@
-/** Home: one card per figure (from pages.ts) with the lecture's explanation, and the runs served under /runs/. */
+/** Home: one card per figure (from pages.ts) with the lecture's explanation, and the latest runs of the runs board. */
+import { listRuns, runPage, type RunsList } from './board/api.js';
+import { statusBadge } from './board/status.js';
 import { h } from './lib/dom.js';
 import { COMPONENT_RGB, LECTURE, rgb } from './lib/colors.js';
 import { PAGES } from './lib/pages.js';
@@ -120,45 +122,24 @@ function renderFigures(): void {
   }
 }
 
-interface Listing {
-  dir: string | null;
-  entries: { name: string; type: 'dir' | 'file' }[];
-}
-
-/** Lists the runs served under /runs/ (genlab lab --runs DIR), reading each run's manifest.json. */
+/** The latest runs of the runs folder (genlab lab --runs DIR), each linked to its page on the runs board. */
 async function renderRuns(): Promise<void> {
-  let listing: Listing;
+  let list: RunsList;
   try {
-    const res = await fetch('runs/', { headers: { accept: 'application/json' } });
-    if (!res.ok || !(res.headers.get('content-type') ?? '').includes('json')) return;
-    listing = (await res.json()) as Listing;
+    list = await listRuns();
   } catch {
     return;
   }
-  if (!listing.dir) return;
+  if (!list.dir) return;
   const section = document.getElementById('runs')!;
   const body = section.querySelector('tbody')!;
-  const dirs = listing.entries.filter((e) => e.type === 'dir');
   section.hidden = false;
-  if (dirs.length === 0) {
-    body.append(h('tr', {}, h('td', { colspan: 5 }, `No runs in ${listing.dir} yet: train one with genlab train … --run-dir ${listing.dir}/NAME.`)));
+  if (list.runs.length === 0) {
+    body.append(h('tr', {}, h('td', { colspan: 5 }, `No runs in ${list.dir} yet: train one with genlab train vae --data mnist --out ${list.dir}/NAME.`)));
     return;
   }
-  for (const d of dirs) {
-    const row = h('tr', {}, h('td', {}, h('a', { href: `runs/${encodeURIComponent(d.name)}/` }, d.name)));
-    body.append(row);
-    try {
-      const base = `runs/${encodeURIComponent(d.name)}/`;
-      const inner = (await (await fetch(base, { headers: { accept: 'application/json' } })).json()) as Listing;
-      // Only read manifests that exist: a 404 would be a console error.
-      if (!inner.entries.some((e) => e.name === 'manifest.json')) throw new Error('no manifest');
-      const res = await fetch(`${base}manifest.json`);
-      const m = res.ok ? ((await res.json()) as Record<string, unknown>) : {};
-      const data = (m['data'] as { name?: string } | undefined)?.name ?? '';
-      row.append(h('td', {}, String(m['kind'] ?? '')), h('td', {}, data), h('td', {}, String(m['status'] ?? '')), h('td', {}, String(m['epoch'] ?? '')));
-    } catch {
-      row.append(h('td', { colspan: 4 }, 'no manifest.json'));
-    }
+  for (const r of list.runs.slice(0, 8)) {
+    body.append(h('tr', {}, h('td', {}, h('a', { href: runPage(r.name) }, r.name)), h('td', {}, r.kind), h('td', {}, r.data), h('td', {}, statusBadge(r.status)), h('td', {}, String(r.epoch))));
   }
 }
 

@@ -5,8 +5,9 @@
  * Point data get a scatter plot of samples over data instead of a grid.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { exampleSize, type Dataset } from '../../data/dataset.js';
+import { TOY_SETS, toyModes } from '../../data/toy.js';
 import { Rng } from '../../engine/rng.js';
 import type { TrainableModel } from '../../models/model.js';
 import { writeImageGrid } from '../../viz/grid.js';
@@ -33,7 +34,7 @@ export async function writeSampleGrid(
   model: TrainableModel,
   data: Dataset,
   file: string,
-  options: Required<SampleGridOptions> & { title?: string },
+  options: Required<SampleGridOptions> & { title?: string; modes?: readonly (readonly number[])[] },
 ): Promise<void> {
   const classes = data.labels?.kind === 'class' && data.labels.classes.length <= 16 ? data.labels.classes.length : 0;
   const count = classes > 0 ? Math.ceil(options.count / classes) * classes : options.count;
@@ -45,7 +46,10 @@ export async function writeSampleGrid(
   samples.dispose();
   if (data.kind === 'images') {
     const [h, w, c] = data.shape as [number, number, number];
-    await writeImageGrid(file, { data: values, count, shape: [h, w, c] }, classes > 0 ? { columns: classes } : { columns: Math.ceil(Math.sqrt(count)) });
+    await writeImageGrid(file, { data: values, count, shape: [h, w, c] }, {
+      columns: classes > 0 ? classes : Math.ceil(Math.sqrt(count)),
+      ...(options.title ? { title: options.title } : {}),
+    });
     return;
   }
   const dims = exampleSize(data.shape);
@@ -54,11 +58,11 @@ export async function writeSampleGrid(
   points.set(data.data.subarray(0, nData * dims));
   points.set(values, nData * dims);
   const labels = Array.from({ length: nData + count }, (_, i) => (i < nData ? 'data' : 'model'));
-  await writePointsPlot(file, points, dims, { labels, labelName: 'source', ...(options.title ? { title: options.title } : {}) });
+  await writePointsPlot(file, points, dims, { labels, labelName: 'source', ...(options.title ? { title: options.title } : {}), ...(options.modes ? { modes: options.modes } : {}) });
 }
 
-/** Writes the first `count` images of `data` (first row) and their reconstructions (second row) to `file`. */
-export async function writeReconGrid(model: TrainableModel, data: Dataset, file: string, options: Required<SampleGridOptions>): Promise<void> {
+/** Writes the first `count` images of `data` (row "input") over their reconstructions (row "reconstruction") to `file`. */
+export async function writeReconGrid(model: TrainableModel, data: Dataset, file: string, options: Required<SampleGridOptions> & { title?: string }): Promise<void> {
   if (!model.reconstruct || data.kind !== 'images') return;
   const count = Math.min(options.count, data.count);
   const size = exampleSize(data.shape);
@@ -76,11 +80,15 @@ export async function writeReconGrid(model: TrainableModel, data: Dataset, file:
   both.set(originals);
   both.set(values, count * size);
   const [h, w, c] = data.shape as [number, number, number];
-  await writeImageGrid(file, { data: both, count: 2 * count, shape: [h, w, c] }, { columns: count });
+  await writeImageGrid(file, { data: both, count: 2 * count, shape: [h, w, c] }, { columns: count, rowLabels: ['input', 'reconstruction'], ...(options.title ? { title: options.title } : {}) });
 }
 
 const outDir = (ctx: TrainContext, dir: string | undefined, name: string): string | null =>
   dir ?? (ctx.runDir !== undefined ? join(ctx.runDir, name) : null);
+
+/** What a per-epoch picture shows, for its caption: `runs/vae-mnist · vae on mnist · epoch 3 · seed 123`. */
+const caption = (ctx: TrainContext, what: string, epoch: number, seed: number): string =>
+  `${ctx.runDir !== undefined ? `${basename(ctx.runDir)} · ` : ''}${ctx.model.kind} on ${ctx.data.train.name} · ${what} · epoch ${epoch} of ${ctx.totalEpochs} · seed ${seed}`;
 
 /** Callback: a sample grid per epoch into `dir` (default: the run folder's samples/). */
 export function sampleGrids(options: SampleGridOptions & { dir?: string } = {}): TrainCallback {
@@ -89,10 +97,14 @@ export function sampleGrids(options: SampleGridOptions & { dir?: string } = {}):
       const dir = outDir(ctx, options.dir, SAMPLES_DIR);
       if (!dir) return;
       const count = options.count ?? (ctx.data.train.kind === 'images' ? 64 : 1000);
+      const seed = options.seed ?? ctx.options.sampleSeed;
+      const name = ctx.data.train.name;
+      const modes = (TOY_SETS as readonly string[]).includes(name) ? toyModes(name)?.centres : undefined;
       await writeSampleGrid(ctx.model, ctx.data.test ?? ctx.data.train, join(dir, epochFile(epoch)), {
         count,
-        seed: options.seed ?? ctx.options.sampleSeed,
-        title: `${ctx.model.kind} samples over data, epoch ${epoch}`,
+        seed,
+        title: caption(ctx, ctx.data.train.kind === 'images' ? 'samples' : 'samples over data', epoch, seed),
+        ...(modes ? { modes } : {}),
       });
     },
   };
@@ -105,7 +117,8 @@ export function reconGrids(options: SampleGridOptions & { dir?: string } = {}): 
       const dir = outDir(ctx, options.dir, RECON_DIR);
       if (!dir || !ctx.model.reconstruct || ctx.data.train.kind !== 'images') return;
       const data = ctx.data.test && ctx.data.test.count > 0 ? ctx.data.test : ctx.data.train;
-      await writeReconGrid(ctx.model, data, join(dir, epochFile(epoch)), { count: options.count ?? 10, seed: options.seed ?? ctx.options.sampleSeed });
+      const seed = options.seed ?? ctx.options.sampleSeed;
+      await writeReconGrid(ctx.model, data, join(dir, epochFile(epoch)), { count: options.count ?? 10, seed, title: caption(ctx, 'test images and reconstructions', epoch, seed) });
     },
   };
 }

@@ -18,6 +18,8 @@ export interface Series {
   dotRadius?: number;
   /** Draw the line through the points (default true; false with `dots` gives a scatter, e.g. samples on an axis). */
   line?: boolean;
+  /** Listed in the legend (default true; false for a faint raw curve under its smoothed one). */
+  legend?: boolean;
 }
 
 export interface ChartOptions {
@@ -55,6 +57,16 @@ export interface Highlight {
   label?: string;
 }
 
+/** Where the last draw put the plot, in CSS pixels of the canvas, and the ranges it showed (for hover read-outs). */
+export interface ChartFrame {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  x0: number;
+  x1: number;
+}
+
 const FONT = '12px system-ui, -apple-system, "Segoe UI", sans-serif';
 
 /** About `count` round tick values covering [lo, hi]. */
@@ -83,6 +95,8 @@ export class LineChart {
   markers: Marker[] = [];
   bands: Band[] = [];
   highlights: Highlight[] = [];
+  /** Set by each draw. */
+  frame: ChartFrame | null = null;
   private readonly ctx: CanvasRenderingContext2D;
 
   constructor(
@@ -145,10 +159,12 @@ export class LineChart {
     if (options.integerX) xTicks = [...new Set(xTicks.map((v) => Math.round(v)))].filter((v) => v >= x0 - 1e-9 && v <= x1 + 1e-9);
     const yLabels = yTicks.map((v) => tickLabel(v, logY));
     const left = Math.ceil(Math.max(24, ...yLabels.map((s) => ctx.measureText(s).width))) + (options.yLabel ? 26 : 12);
-    const legendH = options.legend !== false && this.series.length > 1 ? 20 : 0;
+    const listed = this.series.filter((s) => s.legend !== false);
+    const legendH = options.legend !== false && listed.length > 1 ? 20 : 0;
     const top = 10 + legendH, right = 12, bottom = options.xLabel ? 40 : 26;
     const pw = Math.max(10, w - left - right), ph = Math.max(10, hgt - top - bottom);
     const px = (x: number): number => left + ((x - x0) / (x1 - x0)) * pw;
+    this.frame = { left, top, width: pw, height: ph, x0, x1 };
     const py = (y: number): number => top + (1 - (ty(y) - y0) / (y1 - y0)) * ph;
 
     // Bands, grid, axes.
@@ -252,7 +268,7 @@ export class LineChart {
       ctx.textAlign = 'left';
       ctx.textBaseline = 'middle';
       let x = left;
-      for (const s of this.series) {
+      for (const s of listed) {
         if (s.line === false) {
           ctx.fillStyle = s.color;
           ctx.beginPath(); ctx.arc(x + 9, 10, s.dotRadius ?? 3, 0, 2 * Math.PI); ctx.fill();
@@ -269,10 +285,18 @@ export class LineChart {
       }
     }
     if (empty) {
+      this.frame = null;
       ctx.fillStyle = LECTURE.muted;
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       ctx.fillText('no data yet', left + pw / 2, top + ph / 2);
     }
+  }
+
+  /** The data x under CSS pixel `px` of the canvas, or null when it is outside the plot (or nothing is drawn). */
+  xAt(px: number): number | null {
+    const f = this.frame;
+    if (!f || px < f.left || px > f.left + f.width) return null;
+    return f.x0 + ((px - f.left) / f.width) * (f.x1 - f.x0);
   }
 }

@@ -6,14 +6,16 @@
 import { h } from './dom.js';
 import { PAGES } from './pages.js';
 
-/** Fills <header id="top"> with the lab's navigation; `current` is this page's file name. */
+/** Fills <header id="top"> with the lab's navigation (the figures, then the runs board); `current` is this page's file name. */
 export function mountHeader(current: string): void {
   const header = document.getElementById('top');
   if (!header) return;
   const nav = h('nav', { 'aria-label': 'figures' });
-  for (const p of PAGES) {
-    nav.append(h('a', { href: p.href, class: p.href === current ? 'current' : undefined, 'aria-current': p.href === current ? 'page' : undefined }, p.title));
-  }
+  const link = (href: string, title: string, extra?: string): HTMLAnchorElement =>
+    h('a', { href, class: [href === current ? 'current' : '', extra ?? ''].join(' ').trim() || undefined, 'aria-current': href === current ? 'page' : undefined }, title);
+  for (const p of PAGES) nav.append(link(p.href, p.title));
+  // The runs board is not a figure of the lecture: it sits apart, at the end.
+  nav.append(link('runs.html', 'Runs', 'runs-link'));
   header.replaceChildren(h('a', { href: 'index.html', class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'genlab lab'), nav);
 }
 
