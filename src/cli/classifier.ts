@@ -149,12 +149,12 @@ export function registerClassifierCommand(program: Command): void {
     .command('train')
     .description('train the classifier on MNIST (re-creates the shipped weights with --out assets/mnist-classifier) and print its test accuracy')
     .requiredOption('--out <dir>', 'folder to write model.json + weights.bin (+ training.json) into')
-    .option('--epochs <N>', 'passes over the 60 000 training digits (default 6)', intOption('--epochs'))
+    .option('--epochs <N>', 'passes over the 60 000 training digits (default 6)', intOption('--epochs', 1, 1000, 'each epoch is a pass over 60 000 digits'))
     .option('--seed <S>', 'seed of weights, batch order, shifts and dropout (default 0)', intOption('--seed', 0))
-    .option('--batch-size <N>', 'examples per step (default 128)', intOption('--batch-size'))
+    .option('--batch-size <N>', 'examples per step (default 128)', intOption('--batch-size', 1, 65536, 'a batch is one tensor in memory'))
     .option('--lr <x>', 'peak Adam learning rate, cosine-decayed (default 2e-3)', positiveNumberOption('--lr'))
     .option('--max-shift <N>', 'random shift augmentation in pixels, 0 for none (default 2)', intOption('--max-shift', 0))
-    .option('--limit <N>', 'train on the first N digits only (quick runs)', intOption('--limit'))
+    .option('--limit <N>', 'train on the first N digits only (quick runs)', intOption('--limit', 1, 60_000, 'MNIST has 60 000 training digits'))
     .option('--backend <name>', 'TF.js backend: native, wasm or cpu (default: the fastest that starts: native when built)', choiceOption('--backend', NODE_BACKENDS))
     .action((flags: ClassifierTrainFlags) => classifierTrainCommand(flags));
   cmd
@@ -167,9 +167,9 @@ export function registerClassifierCommand(program: Command): void {
     .command('score')
     .description('FID, KID, Inception Score, precision/recall and a memorisation check of MNIST-like samples (.npy, values in [0, 1])')
     .argument('<samples.npy>', 'samples [n, 28, 28, 1]')
-    .option('--count <N>', 'use at most N samples (default all, up to 10 000)', intOption('--count', 4))
-    .option('--reference-count <N>', 'compare with N of the 10 000 test digits (default all)', intOption('--reference-count', 4))
-    .option('--memorisation-count <N>', 'samples checked against the 60 000 training digits, 0 to skip (default 1000)', intOption('--memorisation-count', 0))
+    .option('--count <N>', 'use at most N samples (default all, up to 10 000)', intOption('--count', 4, 100_000, 'the samples are compared at once'))
+    .option('--reference-count <N>', 'compare with N of the 10 000 test digits (default all)', intOption('--reference-count', 4, 10_000, 'MNIST has 10 000 test digits'))
+    .option('--memorisation-count <N>', 'samples checked against the 60 000 training digits, 0 to skip (default 1000)', intOption('--memorisation-count', 0, 100_000, 'each is compared with all 60 000 training digits'))
     .option('--seed <S>', 'seed of the subsets drawn (default 0)', intOption('--seed', 0))
     .option('--json', 'print JSON')
     .action((file: string, flags: ClassifierScoreFlags) => classifierScoreCommand(file, flags));

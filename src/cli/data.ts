@@ -33,7 +33,7 @@ function withDataFlags(cmd: Command): Command {
   return cmd
     .option('--seed <S>', 'seed for generated data, splits and sampling', intOption('--seed', 0), 0)
     .option('--binarize <mode>', 'MNIST binarisation: none, static or dynamic', choiceOption('--binarize', ['none', 'static', 'dynamic'] as const))
-    .option('--size <px>', 'side of the square images are resized to', intOption('--size', 4));
+    .option('--size <px>', 'side of the square images are resized to', intOption('--size', 4, 1024, 'images are held in memory at this size'));
 }
 
 /** Summary of one split: counts, value range and mean, labels. */

@@ -126,7 +126,7 @@ interface FitFlags {
 
 function componentsOption(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
-  return intOption('-k', 1)(value);
+  return intOption('-k', 1, 1000, 'each component keeps a mean and a covariance')(value);
 }
 
 function rangeOption(value: string): [number, number] {
@@ -277,8 +277,8 @@ export function registerGmmCommands(program: Command): void {
     .requiredOption('-k, --components <K>', 'number of components, or "auto" to choose it by BIC/AIC', componentsOption)
     .option('--covariance <type>', `covariance type: ${COVARIANCE_TYPES.join(', ')}`, choiceOption('--covariance', COVARIANCE_TYPES), 'full')
     .option('--init <method>', `initialisation: ${INIT_METHODS.join(', ')}`, choiceOption('--init', INIT_METHODS), 'kmeans')
-    .option('--n-init <N>', 'initialisations; the best lower bound is kept', intOption('--n-init', 1), 1)
-    .option('--max-iter <N>', 'EM iterations at most', intOption('--max-iter', 0), 100)
+    .option('--n-init <N>', 'initialisations; the best lower bound is kept', intOption('--n-init', 1, 1000, 'each initialisation is a whole EM fit'), 1)
+    .option('--max-iter <N>', 'EM iterations at most', intOption('--max-iter', 0, 1_000_000, 'EM converges long before'), 100)
     .option('--tol <X>', 'stop when the mean log-likelihood changes by less', numberOption('--tol', 0), 1e-3)
     .option('--reg-covar <X>', 'added to every variance', numberOption('--reg-covar', 0), 1e-6)
     .option('--seed <S>', 'seed of the initialisation', intOption('--seed', 0), 0)
@@ -293,7 +293,7 @@ export function registerGmmCommands(program: Command): void {
     .command('sample')
     .description('draw points from a saved model')
     .argument('<model>', 'model.json written by gmm fit --out')
-    .requiredOption('-n <N>', 'number of points', intOption('-n', 1))
+    .requiredOption('-n <N>', 'number of points', intOption('-n', 1, 10_000_000, 'the points are drawn and written at once'))
     .option('--seed <S>', 'seed of the draw', intOption('--seed', 0), 0)
     .requiredOption('--out <file>', 'where to write them (.csv, .tsv or .npy)')
     .option('--labels', 'add a last column with the component of each point')

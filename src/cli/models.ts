@@ -392,7 +392,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .argument('<run>', runHelp)
     .requiredOption('--from <I>', 'index of the first test image (GANs: seed of the first code)', intOption('--from', 0))
     .requiredOption('--to <J>', 'index of the second test image (GANs: seed of the second code)', intOption('--to', 0))
-    .option('--steps <N>', 'points along the line, ends included', intOption('--steps', 2), 10)
+    .option('--steps <N>', 'points along the line, ends included', intOption('--steps', 2, 1000, 'the path is decoded into one strip'), 10)
     .option('--label <L>', 'class name or index along the path, for a conditional GAN (default: the first class)')
     .requiredOption('--out <file>', 'output: a .png strip, or path.npy (steps×H×W×C in [0, 1])')
     .action((run: string, flags: InterpolateFlags) => interpolateCommand(run, flags, print));
@@ -401,7 +401,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .description('likelihood models: test −ELBO, KL, importance-sampled NLL, bits/dim; any model that samples: modes covered and high-quality samples (toy sets), FID, KID, IS, precision/recall (MNIST)')
     .argument('<run>', runHelp)
     .option('--iw-k <K>', 'importance samples per example', intOption('--iw-k', 1, 5000, 'each example is decoded K times'), 100)
-    .option('--batch-size <n>', 'examples per batch', intOption('--batch-size'), 100)
+    .option('--batch-size <n>', 'examples per batch', intOption('--batch-size', 1, 65536, 'a batch is one tensor in memory'), 100)
     .option('--seed <S>', 'seed of the samples', intOption('--seed', 0), 0)
     .option('--limit <N>', 'only the first N test examples', intOption('--limit', 1, 100000, 'it also sets the samples drawn at once'))
     .option('--samples <N>', 'samples behind the sample quality (default 2500 on toy sets, 10000 on MNIST, or --limit)', intOption('--samples', 2, 100000, 'they are drawn and compared at once'))

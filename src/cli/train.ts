@@ -274,7 +274,7 @@ function addModelOption(cmd: Command, name: string, spec: ModelOptionSpec, hidde
   };
   switch (v.type) {
     case 'int':
-      return add(`${flag} <N>`, intOption(flag, v.min ?? 1));
+      return add(`${flag} <N>`, intOption(flag, v.min ?? 1, v.max, v.why));
     case 'number':
       return add(`${flag} <x>`, numberOption(flag, v.min, v.max));
     case 'int-list':
@@ -292,20 +292,20 @@ function addRunOptions(cmd: Command): Command {
     .option('--data <dataset>', 'dataset name (mnist, pokemon, moons, toy sets) or a data file/folder', datasetOption('--data'))
     .requiredOption('--out <dir>', 'run folder, e.g. runs/vae-mnist (must be new or empty unless --resume)')
     .option('--resume', 'continue the run in --out from its checkpoint (--epochs/--steps may extend it)')
-    .option('--epochs <N>', 'passes over the training data (default 10)', intOption('--epochs'))
-    .option('--steps <N>', 'total training steps instead of --epochs', intOption('--steps'))
-    .option('--batch-size <N>', 'examples per step (default 64)', intOption('--batch-size'))
+    .option('--epochs <N>', 'passes over the training data (default 10)', intOption('--epochs', 1, 100_000, 'metrics.jsonl and the checkpoints keep a record per epoch; use --steps for long runs of small data'))
+    .option('--steps <N>', 'total training steps instead of --epochs', intOption('--steps', 1, 1_000_000_000, 'years of training on this machine'))
+    .option('--batch-size <N>', 'examples per step (default 64)', intOption('--batch-size', 1, 65536, 'a batch is one tensor in memory'))
     .option('--lr <x>', 'learning rate (default 1e-3 for adam, 1e-2 for sgd; GANs their paper’s)', positiveNumberOption('--lr'))
     .option('--lr-decay <schedule>', 'learning rate over the run: none (default), linear or cosine (to 0 at the last step)', choiceOption('--lr-decay', LR_DECAYS))
     .option('--optimizer <name>', 'adam or sgd', choiceOption('--optimizer', OPTIMIZERS))
     .option('--beta1 <x>', "Adam's β1 (default 0.9)", numberOption('--beta1', 0, 0.999999))
     .option('--beta2 <x>', "Adam's β2 (default 0.999)", numberOption('--beta2', 0, 0.999999))
     .option('--momentum <x>', 'SGD momentum (default 0)', numberOption('--momentum', 0, 0.999999))
-    .option('--quality-samples <N>', 'samples (and test digits) behind each epoch’s sample quality where the data have a measure (FID… on mnist, modes on toy sets; default 2000; 0 = off)', intOption('--quality-samples', 0))
+    .option('--quality-samples <N>', 'samples (and test digits) behind each epoch’s sample quality where the data have a measure (FID… on mnist, modes on toy sets; default 2000; 0 = off)', intOption('--quality-samples', 0, 100_000, 'the samples are drawn and compared at once'))
     .option('--binarize <mode>', 'MNIST binarisation: none, static or dynamic', choiceOption('--binarize', ['none', 'static', 'dynamic'] as const))
-    .option('--limit <N>', 'use only the first N training examples (quick runs)', intOption('--limit'))
-    .option('--test-limit <N>', 'evaluate on only the first N test examples', intOption('--test-limit'))
-    .option('--checkpoint-every <N>', 'also checkpoint every N steps within epochs', intOption('--checkpoint-every'))
+    .option('--limit <N>', 'use only the first N training examples (quick runs)', intOption('--limit', 1, 10_000_000, 'more than any dataset genlab loads'))
+    .option('--test-limit <N>', 'evaluate on only the first N test examples', intOption('--test-limit', 1, 10_000_000, 'more than any dataset genlab loads'))
+    .option('--checkpoint-every <N>', 'also checkpoint every N steps within epochs', intOption('--checkpoint-every', 1, 1_000_000_000, 'years of training on this machine'))
     .option('--seed <S>', 'seed of weights, shuffling, noise and data generation (default 0)', intOption('--seed', 0))
     .option('--backend <name>', 'TF.js backend: native, wasm or cpu (default: the fastest that starts: native when built)', choiceOption('--backend', NODE_BACKENDS));
 }
