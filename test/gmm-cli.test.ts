@@ -159,7 +159,8 @@ describe('genlab gmm', () => {
     assertOneLineError(await run('gmm', 'fit', join(dir, 'missing.csv'), '-k', '2'), /missing\.csv/);
     assertOneLineError(await run('gmm', 'fit', csv, '-k', '2', '--covariance', 'banana'), /--covariance: expected one of full, tied, diag, spherical, got 'banana'/);
     assertOneLineError(await run('gmm', 'fit', csv, '-k', '0'), /-k: expected an integer >= 1, got '0'/);
-    assertOneLineError(await run('gmm', 'fit', csv, '-k', '5000'), /-k: expected at most the number of points in .*points\.csv \(900\), got 5000/);
+    assertOneLineError(await run('gmm', 'fit', csv, '-k', '950'), /-k: expected at most the number of points in .*points\.csv \(900\), got 950/);
+    assertOneLineError(await run('gmm', 'fit', csv, '-k', '5000'), /-k: expected an integer from 1 to 1000 \(each component keeps a mean and a covariance\), got '5000'/);
     assertOneLineError(await run('gmm', 'fit', csv, '-k', '2', '--tol', '-1'), /--tol: expected a number in \[0, Infinity\], got '-1'/);
     assertOneLineError(await run('gmm', 'fit', csv, '-k', '2', '--bogus'), /unknown option '--bogus'/);
     assertOneLineError(await run('gmm', 'fit', csv), /-k/);
