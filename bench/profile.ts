@@ -7,21 +7,24 @@
  *   node --import tsx bench/profile.ts [--steps N] [--backend native|wasm|cpu]
  *
  * Kernel times come from tf.profile (the backend times each kernel it runs); the wall time of a step from the same
- * steps run without profiling, so the profiler's own cost does not count as the engine's.
+ * steps run without profiling (the median of 3 rounds), so the profiler's own cost does not count as the engine's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GAN, Rng, TrainStep, batches, createModel, initEngine, loadDataset, recommendedOptimizerOptions, subset, type Batch, type TrainableModel } from '../src/index.js';
 
-/** Matrix products and convolutions: the kernels whose speed is the BLAS's / oneDNN's. */
-const DENSE_KERNEL = /MatMul|Conv2D|Gemm/i;
+/**
+ * Matrix products and convolutions: the kernels whose speed is the BLAS's / oneDNN's (genlab's layer ops, a product or
+ * convolution with its bias and activation, included).
+ */
+const DENSE_KERNEL = /MatMul|Conv2D|Gemm|GenlabDense/i;
 
 const size = (shape: readonly number[] | undefined): number => (shape ?? []).reduce((a, b) => a * b, 1);
 
 /** Floating-point operations of one matrix-product or convolution kernel, from its input and output shapes. */
 export function kernelFlops(name: string, inputs: readonly (readonly number[])[], outputs: readonly (readonly number[])[]): number {
-  if (/MatMul/i.test(name)) {
+  if (/MatMul|GenlabDense/i.test(name)) {
     const [a, b] = inputs;
     if (!a || !b) return 0;
     const [p, q] = a.slice(-2) as [number, number];
@@ -34,8 +37,9 @@ export function kernelFlops(name: string, inputs: readonly (readonly number[])[]
   if (/Conv2D/i.test(name)) {
     // Forward and both gradients cost 2 · |output of the forward conv| · kh·kw·inC; the filter is the 4-D input (or
     // the output of the filter gradient), the forward output the other 4-D tensor.
+    // (A transposed convolution's input is the input gradient's dy.)
     const filter = /BackpropFilter/i.test(name) ? outputs[0] : inputs[1];
-    const y = /Backprop/i.test(name) ? (/BackpropFilter/i.test(name) ? inputs[1] : inputs[0]) : outputs[0];
+    const y = /Backprop|Transpose/i.test(name) ? (/BackpropFilter/i.test(name) ? inputs[1] : inputs[0]) : outputs[0];
     if (!filter || !y || filter.length !== 4) return 0;
     return 2 * size(y) * filter[0]! * filter[1]! * filter[2]!;
   }
@@ -61,7 +65,7 @@ export async function sgemmPeak(n = 1536, repeats = 3): Promise<number> {
 
 export interface StepProfile {
   workload: string;
-  /** Mean wall milliseconds of a step (unprofiled). */
+  /** Wall milliseconds of a step (unprofiled; the median of 3 rounds of mean step times). */
   stepMs: number;
   denseMs: number;
   otherMs: number;
@@ -75,10 +79,15 @@ export interface StepProfile {
 async function profileSteps(workload: string, model: TrainableModel, data: Batch[], optimizer: object, steps: number): Promise<StepProfile> {
   const trainer = new TrainStep(model, new Rng(1), optimizer);
   try {
-    for (const b of data.slice(0, 2)) await trainer.run(b); // warm-up
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) await trainer.run(data[i % data.length]!);
-    const stepMs = (performance.now() - t0) / steps;
+    for (let i = 0; i < 5; i++) await trainer.run(data[i % data.length]!); // warm-up: kernels' first-call setup, JIT
+    // The median of 3 rounds: one round that another process slows down does not set the figure.
+    const rounds: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) await trainer.run(data[i % data.length]!);
+      rounds.push((performance.now() - t0) / steps);
+    }
+    const stepMs = rounds.sort((a, b) => a - b)[1]!;
     const byKernel = new Map<string, { ms: number; calls: number }>();
     let dense = 0, other = 0, flops = 0;
     for (let i = 0; i < steps; i++) {
@@ -115,6 +124,9 @@ export async function runProfileBench(options: { steps?: number; backend?: 'nati
   const dcgan: GAN = createModel('dcgan', {}, images, new Rng(0));
   rows.push(await profileSteps('DCGAN (batch norm), batch 64', dcgan, batchesOf(64, 8), recommendedOptimizerOptions('dcgan') ?? {}, Math.max(3, steps >> 2)));
   dcgan.dispose();
+  const peerGan: GAN = createModel('dcgan', { batchNorm: false }, images, new Rng(0));
+  rows.push(await profileSteps('DCGAN as the peer (no batch norm), batch 64', peerGan, batchesOf(64, 8), recommendedOptimizerOptions('dcgan') ?? {}, Math.max(3, steps >> 2)));
+  peerGan.dispose();
   return { backend, peak: await sgemmPeak(), rows };
 }
 

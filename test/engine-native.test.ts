@@ -87,7 +87,7 @@ test('fused Adam on native: the same values, moments and β products as TF.js\'s
   nativeKernelCalls(true);
   const fusedOpt = new FusedAdam(0.01, 0.9, 0.999, 1e-7);
   const fused = run(fusedOpt);
-  assert.equal(nativeKernelCalls().native['GenlabAdamUpdate'], 19, 'one fused kernel per variable and step with a gradient');
+  assert.equal(nativeKernelCalls().native['GenlabAdamUpdate'], 5, 'one fused kernel per step for every variable with a gradient');
   const stockOpt = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
   const stock = run(stockOpt);
   assert.deepEqual(fused, stock);

@@ -3,6 +3,24 @@
 
 namespace genlab {
 
+namespace {
+
+// Elements [i0, i1) (a function of its own, so that the loop vectorises with its pointers and scalars as parameters).
+void adamRange(const float* x, const float* m, const float* v, const float* g, float* ox, float* om, float* ov, int64_t i0,
+               int64_t i1, float negLr, float omb1, float omb2, float b1, float b2, float eps, float c1, float c2) {
+#pragma omp simd
+  for (int64_t i = i0; i < i1; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * omb1;
+    const float vi = v[i] * b2 + (gi * gi) * omb2;
+    om[i] = mi;
+    ov[i] = vi;
+    ox[i] = ((mi / c1) / (std::sqrt(vi / c2) + eps)) * negLr + x[i];
+  }
+}
+
+}  // namespace
+
 // adam(x, m, v, g, outX, outM, outV, learningRate, oneMinusBeta1, oneMinusBeta2, beta1, beta2, epsilon, oneMinusAccBeta1,
 // oneMinusAccBeta2): TF.js's AdamOptimizer update (Kingma & Ba 2015, Algorithm 1) for one variable in one pass over
 // memory, in the same order of float32 operations as its separate kernels: m' = m·β1 + g·(1−β1),
@@ -19,15 +37,9 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   if (lm != n || lv != n || lg != n || lox != n || lom != n || lov != n) { a.fail("adam: lengths"); return nullptr; }
   const int64_t len = static_cast<int64_t>(n);
-#pragma omp parallel for simd schedule(static) if (parallel : len > kParallelElements)
-  for (int64_t i = 0; i < len; i++) {
-    const float gi = g[i];
-    const float mi = m[i] * b1 + gi * omb1;
-    const float vi = v[i] * b2 + (gi * gi) * omb2;
-    om[i] = mi;
-    ov[i] = vi;
-    ox[i] = ((mi / c1) / (std::sqrt(vi / c2) + eps)) * negLr + x[i];
-  }
+  // Out may be the same array as in (an update in place, src/engine/native/kernels/adam.ts): each element is read
+  // before it is written. Large variables are shared between workers in chunks (pool.h).
+  shareElements(len, [=](int64_t i0, int64_t i1) { adamRange(x, m, v, g, ox, om, ov, i0, i1, negLr, omb1, omb2, b1, b2, eps, c1, c2); });
   return nullptr;
 }
 

@@ -7,13 +7,29 @@ namespace {
 
 // out = add + (x − mean)·mul per channel over x [rows, C], in double; row by row (no modulo per element, so the inner
 // loop vectorises).
-void normalizeRows(const float* x, const float* mean, const double* mul, const double* add, float* out, int64_t rows, int64_t C) {
-#pragma omp parallel for schedule(static) if (rows * C > kParallelElements)
-  for (int64_t r = 0; r < rows; r++) {
+void normalizeRange(const float* x, const float* mean, const double* mul, const double* add, float* out, int64_t r0, int64_t r1, int64_t C) {
+  for (int64_t r = r0; r < r1; r++) {
     const float* xr = x + r * C;
     float* o = out + r * C;
 #pragma omp simd
     for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(add[c] + (double(xr[c]) - mean[c]) * mul[c]);
+  }
+}
+
+// (The rows of each shared chunk in a function of their own: with its pointers as parameters, not captured by the
+// lambda, the loop vectorises.)
+void normalizeRows(const float* x, const float* mean, const double* mul, const double* add, float* out, int64_t rows, int64_t C) {
+  shareRows(rows, C, [=](int64_t r0, int64_t r1) { normalizeRange(x, mean, mul, add, out, r0, r1, C); });
+}
+
+// dx = A·dy + B·(x − μ) + D per channel over rows [r0, r1) (BatchNormTrainingGrad).
+void trainingGradRange(const float* x, const float* dy, const float* mean, const double* Ap, const double* Bp, const double* Dp,
+                       float* dx, int64_t r0, int64_t r1, int64_t C) {
+  for (int64_t row = r0; row < r1; row++) {
+    const float *xr = x + row * C, *dyr = dy + row * C;
+    float* o = dx + row * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(Ap[c] * dyr[c] + Bp[c] * (double(xr[c]) - mean[c]) + Dp[c]);
   }
 }
 
@@ -170,13 +186,7 @@ napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
     D[c] = -gr * dbeta / N + gMean[c] / N;
   }
   const double *Ap = A.data(), *Bp = B.data(), *Dp = D.data();
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
-  for (int64_t row = 0; row < rows; row++) {
-    const float *xr = x + row * C, *dyr = dy + row * C;
-    float* o = dx + row * C;
-#pragma omp simd
-    for (int64_t c = 0; c < C; c++) o[c] = static_cast<float>(Ap[c] * dyr[c] + Bp[c] * (double(xr[c]) - mean[c]) + Dp[c]);
-  }
+  shareRows(rows, C, [=](int64_t r0, int64_t r1) { trainingGradRange(x, dy, mean, Ap, Bp, Dp, dx, r0, r1, C); });
   return nullptr;
 }
 

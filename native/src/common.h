@@ -9,9 +9,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <vector>
+#include "pool.h"
 
 // glibc's libmvec has SIMD versions of these (math.h declares them only under -ffast-math, which would also
 // reassociate sums and break the bit-identical Adam). Declared here, the vectoriser calls them on 8 or 16 floats at a
@@ -36,14 +38,12 @@ float tanhf(float) noexcept;
 
 namespace genlab {
 
-// Thread use. Waking OpenMP's sleeping second thread (OMP_WAIT_POLICY=PASSIVE, see src/engine/native/addon.ts) costs
-// ~50–60 µs on this 2-core VM when idle, and a time slice when the other core is busy. Measured idle, 1 → 2 threads:
-// exp over 100k floats 39 → 101 µs, Adam over 313,600 values 180 → 154 µs, sgemm 128×400×784 (80 MFLOP)
-// 730 → 433 µs, conv 14²×32 → 7²×64 (321 MFLOP) 2.95 → 1.53 ms; under load small sgemms (2–4 MFLOP) took twice as long
-// on 2 threads. So element-wise loops take a second thread only from 1M elements on, and matrix products and
-// convolutions only from 32 MFLOP.
-constexpr int64_t kParallelElements = int64_t(1) << 20;
-constexpr double kParallelFlops = 32e6;
+// Thread use: no OpenMP team. Every loop, matrix product and convolution big enough to share is cut into chunks that
+// the calling thread and helper threads share (pool.h, pool.cc), and the caller never waits for a helper that has not
+// started: on this 2-core VM, shared with other processes, OpenMP's fork/join waited for a descheduled thread (waking
+// its sleeping second thread cost ~50–60 µs idle and a time slice when the other core was busy; 2-thread sgemm at load
+// 3 ran no faster than 1 thread). Thresholds: kShareElements (pool.h) for element-wise loops, kShareFlops below for
+// products and convolutions. oneDNN still runs on OpenMP's runtime, always with one thread (ThreadsScope(1)).
 
 struct Args {
   napi_env env;
@@ -118,9 +118,25 @@ struct ThreadsScope {
   ~ThreadsScope() { if (omp_get_max_threads() != old) omp_set_num_threads(old); }
 };
 
-inline int threadsFor(double flops) { return flops < kParallelFlops ? 1 : omp_get_max_threads(); }
+// Matrix products and convolutions from this size on are cut into chunks that the workers share (pool.h): 2 per
+// worker, so that a helper that starts late still takes a share. Below it one thread does the whole product (about
+// 35 µs of work at one core's 110 GFLOP/s: not worth a helper's wake-up).
+constexpr double kShareFlops = 4e6;
+inline int64_t shareChunks(double flops) {
+  const int w = workers();
+  if (w <= 1 || flops < kShareFlops) return 1;
+  return std::min<int64_t>(2 * w, std::max<int64_t>(w, static_cast<int64_t>(flops / 16e6)));
+}
 
-// dnnl_sgemm (row-major) on threadsFor(its FLOPs) threads with asynchronous signals held (gemm.cc).
+// Activations of the fused epilogues (matrix products, convolutions, dense layers), by the codes the TypeScript side
+// passes (src/engine/native/kernels/operands.ts ACTIVATIONS).
+enum Act { LINEAR = 0, RELU = 1, SIGMOID = 2, RELU6 = 3, ELU = 4, LEAKY = 5, TANH = 6 };
+
+// In place C [rows, N] = act(C + bias) (gemm.cc). biasMode: 0 none, 1 one value per column (length N), 2 one value,
+// 3 full (rows·N).
+void biasAct(float* C, int64_t rows, int64_t N, const float* bias, int64_t biasMode, int64_t act, float alpha);
+
+// dnnl_sgemm (row-major), shared between workers in blocks from kShareFlops on, with asynchronous signals held (gemm.cc).
 dnnl_status_t sgemm(char transA, char transB, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha, const float* A, dnnl_dim_t lda,
                     const float* B, dnnl_dim_t ldb, float beta, float* C, dnnl_dim_t ldc);
 
@@ -128,6 +144,8 @@ dnnl_status_t sgemm(char transA, char transB, dnnl_dim_t M, dnnl_dim_t N, dnnl_d
 // gemm.cc
 napi_value Gemm(napi_env env, napi_callback_info info);
 napi_value Epilogue(napi_env env, napi_callback_info info);
+// dense.cc
+napi_value DenseGrad(napi_env env, napi_callback_info info);
 // conv.cc
 napi_value Conv2d(napi_env env, napi_callback_info info);
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info);

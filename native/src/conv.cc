@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 
 namespace genlab {
 namespace {
@@ -45,8 +46,7 @@ bool readConvCall(Args& a, const char order[3], Conv& c, ConvArrays& arr) {
 void im2col(const Conv& c, const float* x, float* cols, int64_t n0, int64_t n1) {
   const int64_t kkc = c.kkc();
   const int64_t rows = (n1 - n0) * c.pix();
-#pragma omp parallel for schedule(static) if (rows * kkc > kParallelElements)
-  for (int64_t r = 0; r < rows; r++) {
+  shareRows(rows, kkc, [&](int64_t r0, int64_t r1) { for (int64_t r = r0; r < r1; r++) {
     const int64_t n = n0 + r / c.pix(), p = r % c.pix(), oy = p / c.OW, ox = p % c.OW;
     float* out = cols + r * kkc;
     for (int64_t ky = 0; ky < c.KH; ky++) {
@@ -58,7 +58,7 @@ void im2col(const Conv& c, const float* x, float* cols, int64_t n0, int64_t n1) 
         else std::memcpy(dst, x + ((n * c.H + iy) * c.W + ix) * c.C, sizeof(float) * c.C);
       }
     }
-  }
+  } });
 }
 
 // col2im for images [n0, n1): dx (NHWC) from colsT [KH·KW·C][(n1-n0)·OH·OW], the product Wᵀ·dy stored tap-major so that
@@ -69,11 +69,9 @@ void im2col(const Conv& c, const float* x, float* cols, int64_t n0, int64_t n1) 
 void col2imPhases(const Conv& c, const float* colsT, float* dx, int64_t n0, int64_t n1) {
   const int64_t ld = (n1 - n0) * c.pix();
   const int64_t maxQ = (c.H + c.sH - 1) / c.sH, maxP = (c.W + c.sW - 1) / c.sW;
-#pragma omp parallel if ((n1 - n0) > 1 && ld * c.kkc() > kParallelElements)
-  {
+  shareRows(n1 - n0, c.pix() * c.kkc(), [&](int64_t i0, int64_t i1) {
     std::vector<float> acc(maxQ * maxP);
-#pragma omp for schedule(static)
-    for (int64_t n = n0; n < n1; n++) {
+    for (int64_t n = n0 + i0; n < n0 + i1; n++) {
       const int64_t img = (n - n0) * c.pix();
       for (int64_t ry = 0; ry < std::min(c.sH, c.H); ry++) {
         const int64_t Q = (c.H - ry + c.sH - 1) / c.sH;
@@ -110,7 +108,7 @@ void col2imPhases(const Conv& c, const float* colsT, float* dx, int64_t n0, int6
         }
       }
     }
-  }
+  });
 }
 
 bool direct(const Conv& c) {  // 1×1, stride 1, no padding: x itself is the im2col matrix
@@ -124,44 +122,58 @@ int64_t chunkImages(const Conv& c) {
 }
 
 // oneDNN's convolution primitives (JIT kernels that work on the NHWC arrays in place: no im2col buffer, no col2im
-// scatter; measured 1.4–6.7× faster than im2col + sgemm at the DCGAN's sizes, one thread). Activations stay in the caller's NHWC
-// arrays; filters (HWIO) are reordered into the layout the primitive picked, and back for the filter gradient.
-// Primitives are built once per shape (JIT code generation costs milliseconds) and kept. Where oneDNN offers only its
-// reference implementation, or none, the im2col + sgemm path below runs instead.
+// scatter; measured 1.4–6.7× faster than im2col + sgemm at the DCGAN's sizes, one thread). Activations stay in the
+// caller's NHWC arrays; filters (HWIO) are reordered into the layout the primitive picked, and back for the filter
+// gradient. Primitives are built once per shape (JIT code generation costs milliseconds) and kept. Where oneDNN offers
+// only its reference implementation, or none, the im2col + sgemm path below runs instead.
+//
+// Threads: a pass of `shareChunks(flops)` > 1 is cut into chunks of images that the workers share (pool.h), each chunk
+// a one-thread primitive of its own batch size; the filter gradient sums the chunks' partial gradients in chunk order.
+// oneDNN's own threading (OpenMP, a static split and spinning barriers) waits for a busy core: measured at 2 threads
+// on 2 loaded cores, 28×28×1 → 32, 5×5, batch 64 (20 MFLOP), the filter gradient took 3.6 ms against 0.17 ms on one
+// thread, and 14×14×32 → 7×7×64 (321 MFLOP) passes ran no faster on 2 threads than on 1 at load 3. Chunks of 16 images
+// cost 0–4% over one 64-image primitive on one thread (chunked the filter gradient was faster). Primitives run
+// concurrently on the workers, so each has a scratchpad of its caller's (oneDNN's own is shared per primitive).
 enum ConvPass { FWD = 0, BWD_DATA = 1, BWD_WEIGHTS = 2 };
 
 dnnl_engine_t cpuEngine() {
   static dnnl_engine_t e = [] { dnnl_engine_t x = nullptr; dnnl_engine_create(&x, dnnl_cpu, 0); return x; }();
   return e;
 }
-dnnl_stream_t cpuStream() {
-  static dnnl_stream_t s = [] { dnnl_stream_t x = nullptr; dnnl_stream_create(&x, cpuEngine(), dnnl_stream_default_flags); return x; }();
+// One stream per thread (a stream is not for concurrent use); kept for the thread's life.
+dnnl_stream_t threadStream() {
+  thread_local dnnl_stream_t s = [] { dnnl_stream_t x = nullptr; dnnl_stream_create(&x, cpuEngine(), dnnl_stream_default_flags); return x; }();
   return s;
 }
 
-// One pass of one convolution shape. `act` is the activation of the primitive's input side (x, or dx for BWD_DATA),
-// `out` the output side (y or dy); `wei` the filter in the primitive's layout, `userWei` the caller's HWIO filter
-// (the same object when the layouts agree, then reorder is null).
+// One pass of one convolution shape on one thread. act is the primitive's input side (x, or dx for BWD_DATA), out
+// its output side (y or dy), wei the filter in the primitive's layout, userWei the caller's HWIO filter; reorder
+// (null when the layouts agree) turns userWei into wei (FWD, BWD_DATA) or wei into userWei (BWD_WEIGHTS).
 // `fwd` stays alive as long as the primitive: backward descriptors keep a raw pointer to their forward hint.
 struct ConvPrim {
   dnnl_primitive_desc_t fwd = nullptr;
   dnnl_primitive_t prim = nullptr, reorder = nullptr;
-  dnnl_memory_t act = nullptr, out = nullptr, wei = nullptr, userWei = nullptr;
+  dnnl_memory_desc_t act, out, wei, userWei, scratch;
+  size_t scratchBytes = 0;
   std::string impl;
   ~ConvPrim() {
     for (auto p : {prim, reorder}) if (p) dnnl_primitive_destroy(p);
     if (fwd) dnnl_primitive_desc_destroy(fwd);
-    if (wei != userWei && wei) dnnl_memory_destroy(wei);
-    for (auto m : {act, out, userWei}) if (m) dnnl_memory_destroy(m);
   }
 };
 
-// A primitive descriptor built with `init`, or null (creation failed, or only oneDNN's slow reference kernel fits).
+// A primitive descriptor built with `init` (with a scratchpad the caller provides), or null (creation failed, or
+// only oneDNN's slow reference kernel fits).
 template <typename Init>
 dnnl_primitive_desc_t convPd(Init init, const_dnnl_primitive_desc_t hint) {
   dnnl_convolution_desc_t d;
   dnnl_primitive_desc_t pd = nullptr;
-  if (init(&d) != dnnl_success || dnnl_primitive_desc_create(&pd, &d, nullptr, cpuEngine(), hint) != dnnl_success) return nullptr;
+  dnnl_primitive_attr_t attr = nullptr;
+  dnnl_primitive_attr_create(&attr);
+  dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+  const bool made = init(&d) == dnnl_success && dnnl_primitive_desc_create(&pd, &d, attr, cpuEngine(), hint) == dnnl_success;
+  dnnl_primitive_attr_destroy(attr);
+  if (!made) return nullptr;
   const char* impl = nullptr;
   dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
   if (!impl || std::strncmp(impl, "ref", 3) == 0) { dnnl_primitive_desc_destroy(pd); return nullptr; }
@@ -169,6 +181,7 @@ dnnl_primitive_desc_t convPd(Init init, const_dnnl_primitive_desc_t hint) {
 }
 
 std::unique_ptr<ConvPrim> makeConvPrim(const Conv& c, int pass) {
+  ThreadsScope one(1);  // oneDNN sizes a primitive's work split by the threads it will run on
   dnnl_memory_desc_t x, y, wAny, wUser;
   const dnnl_dims_t xd = {c.N, c.C, c.H, c.W}, yd = {c.N, c.OC, c.OH, c.OW}, wd = {c.OC, c.C, c.KH, c.KW};
   dnnl_memory_desc_init_by_tag(&x, 4, xd, dnnl_f32, dnnl_nhwc);
@@ -195,20 +208,20 @@ std::unique_ptr<ConvPrim> makeConvPrim(const Conv& c, int pass) {
   auto p = std::make_unique<ConvPrim>();
   if (pd != fwd) p->fwd = fwd;
   if (!pd) return nullptr;
-  const dnnl_memory_desc_t* w = dnnl_primitive_desc_query_md(pd, pass == BWD_WEIGHTS ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
-  bool ok = dnnl_primitive_create(&p->prim, pd) == dnnl_success &&
-            dnnl_memory_create(&p->act, &x, cpuEngine(), DNNL_MEMORY_NONE) == dnnl_success &&
-            dnnl_memory_create(&p->out, &y, cpuEngine(), DNNL_MEMORY_NONE) == dnnl_success &&
-            dnnl_memory_create(&p->userWei, &wUser, cpuEngine(), DNNL_MEMORY_NONE) == dnnl_success;
+  p->act = x;
+  p->out = y;
+  p->userWei = wUser;
+  p->wei = *dnnl_primitive_desc_query_md(pd, pass == BWD_WEIGHTS ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
+  p->scratch = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  p->scratchBytes = dnnl_memory_desc_get_size(&p->scratch);
+  bool ok = dnnl_primitive_create(&p->prim, pd) == dnnl_success;
   const char* impl = nullptr;
   dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
   p->impl = impl ? impl : "";
-  p->wei = p->userWei;
-  if (ok && !dnnl_memory_desc_equal(w, &wUser)) {
+  if (ok && !dnnl_memory_desc_equal(&p->wei, &wUser)) {
     dnnl_primitive_desc_t rpd = nullptr;
     const bool toUser = pass == BWD_WEIGHTS;
-    ok = dnnl_memory_create(&p->wei, w, cpuEngine(), DNNL_MEMORY_ALLOCATE) == dnnl_success &&
-         dnnl_reorder_primitive_desc_create(&rpd, toUser ? w : &wUser, cpuEngine(), toUser ? &wUser : w, cpuEngine(), nullptr) == dnnl_success &&
+    ok = dnnl_reorder_primitive_desc_create(&rpd, toUser ? &p->wei : &wUser, cpuEngine(), toUser ? &wUser : &p->wei, cpuEngine(), nullptr) == dnnl_success &&
          dnnl_primitive_create(&p->reorder, rpd) == dnnl_success;
     if (rpd) dnnl_primitive_desc_destroy(rpd);
   }
@@ -216,19 +229,11 @@ std::unique_ptr<ConvPrim> makeConvPrim(const Conv& c, int pass) {
   return ok ? std::move(p) : nullptr;
 }
 
-// Threads for a convolution pass (see kParallelFlops). Besides the wake-up, oneDNN's kernels synchronise threads with
-// spinning barriers (the filter gradient splits the batch and reduces): with a core busy elsewhere, a barrier waits out
-// the other thread's time slice. Measured at 2 threads on 2 loaded cores, 28×28×1 → 32, 5×5, batch 64 (20 MFLOP):
-// filter gradient 3.6 ms against 0.17 ms on one thread.
-int convThreads(const Conv& c) {
-  return threadsFor(2.0 * c.N * c.OH * c.OW * c.OC * c.KH * c.KW * c.C);
-}
-
-// The primitive for (pass, shape, thread count), built on first use; null when oneDNN has no fast kernel for it.
+// The primitive for (pass, shape), built on first use; null when oneDNN has no fast kernel for it.
 ConvPrim* convPrim(const Conv& c, int pass) {
-  using Key = std::array<int64_t, 17>;
+  using Key = std::array<int64_t, 16>;
   static std::map<Key, std::unique_ptr<ConvPrim>> cache;
-  const Key key = {pass, omp_get_max_threads(), c.N, c.H, c.W, c.C, c.KH, c.KW, c.OC, c.OH, c.OW, c.sH, c.sW, c.pT, c.pL, c.dH, c.dW};
+  const Key key = {pass, c.N, c.H, c.W, c.C, c.KH, c.KW, c.OC, c.OH, c.OW, c.sH, c.sW, c.pT, c.pL, c.dH, c.dW};
   auto it = cache.find(key);
   if (it != cache.end()) return it->second.get();
   if (cache.size() >= 512) cache.clear();  // shapes of many different models: start over rather than grow forever
@@ -245,33 +250,109 @@ bool oneDnnConvFits(const Conv& c, int pass) {
   return c.N * c.H * c.W * c.C * c.OH * c.OW * c.OC * c.KH * c.KW != 0 && c.KH * c.KW > 1 && (pass != BWD_DATA || c.C >= 8);
 }
 
-// One convolution at a time: the cache, a primitive's memory handles and the stream are shared by every Node thread
-// (worker_threads) that loads the addon.
+// A bias (one value per channel, or none) and an activation applied to a convolution's result, as FusedConv2D's
+// (read from a call's optional arguments `k` on: bias|null, act, alpha).
+struct ConvEpilogue {
+  const float* bias = nullptr;
+  int64_t act = LINEAR;
+  float alpha = 0;
+  bool any() const { return bias != nullptr || act != LINEAR; }
+  void apply(float* out, int64_t rows, int64_t channels) const {
+    if (any()) biasAct(out, rows, channels, bias, bias ? 1 : 0, act, alpha);
+  }
+};
+
+ConvEpilogue readEpilogue(Args& a, size_t k, int64_t channels) {
+  ConvEpilogue ep;
+  if (a.argc <= k) return ep;
+  size_t lb = 0;
+  ep.bias = a.f(k, &lb, true);
+  ep.act = a.i(k + 1);
+  ep.alpha = static_cast<float>(a.d(k + 2));
+  if (a.ok && ep.bias && static_cast<int64_t>(lb) != channels) a.fail("convolution: the bias needs one value per output channel");
+  return ep;
+}
+
+// One convolution at a time: the cache is shared by every Node thread (worker_threads) that loads the addon.
 std::mutex convMutex;
 
-// Runs pass `pass` with oneDNN: act = x (or dx), out = y (or dy), w the HWIO filter (or its gradient). False when
-// oneDNN cannot (empty shapes, no fast kernel): the caller uses im2col + sgemm.
-bool dnnlConv(Args& a, const Conv& c, int pass, float* act, float* w, float* out) {
+// Runs `prim` on the calling thread's stream with memory objects over `ptrs` (described by `mds`) and a scratchpad of
+// `scratchBytes` from a per-thread buffer. False when oneDNN fails.
+bool execute(dnnl_primitive_t prim, std::initializer_list<std::tuple<int, const dnnl_memory_desc_t*, void*>> args,
+             const dnnl_memory_desc_t* scratchMd, size_t scratchBytes) {
+  thread_local std::vector<char> scratch;
+  if (scratch.size() < scratchBytes) scratch.resize(scratchBytes);
+  std::vector<dnnl_exec_arg_t> exec;
+  bool ok = true;
+  auto add = [&](int arg, const dnnl_memory_desc_t* md, void* ptr) {
+    dnnl_memory_t m = nullptr;
+    ok = ok && dnnl_memory_create(&m, md, cpuEngine(), ptr) == dnnl_success;
+    if (m) exec.push_back({arg, m});
+  };
+  for (const auto& [arg, md, ptr] : args) add(arg, md, ptr);
+  if (scratchBytes > 0) add(DNNL_ARG_SCRATCHPAD, scratchMd, scratch.data());
+  ok = ok && dnnl_primitive_execute(prim, threadStream(), static_cast<int>(exec.size()), exec.data()) == dnnl_success &&
+       dnnl_stream_wait(threadStream()) == dnnl_success;
+  for (auto& e : exec) dnnl_memory_destroy(e.memory);
+  return ok;
+}
+
+// Runs pass `pass` with oneDNN: act = x (or dx), out = y (or dy), w the HWIO filter (or its gradient), and `ep` on the
+// pass's result (y of FWD, dx of BWD_DATA: a transposed convolution's output) chunk by chunk, while it is in cache.
+// False when oneDNN cannot (empty shapes, no fast kernel): the caller uses im2col + sgemm.
+bool dnnlConv(Args& a, const Conv& c, int pass, float* act, float* w, float* out, const ConvEpilogue& ep = {}) {
   if (!oneDnnConvFits(c, pass)) return false;
   std::lock_guard<std::mutex> lock(convMutex);
   SignalsHeld held;  // JIT code runs (and is generated) here: see SignalsHeld
-  ThreadsScope threads(convThreads(c));
-  ConvPrim* p = convPrim(c, pass);
-  if (!p) return false;
-  dnnl_memory_set_data_handle(p->act, act);
-  dnnl_memory_set_data_handle(p->out, out);
-  dnnl_memory_set_data_handle(p->userWei, w);
-  dnnl_stream_t s = cpuStream();
+  int64_t chunks = std::min<int64_t>(c.N, shareChunks(2.0 * c.N * c.OH * c.OW * c.OC * c.KH * c.KW * c.C));
+  int64_t per = 0;
+  ConvPrim *pw = nullptr, *pl = nullptr;
+  for (;; chunks = 1) {
+    per = (c.N + chunks - 1) / chunks;
+    chunks = (c.N + per - 1) / per;  // e.g. 10 images in 4 chunks: 3 chunks of 4, 4 and 2
+    Conv whole = c, last = c;
+    whole.N = per;
+    last.N = c.N - (chunks - 1) * per;
+    pw = convPrim(whole, pass);
+    pl = last.N == per ? pw : convPrim(last, pass);
+    if (!pw || !pl) return false;
+    // The chunks share one filter layout (reordered once, or summed); should oneDNN pick another for the last
+    // chunk's batch size, the pass runs in one piece.
+    if (chunks == 1 || dnnl_memory_desc_equal(&pw->wei, &pl->wei)) break;
+  }
+  const int64_t xImage = c.H * c.W * c.C, yImage = c.OH * c.OW * c.OC;
+  const size_t weiFloats = dnnl_memory_desc_get_size(&pw->wei) / sizeof(float);
+  // The filter in the primitive's layout: reordered once for every chunk (FWD, BWD_DATA); per chunk partial
+  // gradients, summed into the first (BWD_WEIGHTS). The caller's array when the layouts agree and nothing is summed.
+  const bool direct = !pw->reorder && (pass != BWD_WEIGHTS || chunks == 1);
+  std::vector<float> wei(direct ? 0 : (pass == BWD_WEIGHTS ? chunks : 1) * weiFloats);
+  float* w0 = direct ? w : wei.data();
   bool ok = true;
-  auto run = [&](dnnl_primitive_t prim, std::initializer_list<dnnl_exec_arg_t> args) {
-    ok = ok && dnnl_primitive_execute(prim, s, static_cast<int>(args.size()), args.begin()) == dnnl_success;
-  };
-  if (p->reorder && pass != BWD_WEIGHTS) run(p->reorder, {{DNNL_ARG_FROM, p->userWei}, {DNNL_ARG_TO, p->wei}});
-  if (pass == FWD) run(p->prim, {{DNNL_ARG_SRC, p->act}, {DNNL_ARG_WEIGHTS, p->wei}, {DNNL_ARG_DST, p->out}});
-  if (pass == BWD_DATA) run(p->prim, {{DNNL_ARG_DIFF_DST, p->out}, {DNNL_ARG_WEIGHTS, p->wei}, {DNNL_ARG_DIFF_SRC, p->act}});
-  if (pass == BWD_WEIGHTS) run(p->prim, {{DNNL_ARG_SRC, p->act}, {DNNL_ARG_DIFF_DST, p->out}, {DNNL_ARG_DIFF_WEIGHTS, p->wei}});
-  if (p->reorder && pass == BWD_WEIGHTS) run(p->reorder, {{DNNL_ARG_FROM, p->wei}, {DNNL_ARG_TO, p->userWei}});
-  ok = ok && dnnl_stream_wait(s) == dnnl_success;
+  if (pw->reorder && pass != BWD_WEIGHTS) ok = execute(pw->reorder, {{DNNL_ARG_FROM, &pw->userWei, w}, {DNNL_ARG_TO, &pw->wei, w0}}, nullptr, 0);
+  std::atomic<bool> failed{false};
+  if (ok) shareWork(chunks, [&](int64_t i) {
+    ConvPrim* p = i == chunks - 1 ? pl : pw;
+    float* ai = act + i * per * xImage;
+    float* oi = out + i * per * yImage;
+    bool done = false;
+    if (pass == FWD) done = execute(p->prim, {{DNNL_ARG_SRC, &p->act, ai}, {DNNL_ARG_WEIGHTS, &p->wei, w0}, {DNNL_ARG_DST, &p->out, oi}}, &p->scratch, p->scratchBytes);
+    if (pass == BWD_DATA) done = execute(p->prim, {{DNNL_ARG_DIFF_DST, &p->out, oi}, {DNNL_ARG_WEIGHTS, &p->wei, w0}, {DNNL_ARG_DIFF_SRC, &p->act, ai}}, &p->scratch, p->scratchBytes);
+    if (pass == BWD_WEIGHTS) done = execute(p->prim, {{DNNL_ARG_SRC, &p->act, ai}, {DNNL_ARG_DIFF_DST, &p->out, oi}, {DNNL_ARG_DIFF_WEIGHTS, &p->wei, w0 + i * weiFloats}}, &p->scratch, p->scratchBytes);
+    if (!done) failed.store(true);
+    const int64_t images = i == chunks - 1 ? c.N - i * per : per;
+    if (done && pass == FWD) ep.apply(oi, images * c.OH * c.OW, c.OC);
+    if (done && pass == BWD_DATA) ep.apply(ai, images * c.H * c.W, c.C);
+  });
+  ok = ok && !failed.load();
+  if (ok && pass == BWD_WEIGHTS && !direct) {
+    for (int64_t i = 1; i < chunks; i++) {
+      const float* part = w0 + i * weiFloats;
+#pragma omp simd
+      for (size_t k = 0; k < weiFloats; k++) w0[k] += part[k];
+    }
+    if (pw->reorder) ok = execute(pw->reorder, {{DNNL_ARG_FROM, &pw->wei, w0}, {DNNL_ARG_TO, &pw->userWei, w}}, nullptr, 0);
+    else std::copy(w0, w0 + weiFloats, w);
+  }
   if (!ok) a.fail("oneDNN convolution failed");
   return true;
 }
@@ -288,59 +369,63 @@ napi_value ConvImpl(napi_env env, napi_callback_info info) {
   napi_value r;
   std::lock_guard<std::mutex> lock(convMutex);
   SignalsHeld held;
-  ThreadsScope threads(convThreads(c));
   ConvPrim* p = oneDnnConvFits(c, static_cast<int>(pass)) ? convPrim(c, static_cast<int>(pass)) : nullptr;
   if (p) napi_create_string_utf8(env, p->impl.c_str(), NAPI_AUTO_LENGTH, &r);
   else napi_get_null(env, &r);
   return r;
 }
 
-// conv2d(x, w, y, ...conv): y [N,OH,OW,OC] = x ⊛ w, w [KH,KW,C,OC].
+// conv2d(x, w, y, ...conv[, bias|null, act, alpha]): y [N,OH,OW,OC] = act(x ⊛ w + bias), w [KH,KW,C,OC].
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Conv c;
   ConvArrays arr;
-  if (!readConvCall(a, "xwy", c, arr) || dnnlConv(a, c, FWD, arr.x, arr.w, arr.y)) return nullptr;
+  if (!readConvCall(a, "xwy", c, arr)) return nullptr;
+  const ConvEpilogue ep = readEpilogue(a, 18, c.OC);
+  if (!a.ok || dnnlConv(a, c, FWD, arr.x, arr.w, arr.y, ep)) return nullptr;
   const float *x = arr.x, *w = arr.w;
   float* y = arr.y;
   const int64_t kkc = c.kkc(), rowsPer = c.pix();
   if (c.N * rowsPer * c.OC == 0) return nullptr;
-  if (kkc == 0) { std::fill(y, y + c.N * rowsPer * c.OC, 0.f); return nullptr; }
-  if (direct(c)) {
-    check(a, sgemm('N', 'N', c.N * rowsPer, c.OC, kkc, 1.f, x, kkc, w, c.OC, 0.f, y, c.OC));
-    return nullptr;
+  if (kkc == 0) std::fill(y, y + c.N * rowsPer * c.OC, 0.f);
+  else if (direct(c)) check(a, sgemm('N', 'N', c.N * rowsPer, c.OC, kkc, 1.f, x, kkc, w, c.OC, 0.f, y, c.OC));
+  else {
+    const int64_t chunk = chunkImages(c);
+    std::vector<float> cols(chunk * rowsPer * kkc);
+    for (int64_t n0 = 0; n0 < c.N && a.ok; n0 += chunk) {
+      const int64_t n1 = std::min(c.N, n0 + chunk), rows = (n1 - n0) * rowsPer;
+      im2col(c, x, cols.data(), n0, n1);
+      check(a, sgemm('N', 'N', rows, c.OC, kkc, 1.f, cols.data(), kkc, w, c.OC, 0.f, y + n0 * rowsPer * c.OC, c.OC));
+    }
   }
-  const int64_t chunk = chunkImages(c);
-  std::vector<float> cols(chunk * rowsPer * kkc);
-  for (int64_t n0 = 0; n0 < c.N && a.ok; n0 += chunk) {
-    const int64_t n1 = std::min(c.N, n0 + chunk), rows = (n1 - n0) * rowsPer;
-    im2col(c, x, cols.data(), n0, n1);
-    check(a, sgemm('N', 'N', rows, c.OC, kkc, 1.f, cols.data(), kkc, w, c.OC, 0.f, y + n0 * rowsPer * c.OC, c.OC));
-  }
+  if (a.ok) ep.apply(y, c.N * rowsPer, c.OC);
   return nullptr;
 }
 
-// conv2dBackpropInput(dy, w, dx, ...conv): dx [N,H,W,C] from dy [N,OH,OW,OC].
+// conv2dBackpropInput(dy, w, dx, ...conv[, bias|null, act, alpha]): dx [N,H,W,C] from dy [N,OH,OW,OC], then
+// act(dx + bias) (a transposed convolution's bias and activation; bias [C]).
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Conv c;
   ConvArrays arr;
-  if (!readConvCall(a, "ywx", c, arr) || dnnlConv(a, c, BWD_DATA, arr.x, arr.w, arr.y)) return nullptr;
+  if (!readConvCall(a, "ywx", c, arr)) return nullptr;
+  const ConvEpilogue ep = readEpilogue(a, 18, c.C);
+  if (!a.ok || dnnlConv(a, c, BWD_DATA, arr.x, arr.w, arr.y, ep)) return nullptr;
   const float *dy = arr.y, *w = arr.w;
   float* dx = arr.x;
   const int64_t kkc = c.kkc(), rowsPer = c.pix();
-  if (c.N * rowsPer * kkc == 0 || c.OC == 0) { std::fill(dx, dx + c.N * c.H * c.W * c.C, 0.f); return nullptr; }
-  if (direct(c)) {
-    check(a, sgemm('N', 'T', c.N * rowsPer, kkc, c.OC, 1.f, dy, c.OC, w, c.OC, 0.f, dx, kkc));
-    return nullptr;
+  if (c.N * rowsPer * kkc == 0 || c.OC == 0) std::fill(dx, dx + c.N * c.H * c.W * c.C, 0.f);
+  else if (direct(c)) check(a, sgemm('N', 'T', c.N * rowsPer, kkc, c.OC, 1.f, dy, c.OC, w, c.OC, 0.f, dx, kkc));
+  else {
+    const int64_t chunk = chunkImages(c);
+    std::unique_ptr<float[]> colsT(new float[chunk * rowsPer * kkc]);  // every element written by the product
+    for (int64_t n0 = 0; n0 < c.N && a.ok; n0 += chunk) {
+      const int64_t n1 = std::min(c.N, n0 + chunk), rows = (n1 - n0) * rowsPer;
+      check(a, sgemm('N', 'T', kkc, rows, c.OC, 1.f, w, c.OC, dy + n0 * rowsPer * c.OC, c.OC, 0.f, colsT.get(), rows));
+      col2imPhases(c, colsT.get(), dx, n0, n1);
+    }
   }
-  const int64_t chunk = chunkImages(c);
-  std::unique_ptr<float[]> colsT(new float[chunk * rowsPer * kkc]);  // every element written by the product
-  for (int64_t n0 = 0; n0 < c.N && a.ok; n0 += chunk) {
-    const int64_t n1 = std::min(c.N, n0 + chunk), rows = (n1 - n0) * rowsPer;
-    check(a, sgemm('N', 'T', kkc, rows, c.OC, 1.f, w, c.OC, dy + n0 * rowsPer * c.OC, c.OC, 0.f, colsT.get(), rows));
-    col2imPhases(c, colsT.get(), dx, n0, n1);
-  }
+  if (a.ok) ep.apply(dx, c.N * c.H * c.W, c.C);
   return nullptr;
 }
 

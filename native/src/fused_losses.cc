@@ -8,17 +8,12 @@
 
 namespace genlab {
 
-// bernoulliLogLikelihood(x, logits, out, D): out[r] = −Σ_d [max(l, 0) − l·x + log1p(exp(−|l|))] over row r.
-napi_value BernoulliLogLikelihood(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  size_t lx = 0, ll = 0, lo = 0;
-  const float* x = a.f(0, &lx); const float* l = a.f(1, &ll); float* out = a.f(2, &lo);
-  const int64_t D = a.i(3);
-  if (!a.ok) return nullptr;
-  if (D <= 0 || lx == 0 || ll % D != 0 || lx % D != 0 || ll % lx != 0 || lo != ll / D) { a.fail("bernoulliLogLikelihood: lengths"); return nullptr; }
-  const int64_t rows = lo, xRows = lx / D;
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(ll) > kParallelElements)
-  for (int64_t r = 0; r < rows; r++) {
+namespace {
+
+// Rows [r0, r1) of the two kernels below (functions of their own, called from the shared chunks: with the pointers as
+// parameters the loops vectorise).
+void bernoulliRows(const float* x, const float* l, float* out, int64_t D, int64_t xRows, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; r++) {
     const float* lr = l + r * D;
     const float* xr = x + (r % xRows) * D;
     double s = 0;
@@ -29,6 +24,31 @@ napi_value BernoulliLogLikelihood(napi_env env, napi_callback_info info) {
     }
     out[r] = -static_cast<float>(s);
   }
+}
+
+void bernoulliGradRows(const float* dy, const float* x, const float* l, float* out, int64_t D, int64_t xRows, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; r++) {
+    const float* lr = l + r * D;
+    const float* xr = x + (r % xRows) * D;
+    float* o = out + r * D;
+    const float g = dy[r];
+#pragma omp simd
+    for (int64_t d = 0; d < D; d++) o[d] = (xr[d] - 1.f / (1.f + std::exp(-lr[d]))) * g;
+  }
+}
+
+}  // namespace
+
+// bernoulliLogLikelihood(x, logits, out, D): out[r] = −Σ_d [max(l, 0) − l·x + log1p(exp(−|l|))] over row r.
+napi_value BernoulliLogLikelihood(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t lx = 0, ll = 0, lo = 0;
+  const float* x = a.f(0, &lx); const float* l = a.f(1, &ll); float* out = a.f(2, &lo);
+  const int64_t D = a.i(3);
+  if (!a.ok) return nullptr;
+  if (D <= 0 || lx == 0 || ll % D != 0 || lx % D != 0 || ll % lx != 0 || lo != ll / D) { a.fail("bernoulliLogLikelihood: lengths"); return nullptr; }
+  const int64_t rows = lo, xRows = lx / D;
+  shareRows(rows, D, [=](int64_t r0, int64_t r1) { bernoulliRows(x, l, out, D, xRows, r0, r1); });
   return nullptr;
 }
 
@@ -43,15 +63,7 @@ napi_value BernoulliLogLikelihoodGrad(napi_env env, napi_callback_info info) {
     a.fail("bernoulliLogLikelihoodGrad: lengths"); return nullptr;
   }
   const int64_t rows = ldy, xRows = lx / D;
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(ll) > kParallelElements)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* lr = l + r * D;
-    const float* xr = x + (r % xRows) * D;
-    float* o = out + r * D;
-    const float g = dy[r];
-#pragma omp simd
-    for (int64_t d = 0; d < D; d++) o[d] = (xr[d] - 1.f / (1.f + std::exp(-lr[d]))) * g;
-  }
+  shareRows(rows, D, [=](int64_t r0, int64_t r1) { bernoulliGradRows(dy, x, l, out, D, xRows, r0, r1); });
   return nullptr;
 }
 

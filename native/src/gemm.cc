@@ -7,31 +7,49 @@ namespace genlab {
 dnnl_status_t sgemm(char transA, char transB, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha, const float* A, dnnl_dim_t lda,
                     const float* B, dnnl_dim_t ldb, float beta, float* C, dnnl_dim_t ldc) {
   SignalsHeld held;
-  ThreadsScope threads(threadsFor(2.0 * M * N * K));
-  return dnnl_sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  const double flops = 2.0 * M * N * K;
+  const int64_t chunks = shareChunks(flops);
+  if (chunks <= 1 || (M < 32 && N < 32)) {
+    ThreadsScope threads(1);
+    return dnnl_sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+  // Blocks of rows or columns of C, whichever dimension is longer; each block is a product of its own (the shared
+  // operand is packed once per block: measured +1–3% for 4 blocks of 128×784×400 on one thread).
+  const bool byColumns = N >= M;
+  std::atomic<int> failed{0};
+  shareWork(chunks, [&](int64_t i) {
+    int64_t b0, b1;
+    chunkRange(byColumns ? N : M, chunks, 16, i, b0, b1);
+    if (b1 <= b0) return;
+    dnnl_status_t s;
+    if (byColumns) s = dnnl_sgemm(transA, transB, M, b1 - b0, K, alpha, A, lda, transB == 'N' ? B + b0 : B + b0 * ldb, ldb, beta, C + b0, ldc);
+    else s = dnnl_sgemm(transA, transB, b1 - b0, N, K, alpha, transA == 'N' ? A + b0 * lda : A + b0, lda, B, ldb, beta, C + b0 * ldc, ldc);
+    if (s != dnnl_success) failed.store(1);
+  });
+  return failed.load() ? dnnl_runtime_error : dnnl_success;
 }
 
 namespace {
 
-enum Act { LINEAR = 0, RELU = 1, SIGMOID = 2, RELU6 = 3, ELU = 4, LEAKY = 5 };
-
 inline float act(int kind, float v, float alpha) {
   switch (kind) {
-    case RELU: return v > 0 ? v : 0;
+    case RELU: return v > 0 ? v : (std::isnan(v) ? v : 0.f);  // as TF.js's max(0, v): NaN stays NaN
     case SIGMOID: return 1.f / (1.f + std::exp(-v));
     case RELU6: return std::min(std::max(v, 0.f), 6.f);
     case ELU: return v >= 0 ? v : std::expm1(v);
     case LEAKY: return v >= 0 ? v : alpha * v;
+    case TANH: return std::tanh(v);
     default: return v;
   }
 }
 
 // In place C [rows, N] = act(C + bias), one loop per (bias mode, activation): with both known at compile time the
 // inner loop vectorises (with them tested per element it ran scalar, ≈4 ns per element).
+// (Rows [r0, r1) in a function of their own: with the pointers and scalars as parameters rather than captured by the
+// sharing lambda, the loop vectorises.)
 template <int BIAS, int ACT>
-void biasActLoop(float* C, int64_t rows, int64_t N, const float* bias, float alpha) {
-#pragma omp parallel for schedule(static) if (rows * N > kParallelElements)
-  for (int64_t r = 0; r < rows; r++) {
+void biasActRows(float* C, int64_t r0, int64_t r1, int64_t N, const float* bias, float alpha) {
+  for (int64_t r = r0; r < r1; r++) {
     float* row = C + r * N;
     const float* b = BIAS == 3 ? bias + r * N : bias;
 #pragma omp simd
@@ -44,6 +62,11 @@ void biasActLoop(float* C, int64_t rows, int64_t N, const float* bias, float alp
   }
 }
 
+template <int BIAS, int ACT>
+void biasActLoop(float* C, int64_t rows, int64_t N, const float* bias, float alpha) {
+  shareRows(rows, N, [=](int64_t r0, int64_t r1) { biasActRows<BIAS, ACT>(C, r0, r1, N, bias, alpha); });
+}
+
 template <int BIAS>
 void biasActFor(float* C, int64_t rows, int64_t N, const float* bias, int64_t actKind, float alpha) {
   switch (actKind) {
@@ -52,9 +75,12 @@ void biasActFor(float* C, int64_t rows, int64_t N, const float* bias, int64_t ac
     case RELU6: return biasActLoop<BIAS, RELU6>(C, rows, N, bias, alpha);
     case ELU: return biasActLoop<BIAS, ELU>(C, rows, N, bias, alpha);
     case LEAKY: return biasActLoop<BIAS, LEAKY>(C, rows, N, bias, alpha);
+    case TANH: return biasActLoop<BIAS, TANH>(C, rows, N, bias, alpha);
     default: return biasActLoop<BIAS, LINEAR>(C, rows, N, bias, alpha);
   }
 }
+
+}  // namespace
 
 // biasMode as in gemm.
 void biasAct(float* C, int64_t rows, int64_t N, const float* bias, int64_t biasMode, int64_t actKind, float alpha) {
@@ -65,8 +91,6 @@ void biasAct(float* C, int64_t rows, int64_t N, const float* bias, int64_t biasM
     default: return biasActFor<0>(C, rows, N, bias, actKind, alpha);
   }
 }
-
-}  // namespace
 
 // gemm(batch, M, N, K, transA, transB, A, strideA, B, strideB, C, bias|null, biasMode, act, alpha)
 // Row-major C[b] = op(A[b]) · op(B[b]) (+ bias) then activation; strideA/strideB 0 broadcast one matrix over the batch.

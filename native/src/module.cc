@@ -30,7 +30,7 @@ napi_value Init(napi_env env, napi_value exports) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   const struct { const char* name; napi_callback fn; } fns[] = {
-      {"gemm", Gemm}, {"conv2d", Conv2d}, {"conv2dBackpropInput", Conv2dBackpropInput},
+      {"gemm", Gemm}, {"denseGrad", DenseGrad}, {"conv2d", Conv2d}, {"conv2dBackpropInput", Conv2dBackpropInput},
       {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"binary", Binary}, {"unary", Unary}, {"epilogue", Epilogue},
       {"binaryBroadcast", BinaryBroadcast}, {"sum", Sum},
       {"compare", Compare}, {"select", Select}, {"batchNorm", BatchNorm}, {"adam", Adam},

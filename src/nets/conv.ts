@@ -11,7 +11,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
-import { conv2d, dense } from './layers.js';
+import { conv2d, conv2dTranspose, dense } from './layers.js';
 import { checkShape, denseStack, flatInputs, kernelInit, type Activation } from './mlp.js';
 
 export interface ConvEncoderOptions {
@@ -113,18 +113,16 @@ export function buildConvDecoder(options: ConvDecoderOptions): tfl.LayersModel {
   const outFilters = [...filters.slice(0, -1).reverse(), c];
   outFilters.forEach((f, i) => {
     const last = i === outFilters.length - 1;
-    x = tfl.layers
-      .conv2dTranspose({
-        filters: f,
-        kernelSize: 4,
-        strides: 2,
-        padding: 'same',
-        activation: last ? 'linear' : activation,
-        kernelInitializer: kernelInit(rng),
-        biasInitializer: 'zeros',
-        name: `${name}_deconv${i + 1}`,
-      })
-      .apply(x) as tfl.SymbolicTensor;
+    x = conv2dTranspose({
+      filters: f,
+      kernelSize: 4,
+      strides: 2,
+      padding: 'same',
+      activation: last ? 'linear' : activation,
+      kernelInitializer: kernelInit(rng),
+      biasInitializer: 'zeros',
+      name: `${name}_deconv${i + 1}`,
+    }).apply(x) as tfl.SymbolicTensor;
   });
   if (top + bottom + left + right > 0) {
     x = tfl.layers.cropping2D({ cropping: [[top, bottom], [left, right]], name: `${name}_crop` }).apply(x) as tfl.SymbolicTensor;

@@ -1,6 +1,6 @@
 /**
  * Generator and discriminator networks of the GAN family, as plain TF.js layers models (stock layers only, so they
- * load with `tf.loadLayersModel` anywhere; dense, conv2d and batch norm are the stock layers with faster
+ * load with `tf.loadLayersModel` anywhere; dense, conv2d, conv2dTranspose and batch norm are the stock layers with faster
  * training passes, nets/layers.ts):
  *
  *   MLP generator:      z (+ one-hot label) → [dense → (BN) → ReLU] × hidden → dense → output activation → reshape
@@ -32,7 +32,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
-import { batchNormalization, conv2d, dense } from './layers.js';
+import { batchNormalization, conv2d, conv2dTranspose, dense } from './layers.js';
 import { padding } from './conv.js';
 import { checkShape, flatInputs, kernelInit } from './mlp.js';
 
@@ -203,7 +203,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
   outFilters.forEach((f, i) => {
     const last = i === outFilters.length - 1;
     x = apply(
-      tfl.layers.conv2dTranspose({
+      conv2dTranspose({
         filters: f,
         kernelSize: DCGAN_KERNEL,
         strides: 2,

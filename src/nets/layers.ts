@@ -1,12 +1,21 @@
 /**
- * The layers the nets build: tfjs-layers' Dense, Conv2D and BatchNormalization with faster training passes (the
+ * The layers the nets build: tfjs-layers' Dense, Conv2D, Conv2DTranspose and BatchNormalization with faster training passes (the
  * engine's classes, engine/fast-paths/layers.ts, which says what each does faster). They save under the stock class
  * names, so saved models open with stock TF.js.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { BatchNormalization, Conv2D, Dense, type BatchNormArgs, type Conv2DArgs, type DenseArgs } from '../engine/fast-paths/index.js';
+import {
+  BatchNormalization,
+  Conv2D,
+  Conv2DTranspose,
+  Dense,
+  type BatchNormArgs,
+  type Conv2DArgs,
+  type Conv2DTransposeArgs,
+  type DenseArgs,
+} from '../engine/fast-paths/index.js';
 
-export { BatchNormalization, Conv2D, Dense };
+export { BatchNormalization, Conv2D, Conv2DTranspose, Dense };
 
 /** A dense layer (tfjs-layers' arguments) that computes only the gradients a backward pass asks for. */
 export function dense(args: DenseArgs): tfl.layers.Layer {
@@ -16,6 +25,11 @@ export function dense(args: DenseArgs): tfl.layers.Layer {
 /** A 2-D convolution layer (tfjs-layers' arguments) that computes only the gradients a backward pass asks for. */
 export function conv2d(args: Conv2DArgs): tfl.layers.Layer {
   return new Conv2D(args);
+}
+
+/** A transposed 2-D convolution layer (tfjs-layers' arguments), its bias and activation one op with it in training. */
+export function conv2dTranspose(args: Conv2DTransposeArgs): tfl.layers.Layer {
+  return new Conv2DTranspose(args);
 }
 
 /** A batch normalisation layer (tfjs-layers' arguments) whose training pass is one op where the backend has it. */

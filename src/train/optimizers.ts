@@ -103,9 +103,10 @@ interface AdamState {
 }
 
 /**
- * TF.js's Adam, with the per-variable update done by one fused kernel where the backend has it (the native
- * backend: one pass over x, m, v, g instead of ~20 element-wise kernels, each a full pass over memory). Same
- * float32 operations in the same order, same state, same checkpoints; elsewhere it is TF.js's Adam unchanged.
+ * TF.js's Adam, with the update of all the variables of a step done by one fused kernel where the backend has it (the
+ * native backend: one pass over x, m, v, g per variable, in place from the second step on, instead of ~20
+ * element-wise kernels per variable, each a full pass over memory). Same float32 operations in the same order, same
+ * state, same checkpoints; elsewhere it is TF.js's Adam unchanged.
  */
 export class FusedAdam extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
@@ -113,22 +114,36 @@ export class FusedAdam extends tf.AdamOptimizer {
     const self = this as unknown as AdamState;
     const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     tf.tidy(() => {
-      const [oneMinusAccBeta1, oneMinusAccBeta2] = [self.accBeta1, self.accBeta2].map((acc) => tf.sub(1, acc).dataSync()[0]!);
-      const attrs: AdamUpdateAttrs = { learningRate: self.learningRate, beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, oneMinusAccBeta1: oneMinusAccBeta1!, oneMinusAccBeta2: oneMinusAccBeta2! };
+      // 1 − βᵗ and βᵗ⁺¹ = βᵗ·β as TF.js computes them in float32 (tf.sub, tf.mul): the exact result of an operation on
+      // two float32 values, rounded once to float32, is what Math.fround of the double result gives.
+      const [acc1, acc2] = [self.accBeta1, self.accBeta2].map((acc) => acc.dataSync()[0]!) as [number, number];
+      const attrs: AdamUpdateAttrs = {
+        learningRate: self.learningRate, beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon,
+        oneMinusAccBeta1: Math.fround(1 - acc1), oneMinusAccBeta2: Math.fround(1 - acc2),
+      };
+      const inputs: tf.NamedTensorMap = {};
+      const updated: { x: tf.Variable; m: tf.Variable; v: tf.Variable }[] = [];
       list.forEach(({ name, tensor: g }, i) => {
         const x = tf.engine().registeredVariables[name]!;
         // Moments are created on first sight, as TF.js's Adam does (position i belongs to the i-th variable).
         self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(x).variable(false)) };
         self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(x).variable(false)) };
         if (g == null) return;
+        const k = updated.length;
         const m = self.accumulatedFirstMoment[i]!.variable, v = self.accumulatedSecondMoment[i]!.variable;
-        const [nx, nm, nv] = tf.engine().runKernel(ADAM_UPDATE_KERNEL, { x, m, v, g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-        m.assign(nm!);
-        v.assign(nv!);
-        x.assign(nx!);
+        Object.assign(inputs, { [`x${k}`]: x, [`m${k}`]: m, [`v${k}`]: v, [`g${k}`]: g });
+        updated.push({ x, m, v });
       });
-      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
-      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+      if (updated.length > 0) {
+        const out = tf.engine().runKernel(ADAM_UPDATE_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        updated.forEach(({ x, m, v }, k) => {
+          m.assign(out[3 * k + 1]!);
+          v.assign(out[3 * k + 2]!);
+          x.assign(out[3 * k]!);
+        });
+      }
+      self.accBeta1.assign(tf.scalar(Math.fround(acc1 * Math.fround(self.beta1))));
+      self.accBeta2.assign(tf.scalar(Math.fround(acc2 * Math.fround(self.beta2))));
     });
     self.incrementIterations();
   }

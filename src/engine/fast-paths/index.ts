@@ -1,10 +1,10 @@
 /**
  * The engine's fast paths, installed explicitly by initEngine (../backend.ts) once the backend is chosen, never by
  * importing a module:
- * 1. layers: genlab's faster Dense, Conv2D and BatchNormalization (./layers.ts) under the stock class names in
+ * 1. layers: genlab's faster Dense, Conv2D, Conv2DTranspose and BatchNormalization (./layers.ts) under the stock class names in
  *    tfjs-layers' serialization map, so that loaded models train as fast as built ones;
- * 2. gradients of genlab's own ops (training-mode batch normalisation, the VAE's fused losses), for every backend: until
- *    they are registered, those ops run as their TF.js composites;
+ * 2. gradients of genlab's own ops (training-mode batch normalisation, the VAE's fused losses, the dense and
+ *    convolution layers), for every backend: until they are registered, those ops run as their TF.js composites;
  * 3. native gradients (../native/gradients.ts), once the native backend is registered: TF.js's gradients wrapped with
  *    one-pass native ones.
  * tfjs-layers registers its stock classes and every TF.js gradient when it is evaluated (its Node bundle carries its
@@ -15,6 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAINING_GRADIENT } from '../kernels/batch-norm-training.js';
+import { CONV_GRADIENTS } from '../kernels/conv.js';
+import { DENSE_GRADIENTS } from '../kernels/dense.js';
 import { FUSED_LOSS_GRADIENTS } from '../kernels/fused-losses.js';
 import { activeNativeGradients, installNativeGradients } from '../native/gradients.js';
 import { NATIVE_BACKEND } from '../native/names.js';
@@ -22,15 +24,15 @@ import { activeFastLayers, installFastLayers } from './layers.js';
 
 /** What is installed, by name. */
 export interface FastPaths {
-  /** Stock layer classes whose deserialisation builds genlab's faster layer (Dense, Conv2D, BatchNormalization). */
+  /** Stock layer classes whose deserialisation builds genlab's faster layer (Dense, Conv2D, Conv2DTranspose, BatchNormalization). */
   layers: string[];
-  /** genlab's own ops whose gradient is registered (GenlabBatchNormTraining, the fused losses). */
+  /** genlab's own ops whose gradient is registered (GenlabBatchNormTraining, the fused losses, GenlabDense…). */
   opGradients: string[];
   /** TF.js kernels whose gradient is genlab's one-pass native one on the native backend (Sum, Relu, …). */
   nativeGradients: string[];
 }
 
-const OP_GRADIENTS: readonly tf.GradConfig[] = [BATCH_NORM_TRAINING_GRADIENT, ...FUSED_LOSS_GRADIENTS];
+const OP_GRADIENTS: readonly tf.GradConfig[] = [BATCH_NORM_TRAINING_GRADIENT, ...FUSED_LOSS_GRADIENTS, ...DENSE_GRADIENTS, ...CONV_GRADIENTS];
 
 function activeOpGradients(): string[] {
   return OP_GRADIENTS.filter((g) => tf.getGradient(g.kernelName) === g).map((g) => g.kernelName);
@@ -53,11 +55,20 @@ export function installFastPaths(): FastPaths {
   return { layers, opGradients, nativeGradients };
 }
 
-/** One short phrase for the engine's log line: `fast paths: 3 layers, 4 op gradients, 7 native gradients`. */
+/** One short phrase for the engine's log line: `fast paths: 4 layers, 10 op gradients, 7 native gradients`. */
 export function describeFastPaths(f: FastPaths): string {
   const parts = [[f.layers.length, 'layers'], [f.opGradients.length, 'op gradients'], [f.nativeGradients.length, 'native gradients']] as const;
   const listed = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   return `fast paths: ${listed.length > 0 ? listed.join(', ') : 'none'}`;
 }
 
-export { BatchNormalization, Conv2D, Dense, type BatchNormArgs, type Conv2DArgs, type DenseArgs } from './layers.js';
+export {
+  BatchNormalization,
+  Conv2D,
+  Conv2DTranspose,
+  Dense,
+  type BatchNormArgs,
+  type Conv2DArgs,
+  type Conv2DTransposeArgs,
+  type DenseArgs,
+} from './layers.js';

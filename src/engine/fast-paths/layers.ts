@@ -5,6 +5,9 @@
  * initEngine runs) puts them in tfjs-layers' serialization map in place of the stock classes, so that loading a model
  * in genlab gets them too.
  *
+ * - Dense inside a gradient (training): one op (../kernels/dense.ts) where the backend has it (native): the product,
+ *   bias and activation in one kernel forward, their gradients in one pass before the two products backward; it
+ *   computes only the gradients the backward pass asks for, like the plain ops below, which run elsewhere.
  * - Dense and Conv2D without an activation: tfjs-core's fused matMul and conv2d, which the stock layers call, compute
  *   the gradients of every input at once (tf.customGrad), also where nothing needs them: the input's in the first
  *   layer of a discriminator or a generator (data or codes), D's weights' in G's step. Inside a gradient these layers
@@ -21,6 +24,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 // so without this line the classes were missing whenever this module was the first to reach tfjs-layers.)
 import '@tensorflow/tfjs-layers';
 import { batchNormTraining } from '../kernels/batch-norm-training.js';
+import { fusedConv2d, fusedConv2dTranspose } from '../kernels/conv.js';
+import { fusedDense } from '../kernels/dense.js';
 
 type LayerVariable = { read(): tf.Tensor; write(v: tf.Tensor): void };
 
@@ -34,6 +39,9 @@ const single = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | undefined => (Arra
 
 /** The fields of the stock Dense and Conv2D that these read (public in tfjs-layers' JavaScript, not in its typings). */
 type LinearFields = { kernel: LayerVariable; bias: LayerVariable | null; activation: { getClassName(): string } };
+
+/** The fields of the stock Conv2D and Conv2DTranspose that these read. */
+type ConvFields = LinearFields & { strides: [number, number]; padding: 'same' | 'valid' | 'causal'; dataFormat: string; dilationRate: [number, number] };
 
 /** `product(kernel)` plus the layer's bias, as plain ops. */
 function plusBias(f: LinearFields, product: (kernel: tf.Tensor) => tf.Tensor): tf.Tensor {
@@ -52,7 +60,11 @@ export class Dense extends StockDense {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor | tf.Tensor[] {
     const x = single(inputs);
     const f = this as unknown as LinearFields;
-    if (!insideGradient() || x?.rank !== 2 || f.activation.getClassName() !== 'linear') return super.call(inputs, kwargs);
+    if (!insideGradient() || x?.rank !== 2) return super.call(inputs, kwargs);
+    const activation = f.activation.getClassName();
+    const fused = fusedDense(x, f.kernel.read(), f.bias?.read() ?? null, activation);
+    if (fused) return fused;
+    if (activation !== 'linear') return super.call(inputs, kwargs);
     return plusBias(f, (kernel) => tf.matMul(x, kernel));
   }
 }
@@ -65,10 +77,36 @@ export class Conv2D extends StockConv2D {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor | tf.Tensor[] {
     const x = single(inputs);
-    const f = this as unknown as LinearFields & { strides: [number, number]; padding: string; dataFormat: string; dilationRate: [number, number] };
-    if (!insideGradient() || x?.rank !== 4 || f.dataFormat !== 'channelsLast' || f.activation.getClassName() !== 'linear' ||
-      (f.padding !== 'same' && f.padding !== 'valid')) return super.call(inputs, kwargs);
-    return plusBias(f, (kernel) => tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, f.strides, f.padding as 'same' | 'valid', 'NHWC', f.dilationRate));
+    const f = this as unknown as ConvFields;
+    const pad = f.padding;
+    if (!insideGradient() || x?.rank !== 4 || f.dataFormat !== 'channelsLast' || (pad !== 'same' && pad !== 'valid')) return super.call(inputs, kwargs);
+    const activation = f.activation.getClassName();
+    const undilated = f.dilationRate.every((d) => d === 1);
+    const fused = undilated ? fusedConv2d(x, f.kernel.read(), f.bias?.read() ?? null, f.strides, pad, activation) : null;
+    if (fused) return fused;
+    if (activation !== 'linear') return super.call(inputs, kwargs);
+    return plusBias(f, (kernel) => tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, f.strides, pad, 'NHWC', f.dilationRate));
+  }
+}
+
+export type Conv2DTransposeArgs = Parameters<typeof tfl.layers.conv2dTranspose>[0];
+const StockConv2DTranspose = stock<Conv2DTransposeArgs, ReturnType<typeof tfl.layers.conv2dTranspose>>('Conv2DTranspose');
+
+/** tfjs-layers' output size of a transposed convolution along one axis (its `deconvLength`). */
+const deconvLength = (size: number, stride: number, kernel: number, padding: 'same' | 'valid'): number =>
+  padding === 'same' ? size * stride : size * stride + Math.max(kernel - stride, 0);
+
+export class Conv2DTranspose extends StockConv2DTranspose {
+  static className = 'Conv2DTranspose';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor | tf.Tensor[] {
+    const x = single(inputs);
+    const f = this as unknown as ConvFields & { kernelSize: [number, number]; filters: number };
+    if (!insideGradient() || x?.rank !== 4 || f.dataFormat !== 'channelsLast' || (f.padding !== 'same' && f.padding !== 'valid')) return super.call(inputs, kwargs);
+    const outputShape: [number, number, number, number] = [x.shape[0]!, deconvLength(x.shape[1]!, f.strides[0], f.kernelSize[0], f.padding),
+      deconvLength(x.shape[2]!, f.strides[1], f.kernelSize[1], f.padding), f.filters];
+    const fused = fusedConv2dTranspose(x, f.kernel.read(), f.bias?.read() ?? null, outputShape, f.strides, f.padding, f.activation.getClassName());
+    return fused ?? super.call(inputs, kwargs);
   }
 }
 
@@ -102,7 +140,7 @@ export class BatchNormalization extends StockBatchNorm {
 type Serializable = tf.serialization.SerializableConstructor<tf.serialization.Serializable>;
 
 /** The faster classes, under the stock class names they replace. */
-const FAST_LAYERS: readonly Serializable[] = [Dense, Conv2D, BatchNormalization] as unknown as Serializable[];
+const FAST_LAYERS: readonly Serializable[] = [Dense, Conv2D, Conv2DTranspose, BatchNormalization] as unknown as Serializable[];
 
 const classNameMap = (): Record<string, [Serializable, unknown]> =>
   tf.serialization.SerializationMap.getMap().classNameMap as unknown as Record<string, [Serializable, unknown]>;

@@ -1,7 +1,11 @@
 /**
  * The fused Adam update: a kernel only the native backend implements (engine/native/kernels/adam.ts);
- * train/optimizers.ts runs it there instead of TF.js's ~20 element-wise kernels per variable. Inputs x, m, v, g
- * (float32, one shape); outputs [x', m', v']. Kept free of Node imports so the browser build can name it.
+ * train/optimizers.ts runs it there, once per optimiser step for all the variables it updates, instead of TF.js's ~20
+ * element-wise kernels per variable. Inputs x0, m0, v0, g0, x1, m1, … (float32, one shape per index); outputs
+ * [x0', m0', v0', x1', …]. The kernel may compute x', m' or v' in the array of x, m or v when no other tensor holds it
+ * (the output then takes that array over, and the caller assigns it to the variable, whose old value nothing else can
+ * see): Adam's state is then updated in place, without a fresh array per step. Kept free of Node imports so the
+ * browser build can name it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -1,7 +1,7 @@
 /**
- * Loading genlab's Node addon (native/: oneDNN's sgemm and convolution primitives, vectorised OpenMP loops), built by
- * `npm install` (native/build.mjs) when a C++ compiler and oneDNN (Debian: libdnnl-dev) are present. Without it
- * `loadNativeAddon` throws with the build's own reason, and the engine falls back to wasm.
+ * Loading genlab's Node addon (native/: oneDNN's sgemm and convolution primitives, vectorised loops, all shared
+ * between threads), built by `npm install` (native/build.mjs) when a C++ compiler and oneDNN (Debian: libdnnl-dev) are
+ * present. Without it `loadNativeAddon` throws with the build's own reason, and the engine falls back to wasm.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,8 +13,11 @@ export interface NativeAddon {
   library: string;
   gemm(batch: number, m: number, n: number, k: number, transA: number, transB: number, a: Float32Array, strideA: number,
     b: Float32Array, strideB: number, c: Float32Array, bias: Float32Array | null, biasMode: number, act: number, alpha: number): void;
-  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, ...conv: number[]): void;
-  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, ...conv: number[]): void;
+  /** The gradients of a dense layer before its products: dPre = dy·act′(y) (not for linear) and dBias = Σ_rows dPre. */
+  denseGrad(act: number, dy: Float32Array, y: Float32Array | null, dPre: Float32Array | null, dBias: Float32Array | null, rows: number, cols: number): void;
+  /** conv: the 15 numbers of native/src/conv.cc's Conv, then optionally bias (one per channel) | null, act, alpha. */
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, ...conv: (number | Float32Array | null)[]): void;
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, ...conv: (number | Float32Array | null)[]): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, ...conv: number[]): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   binaryBroadcast(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
@@ -40,6 +43,7 @@ export interface NativeAddon {
   klStandardNormalGrad(dy: Float32Array, mean: Float32Array, logVar: Float32Array, dMean: Float32Array, dLogVar: Float32Array, latent: number): void;
   reparameterize(mean: Float32Array, logVar: Float32Array, eps: Float32Array, z: Float32Array): void;
   reparameterizeGrad(dz: Float32Array, logVar: Float32Array, eps: Float32Array, dMean: Float32Array, dLogVar: Float32Array): void;
+  /** Sets the threads that share the work (when n > 0: the caller and n − 1 helpers); returns how many there are. */
   threads(n?: number): number;
   /** The oneDNN implementation a convolution pass (0 forward, 1 input gradient, 2 filter gradient) runs on; null: im2col + sgemm. */
   convImpl(pass: number, ...conv: number[]): string | null;

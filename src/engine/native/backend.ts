@@ -47,6 +47,21 @@ export class NativeBackend extends MathBackendCPU {
     return new Uint8Array(words.buffer, words.byteOffset, n);
   }
 
+  /**
+   * The Float32Array of `t` when a kernel may write into it in place: a pooled array (ours: no caller holds it, reads
+   * are copies), held by this one tensor data entry (no view of it elsewhere) and by one tensor (no clone shares the
+   * data id). A kernel that overwrites it returns the same array as its output (`makeTensorInfo` takes it over), so
+   * that what changed is invisible: the input's data id belonged to a tensor about to be replaced (a variable that
+   * the caller assigns the output to). Null otherwise.
+   */
+  exclusive(t: tf.TensorInfo): Float32Array | null {
+    const data = this.data.get(t.dataId);
+    const values = data?.values;
+    if (!(values instanceof Float32Array) || data!.refCount !== 1) return null;
+    const owner = this.owners.get(values.buffer);
+    return owner !== undefined && owner.refs === 1 && owner.array === values ? values : null;
+  }
+
   private owner(values: tf.backend_util.BackendValues | undefined): { refs: number; array: Float32Array } | undefined {
     return ArrayBuffer.isView(values) ? this.owners.get(values.buffer) : undefined;
   }

@@ -33,7 +33,8 @@ function info(xShape: number[], fShape: number[], attrs: ConvAttrs, dilations: n
   }
 }
 
-function conv(native: NativeAddon, args: Args, backend: NativeBackend, fused: boolean): Info | null {
+/** Conv2D, or FusedConv2D (`fused`: its bias and activation attributes apply). */
+export function conv(native: NativeAddon, args: Args, backend: NativeBackend, fused: boolean): Info | null {
   const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, Info | undefined>;
   const attrs = args.attrs as unknown as ConvAttrs;
   if (!x || !filter || preluActivationWeights) return null;
@@ -51,14 +52,21 @@ function conv(native: NativeAddon, args: Args, backend: NativeBackend, fused: bo
     if (bmode < 0) return null;
   }
   const out = backend.alloc(size(outShape));
-  native.conv2d(xv, wv, out, ...convArgs(c));
-  if (bmode !== 0 || act !== 0) {
+  if (bmode === 1 || bmode === 0) {
+    // A bias per channel (or none) and the activation are applied by the addon to each chunk of images as it is done.
+    native.conv2d(xv, wv, out, ...convArgs(c), biasValues, act, attrs.leakyreluAlpha ?? 0.2);
+  } else {
+    native.conv2d(xv, wv, out, ...convArgs(c));
     native.epilogue(out, out.length / Math.max(1, c.outChannels), c.outChannels, biasValues, bmode, act, attrs.leakyreluAlpha ?? 0.2);
   }
   return backend.makeTensorInfo(outShape, 'float32', out);
 }
 
-function backpropInput(native: NativeAddon, args: Args, backend: NativeBackend): Info | null {
+/**
+ * Conv2DBackpropInput (also the forward pass of a transposed convolution), with a bias per channel and an activation
+ * (genlab's transposed convolution op, ./layer-ops.ts) applied by the addon to each chunk of images as it is done.
+ */
+export function backpropInput(native: NativeAddon, args: Args, backend: NativeBackend, bias: Float32Array | null = null, act = 0): Info | null {
   const { dy, filter } = args.inputs as Record<string, Info | undefined>;
   const attrs = args.attrs as unknown as ConvAttrs;
   const dyv = f32(backend, dy), wv = f32(backend, filter);
@@ -66,7 +74,8 @@ function backpropInput(native: NativeAddon, args: Args, backend: NativeBackend):
   const c = info([...attrs.inputShape], filter.shape, attrs, 1);
   if (!c || c.outChannels !== dy.shape[3] || c.outHeight !== dy.shape[1] || c.outWidth !== dy.shape[2]) return null;
   const out = backend.alloc(size(attrs.inputShape));
-  native.conv2dBackpropInput(dyv, wv, out, ...convArgs(c));
+  if (bias || act !== 0) native.conv2dBackpropInput(dyv, wv, out, ...convArgs(c), bias, act, 0);
+  else native.conv2dBackpropInput(dyv, wv, out, ...convArgs(c));
   return backend.makeTensorInfo([...attrs.inputShape], 'float32', out);
 }
 

@@ -11,6 +11,7 @@ import { copyKernels } from './copies.js';
 import type { CpuKernel, KernelGroup } from './define.js';
 import { activationGradKernels, binaryKernels, comparisonKernels, unaryKernels } from './elementwise.js';
 import { fusedLossKernels } from './fused-losses.js';
+import { layerOpKernels } from './layer-ops.js';
 import { matMulKernels } from './matmul.js';
 import { reductionKernels } from './reductions.js';
 
@@ -18,6 +19,7 @@ export { nativeKernelCalls } from './define.js';
 
 const GROUPS: readonly KernelGroup[] = [
   matMulKernels,
+  layerOpKernels,
   convKernels,
   binaryKernels,
   reductionKernels,

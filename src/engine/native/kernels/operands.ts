@@ -4,7 +4,7 @@ import type { NativeBackend } from '../backend.js';
 import type { Args, Info } from './define.js';
 
 /** The addon's activation codes (fused matrix products and convolutions). */
-export const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, sigmoid: 2, relu6: 3, elu: 4, leakyrelu: 5 };
+export const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, sigmoid: 2, relu6: 3, elu: 4, leakyrelu: 5, tanh: 6 };
 
 /** The addon's binary op that copies its first operand (broadcast copies: Tile, Slice, SplitV). */
 export const COPY_OP = 14;
