@@ -7,42 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { Rng } from '../src/engine/rng.js';
 import { GaussianMixture } from '../src/models/gmm.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runMain, type CliResult } from './helpers/cli.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliResult;
 
-/**
- * Runs main(argv) with what it writes to process.stdout/stderr captured. The CLI writes strings; the test runner's
- * own events (binary, when run under --test) pass through.
- */
-async function run(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const capture = (original: typeof out, append: (s: string) => void) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      if (typeof chunk !== 'string') return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-      append(chunk);
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = capture(out, (s) => (stdout += s));
-  process.stderr.write = capture(err, (s) => (stderr += s));
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+/** Runs main(argv) in this process with its output captured (test/helpers/cli.ts). */
+const run = (...argv: string[]): Promise<Run> => runMain(argv);
 
 /** Three 2-D clusters, seeded. */
 function clusters(n: number): number[][] {
