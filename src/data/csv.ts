@@ -11,9 +11,8 @@
  * - Cells may be double-quoted (`"1.5"`, `"a ""b"""`); quoted numbers are accepted. Cells are trimmed.
  * - Numbers are decimal (`-1`, `2.5e-3`, `.5`); empty cells, NaN and ±Infinity are rejected.
  */
-import { open } from 'node:fs/promises';
 import { GenlabError, badFile } from '../engine/errors.js';
-import { fsError, regularFileSize } from './idx.js';
+import { fsError, openForReading, regularFileSize } from './idx.js';
 import { DATASET_LIMIT_WHY, MAX_DATASET_VALUES, MAX_LINE_CHARS, formatCount } from './limits.js';
 
 export type Delimiter = ',' | '\t' | ';' | ' ';
@@ -86,12 +85,7 @@ async function streamDelimited(path: string, options: DelimitedOptions, store: V
  */
 async function* readLines(path: string): AsyncGenerator<string> {
   await regularFileSize(path, Number.MAX_SAFE_INTEGER); // a FIFO or a device is refused before it is opened
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    throw fsError(path, e);
-  }
+  const handle = await openForReading(path);
   try {
     const decoder = new TextDecoder('utf-8', { fatal: true });
     const buf = new Uint8Array(1 << 20);

@@ -4,7 +4,7 @@
  * reported as a one-line `GenlabError` naming the file; sizes are checked against the actual byte length before
  * anything is allocated, so a corrupt header cannot trigger a huge allocation.
  */
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { MAX_FILE_BYTES, formatCount } from './limits.js';
@@ -169,6 +169,15 @@ export async function readBytes(path: string, maxBytes = MAX_FILE_BYTES): Promis
   await regularFileSize(path, maxBytes);
   try {
     return await readFile(path);
+  } catch (e) {
+    throw fsError(path, e);
+  }
+}
+
+/** Opens `path` for reading; a failure is a one-line error naming the file (fsError). */
+export async function openForReading(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
   } catch (e) {
     throw fsError(path, e);
   }

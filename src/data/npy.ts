@@ -6,10 +6,9 @@
  * become Float32Array. The byte count must match the shape exactly; the shape is checked against the file size
  * before anything is allocated.
  */
-import { open } from 'node:fs/promises';
 import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { quote } from './csv.js';
-import { exactProduct, fsError, readBytes, readHead } from './idx.js';
+import { exactProduct, openForReading, readBytes, readHead } from './idx.js';
 import { MAX_NPY_HEADER_BYTES, formatCount } from './limits.js';
 
 export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
@@ -142,12 +141,7 @@ export async function streamNpyFile(
   }
   const header = parseNpyHeader(headerBytes, path, size);
   onHeader(header);
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    throw fsError(path, e);
-  }
+  const handle = await openForReading(path);
   try {
     const per = Math.max(1, chunkValues);
     const buf = new Uint8Array(per * header.itemSize);

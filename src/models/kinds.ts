@@ -75,52 +75,25 @@ const gan = (kind: 'gan' | 'dcgan' | 'cgan' | 'wgan-gp', description: string): K
   optimizer: ganOptimizer(kind === 'wgan-gp' ? 'wgan-gp' : 'nonsaturating'),
 });
 
+/** A kind of the autoencoder family (AE, DAE) or of the VAE family, which also scores log p(x). */
+const latent = (family: 'autoencoder' | 'vae', description: string, options: readonly ModelOptionName[], create: KindSpec['create']): KindSpec => ({
+  family,
+  description,
+  options: [...NETS, ...DECODER, ...options],
+  capabilities: family === 'vae' ? [...AUTOENCODING, 'score'] : AUTOENCODING,
+  create,
+  load: family === 'vae' ? (dir) => VAE.load(dir) : (dir) => Autoencoder.load(dir),
+  optimizer: noOptimizer,
+});
+
 export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
-  ae: {
-    family: 'autoencoder',
-    description: 'autoencoder: reconstruction loss only, no prior over codes',
-    options: [...NETS, ...DECODER],
-    capabilities: AUTOENCODING,
-    create: (o, data, rng) => Autoencoder.create(o, data, rng),
-    load: (dir) => Autoencoder.load(dir),
-    optimizer: noOptimizer,
-  },
-  dae: {
-    family: 'autoencoder',
-    description: 'denoising autoencoder: noise on the encoder input (gaussian, masking, salt-and-pepper)',
-    options: [...NETS, ...DECODER, 'noise', 'noiseAmount'],
-    capabilities: AUTOENCODING,
-    create: (o, data, rng) => DenoisingAutoencoder.create(o, data, rng),
-    load: (dir) => Autoencoder.load(dir),
-    optimizer: noOptimizer,
-  },
-  vae: {
-    family: 'vae',
-    description: 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL',
-    options: [...NETS, ...DECODER, 'beta', 'klWarmup'],
-    capabilities: [...AUTOENCODING, 'score'],
-    create: (o, data, rng) => VAE.create(o, data, rng, 'vae'),
-    load: (dir) => VAE.load(dir),
-    optimizer: noOptimizer,
-  },
-  cvae: {
-    family: 'vae',
-    description: 'conditional VAE: encoder and decoder also see the one-hot class label',
-    options: [...NETS, ...DECODER, 'beta', 'klWarmup'],
-    capabilities: [...AUTOENCODING, 'score'],
-    create: (o, data, rng) => ConditionalVAE.create(o, data, rng),
-    load: (dir) => VAE.load(dir),
-    optimizer: noOptimizer,
-  },
-  iwae: {
-    family: 'vae',
-    description: 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016',
-    options: [...NETS, ...DECODER, 'k'],
-    capabilities: [...AUTOENCODING, 'score'],
-    create: (o, data, rng) => VAE.create(o, data, rng, 'iwae'),
-    load: (dir) => VAE.load(dir),
-    optimizer: noOptimizer,
-  },
+  ae: latent('autoencoder', 'autoencoder: reconstruction loss only, no prior over codes', [], (o, data, rng) => Autoencoder.create(o, data, rng)),
+  dae: latent('autoencoder', 'denoising autoencoder: noise on the encoder input (gaussian, masking, salt-and-pepper)', ['noise', 'noiseAmount'], (o, data, rng) =>
+    DenoisingAutoencoder.create(o, data, rng),
+  ),
+  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup'], (o, data, rng) => VAE.create(o, data, rng, 'vae')),
+  cvae: latent('vae', 'conditional VAE: encoder and decoder also see the one-hot class label', ['beta', 'klWarmup'], (o, data, rng) => ConditionalVAE.create(o, data, rng)),
+  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k'], (o, data, rng) => VAE.create(o, data, rng, 'iwae')),
   gan: gan('gan', 'generative adversarial network (Goodfellow et al. 2014), MLP generator and discriminator, any data'),
   dcgan: gan('dcgan', 'deep convolutional GAN (Radford et al. 2016): transposed-conv generator, conv discriminator, batch norm; images'),
   cgan: gan('cgan', 'conditional GAN: generator and discriminator also see the one-hot class label'),

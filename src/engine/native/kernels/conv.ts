@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
 import { withCpuFallback, type Args, type Info, type KernelGroup } from './define.js';
-import { ACTIVATIONS, biasMode, f32, size } from './operands.js';
+import { ACTIVATIONS, biasOperand, f32, size } from './operands.js';
 
 type ConvAttrs = {
   strides: number | [number, number]; pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -44,13 +44,9 @@ export function conv(native: NativeAddon, args: Args, backend: NativeBackend, fu
   const act = fused ? ACTIVATIONS[attrs.activation ?? 'linear'] : 0;
   if (act === undefined) return null;
   const outShape = [c.batchSize, c.outHeight, c.outWidth, c.outChannels];
-  let bmode = 0;
-  let biasValues: Float32Array | null = null;
-  if (fused && bias) {
-    biasValues = f32(backend, bias);
-    bmode = biasValues ? biasMode(bias.shape, outShape) : -1;
-    if (bmode < 0) return null;
-  }
+  const fusedBias = fused && bias ? biasOperand(backend, bias, outShape) : { mode: 0, values: null };
+  if (!fusedBias) return null;
+  const { mode: bmode, values: biasValues } = fusedBias;
   const out = backend.alloc(size(outShape));
   if (bmode === 1 || bmode === 0) {
     // A bias per channel (or none) and the activation are applied by the addon to each chunk of images as it is done.

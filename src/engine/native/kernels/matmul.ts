@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
 import { withCpuFallback, type Args, type Info, type KernelGroup } from './define.js';
-import { ACTIVATIONS, biasMode, f32, size } from './operands.js';
+import { ACTIVATIONS, biasOperand, f32, size } from './operands.js';
 
 function matMul(native: NativeAddon, args: Args, backend: NativeBackend, fused: boolean): Info | null {
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, Info | undefined>;
@@ -32,13 +32,9 @@ function matMul(native: NativeAddon, args: Args, backend: NativeBackend, fused: 
   const batch = Math.max(batchA, batchB);
   if (size(outer) !== batch) return null;
   const outShape = [...outer, m, n];
-  let bmode = 0;
-  let biasValues: Float32Array | null = null;
-  if (fused && bias) {
-    biasValues = f32(backend, bias);
-    bmode = biasValues ? biasMode(bias.shape, outShape) : -1;
-    if (bmode < 0) return null;
-  }
+  const fusedBias = fused && bias ? biasOperand(backend, bias, outShape) : { mode: 0, values: null };
+  if (!fusedBias) return null;
+  const { mode: bmode, values: biasValues } = fusedBias;
   const out = backend.alloc(batch * m * n);
   native.gemm(batch, m, n, k, tA ? 1 : 0, tB ? 1 : 0, av, batchA === 1 ? 0 : m * k, bv, batchB === 1 ? 0 : k * n, out,
     biasValues, bmode, act, attrs.leakyreluAlpha ?? 0.2);

@@ -30,6 +30,13 @@ export function biasMode(shape: readonly number[], out: readonly number[]): numb
   return -1;
 }
 
+/** A fused kernel's bias: its values and how it broadcasts onto `outShape` (biasMode), or null when the addon cannot take it. */
+export function biasOperand(backend: NativeBackend, bias: Info, outShape: readonly number[]): { mode: number; values: Float32Array | null } | null {
+  const values = f32(backend, bias);
+  const mode = values ? biasMode(bias.shape, outShape) : -1;
+  return mode < 0 ? null : { mode, values };
+}
+
 export function stridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
