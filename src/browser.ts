@@ -13,6 +13,7 @@ export { initEngine, engineInfo, describeEngine, isBrowser, type EngineInfo, typ
 export { GenlabError } from './engine/errors.js';
 export { Rng } from './engine/rng.js';
 export { makeDataset, batches, type Dataset, type Batch } from './data/dataset.js';
+export { datasetFromWire, type DatasetMeta } from './data/wire.js';
 export { parseDelimited, type DelimitedTable } from './data/csv.js';
 export { encodeNpy, parseNpy, type NpyArray } from './data/npy.js';
 export { sampleToy, toyModes, toyDims, toyClassNames, TOY_SETS, type ToyModes, type ToyName, type ToySample } from './data/toy.js';

@@ -1,6 +1,7 @@
 /** genlab's public API: what users and the browser lab import. */
 export * from './engine/index.js';
 export * from './data/dataset.js';
+export { datasetFromWire, type DatasetMeta } from './data/wire.js';
 export { loadDataset, BUILTIN_DATASETS, describeDataset, qualityMeasureOf, type LoadOptions, type QualityMeasure } from './data/registry.js';
 export { loadMnist } from './data/mnist.js';
 export { loadPokemon } from './data/pokemon.js';

@@ -117,25 +117,48 @@ async function boardPage(real: string, name: string): Promise<string> {
   return isRun ? `/runs.html?run=${encodeURIComponent(name === '' ? '.' : name)}` : '/runs.html';
 }
 
+/** Where a files handler serves from, and how. */
+interface FolderMount {
+  /** URL prefix without a trailing slash, e.g. '/runs'. */
+  prefix: string;
+  /** The folder served (undefined: none given; the prefix answers an empty listing). */
+  dir: string | undefined;
+  /** Whether a browser asking for a folder is sent to the runs board's page of it. */
+  boardPages: boolean;
+}
+
 /**
  * Handles GET/HEAD under /runs/ as described above. Without a runs folder, /runs/ answers { dir: null, entries: [] }
  * so pages can ask without causing a 404.
  */
 export function runsFilesHandler(dir: string | undefined): Middleware {
+  return folderFilesHandler({ prefix: '/runs', dir, boardPages: true });
+}
+
+/**
+ * /shipped/…: the package's assets/ folder (the trained models the lecture pages open, the MNIST classifier), read-only
+ * under the same rules as /runs/.
+ */
+export function shippedFilesHandler(assetsDir: string): Middleware {
+  return folderFilesHandler({ prefix: '/shipped', dir: assetsDir, boardPages: false });
+}
+
+function folderFilesHandler(mount: FolderMount): Middleware {
+  const { prefix, dir, boardPages } = mount;
   const root = dir === undefined ? undefined : resolve(dir);
   return (req, res, next) => {
     const url = new URL(req.url ?? '/', 'http://lab');
-    if (url.pathname !== '/runs' && !url.pathname.startsWith('/runs/')) return next();
+    if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return next();
     guard(res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
-      return sendJson(res, 405, { error: 'the runs folder is read-only' });
+      return sendJson(res, 405, { error: `${prefix}/ is read-only` });
     }
     if (root === undefined) return sendJson(res, 200, { dir: null, entries: [] });
     void (async () => {
       let rel: string;
       try {
-        rel = decodeURIComponent(url.pathname.slice('/runs'.length));
+        rel = decodeURIComponent(url.pathname.slice(prefix.length));
       } catch {
         return sendJson(res, 400, { error: 'bad path' });
       }
@@ -144,7 +167,7 @@ export function runsFilesHandler(dir: string | undefined): Middleware {
       const info = await stat(real);
       if (info.isDirectory()) {
         const name = rel.split('/').filter((p) => p !== '').join('/');
-        if ((req.headers.accept ?? '').includes('text/html')) {
+        if (boardPages && (req.headers.accept ?? '').includes('text/html')) {
           res.statusCode = 302;
           res.setHeader('Location', await boardPage(real, name));
           return void res.end();

@@ -1,7 +1,8 @@
 /**
  * `genlab lab [--port P] [--host H] [--runs DIR]`: builds the browser lab (web/) with Vite into dist/lab/ when
  * its sources changed, serves it with Vite's preview server on 127.0.0.1 (loopback only unless --host says
- * otherwise), and with --runs the runs board: DIR read-only under /runs/ (lab-files.ts) and its runs' summaries
+ * otherwise), with the shipped trained models of assets/ under /shipped/ and the built-in datasets under
+ * /api/dataset (lab-data.ts) for the lecture's pages, and with --runs the runs board: DIR read-only under /runs/ (lab-files.ts) and its runs' summaries
  * under /api/ (lab-api.ts, lab-runs.ts), which runs.html shows live.
  *
  *   genlab lab                      # http://127.0.0.1:4173/
@@ -23,7 +24,8 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GenlabError, badInput } from '../index.js';
 import { runsApiHandler } from './lab-api.js';
-import { runsFilesHandler } from './lab-files.js';
+import { datasetApiHandler } from './lab-data.js';
+import { runsFilesHandler, shippedFilesHandler } from './lab-files.js';
 import { RunsFolder } from './lab-runs.js';
 import { intOption } from './options.js';
 
@@ -32,6 +34,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LAB_SOURCES = join(ROOT, 'web');
 export const LAB_CONFIG = join(LAB_SOURCES, 'vite.config.ts');
 export const LAB_OUT = join(ROOT, 'dist', 'lab');
+/** The shipped assets (trained models, the MNIST classifier), served read-only under /shipped/. */
+export const ASSETS_DIR = join(ROOT, 'assets');
 /** Written by web/vite.config.ts into the build: { started: ms since epoch, vite: version }. */
 const STAMP = '.genlab-build.json';
 export const DEFAULT_PORT = 4173;
@@ -165,6 +169,8 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
   const runs = options.runs !== undefined ? new RunsFolder(options.runs) : undefined;
   const files = runsFilesHandler(options.runs);
   const api = runsApiHandler(runs);
+  const shipped = shippedFilesHandler(ASSETS_DIR);
+  const datasets = datasetApiHandler();
   const explicitPort = options.port !== undefined && options.port !== DEFAULT_PORT;
   let server;
   try {
@@ -174,7 +180,7 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
       build: { outDir: build.outDir },
       // No CORS: Vite's default lets any localhost origin (another dev server) read the runs.
       preview: { host, port: options.port ?? DEFAULT_PORT, strictPort: explicitPort, open: false, cors: false, headers: { 'X-Content-Type-Options': 'nosniff' } },
-      plugins: [{ name: 'genlab-runs', configurePreviewServer: (s) => void s.middlewares.use(files).use(api) }],
+      plugins: [{ name: 'genlab-runs', configurePreviewServer: (s) => void s.middlewares.use(files).use(shipped).use(datasets).use(api) }],
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
