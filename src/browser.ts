@@ -35,6 +35,9 @@ export { modeMetrics, type ModeMetrics } from './eval/gan-toy.js';
 export { createOptimizer, resolveOptimizerOptions, OPTIMIZERS, type OptimizerName } from './train/optimizers.js';
 export { TrainStep, NonFiniteTermError, termRecord, toTensorBatch, type StepOptions, type StepTerms, type GroupUpdate } from './train/step.js';
 export type { DataInfo, LossGroup, LossTerms, TensorBatch, TrainableModel } from './models/model.js';
+// The lecture's density pages: ELBO, its two terms and importance-sampled log p(x) per image; other images conformed
+// to a model's shape.
+export { perExampleLikelihood, scoreImages, conformImages, type PerExample, type LikelihoodOptions } from './eval/likelihood.js';
 export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
 export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';
 export { endlessBatches, type BatchOptions } from './data/dataset.js';
@@ -47,3 +50,21 @@ export { joinPath, isUrl } from './engine/model-io.js';
 // Run folders written by `genlab train`, read by the lab's runs board.
 export { parseMetricsText, metricTerms, termSeries, metricsCsv, summarizeRun, RECORD_KEYS, type ParsedMetrics, type RunSummary, type TermSeries, type RunDetail, type ExamplesAnswer } from './train/run-format.js';
 export type { MetricsRecord, RunManifest, RunStatus, RunDataInfo } from './train/run-folder.js';
+// The one-pixel 7: the MNIST classifier (its confidence and features) opened from the shipped weights' URL.
+export { MnistClassifier, openMnistClassifier, CLASSIFIER_CLASSES, CLASSIFIER_FEATURES } from './eval/mnist-classifier-model.js';
+// "Is it a Pokémon?": reference scores beside a shipped model (reference.json), percentiles and verdicts; the image
+// operations that prepare an uploaded image as the Pokémon loader prepares sprites.
+export {
+  likelihoodOfEach,
+  readReferenceScores,
+  checkReferenceScores,
+  percentileAmong,
+  referenceVerdict,
+  formatShare,
+  digitsInModelShape,
+  uniformNoiseImages,
+  REFERENCE_FILE,
+  type ReferenceScores,
+  type ReferenceSet,
+} from './eval/reference-scores.js';
+export { alphaBoundingBox, compositeRgba, crop, fitToSquare, resizeArea, toGray, type FloatImage } from './data/image-ops.js';

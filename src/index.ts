@@ -19,6 +19,7 @@ export * from './models/vae.js';
 export * from './models/kinds.js';
 export { MODEL_OPTIONS, optionFlag, type ModelOptionSpec, type ModelOptionName, type OptionValue } from './models/options.js';
 export * from './eval/likelihood.js';
+export * from './eval/reference-scores.js';
 export { saveLayersModel, loadLayersModel } from './engine/model-io.js';
 export * from './models/gan.js';
 export * from './models/vaegan.js';

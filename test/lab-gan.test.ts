@@ -1,10 +1,12 @@
 /**
  * The lab's GAN pages in chromium (helpers/lab.ts builds, serves and drives them), on the wasm backend: each page
  * opens without console errors and training changes what it draws; on the 1-D page D flattens towards ½ while
- * playing; on the 2-D page a D step changes only D (the heat map) and a G step only G (the generated points),
- * training on ring8 raises the share of high-quality samples, the fixes, losses and data sets all train, and drawing
- * adds real points; a step that makes a loss NaN stops the loop with a message on the page. Playing must not leak
- * tensors. Screenshots go to test-output/screenshots/.
+ * playing, G's density is measured against the data's and the optimal D* drawn, and a flat D is not taken for G's
+ * win unless G's density matches; on the 2-D page a D step changes only D (the heat map) and a G step only G (the
+ * generated points), training on ring8 raises the share of high-quality samples while the status line follows it,
+ * the fixes, losses and data sets all train, and drawing adds real points; a step that makes a loss NaN stops the
+ * loop with a message on the page; a bad ?backend= is named as the page's URL option, not the CLI's flag. Playing
+ * must not leak tensors. Screenshots go to test-output/screenshots/.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +76,10 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
     assert.equal(start['step'], '0');
     const gap0 = Number(start['gap']);
     assert.ok(gap0 > 0.02, `an untrained D is not flat: max |D − ½| = ${gap0}`);
+    // An untrained G is far from the data: its density is far off, and so D* from ½.
+    const tv0 = Number(start['tv']);
+    assert.ok(tv0 > 0.4, `total variation between an untrained G's density and the data's: ${tv0}`);
+    assert.ok(Number(start['dStarGap']) > 0.3, `max |D* − ½| for an untrained G: ${start['dStarGap']}`);
     const pixels = await pixelHash(page, '#plot');
 
     const one = await clickThen(page, '#step', 'Number(s.step) >= 1');
@@ -86,6 +92,27 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
     await page.click('#play');
     assert.match((await page.textContent('#stat-gap'))!, /^0\.\d{3}$/);
     assert.ok(Number(flat['highQuality']) > 0.5, `gauss1d: ${flat['highQuality']} of the samples near a mode`);
+    assert.ok(Number(flat['tv']) < tv0, `training brought G's density closer to the data's: ${tv0} → ${flat['tv']}`);
+
+    // Once the learned D is flat, the page says whether G has won by G's density, not by D alone.
+    await page.click('#play');
+    await waitForState(page, `s.verdict.startsWith('flat')`, 45_000);
+    await page.click('#play');
+    const judged = await figure(page);
+    const status = (await page.textContent('#status'))!;
+    if (judged['verdict'] === 'flat, G won') {
+      assert.ok(Number(judged['tv']) < 0.1, `"G won" with a total variation of ${judged['tv']}`);
+      assert.match(status, /G matches the data/, status);
+    } else if (judged['verdict'] === 'flat, G not there') {
+      assert.ok(Number(judged['tv']) >= 0.1);
+      assert.match(status, /the learned D is flat, but G has not won/, status);
+      assert.match(status, /D\*/, 'the status points at D*');
+      assert.ok(Number(judged['dStarGap']) > 0.05, `D* is not flat where G has not won: max |D* − ½| = ${judged['dStarGap']}`);
+    } else {
+      assert.equal(judged['verdict'], 'apart again', 'a step after the pause may have unflattened D');
+      assert.match(status, /tells them apart again/, status);
+    }
+    assert.doesNotMatch(status, /cannot tell real from generated —/, 'a flat D alone is no verdict');
 
     await assertNoLeak(page);
     await assertNoErrorStatus(page, 'gan1d');
@@ -119,8 +146,17 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
 
     await page.click('#play');
     const trained = await waitForState(page, `Number(s.highQuality) >= ${hq0 + 0.03}`, 45_000);
+    // While playing, the status line follows training: the step and the modes covered.
+    const line = async (): Promise<string> => (await page.textContent('#status'))!;
+    const first = await line();
+    assert.match(first, /^step \d+: modes covered \d+ \/ 8, \d+% of samples high quality/, first);
+    await page.waitForFunction((was) => document.getElementById('status')!.textContent !== was, first, { timeout: 10_000 });
     await page.click('#play');
     assert.ok(Number(trained['step']) > 3);
+    // The legend sits under the plane, off its axis labels.
+    const plane = (await page.locator('#plane').boundingBox())!;
+    const legend = (await page.locator('#figure .legend').boundingBox())!;
+    assert.ok(legend.y >= plane.y + plane.height - 0.5, `the legend (${JSON.stringify(legend)}) overlaps the plane (${JSON.stringify(plane)})`);
     await assertNoLeak(page);
     await assertNoErrorStatus(page, 'ring8');
     await shot(page, 'gan2d');
@@ -207,6 +243,18 @@ describe('the GAN pages in chromium', { timeout: 240_000 }, () => {
     await stepsAfter('drawn points');
     assert.deepEqual(errors, []);
     await page.close();
+  });
+
+  it('a bad ?backend= is named as the URL option, not the CLI flag', async () => {
+    for (const path of ['gan1d.html?backend=tpu', 'gan2d.html?backend=tpu']) {
+      const { page, errors } = await session.open(path);
+      await page.waitForSelector('#status[data-kind="error"]');
+      const status = (await page.textContent('#status'))!;
+      assert.match(status, /\?backend= in the URL: unknown backend 'tpu', expected one of: auto, webgpu, webgl, wasm, cpu/, status);
+      assert.doesNotMatch(status, /--backend/, status);
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
   });
 
   it('GAN 2-D: a step that makes a loss NaN stops the loop and says so on the page, not in the console', async () => {

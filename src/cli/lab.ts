@@ -10,14 +10,16 @@
  *   genlab lab --build-only         # (re)build dist/lab/ and exit
  *
  * The server answers only requests whose Host is this machine (Vite's check against DNS rebinding), sends no CORS
- * headers (no other origin may read the runs), and marks every answer nosniff.
+ * headers (no other origin may read the runs), and marks every answer nosniff. An unknown page gets a 404 that says
+ * so and links the home page (Vite's own is empty, which a browser shows as its error screen).
  *
  * Build cache: the build writes `.genlab-build.json` (its start time) into dist/lab/; the next `genlab lab`
  * rebuilds only when a file under web/ or src/, package.json or package-lock.json is newer. Without web/ (an
  * installed package), an existing dist/lab/ is served as it is.
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
@@ -180,7 +182,16 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
       build: { outDir: build.outDir },
       // No CORS: Vite's default lets any localhost origin (another dev server) read the runs.
       preview: { host, port: options.port ?? DEFAULT_PORT, strictPort: explicitPort, open: false, cors: false, headers: { 'X-Content-Type-Options': 'nosniff' } },
-      plugins: [{ name: 'genlab-runs', configurePreviewServer: (s) => void s.middlewares.use(files).use(shipped).use(datasets).use(api) }],
+      plugins: [
+        {
+          name: 'genlab-runs',
+          configurePreviewServer: (s) => {
+            s.middlewares.use(files).use(shipped).use(datasets).use(api);
+            // Returned: runs after Vite's static files and its page fallback (/gmm → gmm.html), before its empty 404.
+            return () => void s.middlewares.use(notFoundPage(build.outDir));
+          },
+        },
+      ],
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -198,6 +209,38 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
     port,
     build,
     close: () => server.close(),
+  };
+}
+
+/**
+ * A request for a page (a path ending in .html or without an extension) that is not in the build: a 404 with a short
+ * page saying so and a link to the home page. Other files (scripts, wasm, images) keep Vite's empty 404.
+ */
+function notFoundPage(outDir: string): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  return (req, res, next) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://lab').pathname);
+    } catch {
+      return next();
+    }
+    const last = path.slice(path.lastIndexOf('/') + 1);
+    const pageLike = last.endsWith('.html') || !last.includes('.');
+    const file = join(outDir, path);
+    const exists = file.startsWith(outDir) && statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !pageLike || exists) return next();
+    const shown = path.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const body =
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+      '<title>No such page — genlab lab</title></head>' +
+      '<body style="font-family: system-ui, sans-serif; color: #1d2330; max-width: 40rem; margin: 4rem auto; padding: 0 1.5rem; line-height: 1.5">' +
+      `<h1>No such page</h1><p>The lab has no page at <code>${shown}</code>.</p>` +
+      '<p><a href="/">The home page</a> lists every figure, in the lecture’s order.</p></body></html>\n';
+    res.statusCode = 404;
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
 }
 

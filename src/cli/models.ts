@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { basename, dirname, extname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import {
   GenlabError,
   Rng,
@@ -31,6 +31,13 @@ import {
   requireCapability,
   sampleQuality,
   scoreImages,
+  computeReferenceScores,
+  formatShare,
+  likelihoodOfEach,
+  percentileAmong,
+  readReferenceScores,
+  referenceVerdict,
+  REFERENCE_FILE,
   subset,
   toyModes,
   writeImageGrid,
@@ -38,7 +45,9 @@ import {
   writePointsPlot,
   type Dataset,
   type GenerativeModel,
+  type ReferenceScores,
   type RunInfo,
+  type Scores,
 } from '../index.js';
 import { checkDataset, choiceOption, intOption } from './options.js';
 import { progressFor } from './progress.js';
@@ -323,12 +332,45 @@ export interface ScoreRow {
   median?: number;
   min?: number;
   max?: number;
+  /** An image file's share (0…1) of held-out examples scoring below it, and the verdict (when there is a reference). */
+  percentile?: number;
+  verdict?: string;
 }
 
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** Most test examples scored on the spot for percentiles when a run's model has no reference.json. */
+const HELD_OUT_ON_THE_SPOT = 200;
 
-/** `genlab score`: log p(x) of image files, or summaries over datasets (by name or path). */
+/**
+ * The yardstick of an image's percentile: reference.json in the model's folder; else, for a run folder, up to
+ * HELD_OUT_ON_THE_SPOT examples of its data's test split scored now with the same k and seed; else none (a bare
+ * model folder without reference.json). Returns the reference and a note for the reader.
+ */
+async function referenceFor(run: RunInfo, model: AnyModel, vae: Scores, flags: ScoreFlags): Promise<{ reference: ReferenceScores | null; note: string }> {
+  const stored = await readReferenceScores(run.modelDir);
+  if (stored) {
+    const same = stored.k === flags.iwK && stored.seed === flags.seed;
+    return { reference: stored, note: same ? '' : `note: ${join(run.modelDir, REFERENCE_FILE)} was scored with --iw-k ${stored.k} --seed ${stored.seed}, these images with --iw-k ${flags.iwK} --seed ${flags.seed}: percentiles compare unlike estimates` };
+  }
+  if (!run.data) return { reference: null, note: `no percentile: ${run.modelDir} has no ${REFERENCE_FILE} (pass the run folder to score against its test split; the shipped pokemon-vae's is written by \`npm run assets -- pokemon-vae\`)` };
+  let test = await runTestData(run, model);
+  if (test.count > HELD_OUT_ON_THE_SPOT) test = subset(test, new Rng(flags.seed).permutation(test.count).subarray(0, HELD_OUT_ON_THE_SPOT));
+  const bar = progressFor(`score: ${plural(test.count, `${run.data.name} test image`)} for percentiles`);
+  const reference = await computeReferenceScores(vae, { name: `${run.data.name}-test`, label: `${run.data.name} test images`, how: `test split of ${run.data.name}`, images: test.data }, [], {
+    k: flags.iwK,
+    seed: flags.seed,
+    subject: run.data.name,
+    ...bar.options,
+  }).finally(bar.stop);
+  return { reference, note: `percentiles among ${plural(test.count, `${run.data.name} test image`)} scored now (no ${REFERENCE_FILE} in ${run.modelDir})` };
+}
+
+/**
+ * `genlab score`: log p(x) of image files, or summaries over datasets (by name or path). Each image file is scored
+ * alone with the seed, so its number does not depend on the other files; with a reference (see `referenceFor`) each
+ * gets its percentile among held-out examples and a verdict.
+ */
 export async function scoreCommand(runDir: string, inputs: string[], flags: ScoreFlags, say: Print = stdoutLine): Promise<ScoreRow[]> {
   const isImageFile = (p: string): boolean => IMAGE_EXTENSIONS.includes(extname(p).toLowerCase()) && existsSync(p) && statSync(p).isFile();
   for (const input of inputs) if (!isImageFile(input)) checkDataset(input, 'score');
@@ -339,12 +381,22 @@ export async function scoreCommand(runDir: string, inputs: string[], flags: Scor
     const bits = (logPx: number): number => -logPx / (d * Math.LN2);
     const rows: ScoreRow[] = [];
     const files = inputs.filter(isImageFile);
+    const notes: string[] = [];
+    let reference: ReferenceScores | null = null;
     if (files.length > 0) {
       const data = new Float32Array(files.length * d);
       for (let i = 0; i < files.length; i++) data.set(imageFileToExample(new Uint8Array(await readFile(files[i]!)), files[i]!, shape), i * d);
+      const found = await referenceFor(run, model, vae, flags);
+      reference = found.reference;
+      if (reference) notes.push(`reference: ${reference.heldOut.label}, ${reference.heldOut.how} (--iw-k ${reference.k} --seed ${reference.seed})`);
+      if (found.note) notes.push(found.note);
       const bar = progressFor(`score: ${plural(files.length, 'image')}`);
-      const scores = await scoreImages(vae, data, { k: flags.iwK, seed: flags.seed, ...bar.options }).finally(bar.stop);
-      files.forEach((f, i) => rows.push({ input: f, count: 1, logPx: scores[i]!, bitsPerDim: bits(scores[i]!) }));
+      const scores = (await likelihoodOfEach(vae, data, { k: flags.iwK, seed: flags.seed, ...bar.options }).finally(bar.stop)).logPx;
+      files.forEach((f, i) => {
+        const logPx = scores[i]!;
+        const judged = reference ? { percentile: percentileAmong(reference, logPx), verdict: referenceVerdict(reference, logPx) } : {};
+        rows.push({ input: f, count: 1, logPx, bitsPerDim: bits(logPx), ...judged });
+      });
     }
     for (const spec of inputs.filter((p) => !files.includes(p))) {
       let ds = await loadDataFor(model, spec, flags.split, { seed: run.seed });
@@ -360,7 +412,9 @@ export async function scoreCommand(runDir: string, inputs: string[], flags: Scor
       for (const r of rows) {
         const extra = r.count > 1 ? ` (mean of ${r.count}; median ${r.median!.toFixed(1)}, range ${r.min!.toFixed(1)} … ${r.max!.toFixed(1)})` : '';
         say(`${r.input}: log p(x) ${r.logPx.toFixed(1)} nats, ${r.bitsPerDim.toFixed(4)} bits/dim${extra}`);
+        if (reference && r.percentile !== undefined) say(`  percentile among ${reference.heldOut.label}: ${formatShare(r.percentile)} — ${r.verdict}`);
       }
+      for (const line of notes) say(line);
     }
     return rows;
   });
@@ -409,7 +463,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .action(async (run: string, flags: EvalFlags) => void (await evalCommand(run, flags, print)));
   program
     .command('score')
-    .description('log p(x) of images under a VAE: image files, or datasets (mean over their test split)')
+    .description('log p(x) of images under a VAE: image files (with their percentile among held-out examples: the model folder\'s reference.json, else a run\'s test split scored on the spot), or datasets (mean over their test split)')
     .argument('<run>', runHelp)
     .argument('<inputs...>', 'PNG/JPEG files, dataset names (mnist, pokemon, …) or data paths')
     .option('--iw-k <K>', 'importance samples per image', intOption('--iw-k', 1, 5000, 'each image is decoded K times'), 100)

@@ -22,6 +22,9 @@
  * `genlab classifier train --out assets/mnist-classifier` (6 epochs, seed 0: 99.43% test accuracy, 39 min on wasm
  * sharing 2 cores). The 64 conv features (`outputs().conv`, the last conv block averaged over positions) are read
  * off the same layers; see image-metrics.ts for why precision/recall use them.
+ *
+ * The class and a loader that takes a folder or URL live in mnist-classifier-model.ts (no Node imports: the lab
+ * opens the shipped weights in the browser); this file adds the file-system parts and re-exports them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -30,17 +33,35 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { badInput, GenlabError } from '../engine/errors.js';
-import { loadLayersModel, saveLayersModel } from '../engine/model-io.js';
+import { saveLayersModel } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { batches, exampleSize, type Dataset } from '../data/dataset.js';
 
-/** Width of the feature layer. */
-export const CLASSIFIER_FEATURES = 128;
-export const CLASSIFIER_CLASSES = 10;
-export const FEATURE_LAYER = 'mnist_features';
-export const LOGITS_LAYER = 'mnist_logits';
-const IMAGE_SHAPE = [28, 28, 1] as const;
-const IMAGE_SIZE = 784;
+export {
+  CLASSIFIER_CLASSES,
+  CLASSIFIER_FEATURES,
+  CONV_FEATURES,
+  FEATURE_LAYER,
+  LOGITS_LAYER,
+  MnistClassifier,
+  openMnistClassifier,
+  type ClassifierOutputs,
+  type FeatureScales,
+  type ImageBatch,
+} from './mnist-classifier-model.js';
+import {
+  CLASSIFIER_CLASSES,
+  CLASSIFIER_FEATURES,
+  CONV_FEATURES,
+  FEATURE_LAYER,
+  IMAGE_SHAPE,
+  IMAGE_SIZE,
+  LOGITS_LAYER,
+  MnistClassifier,
+  openMnistClassifier,
+  type ClassifierOutputs,
+  type FeatureScales,
+} from './mnist-classifier-model.js';
 
 /** The folder of the shipped weights: `assets/mnist-classifier/` at the package root (from src/ or dist/ alike). */
 export function defaultClassifierDir(): string {
@@ -82,117 +103,6 @@ export function buildMnistClassifier(rng: Rng): tfl.Sequential {
   });
 }
 
-/** Images accepted by the classifier: a tensor [n, 28, 28, 1] (or [n, 784]) or a Float32Array of n × 784 values. */
-export type ImageBatch = tf.Tensor | Float32Array;
-
-function imageCount(x: ImageBatch): number {
-  if (x instanceof Float32Array) {
-    if (x.length % IMAGE_SIZE !== 0) throw badInput('images', `${x.length} values, not a whole number of 28×28×1 images`);
-    return x.length / IMAGE_SIZE;
-  }
-  const n = x.shape[0] ?? 0;
-  if (x.size !== n * IMAGE_SIZE) throw badInput('images', `tensor of shape [${x.shape.join(', ')}], expected [n, 28, 28, 1]`);
-  return n;
-}
-
-/** Rows [start, end) of the images as a [rows, 28, 28, 1] float32 tensor (new; the caller disposes it). */
-function imageRows(x: ImageBatch, start: number, end: number): tf.Tensor4D {
-  if (x instanceof Float32Array) return tf.tensor4d(x.subarray(start * IMAGE_SIZE, end * IMAGE_SIZE), [end - start, ...IMAGE_SHAPE]);
-  return tf.tidy(() => tf.cast(tf.reshape(tf.slice(tf.reshape(x, [-1, IMAGE_SIZE]), [start, 0], [end - start, IMAGE_SIZE]), [end - start, ...IMAGE_SHAPE]), 'float32') as tf.Tensor4D);
-}
-
-/** Outputs of the classifier on a batch of images, as plain arrays. */
-export interface ClassifierOutputs {
-  count: number;
-  /** count × 128, row-major: the penultimate features (FID, KID). */
-  features: Float32Array;
-  /** count × 10, row-major: p(y|x) (Inception Score). */
-  probabilities: Float32Array;
-  /** count × 64, row-major: the last conv block (after pooling) averaged over its 5 × 5 positions (precision/recall). */
-  conv: Float32Array;
-}
-
-/**
- * Scales of the two feature blocks on real digits: the root of the summed per-dimension variances of the 128
- * penultimate features and of the 64 conv features. Dividing each block by its scale gives both the same weight in
- * the precision/recall space (see image-metrics.ts). Stored in training.json beside the weights.
- */
-export interface FeatureScales {
-  features: number;
-  conv: number;
-}
-
-export const CONV_FEATURES = 64;
-
-/** A trained classifier: features, probabilities and accuracy on images in [0, 1]. */
-export class MnistClassifier {
-  /** The same layers, with the features, the probabilities and the pooled conv features as outputs. */
-  private readonly all: tfl.LayersModel;
-
-  /** `featureScales`: the block scales measured on real digits (null: measure them on the reference instead). */
-  constructor(
-    readonly model: tfl.LayersModel,
-    readonly featureScales: FeatureScales | null = null,
-  ) {
-    const features = model.getLayer(FEATURE_LAYER).output as tfl.SymbolicTensor;
-    const pooled = model.getLayer('mnist_pool2').output as tfl.SymbolicTensor;
-    const conv = tfl.layers.globalAveragePooling2d({ name: 'mnist_conv_average' }).apply(pooled) as tfl.SymbolicTensor;
-    this.all = tfl.model({ inputs: model.inputs, outputs: [features, model.outputs[0]!, conv] });
-  }
-
-  /** Features [n, 128] of images [n, 28, 28, 1] in [0, 1] (a new tensor). */
-  features(x: tf.Tensor): tf.Tensor2D {
-    return tf.tidy(() => (this.all.predict(tf.reshape(x, [-1, ...IMAGE_SHAPE])) as tf.Tensor[])[0] as tf.Tensor2D);
-  }
-
-  /** Class probabilities [n, 10] (a new tensor). */
-  probabilities(x: tf.Tensor): tf.Tensor2D {
-    return tf.tidy(() => this.model.predict(tf.reshape(x, [-1, ...IMAGE_SHAPE])) as tf.Tensor2D);
-  }
-
-  /** Features, probabilities and conv features of any number of images, computed in batches of `batchSize`. */
-  outputs(x: ImageBatch, batchSize = 500): ClassifierOutputs {
-    const count = imageCount(x);
-    const features = new Float32Array(count * CLASSIFIER_FEATURES);
-    const probabilities = new Float32Array(count * CLASSIFIER_CLASSES);
-    const conv = new Float32Array(count * CONV_FEATURES);
-    for (let start = 0; start < count; start += batchSize) {
-      const end = Math.min(count, start + batchSize);
-      const outs = tf.tidy(() => this.all.predict(imageRows(x, start, end)) as tf.Tensor[]);
-      features.set(outs[0]!.dataSync() as Float32Array, start * CLASSIFIER_FEATURES);
-      probabilities.set(outs[1]!.dataSync() as Float32Array, start * CLASSIFIER_CLASSES);
-      conv.set(outs[2]!.dataSync() as Float32Array, start * CONV_FEATURES);
-      tf.dispose(outs);
-    }
-    return { count, features, probabilities, conv };
-  }
-
-  /** Predicted class of each image. */
-  predict(x: ImageBatch, batchSize = 500): Int32Array {
-    const { count, probabilities } = this.outputs(x, batchSize);
-    const out = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      let best = 0;
-      for (let c = 1; c < CLASSIFIER_CLASSES; c++) if (probabilities[i * CLASSIFIER_CLASSES + c]! > probabilities[i * CLASSIFIER_CLASSES + best]!) best = c;
-      out[i] = best;
-    }
-    return out;
-  }
-
-  /** Fraction of a labelled MNIST-shaped dataset classified correctly. */
-  accuracy(ds: Dataset, batchSize = 500): number {
-    if (ds.labels?.kind !== 'class') throw badInput(ds.name, 'accuracy needs class labels');
-    if (exampleSize(ds.shape) !== IMAGE_SIZE) throw badInput(ds.name, `images of shape [${ds.shape.join(', ')}], expected [28, 28, 1]`);
-    const predicted = this.predict(ds.data, batchSize);
-    let correct = 0;
-    for (let i = 0; i < ds.count; i++) if (predicted[i] === ds.labels.values[i]) correct++;
-    return ds.count === 0 ? 0 : correct / ds.count;
-  }
-
-  dispose(): void {
-    this.model.dispose();
-  }
-}
 
 /** Reads `featureScales` from training.json in `dir` (null when absent). */
 async function readFeatureScales(dir: string): Promise<FeatureScales | null> {
@@ -236,18 +146,18 @@ const loaded = new Map<string, Promise<MnistClassifier>>();
  */
 export async function loadMnistClassifier(dir = defaultClassifierDir(), options: { fresh?: boolean } = {}): Promise<MnistClassifier> {
   const load = async () => {
-    const model = await loadLayersModel(dir).catch((e: unknown) => {
+    const opened = await openMnistClassifier(dir).catch((e: unknown) => {
       if (e instanceof GenlabError && e.code === 'not-found' && dir === defaultClassifierDir()) {
         throw new GenlabError('not-found', `${dir}: the shipped MNIST classifier is missing (re-create it: genlab classifier train --out assets/mnist-classifier)`);
       }
       throw e;
     });
-    const names = model.layers.map((l) => l.name);
-    if (!names.includes(FEATURE_LAYER) || model.outputs[0]?.shape.at(-1) !== CLASSIFIER_CLASSES) {
-      model.dispose();
-      throw new GenlabError('bad-file', `${dir}: not an MNIST classifier (expected a '${FEATURE_LAYER}' layer and 10 outputs)`);
+    try {
+      return new MnistClassifier(opened.model, await readFeatureScales(dir));
+    } catch (e) {
+      opened.dispose();
+      throw e;
     }
-    return new MnistClassifier(model, await readFeatureScales(dir));
   };
   if (options.fresh) return load();
   let hit = loaded.get(dir);

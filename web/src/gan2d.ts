@@ -108,6 +108,8 @@ let whyNoGan: { text: string; kind: 'info' | 'error' } = { text: 'No GAN yet.', 
 let fakeCodes: Float32Array = new Float32Array(0);
 let metricCodes: Float32Array = new Float32Array(0);
 let meshCodes: { codes: Float32Array; lines: number; perLine: number } = { codes: new Float32Array(0), lines: 0, perLine: 0 };
+/** The step the status line last reported: it follows training, and leaves other messages until the next step. */
+let reportedStep = 0;
 const losses = new History(['d', 'g']);
 const metrics = new History(['hq', 'modes']);
 
@@ -219,6 +221,7 @@ function reset(): void {
   loop.pause();
   live?.dispose();
   live = null;
+  reportedStep = 0;
   losses.clear();
   metrics.clear();
   if (count < MIN_POINTS) {
@@ -309,6 +312,10 @@ function drawReadouts(quality: ModeMetrics | null, dHash: string, fakeHash: stri
   ui.statModes.textContent = quality ? `${quality.modesCovered} / ${quality.modesTotal}` : '—';
   ui.statHq.textContent = quality ? `${fmt(100 * quality.highQuality, 1)}%` : '—';
   ui.overlay.textContent = `${dataName} · ${count} real points${live ? ` · step ${step}` : ''}`;
+  if (live && step > 0 && step !== reportedStep && live.diverged === null) {
+    reportedStep = step;
+    setStatus(trainingText(step, quality));
+  }
   // The state drawn, as data attributes (for the browser tests and curious readers): fingerprints of D's values on
   // the heat-map grid and of the generated points show which player a step changed.
   Object.assign(ui.figure.dataset, {
@@ -322,6 +329,16 @@ function drawReadouts(quality: ModeMetrics | null, dHash: string, fakeHash: stri
     modesCovered: String(quality?.modesCovered ?? NaN),
     tensors: live ? String(tf.memory().numTensors) : '', // only once the engine is up: TF.js would start a backend of its own
   });
+}
+
+/** The status line while training: the step, what G covers, the losses; a hint when G has collapsed onto few modes. */
+function trainingText(step: number, quality: ModeMetrics | null): string {
+  const g = live!;
+  const losses = `D loss ${fmt(g.latest.dLoss, 3)}, G loss ${fmt(g.latest.gLoss, 3)}`;
+  if (!quality) return `step ${step}: ${losses}`;
+  const { modesCovered, modesTotal } = quality;
+  const collapsed = step >= 1000 && modesCovered <= modesTotal / 2 && !pressed(ui.minibatch) ? ' — G has collapsed onto few modes: try minibatch discrimination' : '';
+  return `step ${step}: modes covered ${modesCovered} / ${modesTotal}, ${fmt(100 * quality.highQuality, 0)}% of samples high quality · ${losses}${collapsed}`;
 }
 
 const loop = new Loop(work, draw, {

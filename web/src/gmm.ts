@@ -1,12 +1,14 @@
 /**
  * GMM & EM: a GaussianMixture (src/models/gmm) stepped one EM iteration at a time on 2-D points — a toy set, points
  * drawn with the mouse, or a CSV file — with its components as 1σ/2σ ellipses, responsibilities as point colours,
- * the log-likelihood per iteration, and BIC against K.
+ * the log-likelihood per iteration, BIC against K, and restarts from several seeds keeping the best (EM climbs to a
+ * local optimum only).
  *
  * Stepping uses the estimator's public API only: the components are initialised by a fit with maxIter 0, then
  * each step is a warm-started fit with maxIter 1 (one E-step + M-step from the current parameters).
  */
 import {
+  covarianceEllipse,
   GaussianMixture,
   GenlabError,
   parseDelimited,
@@ -19,7 +21,7 @@ import {
 } from '../../src/browser.js';
 import { LineChart } from './lib/chart.js';
 import { COMPONENT_RGB, LECTURE, componentRgb, rgb } from './lib/colors.js';
-import { byId, fmt } from './lib/dom.js';
+import { byId, fmt, h } from './lib/dom.js';
 import { Loop } from './lib/loop.js';
 import { boundsOf, drawPointsWithMouse, Plane } from './lib/plane.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
@@ -41,6 +43,9 @@ const ui = {
   covariance: byId('covariance', HTMLSelectElement),
   init: byId('init', HTMLSelectElement),
   seed: byId('seed', HTMLInputElement),
+  restarts: byId('restarts', HTMLInputElement),
+  restart: byId('restart', HTMLButtonElement),
+  restartList: byId('restart-list', HTMLOListElement),
   step: byId('step', HTMLButtonElement),
   play: byId('play', HTMLButtonElement),
   reset: byId('reset', HTMLButtonElement),
@@ -58,6 +63,13 @@ const MAX_POINTS = 50000;
 const BIC_MAX_K = 8;
 /** EM has converged when the mean log-likelihood changes by less than this (scikit-learn's default tol is 1e-3). */
 const TOL = 1e-5;
+/** Most EM iterations of one restart. */
+const RESTART_MAX_ITER = 500;
+/**
+ * Inits that pick K data points as the means: fitted to one point each, their covariances would be regCovar alone
+ * (a log-likelihood of −10⁶ and invisible ellipses). The page starts them at the data's covariance instead.
+ */
+const SEED_INITS: readonly InitMethod[] = ['kmeans++', 'random-from-data'];
 
 /** Three tilted Gaussians: data a mixture of 3 full-covariance components fits exactly. */
 const GAUSS3: GaussianMixtureJSON = {
@@ -88,6 +100,10 @@ let resp: Float64Array | null = null;
 let converged = false;
 let bic: number[] = [];
 let bicToken = 0;
+/** Bumped by every reset or new point: a run of restarts in progress stops when it changes. */
+let restartToken = 0;
+/** Set when the current components are the best of a run of restarts: how many there were. */
+let bestOf = 0;
 
 const plane = new Plane(ui.plane);
 const llChart = new LineChart(byId('ll-chart', HTMLCanvasElement), { xLabel: 'EM iteration', yLabel: 'mean ln p(x)', integerX: true, legend: false });
@@ -159,6 +175,7 @@ function dataChanged(fresh: boolean): void {
   else {
     iteration = 0;
     converged = false;
+    forgetRestarts();
     history = [];
     evaluate();
     setStatus('new points: EM goes on from the current components', 'info');
@@ -169,25 +186,49 @@ function dataChanged(fresh: boolean): void {
 
 // ---- EM ----
 
-/** New components from the settings (a fit with maxIter 0 runs the initialisation only). */
+/**
+ * Initial components (a fit with maxIter 0 runs the initialisation only). Seed inits pick the means; each component
+ * then starts with equal weight and the data's covariance shrunk by K (the covariance of a 1-component fit, in the
+ * covariance type's shape), so that the ellipses overlap the data from the first picture on.
+ */
+function startingModel(seed: number): GaussianMixture<CovarianceType> {
+  const { k, covariance, init } = settings();
+  const m = matrix();
+  const base = { components: k, covariance, init, seed, maxIter: 0 };
+  const seeded = new GaussianMixture<CovarianceType>(base).fit(m);
+  if (!SEED_INITS.includes(init)) return seeded;
+  const whole = new GaussianMixture<CovarianceType>({ components: 1, covariance, init: 'kmeans', maxIter: 0 }).fit(m);
+  // Precision × K is covariance ÷ K. Nested arrays of any covariance type: tied is one matrix, the others one per component.
+  const scaled = (v: unknown): unknown => (typeof v === 'number' ? v * k : (v as unknown[]).map(scaled));
+  const precisions = whole.precisions as unknown[];
+  const precisionsInit = (covariance === 'tied' ? scaled(precisions) : Array.from({ length: k }, () => scaled(precisions[0]))) as GaussianMixtureJSON['covariances'];
+  return new GaussianMixture<CovarianceType>({ ...base, weightsInit: new Array<number>(k).fill(1 / k), meansInit: seeded.means, precisionsInit }).fit(m);
+}
+
+/** A copy of `fitted` that steps: each fit is one warm-started EM iteration. */
+function stepping(fitted: GaussianMixture<CovarianceType>): GaussianMixture<CovarianceType> {
+  const json = fitted.toJSON();
+  return GaussianMixture.fromJSON({ ...json, config: { ...json.config, maxIter: 1, warmStart: true } });
+}
+
+/** New components from the settings. */
 function reset(): void {
   loop.pause();
-  const { k, covariance, init, seed } = settings();
+  const { k, init, seed } = settings();
   gmm = null;
   resp = null;
   iteration = 0;
   history = [];
   currentBic = NaN;
   converged = false;
+  forgetRestarts();
   if (n < Math.max(k, 2)) {
     setStatus(n === 0 ? 'No points yet: click or drag on the plane.' : `K = ${k} needs at least ${Math.max(k, 2)} points: add some or lower K.`);
     draw();
     return;
   }
   try {
-    const start = new GaussianMixture<CovarianceType>({ components: k, covariance, init, seed, maxIter: 0 }).fit(matrix());
-    const json = start.toJSON();
-    gmm = GaussianMixture.fromJSON({ ...json, config: { ...json.config, maxIter: 1, warmStart: true } });
+    gmm = stepping(startingModel(seed));
     evaluate();
     setStatus(`${k} components initialised (${init}, seed ${seed}). Press Step or Play.`);
   } catch (e) {
@@ -218,9 +259,106 @@ function step(): boolean {
   evaluate();
   const last = history[history.length - 1]!, prev = history[history.length - 2]!;
   converged = Math.abs(last - prev) < TOL;
-  if (converged) setStatus(`converged after ${iteration} iterations (change < ${TOL})`, 'ok');
+  if (converged) setStatus(convergedText(), 'ok');
   else setStatus(`iteration ${iteration}: log-likelihood ${last >= prev ? 'rose' : 'fell'} by ${fmt(Math.abs(last - prev), 5)}`);
   return !converged;
+}
+
+/** EM stops at a local optimum of the likelihood: where it ends depends on where it started. */
+function convergedText(): string {
+  const where = `converged to a local optimum after ${iteration} iterations (change < ${TOL})`;
+  if (bestOf > 1) return `${where}: the best of ${bestOf} restarts.`;
+  return `${where}. EM only climbs from its start: another start may end higher — try ${ui.restarts.value} restarts, keep the best.`;
+}
+
+// ---- restarts: init + EM to convergence from seeds seed, seed + 1, …; keep the best, one restart per frame ----
+
+/** New components or new points: restarts in progress stop, and the list of the last ones goes. */
+function forgetRestarts(): void {
+  bestOf = 0;
+  restartToken++;
+  ui.restartList.replaceChildren();
+  delete ui.figure.dataset['restarts'];
+  delete ui.figure.dataset['restartBest'];
+}
+
+interface Restart {
+  seed: number;
+  /** Mean log-likelihood per point at the end (NaN when the fit failed). */
+  logLikelihood: number;
+  iterations: number;
+  fitted: GaussianMixture<CovarianceType> | null;
+}
+
+function runRestarts(): void {
+  if (n < Math.max(settings().k, 2)) return reset(); // says what is missing
+  loop.pause();
+  const token = ++restartToken;
+  const count = Math.min(50, Math.max(2, Math.trunc(Number(ui.restarts.value)) || 2));
+  const first = settings().seed;
+  const m = matrix();
+  const runs: Restart[] = [];
+  ui.restartList.replaceChildren();
+  delete ui.figure.dataset['restartBest'];
+  ui.restart.disabled = true;
+  const next = (): void => {
+    if (token !== restartToken) return void (ui.restart.disabled = false);
+    if (runs.length === count) return keepBest(runs);
+    const seed = first + runs.length;
+    let run: Restart = { seed, logLikelihood: NaN, iterations: 0, fitted: null };
+    try {
+      const json = startingModel(seed).toJSON();
+      const fitted = GaussianMixture.fromJSON({ ...json, config: { ...json.config, maxIter: RESTART_MAX_ITER, tol: TOL, warmStart: true } }).fit(m);
+      run = { seed, logLikelihood: fitted.score(m), iterations: fitted.iterations, fitted };
+    } catch {
+      // a component collapsed onto one point: this restart has no likelihood to compare
+    }
+    runs.push(run);
+    showRestarts(runs, -1);
+    setStatus(`restart ${runs.length} of ${count} (seed ${seed})…`);
+    requestAnimationFrame(next);
+  };
+  requestAnimationFrame(next);
+}
+
+/** The best restart becomes the page's model (its seed goes into the seed box, so Reset starts it again). */
+function keepBest(runs: Restart[]): void {
+  ui.restart.disabled = false;
+  let best = -1;
+  runs.forEach((r, i) => {
+    if (Number.isFinite(r.logLikelihood) && (best < 0 || r.logLikelihood > runs[best]!.logLikelihood)) best = i;
+  });
+  showRestarts(runs, best);
+  if (best < 0) return setStatus(`all ${runs.length} restarts failed: lower K or add points`, 'error');
+  const winner = runs[best]!;
+  const m = matrix();
+  gmm = stepping(winner.fitted!);
+  ui.seed.value = String(winner.seed);
+  iteration = winner.iterations;
+  history = [...winner.fitted!.lowerBoundHistory, winner.logLikelihood];
+  currentBic = gmm.bic(m);
+  resp = gmm.predictProba(m).data;
+  converged = winner.fitted!.converged;
+  bestOf = runs.length;
+  const finite = runs.map((r) => r.logLikelihood).filter(Number.isFinite);
+  const spread = Math.max(...finite) - Math.min(...finite);
+  setStatus(
+    `kept seed ${winner.seed}, the best of ${runs.length} restarts (ln p(x) per point ${fmt(winner.logLikelihood, 4)}; ` +
+      (spread > 1e-3 ? `the worst ended ${fmt(spread, 3)} lower: different local optima).` : 'all ended at the same optimum).'),
+    'ok',
+  );
+  drawPlane();
+}
+
+/** Each restart's final log-likelihood, the best marked. */
+function showRestarts(runs: readonly Restart[], best: number): void {
+  ui.restartList.replaceChildren(
+    ...runs.map((r, i) =>
+      h('li', { class: i === best ? 'best' : undefined }, `seed ${r.seed}: ${Number.isFinite(r.logLikelihood) ? fmt(r.logLikelihood, 4) : 'failed'}`, h('span', { class: 'muted' }, r.fitted ? ` · ${r.iterations} it.` : ''), i === best ? ' ✓ kept' : ''),
+    ),
+  );
+  ui.figure.dataset['restarts'] = JSON.stringify(runs.map((r) => r.logLikelihood));
+  if (best >= 0) ui.figure.dataset['restartBest'] = String(runs[best]!.logLikelihood);
 }
 
 const loop = new Loop(step, drawPlane, {
@@ -345,21 +483,44 @@ function drawComponents(): void {
   });
 }
 
+/**
+ * A readout that fits its card (about 9 characters): fixed decimals, fewer when long, and past that 3 significant
+ * digits times a power of ten.
+ */
+function readout(v: number, decimals: number, maxChars = 9): string {
+  if (!Number.isFinite(v)) return '—';
+  for (let d = decimals; d >= 0; d--) {
+    const s = fmt(v, d);
+    if (s.length <= maxChars) return s;
+  }
+  const [mantissa, exponent] = v.toExponential(2).split('e');
+  const superscript = (c: string): string => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(c)] ?? (c === '-' ? '⁻' : '');
+  return `${mantissa!.replace('-', '−')}·10${[...exponent!].map(superscript).join('')}`;
+}
+
+/** The narrowest 1σ semi-axis of the components, in pixels: whether every ellipse can be seen. */
+function narrowestEllipsePx(): number {
+  if (!gmm) return NaN;
+  return Math.min(...gmm.weights.map((_, j) => covarianceEllipse(gmm!.covarianceMatrix(j), 1).semiMinor * plane.pixelsPerUnit));
+}
+
 function drawReadouts(): void {
   const ll = history.length ? history[history.length - 1]! : NaN;
   ui.statIter.textContent = String(iteration);
-  ui.statLl.textContent = fmt(ll, 4);
-  ui.statBic.textContent = gmm && Number.isFinite(currentBic) ? fmt(currentBic, 1) : '—';
+  ui.statLl.textContent = readout(ll, 4);
+  ui.statBic.textContent = gmm && Number.isFinite(currentBic) ? readout(currentBic, 1) : '—';
   ui.overlay.textContent = `${dataName} · ${n} points · ${gmm ? `K = ${gmm.components}, iteration ${iteration}${converged ? ' (converged)' : ''}` : 'no model'}`;
   // For the browser tests and curious readers: the state drawn, as data attributes.
   ui.figure.dataset['iteration'] = String(iteration);
   ui.figure.dataset['logLikelihood'] = String(ll);
+  ui.figure.dataset['bic'] = String(currentBic);
+  ui.figure.dataset['narrowestEllipsePx'] = String(narrowestEllipsePx());
   ui.figure.dataset['means'] = gmm ? JSON.stringify(gmm.means.map((m) => m.map((v) => Number(v.toFixed(5))))) : '[]';
 }
 
 function drawLlChart(): void {
   llChart.series = [{ label: 'mean ln p(x)', color: LECTURE.blue, xs: history.map((_, i) => i), ys: history, dots: history.length < 40 }];
-  // Initial components can be far worse than any later ones (K random points start with tiny covariances): once
+  // Initial components can be far worse than any later ones (every mean near the data's centre, say): once
   // there are iterations to see, the y range follows them and the first point may leave the chart.
   const later = history.slice(1).filter(Number.isFinite);
   delete llChart.options.yDomain;
@@ -442,10 +603,11 @@ ui.step.addEventListener('click', () => {
   drawPlane();
 });
 ui.play.addEventListener('click', () => {
-  if (!loop.playing && converged) setStatus('already converged: Reset (or change the seed) to run EM again', 'ok');
+  if (!loop.playing && converged) setStatus(`already converged to a local optimum: Reset, change the seed, or run ${ui.restarts.value} restarts`, 'ok');
   else loop.toggle();
 });
 ui.reset.addEventListener('click', reset);
+ui.restart.addEventListener('click', runRestarts);
 new ResizeObserver(() => draw()).observe(ui.plane);
 
 showValues();

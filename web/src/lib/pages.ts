@@ -26,6 +26,26 @@ export const PAGES: readonly PageInfo[] = [
     tryIt: 'Move σ along the three curves, then train a small VAE on moon images and switch the KL term off.',
   },
   {
+    href: 'moons.html',
+    title: 'AE vs VAE on the moon',
+    section: '§1 Why a VAE?',
+    blurb: [
+      'An autoencoder’s encoder and decoder are non-linear: the code halfway between a full moon’s code and a half moon’s need not decode to anything moon-like. A VAE adds noise to the code while it trains, so codes near a training code must decode to something close.',
+      'Both models, trained on moon images with 2-D codes, decode the straight line between the two codes side by side, over the true moon of the matching phase, with the error along the path.',
+    ],
+    tryIt: 'Drag the slider from the full to the half moon and watch where the AE’s decodings stop looking like moons.',
+  },
+  {
+    href: 'pokemon.html',
+    title: 'Is it a Pokémon?',
+    section: '§1 Why a VAE?',
+    blurb: [
+      'A generative model gives every image a probability P(x): an image that looks like a Pokémon should score high, anything else low.',
+      'A VAE trained on Pokémon sprites scores any image you give it: log p(x) by importance sampling, the ELBO and its two terms, and where it falls among held-out Pokémon, MNIST digits and noise.',
+    ],
+    tryIt: 'Drop an image or draw one, and read its percentile among held-out Pokémon.',
+  },
+  {
     href: 'gmm.html',
     title: 'Gaussian mixtures & EM',
     section: '§2 Gaussian mixture model',
@@ -34,6 +54,26 @@ export const PAGES: readonly PageInfo[] = [
       'EM fits the weights, means and covariances: the E-step gives each point its responsibilities (how much each component explains it), the M-step refits every component to the points it is responsible for. The log-likelihood never goes down.',
     ],
     tryIt: 'Step EM one iteration at a time on a toy set or on points you draw, and pick the number of components by BIC.',
+  },
+  {
+    href: 'latent.html',
+    title: 'The latent space',
+    section: '§2 Gaussian mixture model',
+    blurb: [
+      'The VAE is the “distributed” version of a Gaussian mixture: z ~ N(0, I), and a network gives each z its own Gaussian over images — P(x) = ∫ P(z) P(x|z) dz, an infinite mixture.',
+      'A VAE on MNIST with a 2-D code: the decoded manifold, the test digits’ codes over the prior, a GMM fitted to the same codes, and any code or drawn digit decoded live.',
+    ],
+    tryIt: 'Drag across the code plane, or draw a digit and see its code, reconstruction and log p(x).',
+  },
+  {
+    href: 'seven.html',
+    title: 'The one-pixel 7',
+    section: '§3 The problem with VAEs',
+    blurb: [
+      'A VAE learns to be as close as possible to its training images, pixel by pixel. Two copies of a real “7” that each differ by one pixel have the same pixel loss — but one extends the stroke and looks real, the other has a stray pixel and does not.',
+      'Learned measures — a VAE’s log p(x), a discriminator’s features, a classifier — can tell them apart.',
+    ],
+    tryIt: 'Click any pixel of the 7 to toggle it and watch every measure update.',
   },
   {
     href: 'gan1d.html',
@@ -54,5 +94,15 @@ export const PAGES: readonly PageInfo[] = [
       'On ring8 and grid25 GANs often collapse onto a few modes. The fixes of “Improved Techniques for Training GANs” — feature matching, minibatch discrimination, one-sided label smoothing, historical averaging — are toggles here, and the modes covered are measured live.',
     ],
     tryIt: 'Train on ring8, watch the modes covered, then switch on minibatch discrimination — or draw your own data.',
+  },
+  {
+    href: 'imitate.html',
+    title: 'VAE imitates, GAN creates',
+    section: '§5 Summary',
+    blurb: [
+      'A VAE produces images as close as possible to its training images: it imitates, and its pixel loss blurs. A GAN’s generator never sees a real image; it learns to fool the discriminator and creates images not in the database.',
+      'VAE and GAN samples side by side, each with its nearest training image and the distance to it.',
+    ],
+    tryIt: 'Draw new samples and compare how far each lands from its nearest training digit.',
   },
 ];

@@ -27,10 +27,16 @@ export function setStatus(text: string, kind: 'info' | 'error' | 'ok' = 'info'):
   el.dataset['kind'] = kind;
 }
 
-/** The message of anything thrown, first line only (genlab's errors are one line already). */
+/**
+ * Where a page's user sets what the library's messages name by the CLI's flag: in the browser, the engine's backend
+ * is the URL's ?backend= (the engine names the flag, as its usual caller is the CLI).
+ */
+const IN_THE_BROWSER: readonly [RegExp, string][] = [[/^--backend:/, '?backend= in the URL:']];
+
+/** The message of anything thrown, first line only (genlab's errors are one line already), in the page's terms. */
 export function errorText(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.split('\n')[0]!;
+  const m = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  return IN_THE_BROWSER.reduce((text, [flag, here]) => text.replace(flag, here), m);
 }
 
 /** Marks the page as ready (the browser tests wait for `body[data-ready]`). */
