@@ -118,7 +118,10 @@ async function build(spec: AssetSpec): Promise<void> {
     const run = join(work, 'run');
     const t0 = performance.now();
     process.stderr.write(`\n${assetCommand(spec)}\n`);
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'genlab.js'), 'train', ...spec.train, '--out', run], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // The CLI of this tree's sources (through tsx), not dist/, which may predate them.
+    const entry = join(ROOT, 'src', 'cli', 'main.ts');
+    const script = `import(${JSON.stringify(entry)}).then((m) => m.main(process.argv.slice(1))).then((code) => { process.exitCode = code; });`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, '--', 'train', ...spec.train, '--out', run], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error(`${spec.name}: genlab train exited with ${r.status}`);
     const manifest = JSON.parse(await readFile(join(run, 'manifest.json'), 'utf8')) as { backend: string; seed: number };
     const lines = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

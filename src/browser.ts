@@ -67,4 +67,4 @@ export {
   type ReferenceScores,
   type ReferenceSet,
 } from './eval/reference-scores.js';
-export { alphaBoundingBox, compositeRgba, crop, fitToSquare, resizeArea, toGray, type FloatImage } from './data/image-ops.js';
+export { rgbaToExample } from './data/image-ops.js';

@@ -124,3 +124,28 @@ export function toGray(img: FloatImage): FloatImage {
   }
   return { width: img.width, height: img.height, channels: 1, data };
 }
+
+/**
+ * RGBA pixels (row-major, 0–255) as one example of shape [h, w, c], prepared as the Pokémon loader prepares sprites:
+ * transparent images are trimmed to their content and fitted on white with a thin margin; opaque ones are fitted into
+ * the square (or resized). `genlab score` (image files) and the lab's Pokémon page (uploads, drawings) both use it.
+ */
+export function rgbaToExample(rgba: Uint8Array, width: number, height: number, shape: readonly number[]): Float32Array {
+  const [h, w, c] = shape as [number, number, number];
+  let transparent = false;
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i]! < 255) { transparent = true; break; }
+  let img: FloatImage = compositeRgba(rgba, width, height, 1);
+  const box = transparent ? alphaBoundingBox(rgba, width, height) : null;
+  if (box) img = crop(img, box.x, box.y, box.width, box.height);
+  if (h === w) {
+    const margin = box ? Math.max(1, Math.round(h / 20)) : 0;
+    const inner = Math.max(1, h - 2 * margin);
+    const fitted = fitToSquare(img, inner, 1);
+    const data = new Float32Array(h * w * 3).fill(1);
+    for (let y = 0; y < inner; y++) data.set(fitted.data.subarray(y * inner * 3, (y + 1) * inner * 3), ((margin + y) * w + margin) * 3);
+    img = { width: w, height: h, channels: 3, data };
+  } else {
+    img = resizeArea(img, w, h);
+  }
+  return c === 1 ? toGray(img).data : img.data;
+}

@@ -5,7 +5,7 @@
  * opaque content, composited over white and fitted with a thin white margin; an opaque one is fitted into the
  * square. The browser test checks that the page's log p(x) of a sprite matches the CLI's.
  */
-import { alphaBoundingBox, compositeRgba, crop, fitToSquare, resizeArea, toGray, type FloatImage } from '../../../src/browser.js';
+import { rgbaToExample } from '../../../src/browser.js';
 
 export interface RgbaPixels {
   rgba: Uint8Array;
@@ -53,23 +53,7 @@ export function isBlank(p: RgbaPixels): boolean {
   return true;
 }
 
-/** The pixels as one example of `shape` [h, w, c], prepared as `imageFileToExample` prepares a file. */
+/** The pixels as one example of `shape` [h, w, c], prepared as `genlab score` prepares an image file. */
 export function pixelsToExample(p: RgbaPixels, shape: readonly number[]): Float32Array {
-  const [h, w, c] = shape as [number, number, number];
-  let transparent = false;
-  for (let i = 3; i < p.rgba.length; i += 4) if (p.rgba[i]! < 255) { transparent = true; break; }
-  let img: FloatImage = compositeRgba(p.rgba, p.width, p.height, 1);
-  const box = transparent ? alphaBoundingBox(p.rgba, p.width, p.height) : null;
-  if (box) img = crop(img, box.x, box.y, box.width, box.height);
-  if (h === w) {
-    const margin = box ? Math.max(1, Math.round(h / 20)) : 0;
-    const inner = Math.max(1, h - 2 * margin);
-    const fitted = fitToSquare(img, inner, 1);
-    const data = new Float32Array(h * w * 3).fill(1);
-    for (let y = 0; y < inner; y++) data.set(fitted.data.subarray(y * inner * 3, (y + 1) * inner * 3), ((margin + y) * w + margin) * 3);
-    img = { width: w, height: h, channels: 3, data };
-  } else {
-    img = resizeArea(img, w, h);
-  }
-  return c === 1 ? toGray(img).data : img.data;
+  return rgbaToExample(p.rgba, p.width, p.height, shape);
 }

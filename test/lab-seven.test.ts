@@ -1,0 +1,150 @@
+/**
+ * The one-pixel 7 in chromium (helpers/lab.ts builds, serves and drives it), on its default wasm backend, with the
+ * shipped mnist-vae2d, mnist-dcgan and MNIST classifier: it opens without console errors on the first 7 of the test
+ * set; the two copies have equal pixel losses; the VAE's log p(x) and ELBO and the classifier's feature distance
+ * prefer the extended stroke on this 7 and on nearly all of the first test 7s, the classifier's confidence and D's
+ * standardised feature distance on most of them. The shipped DCGAN's discriminator does not prefer the stroke on this
+ * 7 (its verdict and raw feature distance are not asserted: they do not reliably, which the page says). Clicking a
+ * pixel changes the numbers of that copy only, without leaking tensors; another 7 is measured. Screenshot:
+ * test-output/screenshots/seven.png.
+ *
+ * The stroke-finding functions (web/src/seven/stroke.ts) are checked in Node on hand-made digits.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { pixelHash, shot, startLabSession, type LabSession } from './helpers/lab.js';
+import { onePixelCopies, SIDE, skeleton, squaredError, strokeEnds, strokeMask } from '../web/src/seven/stroke.js';
+
+describe('the one-pixel 7: finding the two edits', () => {
+  /** A 28 × 28 image with a 2-pixel-wide vertical bar in rows 6…20, columns 13–14. */
+  const bar = (): Float32Array => {
+    const img = new Float32Array(SIDE * SIDE);
+    for (let y = 6; y <= 20; y++) for (const x of [13, 14]) img[y * SIDE + x] = 1;
+    return img;
+  };
+
+  it('thins a bar to a line with two ends pointing out of it', () => {
+    const ends = strokeEnds(skeleton(strokeMask(bar())));
+    assert.equal(ends.length, 2);
+    const [top, bottom] = [...ends].sort((a, b) => a.y - b.y);
+    assert.ok(top!.dy < -0.9 && bottom!.dy > 0.9, `directions ${JSON.stringify(ends)}`);
+  });
+
+  it('extends the lowest end downwards and puts the stray pixel far away, with equal squared errors', () => {
+    const img = bar();
+    const copies = onePixelCopies(img)!;
+    const at = (i: number): [number, number] => [Math.floor(i / SIDE), i % SIDE];
+    const [ey, ex] = at(copies.extension.index);
+    assert.ok(ey === 21 && (ex === 13 || ex === 14), `extension at ${ey}, ${ex}`);
+    const [sy, sx] = at(copies.strayEdit.index);
+    assert.ok(Math.abs(sx - 13.5) >= 8, `the stray pixel (${sy}, ${sx}) is far from the bar`);
+    assert.ok(sy >= 4 && sy <= 23 && sx >= 4 && sx <= 23, 'inside the digit box');
+    assert.equal(squaredError(copies.extended, img), 1);
+    assert.equal(squaredError(copies.stray, img), squaredError(copies.extended, img));
+  });
+
+  it('raises the stray pixel by what the extension added when the extension pixel was already grey', () => {
+    const img = bar();
+    img[21 * SIDE + 13] = 0.3;
+    img[21 * SIDE + 14] = 0.3;
+    const copies = onePixelCopies(img)!;
+    assert.ok(Math.abs(copies.strayEdit.value - 0.7) < 1e-6);
+    assert.ok(Math.abs(squaredError(copies.stray, img) - squaredError(copies.extended, img)) < 1e-6);
+  });
+});
+
+let session: LabSession;
+
+const figure = (page: Page): Promise<Record<string, string>> => page.$eval('#figure', (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
+
+async function waitForState(page: Page, test: string, timeout = 30_000): Promise<Record<string, string>> {
+  try {
+    await page.waitForFunction((body) => new Function('s', `return ${body}`)((document.getElementById('figure') as HTMLElement).dataset) as boolean, test, { timeout, polling: 100 });
+  } catch {
+    assert.fail(`the page never reached ${test}: ${JSON.stringify(await figure(page))}, status: ${await page.textContent('#status')}`);
+  }
+  return figure(page);
+}
+
+type Table = Record<string, { original: number; extended: number; stray: number; prefers: string; wins?: number; ties?: number; count?: number }>;
+
+/**
+ * The measures table as numbers: measure → image → value, what it prefers, and its tally over the first 7s. (A string
+ * evaluated in the page: tsx would wrap named inner functions in a helper the page does not have.)
+ */
+const table = (page: Page): Promise<Table> =>
+  page.evaluate(`Object.fromEntries([...document.querySelectorAll('#measures tr[data-measure]')].map((tr) => {
+    const cell = (image) => Number(tr.querySelector('td[data-image="' + image + '"]').dataset.value);
+    const tally = tr.querySelector('td.tally').dataset;
+    return [tr.dataset.measure, {
+      original: cell('original'), extended: cell('extended'), stray: cell('stray'), prefers: tr.dataset.prefers,
+      ...(tally.count ? { wins: Number(tally.wins), ties: Number(tally.ties), count: Number(tally.count) } : {}),
+    }];
+  }))`);
+
+describe('the one-pixel 7 page in chromium', { timeout: 120_000 }, () => {
+  before(async () => {
+    session = await startLabSession();
+  });
+
+  after(async () => {
+    await session?.close();
+  });
+
+  it('equal pixel losses, the learned measures prefer the stroke, clicks re-measure, another 7', async () => {
+    const { page, errors } = await session.open('seven.html');
+    const first = await waitForState(page, 'Number(s.version) >= 1');
+    assert.equal(first['index'], '0', 'the first test digit is a 7');
+
+    const t = await table(page);
+    assert.ok(t['pixelLoss']!.extended > 0, 'the copies differ from the real 7');
+    assert.equal(t['pixelLoss']!.extended, t['pixelLoss']!.stray, 'pixel loss cannot tell them apart');
+    assert.equal(t['pixelLoss']!.prefers, 'tie');
+    // On this 7 the VAE and the classifier's features prefer the stroke; the shipped DCGAN's discriminator does not
+    // (its verdict and feature distances prefer the stray pixel here), which the page says.
+    for (const name of ['logPx', 'elbo', 'classifierDistance']) {
+      assert.equal(t[name]!.prefers, 'extended', `${name} prefers the stroke on this 7: ${JSON.stringify(t[name])}`);
+    }
+    assert.ok(t['logPx']!.extended > t['logPx']!.stray && t['classifierDistance']!.extended < t['classifierDistance']!.stray);
+    for (const name of ['featureDistance', 'standardisedDistance', 'classifierDistance']) assert.equal(t[name]!.original, 0, `${name}: the real 7 is at 0 from itself`);
+
+    // How typical that is: the same comparison over the first test 7s.
+    const tallied = await waitForState(page, 's.tally !== undefined', 60_000);
+    const tally = await table(page);
+    const count = Number(tallied['tally']);
+    assert.ok(count >= 30, `${count} sevens compared`);
+    assert.equal(tally['pixelLoss']!.ties, count, 'pixel loss ties on every 7');
+    const share = (name: string) => tally[name]!.wins! / count;
+    for (const name of ['logPx', 'classifierDistance']) assert.ok(share(name) >= 0.85, `${name} prefers the stroke on ${tally[name]!.wins}/${count} sevens`);
+    for (const name of ['logOddsSeven', 'standardisedDistance']) assert.ok(share(name) > 0.6, `${name} prefers the stroke on most 7s: ${tally[name]!.wins}/${count}`);
+
+    // A click on the stray copy's top-left pixel adds ink there: only that copy's numbers move.
+    const strayPixels = await pixelHash(page, '#img-stray');
+    const before = await figure(page);
+    const box = (await page.locator('#img-stray').boundingBox())!;
+    await page.mouse.click(box.x + 2, box.y + 2);
+    const clicked = await waitForState(page, `Number(s.version) > ${before['version']}`);
+    const after1 = await table(page);
+    assert.notEqual(await pixelHash(page, '#img-stray'), strayPixels, 'the clicked pixel is drawn');
+    assert.ok(after1['pixelLoss']!.stray > t['pixelLoss']!.stray, 'the pixel loss of the clicked copy grew');
+    assert.notEqual(after1['standardisedDistance']!.stray, t['standardisedDistance']!.stray);
+    assert.notEqual(after1['classifierDistance']!.stray, t['classifierDistance']!.stray);
+    assert.equal(after1['classifierDistance']!.extended, t['classifierDistance']!.extended, 'the other copy is untouched');
+    // Clicking it again removes the ink: back to where it was, with no tensor left behind.
+    await page.mouse.click(box.x + 2, box.y + 2);
+    const back = await waitForState(page, `Number(s.version) > ${clicked['version']}`);
+    assert.equal((await table(page))['pixelLoss']!.stray, t['pixelLoss']!.stray);
+    assert.equal(back['tensors'], clicked['tensors'], 'measuring leaks no tensor');
+    await shot(page, 'seven');
+
+    await page.click('#another');
+    const next = await waitForState(page, `s.index !== '0' && Number(s.version) > ${back['version']}`);
+    assert.ok(Number(next['index']) > 0);
+    const t2 = await table(page);
+    assert.equal(t2['pixelLoss']!.extended, t2['pixelLoss']!.stray);
+    assert.notEqual(await page.getAttribute('#status', 'data-kind'), 'error', (await page.textContent('#status'))!);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
