@@ -37,7 +37,8 @@ describe('the lab in chromium', { timeout: 240_000 }, () => {
       await mkdir(join(runs, 'vae-moons'), { recursive: true });
       await writeFile(join(runs, 'vae-moons', 'manifest.json'), JSON.stringify({ version: 1, kind: 'vae', data: { name: 'moons' }, status: 'finished', epoch: 3 }));
       await writeFile(join(runs, 'vae-moons', 'metrics.jsonl'), '{"epoch":1,"loss":3}\n{"epoch":2,"lo');
-      return { runs };
+      // A build of its own, to see a fresh build and then the cache (the other lab tests share one).
+      return { runs, outDir: join(work, 'lab') };
     });
     lab = session.lab;
   });

@@ -18,6 +18,11 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Debian's chromium, or the binary GENLAB_CHROMIUM names (GENLAB_CHROMIUM=package forces the packaged one). */
 export const CHROMIUM = process.env['GENLAB_CHROMIUM'] !== undefined && process.env['GENLAB_CHROMIUM'] !== 'package' ? process.env['GENLAB_CHROMIUM'] : '/usr/bin/chromium';
 export const SHOTS = join(ROOT, 'test-output', 'screenshots');
+/**
+ * The lab build the browser tests share: built by the first test file that needs it, reused by the others while no
+ * source changed (buildLab's own cache decides), so a test run builds the lab once instead of once per file.
+ */
+export const SHARED_BUILD = join(ROOT, 'test-output', 'lab-build');
 
 export interface Opened {
   page: Page;
@@ -30,7 +35,7 @@ export interface LabSession {
   browser: Browser;
   /** The chromium driven (Debian's or the packaged one). */
   chromium: ChromiumChoice;
-  /** A fresh temporary folder (the build goes to lab/ inside it), removed by close(). */
+  /** A fresh temporary folder, removed by close(). */
   work: string;
   /** Opens a page, collecting its errors, and waits until it says it is ready (body[data-ready]). */
   open(path: string): Promise<Opened>;
@@ -68,15 +73,16 @@ export async function chromiumForTests(): Promise<ChromiumChoice> {
 }
 
 /**
- * Builds and serves the lab and launches chromium (`chromiumForTests`). `setup` may prepare files in the work folder first and return
- * more server options (e.g. a runs folder).
+ * Builds (or reuses, see SHARED_BUILD) and serves the lab and launches chromium (`chromiumForTests`). `setup` may
+ * prepare files in the work folder first and return more server options (e.g. a runs folder, or an outDir of its own
+ * for a fresh build).
  */
 export async function startLabSession(setup?: (work: string) => Promise<Partial<LabServerOptions>>): Promise<LabSession> {
   const chromiumChoice = await chromiumForTests();
   const work = await mkdtemp(join(tmpdir(), 'genlab-lab-'));
   await mkdir(SHOTS, { recursive: true });
   const extra = (await setup?.(work)) ?? {};
-  const lab = await startLab({ port: 0, outDir: join(work, 'lab'), ...extra });
+  const lab = await startLab({ port: 0, outDir: SHARED_BUILD, ...extra });
   const browser = await chromium.launch({ executablePath: chromiumChoice.executablePath, headless: true, args: chromiumChoice.args });
   return {
     lab,
