@@ -14,20 +14,26 @@
  * (`createModel('gan', { arch: 'conv', loss: 'lsgan', conditional: true }, …)`).
  *
  * The fixes of Salimans et al. 2016 ("Improved Techniques for Training GANs"), each a config flag: feature matching
- * (§3.1), minibatch discrimination (§3.2), historical averaging (§3.3), one-sided label smoothing (§3.4).
+ * (§3.1), minibatch discrimination (§3.2), historical averaging (§3.3), one-sided label smoothing (§3.4). Later ones:
+ * spectral normalisation of D (`spectralNorm`, Miyato et al. 2018; nets/spectral-norm.ts: one power iteration per D
+ * update, u and v saved in spectral-norm.bin) and an exponential moving average of G's weights (`emaDecay`, Karras et
+ * al. 2018; Yazıcı et al. 2019), which `sample`, `generate`, `evaluate` and the saved generator/ use.
  *
  * Data are in the dataset's range ([0, 1] for images): image models map real images to [−1, 1] inside, to match G's
  * tanh output, and map G's output back — `sample`, `generate` and `discriminate` speak the data's range. Points are
  * modelled as they are (linear output). Sampling z ~ N(0, I) happens outside the networks, so each network is a plain
  * layers model: `save(dir)` writes generator/, discriminator/ (+ discriminator-head/ with minibatch discrimination)
- * and genlab-model.json, plus history.bin with the historical averages, so a checkpoint resumes exactly.
+ * and genlab-model.json, plus history.bin with the historical averages, spectral-norm.bin with the power-iteration
+ * vectors, and with the moving average generator/ holding the averaged weights and generator-trained/ the trained
+ * ones, so a checkpoint resumes exactly.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, readModelBinaryFile, writeModelDir } from '../engine/model-io.js';
-import type { Rng } from '../engine/rng.js';
+import { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
+import { SpectralNorm } from '../nets/spectral-norm.js';
 import {
   buildDcganDiscriminator,
   buildDcganGenerator,
@@ -120,6 +126,19 @@ export interface GANConfig extends AdversarialNetConfig {
   zeroCenteredPenalty: number;
   /** γ of the R1 penalty γ/2 E‖∇D(x)‖² on real examples (Mescheder et al. 2018); 0 = off. Not with wgan-gp. */
   r1Penalty: number;
+  /**
+   * Spectral normalisation of every dense and conv kernel of D (Miyato et al. 2018, "Spectral Normalization for
+   * Generative Adversarial Networks"): W/σ(W), σ by one power iteration per D update (nets/spectral-norm.ts). D then
+   * has no batch norm (the paper's D has none; G keeps `batchNorm`). Also with wgan-gp: normalisation and gradient
+   * penalty constrain the critic in different ways and combine (Kurach et al. 2019 study such combinations).
+   */
+  spectralNorm: boolean;
+  /**
+   * Decay β of the exponential moving average of G's weights (Karras et al. 2018, "Progressive Growing of GANs";
+   * Yazıcı et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training"), taking in every G update,
+   * bias-corrected (`updateAverage`); `sample`, `generate`, `evaluate` and the saved generator/ use it. 0 = off.
+   */
+  emaDecay: number;
 }
 
 /** The networks of a GAN. */
@@ -141,10 +160,20 @@ export interface AdversarialModelFile extends ModelFile {
   state?: {
     /** Historical averaging: counts per player, tensors in `history.bin` (specs in player order: discriminator, generator). */
     historicalAverage?: { counts: Record<string, number>; specs: tf.io.WeightsManifestEntry[] };
+    /** Spectral normalisation: u/0, v/0, u/1, … of D's kernels in layer order, in `spectral-norm.bin`. */
+    spectralNorm?: { specs: tf.io.WeightsManifestEntry[] };
+    /** Moving average of G: how many G updates it has taken in (generator/ holds it, generator-trained/ G as trained). */
+    ema?: { count: number };
   };
 }
 
 export const HISTORY_FILE = 'history.bin';
+/** Largest `emaDecay`: β = 1 would never move the average (and its bias correction divides by 1 − β^t). */
+export const MAX_EMA_DECAY = 0.999999;
+/** u and v of spectral normalisation, per kernel of D (specs in genlab-model.json `state.spectralNorm`). */
+export const SPECTRAL_NORM_FILE = 'spectral-norm.bin';
+/** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
+export const TRAINED_GENERATOR_DIR = 'generator-trained';
 
 /** Adam settings for GANs when the user gives none: Radford et al. 2016 (lr 2e-4, β1 0.5); WGAN-GP: Gulrajani et al. 2017 (1e-4, β = (0, 0.9)). */
 export function recommendedOptimizer(loss: GanLoss): { learningRate: number; beta1: number; beta2: number } {
@@ -181,6 +210,23 @@ export function resolveNetConfig(kind: string, options: Partial<AdversarialNetCo
   return config;
 }
 
+/** Builds G alone for a config (`classes` > 0 adds the one-hot label input): the first network `buildAdversarialNets` makes. */
+export function buildAdversarialGenerator(config: AdversarialNetConfig, data: DataInfo, rng: Rng, classes: number): tfl.LayersModel {
+  const label = classes > 0 ? [[classes]] : [];
+  if (config.arch === 'conv') {
+    return buildDcganGenerator({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, rng });
+  }
+  return buildGanMlpGenerator({
+    name: 'generator',
+    inputs: [[config.latent], ...label],
+    hidden: config.hidden,
+    output: data.shape,
+    batchNorm: config.batchNorm,
+    outputActivation: data.kind === 'images' ? 'tanh' : 'linear',
+    rng,
+  });
+}
+
 /** Builds G and D for a config: `classes` > 0 adds the one-hot label input to both. */
 export function buildAdversarialNets(
   config: AdversarialNetConfig,
@@ -189,25 +235,13 @@ export function buildAdversarialNets(
   options: { classes: number; criticBatchNorm: boolean; minibatch?: MinibatchOptions | undefined; pack?: number },
 ): GanNetworks {
   const pack = options.pack ?? 1;
-  const label = options.classes > 0 ? [[options.classes]] : [];
   const packedLabel = options.classes > 0 ? [[pack * options.classes]] : [];
-  const images = data.kind === 'images';
+  const generator = buildAdversarialGenerator(config, data, rng, options.classes);
   let d: DiscriminatorNets;
-  let generator: tfl.LayersModel;
   if (config.arch === 'conv') {
-    generator = buildDcganGenerator({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, rng });
     const [h, w, c] = data.shape as [number, number, number];
     d = buildDcganDiscriminator({ name: 'discriminator', input: [h, w, pack * c], extraInputs: packedLabel, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
   } else {
-    generator = buildGanMlpGenerator({
-      name: 'generator',
-      inputs: [[config.latent], ...label],
-      hidden: config.hidden,
-      output: data.shape,
-      batchNorm: config.batchNorm,
-      outputActivation: images ? 'tanh' : 'linear',
-      rng,
-    });
     const packedShape = pack === 1 ? data.shape : [pack * data.shape.reduce((a, b) => a * b, 1)];
     d = buildGanMlpDiscriminator({ name: 'discriminator', inputs: [packedShape, ...packedLabel], hidden: [...config.hidden].reverse(), batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
   }
@@ -265,6 +299,38 @@ export function updateHistory(history: HistoryState, variables: readonly tf.Vari
   history.count += 1;
   const t = history.count;
   tf.tidy(() => history.averages.forEach((a, i) => a.assign(tf.add(a, tf.div(tf.sub(variables[i]!, a), t))))); // ā ← ā + (θ − ā)/t
+}
+
+/**
+ * The exponential moving average of G (`emaDecay`): a second generator network holding the averaged weights, and how
+ * many G updates it has taken in (the generator group's `afterUpdate` takes each one in).
+ */
+export interface AverageState {
+  generator: tfl.LayersModel;
+  count: number;
+}
+
+/**
+ * Takes the current weights θ_t of `trained` into the average `average` (every weight, batch-norm statistics
+ * included, as torch.optim.swa_utils.AveragedModel with use_buffers does), as its `t`-th update:
+ *
+ *   θ̄_t = θ̄_{t−1} + α_t (θ_t − θ̄_{t−1}),  α_t = (1 − β) / (1 − β^t)
+ *
+ * the exponential moving average θ̄_t ← β θ̄_{t−1} + (1 − β) θ_t with Adam's bias correction (Kingma & Ba 2015, §3),
+ * in closed form θ̄_t = Σ_{k=1..t} (1 − β) β^{t−k} θ_k / (1 − β^t): the first update makes θ̄ = θ_1 (the initial
+ * weights weigh nothing), so early samples of a short run are not dragged towards the random initialisation; for
+ * t ≫ 1/(1 − β) it is the plain average of Karras et al. 2018 and Yazıcı et al. 2019.
+ */
+export function updateAverage(average: tfl.LayersModel, trained: tfl.LayersModel, decay: number, t: number): void {
+  const alpha = (1 - decay) / (1 - decay ** t);
+  const targets = average.weights;
+  const sources = trained.weights;
+  tf.tidy(() => {
+    targets.forEach((a, i) => {
+      const current = a.read();
+      a.write(tf.add(current, tf.mul(tf.sub(sources[i]!.read(), current), alpha)));
+    });
+  });
 }
 
 /** What the GAN family shares: data mapping, labels, G and D, sampling, generating, discriminating. */
@@ -335,9 +401,19 @@ export abstract class AdversarialBase implements TrainableModel {
   }
 
 
-  /** G on codes z [n, latent] (+ labels): its raw output, in the networks' range. */
-  protected runGenerator(z: tf.Tensor, cond: tf.Tensor[], training: boolean): tf.Tensor {
-    return this.generator.apply(cond.length ? [z, ...cond] : z, { training }) as tf.Tensor;
+  /** G (or `net`, a network of G's shape) on codes z [n, latent] (+ labels): its raw output, in the networks' range. */
+  protected runGenerator(z: tf.Tensor, cond: tf.Tensor[], training: boolean, net: tfl.LayersModel = this.generator): tf.Tensor {
+    return net.apply(cond.length ? [z, ...cond] : z, { training }) as tf.Tensor;
+  }
+
+  /** The generator that `generate` and `sample` run (GAN: the moving average of G's weights when it has one). */
+  protected samplingGenerator(): tfl.LayersModel {
+    return this.generator;
+  }
+
+  /** Runs `f`, D's forward passes, with D's weights as they are used (GAN: spectrally normalised when on). */
+  protected withDiscriminatorWeights<T>(f: () => T): T {
+    return f();
   }
 
   /**
@@ -351,12 +427,15 @@ export abstract class AdversarialBase implements TrainableModel {
       cond = cond.map((c) => packExamples(c, this.pack, 'mlp', where));
     }
     const n = x.shape[0]!;
-    const outputs = this.discriminator.apply(cond.length ? [x, ...cond] : x, { training }) as tf.Tensor[];
-    if (!this.discriminatorHead) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
-    const features = outputs[0] as tf.Tensor2D;
-    const o = minibatchFeatures(outputs[1]!, this.minibatchKernels); // [n, B]
-    const logit = this.discriminatorHead.apply([features, o], { training }) as tf.Tensor;
-    return { out: tf.reshape(logit, [n]) as tf.Tensor1D, features };
+    const inputs = cond.length ? [x, ...cond] : x;
+    return this.withDiscriminatorWeights(() => {
+      const outputs = this.discriminator.apply(inputs, { training }) as tf.Tensor[];
+      if (!this.discriminatorHead) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
+      const features = outputs[0] as tf.Tensor2D;
+      const o = minibatchFeatures(outputs[1]!, this.minibatchKernels); // [n, B]
+      const logit = this.discriminatorHead.apply([features, o], { training }) as tf.Tensor;
+      return { out: tf.reshape(logit, [n]) as tf.Tensor1D, features };
+    });
   }
 
   /** Codes z ~ N(0, I): [n, latent], seeded by `rng`. */
@@ -364,11 +443,15 @@ export abstract class AdversarialBase implements TrainableModel {
     return tf.randomNormal([n, this.latent], 0, 1, 'float32', rng.tfSeed());
   }
 
-  /** G(z) in the data's range, batch norm in inference mode: [n, ...dataShape]. Labels for conditional models. */
+  /**
+   * G(z) in the data's range, batch norm in inference mode: [n, ...dataShape]. Labels for conditional models. With a
+   * moving average of G's weights (`emaDecay`), the averaged generator.
+   */
   generate(z: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor {
     if (z.rank !== 2 || z.shape[1] !== this.latent) throw badInput(`${this.kind}.generate`, `expected codes [n, ${this.latent}], got [${z.shape.join(', ')}]`);
     const n = z.shape[0]!;
-    return tf.tidy(() => tf.reshape(this.fromModel(this.runGenerator(z, this.conditioning(labels, n, 'generate'), false)), [n, ...this.dataShape]));
+    const net = this.samplingGenerator();
+    return tf.tidy(() => tf.reshape(this.fromModel(this.runGenerator(z, this.conditioning(labels, n, 'generate'), false, net)), [n, ...this.dataShape]));
   }
 
   /**
@@ -511,6 +594,27 @@ export async function decodeHistory(dir: string, saved: { counts: Record<string,
   return out;
 }
 
+/** Encodes the spectral normaliser's vectors for spectral-norm.bin: u/0, v/0, u/1, v/1, … */
+export async function encodeSpectralNorm(sn: SpectralNorm): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] }> {
+  const { u, v } = sn.vectors();
+  return tf.io.encodeWeights(u.flatMap((ui, i) => [{ name: `u/${i}`, tensor: ui as tf.Tensor }, { name: `v/${i}`, tensor: v[i]! as tf.Tensor }]));
+}
+
+/** Reads spectral-norm.bin back: the u and v vectors in kernel order (the caller owns them). */
+export async function decodeSpectralNorm(dir: string, specs: tf.io.WeightsManifestEntry[]): Promise<{ u: tf.Tensor[]; v: tf.Tensor[] }> {
+  const bytes = await readModelBinaryFile(dir, SPECTRAL_NORM_FILE, 'missing: the model was saved with spectralNorm');
+  const decoded = tf.io.decodeWeights(bytes, specs);
+  const u: tf.Tensor[] = [];
+  const v: tf.Tensor[] = [];
+  for (let i = 0; decoded[`u/${i}`] && decoded[`v/${i}`]; i++) {
+    u.push(decoded[`u/${i}`]!);
+    v.push(decoded[`v/${i}`]!);
+  }
+  const used = new Set([...u, ...v]);
+  tf.dispose(Object.values(decoded).filter((t) => !used.has(t)));
+  return { u, v };
+}
+
 /**
  * A GAN (kinds gan, dcgan, cgan, wgan-gp). Two loss groups: 'discriminator' (dSteps updates, terms
  * { loss, adversarial, real, fake, gradientPenalty?, historical? }) then 'generator' (terms
@@ -523,11 +627,33 @@ export class GAN extends AdversarialBase {
   /** Historical averaging (§3.3 of Salimans et al.): running means per player; null when off. */
   private readonly history: { discriminator: HistoryState; generator: HistoryState } | null;
 
-  constructor(kind: string, config: GANConfig, data: DataInfo, nets: GanNetworks, history?: Record<string, { averages: tf.Tensor[]; count: number }>) {
+  /** Spectral normalisation of D's kernels (u, v per kernel); null when off. */
+  private readonly spectral: SpectralNorm | null;
+  /** The moving average of G's weights; null when off. */
+  private readonly average: AverageState | null;
+
+  /**
+   * A GAN of `nets`; `state` holds what a saved model brings back (or `create` makes): historical averages (copied),
+   * the spectral normaliser and the averaged generator with its count (owned from now on).
+   */
+  constructor(
+    kind: string,
+    config: GANConfig,
+    data: DataInfo,
+    nets: GanNetworks,
+    state: {
+      history?: Record<string, { averages: tf.Tensor[]; count: number }> | undefined;
+      spectral?: SpectralNorm | undefined;
+      average?: { generator: tfl.LayersModel; count: number } | undefined;
+    } = {},
+  ) {
     super(data, nets);
     this.kind = kind;
     this.config = config;
+    const { history, spectral, average } = state;
     if (config.minibatchDiscrimination !== (nets.head !== null)) throw badInput(`${kind}`, 'the networks do not match minibatchDiscrimination (a discriminator head is needed exactly when it is on)');
+    if (config.spectralNorm !== (spectral !== undefined)) throw badInput(`${kind}`, 'spectral normalisation state is needed exactly when spectralNorm is on');
+    if ((config.emaDecay > 0) !== (average !== undefined)) throw badInput(`${kind}`, 'an averaged generator is needed exactly when emaDecay > 0');
     this.history =
       config.historicalAveraging > 0
         ? {
@@ -536,6 +662,8 @@ export class GAN extends AdversarialBase {
           }
         : null;
     if (history) Object.values(history).forEach((h) => tf.dispose(h.averages));
+    this.spectral = spectral ?? null;
+    this.average = average ? { generator: average.generator, count: average.count } : null;
   }
 
   /** Validated config with defaults for `kind` (gan, dcgan, cgan, wgan-gp). */
@@ -560,6 +688,8 @@ export class GAN extends AdversarialBase {
       instanceNoiseSteps: options.instanceNoiseSteps ?? 5000,
       zeroCenteredPenalty: options.zeroCenteredPenalty ?? 0,
       r1Penalty: options.r1Penalty ?? 0,
+      spectralNorm: options.spectralNorm ?? false,
+      emaDecay: options.emaDecay ?? 0,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -571,7 +701,8 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: instanceNoiseSteps`, config.instanceNoiseSteps, 1, true);
     checkNumber(`${kind}: zeroCenteredPenalty`, config.zeroCenteredPenalty, 0);
     checkNumber(`${kind}: r1Penalty`, config.r1Penalty, 0);
-    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm'] as const) {
+    checkNumber(`${kind}: emaDecay`, config.emaDecay, 0, false, MAX_EMA_DECAY);
+    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm', 'spectralNorm'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
     }
     if (loss === 'hinge' && config.labelSmoothing !== 1) {
@@ -596,30 +727,61 @@ export class GAN extends AdversarialBase {
     return config;
   }
 
-  /** A new GAN of `kind` with seeded weights. */
+  /**
+   * A new GAN of `kind` with seeded weights. With `spectralNorm` the u vectors are drawn from `rng` after the networks'
+   * weights (so the networks are those of the same seed without it, D's batch norm aside); the averaged generator
+   * starts as a copy of G.
+   */
   static create(options: Partial<GANConfig>, data: DataInfo, rng: Rng, kind: string = 'gan'): GAN {
     const config = GAN.resolveConfig(options, data, kind);
+    const classes = config.conditional ? data.classes!.length : 0;
     const nets = buildAdversarialNets(config, data, rng, {
-      classes: config.conditional ? data.classes!.length : 0,
-      criticBatchNorm: config.batchNorm && config.loss !== 'wgan-gp', // Gulrajani et al. §4: no batch norm in the critic
+      classes,
+      // No batch norm in a WGAN-GP critic (Gulrajani et al. §4) nor in a spectrally normalised D (Miyato et al. 2018).
+      criticBatchNorm: config.batchNorm && config.loss !== 'wgan-gp' && !config.spectralNorm,
       minibatch: config.minibatchDiscrimination ? { kernels: config.minibatchKernels, kernelDims: config.minibatchKernelDims } : undefined,
       pack: config.pack,
     });
-    return new GAN(kind, config, data, nets);
+    const spectral = config.spectralNorm ? SpectralNorm.create([nets.discriminator, nets.head], rng) : undefined;
+    let average: { generator: tfl.LayersModel; count: number } | undefined;
+    if (config.emaDecay > 0) {
+      const copy = buildAdversarialGenerator(config, data, new Rng(0), classes); // its initial weights are overwritten
+      tf.tidy(() => copy.weights.forEach((w, i) => w.write(tf.clone(nets.generator.weights[i]!.read()))));
+      average = { generator: copy, count: 0 };
+    }
+    return new GAN(kind, config, data, nets, { spectral, average });
   }
 
   /** Loads a GAN saved by `save`. */
   static async load(dir: string): Promise<GAN> {
     const file = await readModelFile<AdversarialModelFile>(dir);
-    if (!(GAN_KINDS as readonly string[]).includes(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not a GAN (${GAN_KINDS.join(', ')})`);
+    const path = joinPath(dir, MODEL_FILE);
+    if (!(GAN_KINDS as readonly string[]).includes(file.kind)) throw badFile(path, `kind '${file.kind}' is not a GAN (${GAN_KINDS.join(', ')})`);
     const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
     const config = GAN.resolveConfig(file.config as Partial<GANConfig>, data, file.kind);
-    const generator = await loadLayersModel(joinPath(dir, 'generator'));
+    const averaged = config.emaDecay > 0;
+    const count = file.state?.ema?.count;
+    if (averaged && !(typeof count === 'number' && Number.isSafeInteger(count) && count >= 0)) {
+      throw badFile(path, `"state.ema.count" must be a non-negative integer with emaDecay > 0, got ${JSON.stringify(count) ?? 'nothing'}`);
+    }
+    if (config.spectralNorm && !Array.isArray(file.state?.spectralNorm?.specs)) throw badFile(path, '"state.spectralNorm.specs" missing: the model was saved with spectralNorm');
+    // With a moving average, generator/ holds the averaged weights (what sampling uses) and generator-trained/ G as trained.
+    const generator = await loadLayersModel(joinPath(dir, averaged ? TRAINED_GENERATOR_DIR : 'generator'));
+    const average = averaged ? { generator: await loadLayersModel(joinPath(dir, 'generator')), count: count! } : undefined;
     const discriminator = await loadLayersModel(joinPath(dir, 'discriminator'));
     const head = config.minibatchDiscrimination ? await loadLayersModel(joinPath(dir, 'discriminator-head')) : null;
     const saved = file.state?.historicalAverage;
     const history = saved ? await decodeHistory(dir, saved) : undefined;
-    return new GAN(file.kind, config, data, { generator, discriminator, head }, history);
+    let spectral: SpectralNorm | undefined;
+    if (config.spectralNorm) {
+      const vectors = await decodeSpectralNorm(dir, file.state!.spectralNorm!.specs);
+      try {
+        spectral = SpectralNorm.restore([discriminator, head], vectors, joinPath(dir, SPECTRAL_NORM_FILE));
+      } finally {
+        tf.dispose([...vectors.u, ...vectors.v]);
+      }
+    }
+    return new GAN(file.kind, config, data, { generator, discriminator, head }, { history, spectral, average });
   }
 
   get discriminatorOutput(): DiscriminatorOutput {
@@ -703,10 +865,12 @@ export class GAN extends AdversarialBase {
     const penalty = this.penaltySettings();
     const epsSeed = penalty ? rng.tfSeed() : 0;
     const noisy = this.instanceNoiser(step, rng);
+    const g = update ? this.generator : this.samplingGenerator();
+    if (update) this.spectral?.powerIteration(); // one per D update (Miyato et al. 2018, Algorithm 1), before D runs
     return tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
       const real = noisy(this.toModel(batch.x)); // [n, ...] in the networks' range
-      const fake = noisy(keepingState([this.generator], () => this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true)));
+      const fake = noisy(keepingState([g], () => this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true, g)));
       const r = this.runDiscriminator(real, cond, true);
       const f = this.runDiscriminator(fake, cond, true);
       const adversarial = this.discriminatorAdversarial(r.out, f.out);
@@ -743,9 +907,10 @@ export class GAN extends AdversarialBase {
     const n = this.checkInput(batch.x, 'loss');
     const z = rng.tfSeed();
     const noisy = this.instanceNoiser(step, rng);
-    return tf.tidy(() => {
+    const g = update ? this.generator : this.samplingGenerator();
+    const terms = tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
-      const fake = noisy(this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true));
+      const fake = noisy(this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true, g));
       const nets = [this.discriminator, this.discriminatorHead];
       const f = keepingState(nets, () => this.runDiscriminator(fake, cond, true));
       const adversarial = this.generatorAdversarial(f.out);
@@ -767,6 +932,41 @@ export class GAN extends AdversarialBase {
       terms.loss = loss;
       return terms;
     });
+    return terms;
+  }
+
+  /** Takes G's weights, just updated by the trainer, into the moving average (the generator group's afterUpdate). */
+  private takeIntoAverage(): void {
+    const a = this.average;
+    if (!a) return;
+    a.count += 1;
+    updateAverage(a.generator, this.generator, this.config.emaDecay, a.count);
+  }
+
+  protected override samplingGenerator(): tfl.LayersModel {
+    return this.average?.generator ?? this.generator;
+  }
+
+  protected override withDiscriminatorWeights<T>(f: () => T): T {
+    return this.spectral ? this.spectral.apply(f) : f();
+  }
+
+  /**
+   * The generator with the moving average of G's weights (the model owns it), or null without `emaDecay`.
+   * `generator` is G as trained.
+   */
+  averagedGenerator(): tfl.LayersModel | null {
+    return this.average ? this.samplingGenerator() : null;
+  }
+
+  /** G updates the moving average has taken in (0 without one). */
+  get averageCount(): number {
+    return this.average?.count ?? 0;
+  }
+
+  /** The spectral normaliser of D (u, v and σ per kernel), or null without `spectralNorm`. */
+  get spectralNormaliser(): SpectralNorm | null {
+    return this.spectral;
   }
 
   /**
@@ -790,7 +990,12 @@ export class GAN extends AdversarialBase {
   lossGroups(): LossGroup[] {
     return [
       { name: 'discriminator', variables: this.discriminatorVariables(), steps: this.config.dSteps, loss: (batch, rng, step) => this.discriminatorTerms(batch, rng, true, step) },
-      { name: 'generator', variables: this.generatorVariables(), loss: (batch, rng, step) => this.generatorTerms(batch, rng, true, step) },
+      {
+        name: 'generator',
+        variables: this.generatorVariables(),
+        loss: (batch, rng, step) => this.generatorTerms(batch, rng, true, step),
+        ...(this.average ? { afterUpdate: () => this.takeIntoAverage() } : {}),
+      },
     ];
   }
 
@@ -800,8 +1005,9 @@ export class GAN extends AdversarialBase {
    * `wasserstein` = E C(x) − E C(G(z)), the critic's estimate of the Wasserstein distance.
    */
   evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
+    const sampler = this.samplingGenerator(); // with a moving average, the generated examples are the averaged G's
     return tf.tidy(() =>
-      keepingState([this.generator, this.discriminator, this.discriminatorHead], () => {
+      keepingState([this.generator, sampler === this.generator ? null : sampler, this.discriminator, this.discriminatorHead], () => {
         const d = this.discriminatorTerms(batch, rng, false);
         const g = this.generatorTerms(batch, rng, false);
         const out: Record<string, tf.Scalar> = { loss: d.loss, generatorLoss: g.loss, real: d['real']!, fake: d['fake']! };
@@ -818,16 +1024,47 @@ export class GAN extends AdversarialBase {
     return { discriminator: copy(this.history.discriminator), generator: copy(this.history.generator) };
   }
 
-  /** Writes generator/, discriminator/ (+ discriminator-head/), genlab-model.json (+ history.bin) into `dir`, atomically. */
+  /** Every variable of the model: G's and D's trainable ones, then the averaged generator's weights and u, v of D's kernels. */
+  override variables(): tf.Variable[] {
+    const averaged = this.average ? this.average.generator.weights.map((w) => w.read() as tf.Variable) : [];
+    const vectors = this.spectral ? [...this.spectral.u, ...this.spectral.v] : [];
+    return [...super.variables(), ...averaged, ...vectors];
+  }
+
+  /**
+   * Writes generator/, discriminator/ (+ discriminator-head/), genlab-model.json (+ history.bin) into `dir`, atomically;
+   * with spectralNorm spectral-norm.bin (D's u and v, so D's outputs after loading are the same); with emaDecay
+   * generator/ holds the averaged weights (what `sample` uses, and what anyone loading generator/ alone gets) and
+   * generator-trained/ G as trained (what training continues from).
+   */
   async save(dir: string): Promise<void> {
+    const averaged = this.averagedGenerator();
     const networks: Record<string, string> = { generator: this.describeGenerator(), discriminator: this.describeDiscriminator() };
+    if (averaged) {
+      networks['generator'] += `; weights: the exponential moving average (decay ${this.config.emaDecay}, bias-corrected) of G's over ${this.average!.count} updates`;
+      networks[TRAINED_GENERATOR_DIR] = 'the generator as trained (same inputs and output as generator/), which training continues from';
+    }
+    if (this.spectral) networks['discriminator'] += `; every dense and conv kernel W is used as W/σ, σ = vᵀ·reshape(W, [−1, out])·u with u, v of ${SPECTRAL_NORM_FILE}`;
     if (this.discriminatorHead) networks['discriminator-head'] = 'inputs: [features, minibatch features o]; output: D’s output (see discriminator)';
     const file = this.fileBase(networks);
     const history = this.history ? await encodeHistory({ discriminator: this.history.discriminator, generator: this.history.generator }) : null;
-    if (history) file.state = { historicalAverage: { counts: history.counts, specs: history.specs } };
+    const spectral = this.spectral ? await encodeSpectralNorm(this.spectral) : null;
+    const state: NonNullable<AdversarialModelFile['state']> = {};
+    if (history) state.historicalAverage = { counts: history.counts, specs: history.specs };
+    if (spectral) state.spectralNorm = { specs: spectral.specs };
+    if (averaged) state.ema = { count: this.average!.count };
+    if (Object.keys(state).length > 0) file.state = state;
+    const files: Record<string, Uint8Array> = {};
+    if (history) files[HISTORY_FILE] = new Uint8Array(history.data);
+    if (spectral) files[SPECTRAL_NORM_FILE] = new Uint8Array(spectral.data);
     await writeModelDir(dir, {
-      networks: { generator: this.generator, discriminator: this.discriminator, ...(this.discriminatorHead ? { 'discriminator-head': this.discriminatorHead } : {}) },
-      files: history ? { [HISTORY_FILE]: new Uint8Array(history.data) } : {},
+      networks: {
+        generator: averaged ?? this.generator,
+        ...(averaged ? { [TRAINED_GENERATOR_DIR]: this.generator } : {}),
+        discriminator: this.discriminator,
+        ...(this.discriminatorHead ? { 'discriminator-head': this.discriminatorHead } : {}),
+      },
+      files,
       manifest: { name: MODEL_FILE, content: file },
     });
   }
@@ -838,5 +1075,7 @@ export class GAN extends AdversarialBase {
       tf.dispose(this.history.discriminator.averages);
       tf.dispose(this.history.generator.averages);
     }
+    this.spectral?.dispose();
+    this.average?.generator.dispose();
   }
 }

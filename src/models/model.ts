@@ -47,6 +47,8 @@ export interface LossGroup {
    * `step` is the global step (0-based), for schedules such as KL warm-up.
    */
   loss(batch: TensorBatch, rng: Rng, step: number): LossTerms;
+  /** Called by the trainer right after each update of this group's variables (e.g. a moving average of G's weights). */
+  afterUpdate?(): void;
 }
 
 /** What every `genlab-model.json` holds; each model family adds its own `state` and names its networks. */

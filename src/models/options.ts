@@ -6,7 +6,7 @@
  * instead of allocating gigabytes. `checkOptionValues` checks a config against this table (createModel, loadModel).
  */
 import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './autoencoder.js';
-import { GAN_LOSSES } from './gan.js';
+import { GAN_LOSSES, MAX_EMA_DECAY } from './gan.js';
 import { ARCHS } from './model.js';
 import { badInput } from '../engine/errors.js';
 import { checkNumber } from './validate.js';
@@ -67,6 +67,15 @@ export const MODEL_OPTIONS = {
     help: 'R1 penalty γ/2 E‖∇D(x)‖² on real examples (Mescheder et al. 2018; default 0)',
     value: { type: 'number', min: 0 },
     flag: '--r1',
+  },
+  spectralNorm: {
+    help: 'spectral normalisation of D: each kernel over its largest singular value, one power iteration per D step; no batch norm in D (Miyato et al. 2018)',
+    value: { type: 'boolean' },
+  },
+  emaDecay: {
+    help: 'decay β of a moving average of G’s weights, e.g. 0.999, which samples, evaluation and the saved model use (Karras et al. 2018; Yazıcı et al. 2019; default 0 = off)',
+    value: { type: 'number', min: 0, max: MAX_EMA_DECAY },
+    flag: '--ema',
   },
   filters: {
     help: 'conv nets: filters of the stride-2 layers, e.g. 32,64',

@@ -205,6 +205,7 @@ export class TrainStep {
       }, g.group.variables);
       // In declared order, with a missing gradient left out: TF.js optimisers index accumulators by position.
       g.optimizer.applyGradients(g.group.variables.map((v) => ({ name: v.name, tensor: grads[v.name] as tf.Tensor })));
+      g.group.afterUpdate?.();
       return packed!;
     });
   }
