@@ -4,6 +4,8 @@
  * digit. Every distance it shows is recomputed here from the training split the library loads (not the page's
  * copy): it is the L2 distance to the training digit the page names, that digit is the nearest of all 60,000, and the
  * canvases show exactly those images. "New samples" draws new ones (the grids change) without leaking tensors.
+ * "Train live" trains fresh models in the page (finite losses, both models step), their samples replace the grids with
+ * distances that still verify, and "Back to the shipped models" restores the shipped grids and the tensor count.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,17 +19,40 @@ const SIZE = 28 * 28;
 
 const figure = (page: Page): Promise<Record<string, string>> => page.$eval('#figure', (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
 
-/** Waits until the page has found the nearest training digits of its samples drawn from `seed`. */
-async function waitForSearch(page: Page, seed: number): Promise<Record<string, string>> {
+/**
+ * Waits until the figure's data attributes match `want` (every name and value given) and, when given, the expression
+ * `also` over them (`d`) holds.
+ */
+async function waitForFigure(page: Page, want: Record<string, string>, what: string, also = 'true'): Promise<Record<string, string>> {
   try {
-    await page.waitForFunction((s) => {
-      const d = (document.getElementById('figure') as HTMLElement).dataset;
-      return d['state'] === 'done' && d['seed'] === String(s);
-    }, seed, { timeout: 60_000, polling: 100 });
+    // A script as text (see watchFrames).
+    const check = `(() => { const d = document.getElementById('figure').dataset; return ${JSON.stringify(Object.entries(want))}.every(([k, v]) => d[k] === v) && (${also}); })()`;
+    await page.waitForFunction(check, undefined, { timeout: 60_000, polling: 100 });
   } catch {
-    assert.fail(`no search result for seed ${seed}: ${JSON.stringify(await figure(page))}, status: ${await page.textContent('#status')}`);
+    assert.fail(`${what}: ${JSON.stringify(await figure(page))}, status: ${await page.textContent('#status')}`);
   }
   return figure(page);
+}
+
+/** Waits until the page has found the nearest training digits of its samples drawn from `seed`. */
+const waitForSearch = (page: Page, seed: number): Promise<Record<string, string>> => waitForFigure(page, { state: 'done', seed: String(seed) }, `no search result for seed ${seed}`);
+
+/** Records the longest gap between two animation frames in body[data-longest-frame-gap] until `until` (a script) holds. */
+async function watchFrames(page: Page, until: string): Promise<void> {
+  // A script as text: the test's compiler would wrap a named function in a helper the page lacks.
+  await page.evaluate(`{
+    const body = document.body, figure = document.getElementById('figure');
+    let last = performance.now();
+    body.dataset.longestFrameGap = '0';
+    body.dataset.frames = '0';
+    const tick = (now) => {
+      body.dataset.longestFrameGap = String(Math.max(Number(body.dataset.longestFrameGap), now - last));
+      body.dataset.frames = String(Number(body.dataset.frames) + 1);
+      last = now;
+      if (!(${until})) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }`);
 }
 
 interface Pair {
@@ -144,18 +169,7 @@ describe('VAE imitates, GAN creates, in chromium', { timeout: 120_000 }, () => {
 
     const hashes = await Promise.all(['#vae-pairs', '#gan-pairs', '#test-pairs'].map((s) => pixelHash(page, s)));
     // The page keeps drawing frames while it searches: the longest gap between two animation frames stays short.
-    // (A script as text: the test's compiler would wrap a named function in a helper the page lacks.)
-    await page.evaluate(`{
-      const body = document.body, figure = document.getElementById('figure');
-      let last = performance.now();
-      body.dataset.longestFrameGap = '0';
-      const tick = (now) => {
-        body.dataset.longestFrameGap = String(Math.max(Number(body.dataset.longestFrameGap), now - last));
-        last = now;
-        if (figure.dataset.seed !== '2' || figure.dataset.state !== 'done') requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    }`);
+    await watchFrames(page, "figure.dataset.seed === '2' && figure.dataset.state === 'done'");
     await page.click('#new-samples');
     const second = await waitForSearch(page, 2);
     const gap = Number(await page.getAttribute('body', 'data-longest-frame-gap'));
@@ -169,6 +183,75 @@ describe('VAE imitates, GAN creates, in chromium', { timeout: 120_000 }, () => {
     assert.equal(second['tensors'], first['tensors'], 'no tensor leaks from sampling or the search');
 
     await shot(page, 'imitate');
+    assert.notEqual(await page.getAttribute('#status', 'data-kind'), 'error', (await page.textContent('#status'))!);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('trains both models live, shows their samples with verified distances, and goes back to the shipped ones without leaks', async () => {
+    const { page, errors } = await session.open('imitate.html');
+    const start = await waitForSearch(page, 1);
+    assert.equal(start['model'], 'shipped');
+    // Hashes from the top of the page: an element's screenshot depends on the scroll position (a clicked button scrolls).
+    const hashes = async (): Promise<string[]> => {
+      await page.evaluate('window.scrollTo(0, 0)');
+      return Promise.all(['#vae-pairs', '#gan-pairs', '#test-pairs'].map((s) => pixelHash(page, s)));
+    };
+    const shippedHashes = await hashes();
+    const shippedPairs = await readPairs(page);
+    assert.equal(await page.isEnabled('#train'), true, 'Train live is enabled once the training digits are here');
+
+    // Train until both models have stepped and the grids have been redrawn from the live models while training.
+    await watchFrames(page, "figure.dataset.training === 'false'");
+    await page.click('#train');
+    assert.equal(await page.textContent('#train'), 'Stop');
+    await waitForFigure(page, { training: 'true', sampled: 'live' }, 'live training, redrawn while training', 'Number(d.vaeStep) >= 3 && Number(d.ganStep) >= 3');
+    await page.click('#train');
+    // Stopping redraws the samples of the models as they stopped (after the step in flight); they replace the shipped ones.
+    const stopped = await waitForFigure(page, { training: 'false', state: 'done', sampled: 'live' }, 'samples of the stopped live models', "d.sampledSteps === d.vaeStep + ',' + d.ganStep");
+    const gap = Number(await page.getAttribute('body', 'data-longest-frame-gap'));
+    const frames = Number(await page.getAttribute('body', 'data-frames'));
+    assert.ok(gap > 0 && gap < 1000, `the page froze for ${gap.toFixed(0)} ms while training (${frames} frames; DCGAN batch ${stopped['ganBatch']}, ${stopped['ganMs']} ms of training a frame)`);
+    for (const key of ['vaeLoss', 'ganDLoss', 'ganGLoss']) assert.ok(Number.isFinite(Number(stopped[key])) && stopped[key] !== '', `${key}: '${stopped[key]}'`);
+    assert.ok(Number(stopped['ganBatch']) >= 8, `the DCGAN's minibatch: ${stopped['ganBatch']}`);
+    assert.match((await page.textContent('#t-gan-loss'))!, /^\d+\.\d\d \/ \d+\.\d\d$/);
+    assert.match((await page.textContent('#live-distance'))!, /Here so far: the VAE [\d.]+ epochs .* the DCGAN [\d.]+ epochs/);
+
+    const liveHashes = await hashes();
+    assert.notEqual(liveHashes[0], shippedHashes[0], 'the live VAE’s samples replace the shipped ones');
+    assert.notEqual(liveHashes[1], shippedHashes[1], 'the live DCGAN’s samples replace the shipped ones');
+    assert.equal(liveHashes[2], shippedHashes[2], 'the held-out digits stay');
+    const livePairs = await readPairs(page);
+    livePairs.forEach((p, k) => {
+      const same = p.pixels.every((v, j) => v === shippedPairs[k]!.pixels[j]);
+      assert.equal(same, p.grid === 'test-pairs', `${p.grid} #${k % 16}: ${same ? 'the shipped sample is still shown' : 'the held-out digit changed'}`);
+    });
+    checkPairs(livePairs);
+    for (const p of livePairs.filter((q) => q.grid !== 'test-pairs').slice(0, 8)) {
+      const best = nearestDistance(p.pixels);
+      assert.ok(p.distance <= best + 1e-3, `${p.grid} (live): the page's nearest is at ${p.distance}, training digit at ${best} is nearer`);
+    }
+    assert.match((await page.textContent('#vae-source'))!, new RegExp(`^live · step ${stopped['vaeStep']}$`));
+    await shot(page, 'imitate-live');
+
+    // Back to the shipped models: their grids, pair for pair, and the tensors of before training.
+    await page.click('#shipped');
+    const back = await waitForFigure(page, { state: 'done', model: 'shipped', sampled: 'shipped', seed: '1' }, 'back to the shipped models');
+    // Compared canvas by canvas (a screenshot's hash is not: the compositor may shade a redrawn canvas's rounded
+    // outline one level differently).
+    const backPairs = await readPairs(page);
+    assert.equal(backPairs.length, shippedPairs.length);
+    backPairs.forEach((p, k) => {
+      const was = shippedPairs[k]!;
+      const what = `${p.grid} #${k % 16}`;
+      assert.ok(p.grid === was.grid && p.trainIndex === was.trainIndex && p.distance === was.distance && p.caption === was.caption, `${what}: the shipped pair is back`);
+      assert.deepEqual([...p.pixels], [...was.pixels], `${what}: the shipped sample is back`);
+      assert.deepEqual([p.drawnImage, p.drawnNearest], [was.drawnImage, was.drawnNearest], `${what}: both canvases show the shipped pair again`);
+    });
+    assert.equal(back['tensors'], start['tensors'], 'the live models, their optimisers and searches leave no tensor behind');
+    assert.equal(back['vaeStep'], '0');
+    assert.equal(await page.textContent('#train'), 'Train live');
+    assert.equal(await page.isDisabled('#shipped'), true);
     assert.notEqual(await page.getAttribute('#status', 'data-kind'), 'error', (await page.textContent('#status'))!);
     assert.deepEqual(errors, []);
     await page.close();

@@ -198,3 +198,25 @@ test('TrainStep: a group may have optimiser settings of its own (two time-scale 
   assert.throws(() => new TrainStep(model, new Rng(0), { groupOptions: { third: { learningRate: 1 } } }), /no loss group 'third' \(it has first, second\)/);
   model.dispose();
 });
+
+test('TrainStep: a step spread over two calls (partOfStep) makes the same updates, at the same step, as one call', async () => {
+  const batch = () => batches(tinyPoints(4, 1), { batchSize: 4 }).next().value!;
+  const train = async (split: boolean) => {
+    const model = new TwoGroupModel(1);
+    const trainer = new TrainStep(model, new Rng(0), { optimizer: 'sgd', learningRate: 0.1 });
+    for (let k = 0; k < 3; k++) {
+      if (!split) await trainer.run(batch());
+      else {
+        await trainer.run(batch(), [{ group: 'first', times: 1 }], true);
+        await trainer.run(batch(), [{ group: 'second', times: 1 }]);
+      }
+    }
+    const out = { step: trainer.step, calls: model.calls.map((c) => [c.group, c.step]), a: Array.from(model.a.dataSync()), b: Array.from(model.b.dataSync()) };
+    trainer.dispose();
+    model.dispose();
+    return out;
+  };
+  const whole = await train(false);
+  assert.equal(whole.step, 3);
+  assert.deepEqual(await train(true), whole);
+});

@@ -116,8 +116,10 @@ export class TrainStep {
   /**
    * One step on `batch`: every group as the model declares (each `steps` times), or the updates `plan` names, in its
    * order. Returns every updated group's terms; throws a NonFiniteTermError at the first NaN or infinite term.
+   * With `partOfStep`, the updates are a part of a step that a later call completes (a page that spreads one GAN step
+   * over two animation frames): the step count, which schedules read, does not advance.
    */
-  async run(batch: Batch | TensorBatch, plan?: readonly GroupUpdate[]): Promise<StepTerms> {
+  async run(batch: Batch | TensorBatch, plan?: readonly GroupUpdate[], partOfStep = false): Promise<StepTerms> {
     const owned = isTensorBatch(batch) ? null : toTensorBatch(batch);
     const tb = owned ?? (batch as TensorBatch);
     const updates = plan ? plan.map((u) => ({ g: this.groupNamed(u.group), times: u.times })) : this.groups.map((g) => ({ g, times: g.steps }));
@@ -133,7 +135,7 @@ export class TrainStep {
       const raw = await all.data();
       if (all !== packs[0]) all.dispose();
       const terms = this.readTerms(updates, raw);
-      this.step += 1;
+      if (!partOfStep) this.step += 1;
       this.checkFinite(terms);
       return terms;
     } finally {
