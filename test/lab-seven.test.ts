@@ -8,6 +8,11 @@
  * pixel changes the numbers of that copy only, without leaking tensors; another 7 is measured. Screenshot:
  * test-output/screenshots/seven.png.
  *
+ * Training live: a fresh VAE of mnist-vae2d's configuration trains through TrainStep (finite losses, ≥ 5 steps) while
+ * animation frames keep coming; its rows — and only they — are marked live and follow it (measured again on a model
+ * that has trained further); stopped, it gets its own tally over the same 7s; back to shipped restores the shipped
+ * numbers and tally exactly and the tensor count of a measurement at rest. Screenshot: seven-live.png.
+ *
  * The stroke-finding functions (web/src/seven/stroke.ts) are checked in Node on hand-made digits.
  */
 import { after, before, describe, it } from 'node:test';
@@ -143,6 +148,65 @@ describe('the one-pixel 7 page in chromium', { timeout: 120_000 }, () => {
     assert.ok(Number(next['index']) > 0);
     const t2 = await table(page);
     assert.equal(t2['pixelLoss']!.extended, t2['pixelLoss']!.stray);
+    assert.notEqual(await page.getAttribute('#status', 'data-kind'), 'error', (await page.textContent('#status'))!);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('trains a fresh VAE live: its rows follow it, marked live, the page stays responsive; back to shipped restores numbers and tensors', async () => {
+    const { page, errors } = await session.open('seven.html');
+    await waitForState(page, 's.tally !== undefined', 60_000);
+    // A measurement at rest (the shipped tally done): its tensor count is the one to come back to.
+    const before = await figure(page);
+    await page.click('#reset');
+    const rest = await waitForState(page, `Number(s.version) > ${before['version']}`);
+    assert.equal(rest['model'], 'shipped');
+    const shipped = await table(page);
+
+    await page.click('#train');
+    const first = await waitForState(page, `s.model === 'live' && Number(s.trainStep) >= 5 && Number(s.version) > ${rest['version']}`, 60_000);
+    assert.ok(Number.isFinite(Number(first['trainLoss'])), `a finite loss: ${first['trainLoss']}`);
+    const firstTable = await table(page);
+    // About a second later the live rows have been measured again on a model that has trained further.
+    const second = await waitForState(page, `Number(s.version) > ${first['version']} && Number(s.trainStep) > ${first['trainStep']}`, 30_000);
+    const secondTable = await table(page);
+    assert.ok(Number(second['trainStep']) >= 5 && Number.isFinite(Number(second['trainLoss'])), JSON.stringify(second));
+    const liveRows = await page.$$eval('#measures tr[data-live][data-measure]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset['measure']));
+    assert.deepEqual(liveRows, ['logPx', 'elbo'], 'the VAE rows, and only they, are marked live');
+    assert.match((await page.textContent('#measures tr.group[data-live]'))!, /live/);
+    for (const name of ['logPx', 'elbo']) {
+      for (const image of ['original', 'extended', 'stray'] as const) assert.ok(Number.isFinite(secondTable[name]![image]), `${name}/${image} finite`);
+      assert.notEqual(firstTable[name]!.original, shipped[name]!.original, `${name}: the live VAE's number, not the shipped one's`);
+      assert.notEqual(secondTable[name]!.original, firstTable[name]!.original, `${name} follows the training`);
+    }
+    assert.equal(secondTable['classifierDistance']!.stray, shipped['classifierDistance']!.stray, 'the other models are the shipped ones');
+    assert.equal(secondTable['pixelLoss']!.extended, secondTable['pixelLoss']!.stray);
+    // Responsive while training: frames keep coming, a few steps in each (about 30 a second on an idle machine; a
+    // loop that trained without yielding would show one or two).
+    const frames = (await page.evaluate(
+      `new Promise((done) => { let n = 0; const t0 = performance.now(); const tick = () => { n++; if (performance.now() - t0 < 2000) requestAnimationFrame(tick); else done(n); }; requestAnimationFrame(tick); })`,
+    )) as number;
+    assert.ok(frames >= 8, `${frames} frames in two seconds while training`);
+
+    // Stop: the live VAE's own tally over the first 7s.
+    await page.click('#train');
+    const stopped = await waitForState(page, 's.liveTally !== undefined', 60_000);
+    const counted = await table(page);
+    assert.equal(counted['logPx']!.count, Number(rest['tally']), 'the live VAE compared on the same 7s');
+    assert.ok(await page.$eval('#measures tr[data-measure="logPx"] td.tally', (td) => (td as HTMLElement).dataset['model'] === 'live'));
+    assert.equal(await page.textContent('#train'), 'Resume training');
+
+    // Back to shipped: the shipped numbers and tally, and no tensor of the live VAE left behind.
+    await page.click('#shipped');
+    const back = await waitForState(page, `s.model === 'shipped' && Number(s.version) > ${stopped['version']}`);
+    const restored = await table(page);
+    for (const name of ['logPx', 'elbo']) {
+      for (const key of ['original', 'extended', 'stray', 'wins', 'count'] as const) assert.equal(restored[name]![key], shipped[name]![key], `${name}/${key} back to the shipped value`);
+    }
+    assert.equal(await page.$$eval('#measures tr[data-live]', (trs) => trs.length), 0, 'nothing marked live');
+    assert.equal(back['tensors'], rest['tensors'], 'the live VAE, its optimiser and its batches are all let go');
+    assert.equal(await page.textContent('#train'), 'Train a fresh VAE');
+    await shot(page, 'seven-live');
     assert.notEqual(await page.getAttribute('#status', 'data-kind'), 'error', (await page.textContent('#status'))!);
     assert.deepEqual(errors, []);
     await page.close();

@@ -1,0 +1,66 @@
+/**
+ * A fresh model of a shipped model's kind and configuration (new seeded weights), trained in the page through the
+ * library's one training step (TrainStep) on shuffled minibatches of MNIST training digits — with the optimiser
+ * settings its kind recommends (a GAN family's Adam), whatever its loss groups are.
+ */
+import { endlessBatches, KINDS, NonFiniteTermError, Rng, termRecord, TrainStep, type Batch, type Dataset, type GenerativeModel } from '../../../src/browser.js';
+
+export class LiveModel {
+  readonly model: GenerativeModel;
+  private readonly trainer: TrainStep;
+  private readonly stream: Generator<Batch, never>;
+  /** The last step's terms (`loss`, or `group/term` for a model with several loss groups), or null before the first. */
+  last: Record<string, number> | null = null;
+  /** Why training stopped (a NaN or infinite term), or null. */
+  error: string | null = null;
+  private disposed = false;
+
+  /** A new model like `like` to train on `train`, `batchSize` digits a step. */
+  constructor(
+    like: GenerativeModel,
+    train: Dataset,
+    seed: number,
+    readonly batchSize: number,
+  ) {
+    const spec = Object.hasOwn(KINDS, like.kind) ? KINDS[like.kind as keyof typeof KINDS] : null;
+    if (!spec) throw new Error(`cannot train a ${like.kind} model live: not a kind of the library`);
+    const root = new Rng(seed);
+    // One seed: the weights, the model's noise and the shuffles from separate streams.
+    this.model = spec.create(like.config, { shape: like.dataShape, kind: 'images' }, root.fork());
+    this.trainer = new TrainStep(this.model, root.fork(), spec.optimizer(like.config) ?? { learningRate: 1e-3 });
+    this.stream = endlessBatches(train, { batchSize, rng: root.fork(), dropLast: true });
+  }
+
+  get step(): number {
+    return this.trainer.step;
+  }
+
+  /** Examples seen so far. */
+  get examples(): number {
+    return this.trainer.step * this.batchSize;
+  }
+
+  /** One step on the next minibatch; false (with `error` set) when a term turned NaN or infinite, or once disposed. */
+  async run(): Promise<boolean> {
+    if (this.disposed) return false;
+    try {
+      const terms = termRecord(await this.trainer.run(this.stream.next().value));
+      if (this.disposed) return false;
+      this.last = terms;
+      return true;
+    } catch (e) {
+      if (this.disposed) return false;
+      if (e instanceof NonFiniteTermError) {
+        this.error = e.message;
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.trainer.dispose();
+    this.model.dispose();
+  }
+}
