@@ -18,7 +18,7 @@ import { Plane } from './lib/plane.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { drawCodePlane, planeHalfWidth } from './latent/code-plane.js';
 import { CodeMixture, priorLogLikelihood } from './latent/code-mixture.js';
-import { LiveVae } from './latent/live-vae.js';
+import { LiveModel } from './lib/live-model.js';
 import { decodeCodes, gridAxis, gridCodes, type GridSpacing } from './latent/manifold.js';
 import { SketchPad } from './latent/sketch-pad.js';
 
@@ -68,6 +68,8 @@ const TEST_COUNT = 3000;
 const TEST_SEED = 1;
 /** Training digits for the live VAE. */
 const TRAIN_COUNT = 10000;
+/** Digits per live training step. */
+const LIVE_BATCH = 100;
 /** Importance samples per digit, and their seed: the same for every digit scored, so numbers compare. */
 const K_SAMPLES = 128;
 const SCORE_SEED = 0;
@@ -85,7 +87,7 @@ const PIXELS = 28 * 28;
 
 let shipped: VAE | null = null;
 let asset: AssetInfo | null = null;
-let live: LiveVae | null = null;
+let live: LiveModel<VAE> | null = null;
 let trainData: Dataset | null = null;
 let test: Dataset | null = null;
 /** The current model's codes of the test digits, [TEST_COUNT·2]; the shipped model's kept to switch back at once. */
@@ -524,7 +526,7 @@ ui.train.addEventListener('click', async () => {
         setStatus(`Fetching ${TRAIN_COUNT.toLocaleString('en')} MNIST training digits…`);
         trainData = await fetchDataset('mnist', { split: 'train', n: TRAIN_COUNT, seed: 0 });
       }
-      live = new LiveVae(shipped, trainData, 0);
+      live = new LiveModel(shipped, trainData, 0, LIVE_BATCH);
       lastLiveRefresh = 0;
       drawTraining();
     }

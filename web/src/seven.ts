@@ -21,7 +21,7 @@ import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { featureSpread, hasDiscriminatorFeatures, measureAll, type SevenModels } from './seven/measures.js';
 import { countSeven, IMAGES, MeasureTable, rowsOf, ROWS, type ImageName, type Row, type Tally } from './seven/measure-table.js';
 import { drawDigit, pixelAt } from './seven/digit-canvas.js';
-import { LiveModel } from './seven/live-model.js';
+import { LiveModel } from './lib/live-model.js';
 import { onePixelCopies, SIDE, ON } from './seven/stroke.js';
 
 mountHeader('seven.html');

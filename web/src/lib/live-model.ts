@@ -1,12 +1,13 @@
 /**
  * A fresh model of a shipped model's kind and configuration (new seeded weights), trained in the page through the
- * library's one training step (TrainStep) on shuffled minibatches of MNIST training digits — with the optimiser
- * settings its kind recommends (a GAN family's Adam), whatever its loss groups are.
+ * library's one training step (TrainStep) on shuffled minibatches of a dataset — with the optimiser settings its kind
+ * recommends (a GAN family's Adam; 1e-3 otherwise), whatever its loss groups are. The latent-space and one-pixel-7
+ * pages train their VAEs with it.
  */
 import { endlessBatches, KINDS, NonFiniteTermError, Rng, termRecord, TrainStep, type Batch, type Dataset, type GenerativeModel } from '../../../src/browser.js';
 
-export class LiveModel {
-  readonly model: GenerativeModel;
+export class LiveModel<M extends GenerativeModel = GenerativeModel> {
+  readonly model: M;
   private readonly trainer: TrainStep;
   private readonly stream: Generator<Batch, never>;
   /** The last step's terms (`loss`, or `group/term` for a model with several loss groups), or null before the first. */
@@ -15,9 +16,9 @@ export class LiveModel {
   error: string | null = null;
   private disposed = false;
 
-  /** A new model like `like` to train on `train`, `batchSize` digits a step. */
+  /** A new model like `like` to train on `train`, `batchSize` examples a step. */
   constructor(
-    like: GenerativeModel,
+    like: M,
     train: Dataset,
     seed: number,
     readonly batchSize: number,
@@ -26,7 +27,7 @@ export class LiveModel {
     if (!spec) throw new Error(`cannot train a ${like.kind} model live: not a kind of the library`);
     const root = new Rng(seed);
     // One seed: the weights, the model's noise and the shuffles from separate streams.
-    this.model = spec.create(like.config, { shape: like.dataShape, kind: 'images' }, root.fork());
+    this.model = spec.create(like.config, { shape: like.dataShape, kind: 'images' }, root.fork()) as M;
     this.trainer = new TrainStep(this.model, root.fork(), spec.optimizer(like.config) ?? { learningRate: 1e-3 });
     this.stream = endlessBatches(train, { batchSize, rng: root.fork(), dropLast: true });
   }
