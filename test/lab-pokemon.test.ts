@@ -130,7 +130,7 @@ test('Is it a Pokémon?: histograms, an uploaded sprite outranks a digit, the sa
 
 test('Is it a Pokémon?: train live, stop, the live held-out reference, back to the shipped model', { timeout: 120_000 }, async (t) => {
   // wasm: chromium's software WebGL here takes ~15 s a training step of this conv VAE.
-  const { page, errors } = await session.open('pokemon.html?backend=wasm');
+  const { page, errors } = await session.open('pokemon.html');
   const source = 'held-out Pokémon (test split, seed 0)';
   const shipped = await scored(page, source);
   const shippedData = await resultData(page);

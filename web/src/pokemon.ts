@@ -501,7 +501,9 @@ function describeModel(asset: AssetInfo): string {
 }
 
 async function start(): Promise<void> {
-  const engine = await startEngine();
+  // wasm unless the URL says otherwise, as on the other pages: without a GPU, chromium's software WebGL takes ~15 s a
+  // training step of this conv VAE (wasm ~0.2 s) and freezes the page meanwhile.
+  const engine = await startEngine('wasm');
   ui.backend.textContent = `TensorFlow.js ${describeEngine(engine)}`;
   engineBackend = engine.backend;
   const [{ model, asset }, reference] = await Promise.all([openShippedModel('pokemon-vae'), readReferenceScores(shippedUrl('pokemon-vae'))]);
