@@ -37,8 +37,7 @@ describe('the lab in chromium', { timeout: 240_000 }, () => {
       await mkdir(join(runs, 'vae-moons'), { recursive: true });
       await writeFile(join(runs, 'vae-moons', 'manifest.json'), JSON.stringify({ version: 1, kind: 'vae', data: { name: 'moons' }, status: 'finished', epoch: 3 }));
       await writeFile(join(runs, 'vae-moons', 'metrics.jsonl'), '{"epoch":1,"loss":3}\n{"epoch":2,"lo');
-      // A build of its own, to see a fresh build and then the cache (the other lab tests share one).
-      return { runs, outDir: join(work, 'lab') };
+      return { runs };
     });
     lab = session.lab;
   });
@@ -48,7 +47,8 @@ describe('the lab in chromium', { timeout: 240_000 }, () => {
   });
 
   it('caches the build: a second build of fresh sources does nothing', async () => {
-    assert.equal(lab.build.rebuilt, true);
+    // The session built the shared build, or found it fresh; building again must find it fresh.
+    assert.ok(lab.build.rebuilt || lab.build.reason === 'the cached build is up to date', lab.build.reason);
     const again = await buildLab({ outDir: lab.build.outDir });
     // Other files of src/ may change while the suite runs (other work in the tree); then a rebuild is right.
     if (again.rebuilt) assert.match(again.reason, /sources changed/);
