@@ -30,10 +30,10 @@ export const PAGES: readonly PageInfo[] = [
     title: 'AE vs VAE on the moon',
     section: '§1 Why a VAE?',
     blurb: [
-      'An autoencoder’s encoder and decoder are non-linear: the code halfway between a full moon’s code and a half moon’s need not decode to anything moon-like. A VAE adds noise to the code while it trains, so codes near a training code must decode to something close.',
+      'An autoencoder’s encoder and decoder are non-linear: nothing makes the code halfway between a full moon’s code and a half moon’s decode to the moon in between. A VAE adds noise to the code while it trains, so codes near a training code must decode to something close.',
       'Both models, trained on moon images with 2-D codes, decode the straight line between the two codes side by side, over the true moon of the matching phase, with the error along the path.',
     ],
-    tryIt: 'Drag the slider from the full to the half moon and watch where the AE’s decodings stop looking like moons.',
+    tryIt: 'Drag the slider from the full to the half moon and watch where the AE’s decodings stop matching the true moon.',
   },
   {
     href: 'pokemon.html',
