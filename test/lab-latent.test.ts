@@ -9,21 +9,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { pixelHash, shot, startLabSession, type LabSession } from './helpers/lab.js';
+import { pixelHash, shot, startLabSession, type LabSession, waitForState } from './helpers/lab.js';
 
 let session: LabSession;
-
-const figure = (page: Page): Promise<Record<string, string>> => page.$eval('#figure', (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
-
-/** Waits until `test(s)` holds for #figure's data attributes `s`; on timeout, says where the page got to. */
-async function waitForState(page: Page, test: string, timeout = 30_000): Promise<Record<string, string>> {
-  try {
-    await page.waitForFunction((body) => new Function('s', `return ${body}`)((document.getElementById('figure') as HTMLElement).dataset) as boolean, test, { timeout, polling: 100 });
-  } catch {
-    assert.fail(`the page never reached ${test}: ${JSON.stringify(await figure(page))}, status: ${await page.textContent('#status')}`);
-  }
-  return figure(page);
-}
 
 /** Clicks a point of `selector` at fractions (fx, fy) of its box. */
 async function clickAt(page: Page, selector: string, fx: number, fy: number): Promise<void> {

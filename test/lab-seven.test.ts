@@ -18,7 +18,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { pixelHash, shot, startLabSession, type LabSession } from './helpers/lab.js';
+import { pixelHash, shot, startLabSession, type LabSession, figureData, waitForState } from './helpers/lab.js';
 import { onePixelCopies, SIDE, skeleton, squaredError, strokeEnds, strokeMask } from '../web/src/seven/stroke.js';
 
 describe('the one-pixel 7: finding the two edits', () => {
@@ -61,16 +61,7 @@ describe('the one-pixel 7: finding the two edits', () => {
 
 let session: LabSession;
 
-const figure = (page: Page): Promise<Record<string, string>> => page.$eval('#figure', (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
 
-async function waitForState(page: Page, test: string, timeout = 30_000): Promise<Record<string, string>> {
-  try {
-    await page.waitForFunction((body) => new Function('s', `return ${body}`)((document.getElementById('figure') as HTMLElement).dataset) as boolean, test, { timeout, polling: 100 });
-  } catch {
-    assert.fail(`the page never reached ${test}: ${JSON.stringify(await figure(page))}, status: ${await page.textContent('#status')}`);
-  }
-  return figure(page);
-}
 
 type Table = Record<string, { original: number; extended: number; stray: number; prefers: string; wins?: number; ties?: number; count?: number }>;
 
@@ -126,7 +117,7 @@ describe('the one-pixel 7 page in chromium', { timeout: 120_000 }, () => {
 
     // A click on the stray copy's top-left pixel adds ink there: only that copy's numbers move.
     const strayPixels = await pixelHash(page, '#img-stray');
-    const before = await figure(page);
+    const before = await figureData(page);
     const box = (await page.locator('#img-stray').boundingBox())!;
     await page.mouse.click(box.x + 2, box.y + 2);
     const clicked = await waitForState(page, `Number(s.version) > ${before['version']}`);
@@ -157,7 +148,7 @@ describe('the one-pixel 7 page in chromium', { timeout: 120_000 }, () => {
     const { page, errors } = await session.open('seven.html');
     await waitForState(page, 's.tally !== undefined', 60_000);
     // A measurement at rest (the shipped tally done): its tensor count is the one to come back to.
-    const before = await figure(page);
+    const before = await figureData(page);
     await page.click('#reset');
     const rest = await waitForState(page, `Number(s.version) > ${before['version']}`);
     assert.equal(rest['model'], 'shipped');

@@ -119,3 +119,19 @@ export async function shot(page: Page, name: string): Promise<void> {
 export async function pixelHash(page: Page, selector: string): Promise<string> {
   return createHash('sha256').update(await page.locator(selector).screenshot()).digest('hex');
 }
+
+/** The data attributes of the page's #figure, where the lecture's pages show their state. */
+export const figureData = (page: Page): Promise<Record<string, string>> => page.$eval('#figure', (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
+
+/**
+ * Waits until `test` (a JavaScript expression over `s`, #figure's data attributes) holds; on timeout, fails saying
+ * where the page got to (its data and status line).
+ */
+export async function waitForState(page: Page, test: string, timeout = 30_000): Promise<Record<string, string>> {
+  try {
+    await page.waitForFunction((body) => new Function('s', `return ${body}`)((document.getElementById('figure') as HTMLElement).dataset) as boolean, test, { timeout, polling: 100 });
+  } catch {
+    assert.fail(`the page never reached ${test}: ${JSON.stringify(await figureData(page))}, status: ${await page.textContent('#status')}`);
+  }
+  return figureData(page);
+}
