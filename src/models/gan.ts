@@ -462,18 +462,8 @@ export abstract class AdversarialBase implements TrainableModel {
    * its pack's output.
    */
   discriminate(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor1D {
-    const n = this.checkInput(x, 'discriminate');
     return tf.tidy(() => {
-      let inputs = this.toModel(x);
-      let cond = this.conditioning(labels, n, 'discriminate');
-      const filled = Math.ceil(n / this.pack) * this.pack;
-      if (filled > n) {
-        const cycle = tf.tensor1d(Int32Array.from({ length: filled }, (_, i) => i % n), 'int32');
-        inputs = tf.gather(inputs, cycle);
-        cond = cond.map((c) => tf.gather(c, cycle));
-      }
-      let { out } = this.runDiscriminator(inputs, cond, false);
-      if (this.pack > 1) out = tf.slice(tf.reshape(tf.tile(tf.reshape(out, [-1, 1]), [1, this.pack]), [-1]), 0, n) as tf.Tensor1D;
+      const { out } = this.judgeEach(x, labels, 'discriminate');
       return this.discriminatorOutput === 'probability' ? tf.sigmoid(out) : out;
     });
   }
@@ -482,24 +472,30 @@ export abstract class AdversarialBase implements TrainableModel {
    * D's features of x (data range): its last hidden layer, [n, F], batch norm in inference mode — the space in which
    * the VAE-GAN (Larsen et al. 2016) measures reconstruction, where one pixel that extends a stroke and one stray
    * pixel are not the same distance away. Labels for conditional models; with packing each example gets its pack's
-   * features (x cycled to fill the last pack), as in `discriminate`.
+   * features, as in `discriminate`.
    */
   discriminatorFeatures(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D {
-    const n = this.checkInput(x, 'discriminatorFeatures');
-    return tf.tidy(() => {
-      let inputs = this.toModel(x);
-      let cond = this.conditioning(labels, n, 'discriminatorFeatures');
-      const filled = Math.ceil(n / this.pack) * this.pack;
-      if (filled > n) {
-        const cycle = tf.tensor1d(Int32Array.from({ length: filled }, (_, i) => i % n), 'int32');
-        inputs = tf.gather(inputs, cycle);
-        cond = cond.map((c) => tf.gather(c, cycle));
-      }
-      const { features } = this.runDiscriminator(inputs, cond, false);
-      if (this.pack === 1) return features;
-      const packOf = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => Math.floor(i / this.pack)), 'int32');
-      return tf.gather(features, packOf) as tf.Tensor2D;
-    });
+    return tf.tidy(() => this.judgeEach(x, labels, 'discriminatorFeatures').features);
+  }
+
+  /**
+   * D in inference mode on x (data range), one output [n] and one feature row [n, F] per example: with packing, x is
+   * cycled to fill the last pack and each example gets its pack's output and features. Call inside tf.tidy.
+   */
+  private judgeEach(x: tf.Tensor, labels: tf.Tensor1D | undefined, where: string): { out: tf.Tensor1D; features: tf.Tensor2D } {
+    const n = this.checkInput(x, where);
+    let inputs = this.toModel(x);
+    let cond = this.conditioning(labels, n, where);
+    const filled = Math.ceil(n / this.pack) * this.pack;
+    if (filled > n) {
+      const cycle = tf.tensor1d(Int32Array.from({ length: filled }, (_, i) => i % n), 'int32');
+      inputs = tf.gather(inputs, cycle);
+      cond = cond.map((c) => tf.gather(c, cycle));
+    }
+    const { out, features } = this.runDiscriminator(inputs, cond, false);
+    if (this.pack === 1) return { out, features };
+    const packOf = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => Math.floor(i / this.pack)), 'int32');
+    return { out: tf.gather(out, packOf) as tf.Tensor1D, features: tf.gather(features, packOf) as tf.Tensor2D };
   }
 
   /** Default labels for `n` conditional samples: 0, 1, …, C−1, 0, 1, … */
