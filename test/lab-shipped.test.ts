@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { can, datasetFromWire, exampleSize, initEngine, loadDataset, loadModel, Rng, tf, type DatasetMeta } from '../src/index.js';
-import { datasetApiHandler } from '../src/cli/lab-data.js';
+import { labApiHandler } from '../src/cli/lab-api.js';
 import { shippedFilesHandler } from '../src/cli/lab-files.js';
 import { ASSETS_DIR } from '../src/cli/lab.js';
 import { ASSETS } from '../scripts/train-assets.js';
@@ -22,7 +22,7 @@ let base: string;
 
 before(async () => {
   await initEngine({ backend: 'cpu' });
-  const handlers = [shippedFilesHandler(ASSETS_DIR), datasetApiHandler()];
+  const handlers = [shippedFilesHandler(ASSETS_DIR), labApiHandler(undefined)];
   server = createServer((req, res) => {
     const next = (i: number): void => {
       if (i === handlers.length) return void ((res.statusCode = 404), res.end());

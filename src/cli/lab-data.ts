@@ -1,5 +1,6 @@
 /**
- * /api/dataset…: the built-in datasets for the lab's lecture pages (the latent space's test digits, the Pokémon page's
+ * /api/dataset…, routed by lab-api.ts: the built-in datasets for the lab's lecture pages (the latent space's test
+ * digits, the Pokémon page's
  * held-out sprites, the nearest training images of "VAE imitates, GAN creates", live training in the browser).
  * Read-only, GET only, built-in data by name only (never a path):
  *
@@ -12,8 +13,7 @@
  * (the two latest).
  */
 import type { ServerResponse } from 'node:http';
-import { BUILTIN_DATASETS, GenlabError, Rng, badInput, loadDataset, subset, type Dataset, type DatasetMeta } from '../index.js';
-import { sendJson, type Middleware } from './lab-files.js';
+import { BUILTIN_DATASETS, Rng, badInput, loadDataset, subset, type Dataset, type DatasetMeta } from '../index.js';
 
 /** Whether every value is k/255 for a whole k (then it travels as one byte, exactly). */
 function isByteValued(data: Float32Array): boolean {
@@ -91,28 +91,12 @@ export class DatasetServer {
   }
 }
 
-function sendBytes(res: ServerResponse, bytes: Uint8Array, head: boolean): void {
+/** Sends raw bytes (the values of /api/dataset.bin). */
+export function sendBytes(res: ServerResponse, bytes: Uint8Array, head: boolean): void {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/octet-stream');
   res.setHeader('Content-Length', String(bytes.byteLength));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-store');
   res.end(head ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-}
-
-export function datasetApiHandler(server = new DatasetServer()): Middleware {
-  return (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://lab');
-    if (url.pathname !== '/api/dataset' && url.pathname !== '/api/dataset.bin') return next();
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return sendJson(res, 405, { error: 'read-only' });
-    }
-    const answer = url.pathname === '/api/dataset' ? server.meta(url.searchParams).then((m) => sendJson(res, 200, m)) : server.bytes(url.searchParams).then((b) => sendBytes(res, b, req.method === 'HEAD'));
-    void answer.catch((e: unknown) => {
-      const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-      const status = e instanceof GenlabError && e.code !== 'internal' ? (e.code === 'not-found' ? 404 : 400) : 500;
-      if (!res.headersSent) sendJson(res, status, { error: message });
-    });
-  };
 }

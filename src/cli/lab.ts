@@ -19,15 +19,13 @@
  */
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GenlabError, badInput } from '../index.js';
-import { runsApiHandler } from './lab-api.js';
-import { datasetApiHandler } from './lab-data.js';
-import { runsFilesHandler, shippedFilesHandler } from './lab-files.js';
+import { labApiHandler } from './lab-api.js';
+import { runsFilesHandler, shippedFilesHandler, type Middleware } from './lab-files.js';
 import { RunsFolder } from './lab-runs.js';
 import { intOption } from './options.js';
 
@@ -170,9 +168,8 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
   const vite = await importVite();
   const runs = options.runs !== undefined ? new RunsFolder(options.runs) : undefined;
   const files = runsFilesHandler(options.runs);
-  const api = runsApiHandler(runs);
+  const api = labApiHandler(runs);
   const shipped = shippedFilesHandler(ASSETS_DIR);
-  const datasets = datasetApiHandler();
   const explicitPort = options.port !== undefined && options.port !== DEFAULT_PORT;
   let server;
   try {
@@ -186,7 +183,7 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
         {
           name: 'genlab-runs',
           configurePreviewServer: (s) => {
-            s.middlewares.use(files).use(shipped).use(datasets).use(api);
+            s.middlewares.use(files).use(shipped).use(api);
             // Returned: runs after Vite's static files and its page fallback (/gmm → gmm.html), before its empty 404.
             return () => void s.middlewares.use(notFoundPage(build.outDir));
           },
@@ -216,7 +213,7 @@ export async function startLab(options: LabServerOptions = {}): Promise<LabServe
  * A request for a page (a path ending in .html or without an extension) that is not in the build: a 404 with a short
  * page saying so and a link to the home page. Other files (scripts, wasm, images) keep Vite's empty 404.
  */
-function notFoundPage(outDir: string): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+function notFoundPage(outDir: string): Middleware {
   return (req, res, next) => {
     let path: string;
     try {
