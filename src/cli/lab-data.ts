@@ -1,7 +1,7 @@
 /**
  * /api/dataset…, routed by lab-api.ts: the built-in datasets for the lab's lecture pages (the latent space's test
- * digits, the Pokémon page's
- * held-out sprites, the nearest training images of "VAE imitates, GAN creates", live training in the browser).
+ * digits, the Pokémon page's held-out sprites, the nearest training images of "VAE imitates, GAN creates", live
+ * training in the browser).
  * Read-only, GET only, built-in data by name only (never a path):
  *
  *   /api/dataset?name=mnist&split=test[&n=N&seed=S]       DatasetMeta (JSON): shape, count, dtype, labels, classes
