@@ -26,6 +26,7 @@ import {
   uniformNoiseImages,
   type Dataset,
   type ReferenceScores,
+  type VAE,
 } from '../../src/browser.js';
 import { LECTURE } from './lib/colors.js';
 import { byId, fmt, h } from './lib/dom.js';
@@ -36,7 +37,7 @@ import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { DrawPad } from './pokemon/draw-pad.js';
 import { ScoreHistogram, type HistogramSet } from './pokemon/histogram.js';
 import { LIVE_K, LIVE_SEED, scoreHeldOutLive } from './pokemon/live-reference.js';
-import { LIVE_BATCH, LiveVae, type Scorer } from './pokemon/live-vae.js';
+import { LiveModel } from './lib/live-model.js';
 import { canvasPixels, decodeImageFile, isBlank, pixelsToExample } from './pokemon/prepare.js';
 import { TrainingPanel } from './pokemon/training-panel.js';
 
@@ -87,28 +88,30 @@ const PAD_COLORS = ['#1d2330', '#d8363a', '#f28e2b', '#edc948', '#1f9d55', '#2f6
 const RESCORE_MS = 1500;
 /** Steps slower than this (ms) suggest a software GPU backend: the page says wasm is faster. */
 const SLOW_STEP_MS = 1000;
+/** `genlab train`'s default minibatch, as the shipped model was trained. */
+const LIVE_BATCH = 64;
 
 const histogram = new ScoreHistogram(ui.hist);
 const pad = new DrawPad(ui.pad);
 const panel = new TrainingPanel();
 
 interface Shipped {
-  vae: Scorer;
+  vae: VAE;
   reference: ReferenceScores;
   shape: [number, number, number];
   asset: AssetInfo;
 }
 let shipped: Shipped | null = null;
 /** The model trained live, when there is one: it judges instead of the shipped one. */
-let live: LiveVae | null = null;
+let live: LiveModel<VAE> | null = null;
 /** The held-out Pokémon scored by `model` at `step` (when training last stopped). */
-let liveReference: { model: Scorer; step: number; scores: ReferenceScores } | null = null;
+let liveReference: { model: VAE; step: number; scores: ReferenceScores } | null = null;
 /** Bumped by every new image: a slower earlier score never overwrites a later one. */
 let latest = 0;
 /** The image being judged, kept to score it again when the model changes. */
 let judged: { image: Float32Array; source: string; token: number } | null = null;
 /** The judged image's last score, by which model at which step. */
-let lastScore: { model: Scorer; step: number; logPx: number } | null = null;
+let lastScore: { model: VAE; step: number; logPx: number } | null = null;
 /** Seeds of the example buttons: each click shows another image. */
 const exampleSeeds = { pokemon: 0, mnist: 0, noise: 0 };
 /** Fetched when first trained live. */
@@ -122,7 +125,7 @@ let referenceJob = 0;
 /** The TF.js backend the page runs on. */
 let engineBackend = '';
 
-const currentModel = (): Scorer | null => live?.model ?? shipped?.vae ?? null;
+const currentModel = (): VAE | null => live?.model ?? shipped?.vae ?? null;
 const currentStep = (): number => live?.step ?? 0;
 /** k and seed of scores under the current model: the shipped reference's, or the live ones. */
 const scoring = (): { k: number; seed: number } => (live || !shipped ? { k: LIVE_K, seed: LIVE_SEED } : { k: shipped.reference.k, seed: shipped.reference.seed });
@@ -410,10 +413,10 @@ function drawTraining(): void {
 }
 
 /** What trains, on what, how fast; a hint when steps are slow (chromium's software WebGL takes seconds a step). */
-function showLiveInfo(l: LiveVae): void {
+function showLiveInfo(l: LiveModel<VAE>): void {
   const slow = l.msPerStep > SLOW_STEP_MS && engineBackend !== 'wasm';
   ui.liveInfo.replaceChildren(
-    `A fresh model of the shipped model's kind (${l.model.kind}) and configuration, trained here on the ${l.train.count} sprites of the training split, ${LIVE_BATCH} per step; Adam minimises −ELBO plus the config's weight-decay term, as genlab train did. `,
+    `A fresh model of the shipped model's kind (${l.model.kind}) and configuration, trained here on the ${l.train.count} sprites of the training split, ${l.batchSize} per step; Adam minimises −ELBO plus the config's weight-decay term, as genlab train did. `,
     Number.isFinite(l.msPerStep) ? `A step takes ${Math.round(l.msPerStep)} ms on ${engineBackend}.` : '',
     slow ? h('span', {}, ' Without a GPU, ', h('a', { href: '?backend=wasm' }, 'the wasm backend'), ' is faster (the page restarts).') : '',
   );
@@ -462,7 +465,7 @@ ui.train.addEventListener('click', () =>
       setStatus('Fetching the Pokémon training split…');
       trainSplit ??= await fetchDataset('pokemon', { split: 'train' }).finally(() => setButtons(loop.playing));
       if (live || loop.playing) return; // a second click got there first
-      live = new LiveVae(shipped.vae, trainSplit, ++liveSeed);
+      live = new LiveModel(shipped.vae, trainSplit, ++liveSeed, LIVE_BATCH);
       lastRescore = 0;
       ui.result.dataset['model'] = 'live';
     }

@@ -1,8 +1,8 @@
 /**
  * A fresh model of a shipped model's kind and configuration (new seeded weights), trained in the page through the
  * library's one training step (TrainStep) on shuffled minibatches of a dataset — with the optimiser settings its kind
- * recommends (a GAN family's Adam; 1e-3 otherwise), whatever its loss groups are. The latent-space and one-pixel-7
- * pages train their VAEs with it.
+ * recommends (a GAN family's Adam; 1e-3 otherwise), whatever its loss groups are. The latent-space, one-pixel-7 and
+ * Pokémon pages train their VAEs with it.
  */
 import { endlessBatches, KINDS, NonFiniteTermError, Rng, termRecord, TrainStep, type Batch, type Dataset, type GenerativeModel } from '../../../src/browser.js';
 
@@ -12,6 +12,10 @@ export class LiveModel<M extends GenerativeModel = GenerativeModel> {
   private readonly stream: Generator<Batch, never>;
   /** The last step's terms (`loss`, or `group/term` for a model with several loss groups), or null before the first. */
   last: Record<string, number> | null = null;
+  /** The loss of every step's minibatch (a VAE's −ELBO), for a loss curve. */
+  readonly curve: { steps: number[]; loss: number[] } = { steps: [], loss: [] };
+  /** Milliseconds the last step took (a page may say when its backend is slow). */
+  msPerStep = NaN;
   /** Why training stopped (a NaN or infinite term), or null. */
   error: string | null = null;
   private disposed = false;
@@ -19,7 +23,7 @@ export class LiveModel<M extends GenerativeModel = GenerativeModel> {
   /** A new model like `like` to train on `train`, `batchSize` examples a step. */
   constructor(
     like: M,
-    train: Dataset,
+    readonly train: Dataset,
     seed: number,
     readonly batchSize: number,
   ) {
@@ -41,13 +45,22 @@ export class LiveModel<M extends GenerativeModel = GenerativeModel> {
     return this.trainer.step * this.batchSize;
   }
 
+  /** Passes over the training data so far. */
+  get epochs(): number {
+    return this.examples / this.train.count;
+  }
+
   /** One step on the next minibatch; false (with `error` set) when a term turned NaN or infinite, or once disposed. */
   async run(): Promise<boolean> {
     if (this.disposed) return false;
     try {
+      const t0 = performance.now();
       const terms = termRecord(await this.trainer.run(this.stream.next().value));
       if (this.disposed) return false;
+      this.msPerStep = performance.now() - t0;
       this.last = terms;
+      this.curve.steps.push(this.trainer.step);
+      this.curve.loss.push(terms['negElbo'] ?? terms['loss'] ?? NaN);
       return true;
     } catch (e) {
       if (this.disposed) return false;

@@ -5,7 +5,7 @@
 import { LineChart } from '../lib/chart.js';
 import { LECTURE } from '../lib/colors.js';
 import { byId, fmt } from '../lib/dom.js';
-import type { LiveVae } from './live-vae.js';
+import type { LiveModel } from '../lib/live-model.js';
 
 /** off: the shipped model; training; paused; reference: paused, scoring the held-out Pokémon under the live model. */
 export type LiveState = 'off' | 'training' | 'paused' | 'reference';
@@ -27,7 +27,7 @@ export class TrainingPanel {
   }
 
   /** Shows `live`'s progress (or dashes for the shipped model). */
-  draw(live: LiveVae | null): void {
+  draw(live: LiveModel | null): void {
     const terms = live?.last ?? null;
     const negElbo = terms?.['negElbo'] ?? terms?.['loss'] ?? NaN;
     this.step.textContent = live ? `${live.step} (${fmt(live.epochs, 1)})` : '—';
@@ -36,7 +36,7 @@ export class TrainingPanel {
     this.kl.textContent = fmt(terms?.['kl'] ?? NaN, 1);
     this.root.dataset['step'] = String(live?.step ?? 0);
     this.root.dataset['loss'] = terms ? String(negElbo) : '';
-    this.chart.series = live ? [{ label: '−ELBO', color: LECTURE.green, xs: live.curve.steps, ys: live.curve.negElbo, width: 1.5 }] : [];
+    this.chart.series = live ? [{ label: '−ELBO', color: LECTURE.green, xs: live.curve.steps, ys: live.curve.loss, width: 1.5 }] : [];
     this.chart.draw();
   }
 }
