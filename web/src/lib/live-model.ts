@@ -2,7 +2,7 @@
  * A fresh model of a shipped model's kind and configuration (new seeded weights), trained in the page through the
  * library's one training step (TrainStep) on shuffled minibatches of a dataset — with the optimiser settings its kind
  * recommends (a GAN family's Adam; 1e-3 otherwise), whatever its loss groups are. The latent-space, one-pixel-7 and
- * Pokémon pages train their VAEs with it.
+ * Pokémon pages train their VAEs with it, the moon page its AE and VAE.
  */
 import { endlessBatches, KINDS, NonFiniteTermError, Rng, termRecord, TrainStep, type Batch, type Dataset, type GenerativeModel } from '../../../src/browser.js';
 
@@ -20,16 +20,19 @@ export class LiveModel<M extends GenerativeModel = GenerativeModel> {
   error: string | null = null;
   private disposed = false;
 
-  /** A new model like `like` to train on `train`, `batchSize` examples a step. */
+  /**
+   * A new model like `like` to train on `train`, `batchSize` examples a step; `seed` (a number, or an Rng a page
+   * forks its own from) gives the weights, the model's noise and the shuffles.
+   */
   constructor(
     like: M,
     readonly train: Dataset,
-    seed: number,
+    seed: number | Rng,
     readonly batchSize: number,
   ) {
     const spec = Object.hasOwn(KINDS, like.kind) ? KINDS[like.kind as keyof typeof KINDS] : null;
     if (!spec) throw new Error(`cannot train a ${like.kind} model live: not a kind of the library`);
-    const root = new Rng(seed);
+    const root = typeof seed === 'number' ? new Rng(seed) : seed;
     // One seed: the weights, the model's noise and the shuffles from separate streams.
     this.model = spec.create(like.config, { shape: like.dataShape, kind: 'images' }, root.fork()) as M;
     this.trainer = new TrainStep(this.model, root.fork(), spec.optimizer(like.config) ?? { learningRate: 1e-3 });

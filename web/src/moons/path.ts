@@ -3,7 +3,7 @@
  * line between them, what the model decodes along it, and how far each decoding is from the true moon of the
  * matching phase 90°·t.
  */
-import { moonPhaseSequence, renderMoon, tf, type Dataset, type TrainableModel } from '../../../src/browser.js';
+import { moonPhaseSequence, renderMoon, tf, type Dataset, type GenerativeModel } from '../../../src/browser.js';
 
 /** Image side of the moons the shipped models were trained on. */
 export const SIZE = 28;
@@ -16,7 +16,7 @@ export const PATH_POINTS = 41;
 const BRIGHTNESS = 0.9;
 
 /** A model that encodes images to codes (an AE's code, a VAE's posterior mean) and decodes codes to mean images. */
-export type Coder = TrainableModel & {
+export type Coder = GenerativeModel & {
   code(x: tf.Tensor): tf.Tensor2D;
   decode(z: tf.Tensor): tf.Tensor;
 };
