@@ -10,10 +10,10 @@
  * Without n, the whole split in order; with n, n examples picked by `new Rng(seed).permutation` (as the runs board
  * picks test examples). Values are sent as bytes (uint8, value × 255) when every value is a whole multiple of 1/255 —
  * MNIST's 60,000 training digits are 47 MB instead of 188 — and as float32 otherwise. Splits are loaded once and kept
- * (the two latest).
+ * (the two latest datasets), with whether each split travels as bytes.
  */
 import type { ServerResponse } from 'node:http';
-import { BUILTIN_DATASETS, Rng, badInput, loadDataset, subset, type Dataset, type DatasetMeta } from '../index.js';
+import { BUILTIN_DATASETS, Rng, badInput, loadDataset, subset, type Dataset, type DatasetMeta, type DatasetSplits } from '../index.js';
 
 /** Whether every value is k/255 for a whole k (then it travels as one byte, exactly). */
 function isByteValued(data: Float32Array): boolean {
@@ -30,17 +30,23 @@ interface Prepared {
   dtype: 'uint8' | 'float32';
 }
 
-export class DatasetServer {
-  private readonly splits = new Map<string, Promise<Dataset>>();
+/** A built-in dataset's splits as loaded once, and whether each split's values travel as bytes. */
+interface Loaded {
+  splits: DatasetSplits;
+  byteValued: Record<'train' | 'test', boolean>;
+}
 
-  private split(name: string, split: 'train' | 'test'): Promise<Dataset> {
-    const key = `${name}/${split}`;
-    let p = this.splits.get(key);
+export class DatasetServer {
+  /** The two latest datasets asked for (both splits of each: a page asks for one, then often the other). */
+  private readonly loaded = new Map<string, Promise<Loaded>>();
+
+  private load(name: string): Promise<Loaded> {
+    let p = this.loaded.get(name);
     if (!p) {
-      p = loadDataset(name, { seed: 0 }).then((s) => s[split]);
-      p.catch(() => this.splits.delete(key));
-      this.splits.set(key, p);
-      while (this.splits.size > 2) this.splits.delete(this.splits.keys().next().value!);
+      p = loadDataset(name, { seed: 0 }).then((splits) => ({ splits, byteValued: { train: isByteValued(splits.train.data), test: isByteValued(splits.test.data) } }));
+      p.catch(() => this.loaded.delete(name));
+      this.loaded.set(name, p);
+      while (this.loaded.size > 2) this.loaded.delete(this.loaded.keys().next().value!);
     }
     return p;
   }
@@ -50,7 +56,8 @@ export class DatasetServer {
     if (!BUILTIN_DATASETS.includes(name)) throw badInput('name', `expected a built-in dataset (${BUILTIN_DATASETS.join(', ')}), got '${name}'`);
     const split = q.get('split') ?? 'test';
     if (split !== 'train' && split !== 'test') throw badInput('split', `expected train or test, got '${split}'`);
-    const full = await this.split(name, split);
+    const loaded = await this.load(name);
+    const full = loaded.splits[split];
     const nText = q.get('n');
     const seedText = q.get('seed') ?? '0';
     if (!/^\d+$/.test(seedText)) throw badInput('seed', `expected a whole number, got '${seedText}'`);
@@ -62,7 +69,8 @@ export class DatasetServer {
       indices = [...new Rng(Number(seedText)).permutation(full.count).subarray(0, n)];
       ds = subset(full, indices);
     }
-    return { ds, indices, dtype: isByteValued(ds.data) ? 'uint8' : 'float32' };
+    // A subset of a byte-valued split is byte-valued.
+    return { ds, indices, dtype: loaded.byteValued[split] ? 'uint8' : 'float32' };
   }
 
   async meta(q: URLSearchParams): Promise<DatasetMeta> {
