@@ -50,6 +50,8 @@ function trainFlags(options: Json): string[] {
   add('--batch-size', options['batchSize']);
   add('--optimizer', options['optimizer']);
   add('--lr', options['learningRate']);
+  const groupRates = Object.entries(record(options['groupLearningRates'])).filter(([, lr]) => typeof lr === 'number');
+  if (groupRates.length > 0) out.push('--group-lr', groupRates.map(([group, lr]) => `${group}=${String(lr)}`).join(','));
   if (options['optimizer'] === 'adam') {
     add('--beta1', options['beta1']);
     add('--beta2', options['beta2']);

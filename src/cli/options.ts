@@ -36,6 +36,21 @@ export function positiveNumberOption(flag: string): (value: string) => number {
   };
 }
 
+/** A parser for `name=x,name=x` where each x is a number > 0 (e.g. `--group-lr discriminator=4e-4,generator=1e-4`). */
+export function namedPositiveNumbersOption(flag: string): (value: string) => Record<string, number> {
+  return (value: string) => {
+    const out: Record<string, number> = {};
+    for (const part of value.split(',')) {
+      const m = /^\s*([A-Za-z][\w-]*)\s*=\s*(\S+)\s*$/.exec(part);
+      if (!m) throw badInput(flag, `expected name=number pairs separated by commas (e.g. discriminator=4e-4,generator=1e-4), got '${value}'`);
+      const [, name, number] = m as unknown as [string, string, string];
+      if (Object.hasOwn(out, name)) throw badInput(flag, `'${name}' is given twice in '${value}'`);
+      out[name] = positiveNumberOption(`${flag} ${name}`)(number);
+    }
+    return out;
+  };
+}
+
 /** A parser for an option whose value must be one of `choices`. */
 export function choiceOption<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
   return (value: string) => {

@@ -44,7 +44,7 @@ import {
   type RunManifest,
   type TrainCallback,
 } from '../index.js';
-import { choiceOption, datasetOption, intOption, listOption, numberOption, positiveNumberOption } from './options.js';
+import { choiceOption, datasetOption, intOption, listOption, namedPositiveNumbersOption, numberOption, positiveNumberOption } from './options.js';
 import { barsWanted } from './progress.js';
 import { stopOnSignals } from './signals.js';
 
@@ -58,6 +58,7 @@ interface RunFlags {
   steps?: number;
   batchSize?: number;
   lr?: number;
+  groupLr?: Record<string, number>;
   optimizer?: FitOptions['optimizer'];
   beta1?: number;
   beta2?: number;
@@ -89,10 +90,11 @@ function modelOptions(kind: ModelKind, flags: Record<string, unknown>): ModelOpt
 }
 
 /** The training options the flags set, keyed as in FitOptions. */
-function trainOptions(flags: RunFlags): Pick<FitOptions, 'batchSize' | 'learningRate' | 'optimizer' | 'beta1' | 'beta2' | 'momentum' | 'lrDecay'> {
+function trainOptions(flags: RunFlags): Pick<FitOptions, 'batchSize' | 'learningRate' | 'groupLearningRates' | 'optimizer' | 'beta1' | 'beta2' | 'momentum' | 'lrDecay'> {
   const o: ReturnType<typeof trainOptions> = {};
   if (flags.batchSize !== undefined) o.batchSize = flags.batchSize;
   if (flags.lr !== undefined) o.learningRate = flags.lr;
+  if (flags.groupLr !== undefined) o.groupLearningRates = flags.groupLr;
   if (flags.optimizer !== undefined) o.optimizer = flags.optimizer;
   if (flags.beta1 !== undefined) o.beta1 = flags.beta1;
   if (flags.beta2 !== undefined) o.beta2 = flags.beta2;
@@ -102,7 +104,7 @@ function trainOptions(flags: RunFlags): Pick<FitOptions, 'batchSize' | 'learning
 }
 
 /** Flags of training options, for messages. */
-const TRAIN_FLAG: Record<string, string> = { batchSize: '--batch-size', learningRate: '--lr', lrDecay: '--lr-decay' };
+const TRAIN_FLAG: Record<string, string> = { batchSize: '--batch-size', learningRate: '--lr', groupLearningRates: '--group-lr', lrDecay: '--lr-decay' };
 const trainFlag = (key: string): string => TRAIN_FLAG[key] ?? `--${key}`;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -119,7 +121,7 @@ function checkResumeFlags(kind: ModelKind, flags: RunFlags & Record<string, unkn
   }
   const saved = manifest.options as Record<string, unknown>;
   for (const [key, value] of Object.entries(trainOptions(flags))) {
-    if (value !== saved[key]) throw conflict(trainFlag(key), value, saved[key]);
+    if (JSON.stringify(value) !== JSON.stringify(saved[key])) throw conflict(trainFlag(key), value, saved[key]);
   }
   if (flags.data !== undefined && flags.data !== manifest.data.name) throw conflict('--data', flags.data, manifest.data.name);
   if (flags.seed !== undefined && flags.seed !== manifest.seed) throw conflict('--seed', flags.seed, manifest.seed);
@@ -296,6 +298,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--steps <N>', 'total training steps instead of --epochs', intOption('--steps', 1, 1_000_000_000, 'years of training on this machine'))
     .option('--batch-size <N>', 'examples per step (default 64)', intOption('--batch-size', 1, 65536, 'a batch is one tensor in memory'))
     .option('--lr <x>', 'learning rate (default 1e-3 for adam, 1e-2 for sgd; GANs their paper’s)', positiveNumberOption('--lr'))
+    .option('--group-lr <list>', 'learning rates of named loss groups over --lr, e.g. discriminator=4e-4,generator=1e-4 (two time-scale update rule, Heusel et al. 2017)', namedPositiveNumbersOption('--group-lr'))
     .option('--lr-decay <schedule>', 'learning rate over the run: none (default), linear or cosine (to 0 at the last step)', choiceOption('--lr-decay', LR_DECAYS))
     .option('--optimizer <name>', 'adam or sgd', choiceOption('--optimizer', OPTIMIZERS))
     .option('--beta1 <x>', "Adam's β1 (default 0.9)", numberOption('--beta1', 0, 0.999999))

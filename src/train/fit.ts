@@ -29,7 +29,7 @@ import {
   writeCheckpoint,
   type TrainProgress,
 } from './checkpoint.js';
-import { resolveOptimizerOptions } from './optimizers.js';
+import { resolveOptimizerOptions, type OptimizerOptions } from './optimizers.js';
 import { NonFiniteTermError, TrainStep, toTensorBatch } from './step.js';
 import {
   BEST_DIR,
@@ -99,11 +99,16 @@ export function resolveFitOptions(o: FitOptions): ResolvedFitOptions {
   const seed = o.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw badInput('seed', `expected an integer, got ${seed}`);
   const batchSize = o.batchSize ?? 64;
+  const groupLearningRates = { ...o.groupLearningRates };
+  for (const [group, lr] of Object.entries(groupLearningRates)) {
+    if (!(Number.isFinite(lr) && lr > 0)) throw badInput(`groupLearningRates.${group}`, `expected a positive learning rate, got ${lr}`);
+  }
   return {
     ...resolveOptimizerOptions(o),
     epochs: o.steps !== undefined ? null : (o.epochs ?? 10),
     steps: o.steps ?? null,
     batchSize,
+    groupLearningRates,
     seed,
     dropLast: o.dropLast ?? false,
     evalBatchSize: o.evalBatchSize ?? Math.max(batchSize, 256),
@@ -111,6 +116,10 @@ export function resolveFitOptions(o: FitOptions): ResolvedFitOptions {
     checkpointEverySteps: o.checkpointEverySteps ?? null,
   };
 }
+
+/** The trainer's per-group optimiser settings from the run's per-group learning rates. */
+const groupOptionsOf = (o: ResolvedFitOptions): Record<string, OptimizerOptions> =>
+  Object.fromEntries(Object.entries(o.groupLearningRates).map(([group, learningRate]) => [group, { learningRate }]));
 
 const freshProgress = (): TrainProgress => ({ epoch: 0, step: 0, batchInEpoch: 0, shuffleSeed: null, sums: {}, examples: 0, epochSeconds: 0, seconds: 0 });
 
@@ -139,7 +148,7 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
   const rng = runSeeds(resolved.seed).train;
   let trainer: TrainStep | null = null;
   try {
-    trainer = new TrainStep(model, rng, { ...resolved, totalSteps: runPlan(data, resolved).totalSteps });
+    trainer = new TrainStep(model, rng, { ...resolved, groupOptions: groupOptionsOf(resolved), totalSteps: runPlan(data, resolved).totalSteps });
     const session: Session = {
       model,
       data,
@@ -275,7 +284,7 @@ async function resumeLocked(dir: string, manifest: RunManifest, data: FitData, o
     if (model.kind !== manifest.kind) throw badFile(ckptDir, `checkpoint holds a ${model.kind} model, the run is a ${manifest.kind}`);
     checkData(model, data);
     const rng = Rng.fromState(state.rng);
-    trainer = new TrainStep(model, rng, { ...resolved, totalSteps, startStep: p.step });
+    trainer = new TrainStep(model, rng, { ...resolved, groupOptions: groupOptionsOf(resolved), totalSteps, startStep: p.step });
     await restoreOptimizers(ckptDir, state, resolved, trainer.groups.map((g) => ({ name: g.group.name, variables: g.group.variables, optimizer: g.optimizer })));
     const bestBy = options.bestBy ?? DEFAULT_BEST;
     const session: Session = {

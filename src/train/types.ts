@@ -19,6 +19,11 @@ export interface FitOptions extends OptimizerOptions {
   steps?: number;
   /** Examples per training step. Default 64. */
   batchSize?: number;
+  /**
+   * Learning rates of named loss groups over `learningRate`, e.g. the two time-scale update rule (Heusel et al.
+   * 2017) `{ discriminator: 4e-4, generator: 1e-4 }`. A name the model has no group of is an error. Default none.
+   */
+  groupLearningRates?: Readonly<Record<string, number>>;
   /** Seeds the one training stream (shuffles, batch transforms, model noise) and the fixed sample noise. Default 0. */
   seed?: number;
   /** Drop each epoch's last, smaller batch. Default false. */
@@ -64,6 +69,7 @@ export interface ResolvedFitOptions extends ResolvedOptimizerOptions {
   epochs: number | null;
   steps: number | null;
   batchSize: number;
+  groupLearningRates: Record<string, number>;
   seed: number;
   dropLast: boolean;
   evalBatchSize: number;
