@@ -17,7 +17,8 @@
  * (§3.1), minibatch discrimination (§3.2), historical averaging (§3.3), one-sided label smoothing (§3.4). Later ones:
  * spectral normalisation of D (`spectralNorm`, Miyato et al. 2018; nets/spectral-norm.ts: one power iteration per D
  * update, u and v saved in spectral-norm.bin) and an exponential moving average of G's weights (`emaDecay`, Karras et
- * al. 2018; Yazıcı et al. 2019), which `sample`, `generate`, `evaluate` and the saved generator/ use.
+ * al. 2018; Yazıcı et al. 2019), which `sample`, `generate`, `evaluate` and the saved generator/ use; for small image
+ * sets, differentiable augmentation of whatever D sees in training (`diffAugment`, Zhao et al. 2020; diff-augment.ts).
  *
  * Data are in the dataset's range ([0, 1] for images): image models map real images to [−1, 1] inside, to match G's
  * tanh output, and map G's output back — `sample`, `generate` and `discriminate` speak the data's range. Points are
@@ -34,6 +35,7 @@ import { joinPath, loadLayersModel, readModelBinaryFile, writeModelDir } from '.
 import { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
+import { diffAugment } from './diff-augment.js';
 import {
   buildDcganDiscriminator,
   buildDcganGenerator,
@@ -139,6 +141,11 @@ export interface GANConfig extends AdversarialNetConfig {
    * bias-corrected (`updateAverage`); `sample`, `generate`, `evaluate` and the saved generator/ use it. 0 = off.
    */
   emaDecay: number;
+  /**
+   * Differentiable augmentation of everything D sees during training, real and generated, in both updates (Zhao et
+   * al. 2020; diff-augment.ts: colour, translation, cutout), so that D cannot memorise a small data set. Images only.
+   */
+  diffAugment: boolean;
 }
 
 /** The networks of a GAN. */
@@ -686,6 +693,7 @@ export class GAN extends AdversarialBase {
       r1Penalty: options.r1Penalty ?? 0,
       spectralNorm: options.spectralNorm ?? false,
       emaDecay: options.emaDecay ?? 0,
+      diffAugment: options.diffAugment ?? false,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -698,7 +706,7 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: zeroCenteredPenalty`, config.zeroCenteredPenalty, 0);
     checkNumber(`${kind}: r1Penalty`, config.r1Penalty, 0);
     checkNumber(`${kind}: emaDecay`, config.emaDecay, 0, false, MAX_EMA_DECAY);
-    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm', 'spectralNorm'] as const) {
+    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm', 'spectralNorm', 'diffAugment'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
     }
     if (loss === 'hinge' && config.labelSmoothing !== 1) {
@@ -720,6 +728,9 @@ export class GAN extends AdversarialBase {
       throw badInput(`${kind}: pack`, 'the gradient penalty is defined per example; packing (PacGAN) is for minimax, nonsaturating or lsgan');
     }
     if (config.conditional && !(data.classes && data.classes.length >= 1)) throw badInput(kind, 'a conditional GAN needs data with class labels (e.g. mnist)');
+    if (config.diffAugment && !(data.kind === 'images' && data.shape.length === 3)) {
+      throw badInput(`${kind}: diffAugment`, `augments images (colour, translation, cutout); the data are ${data.kind} of shape [${data.shape.join(', ')}]`);
+    }
     return config;
   }
 
@@ -824,6 +835,16 @@ export class GAN extends AdversarialBase {
     return (x) => tf.add(x, tf.randomNormal(x.shape, 0, sigma, 'float32', seeds[next++]!));
   }
 
+  /**
+   * What becomes of an example on its way into D in a training loss: instance noise, then (in updates, with
+   * diffAugment) differentiable augmentation; evaluation sees the examples as they are, bar the noise.
+   */
+  private discriminatorInputs(step: number, rng: Rng, update: boolean): (x: tf.Tensor) => tf.Tensor {
+    const noisy = this.instanceNoiser(step, rng);
+    if (!(update && this.config.diffAugment)) return noisy;
+    return (x) => diffAugment(noisy(x) as tf.Tensor4D, rng);
+  }
+
   /** D's gradient penalty, if any: WGAN-GP's (‖∇‖ − 1)², or the zero-centred ‖∇‖². */
   private penaltySettings(): { lambda: number; centre: 0 | 1 } | null {
     if (this.config.loss === 'wgan-gp') return { lambda: this.config.gpWeight, centre: 1 };
@@ -860,7 +881,7 @@ export class GAN extends AdversarialBase {
     const z = rng.tfSeed();
     const penalty = this.penaltySettings();
     const epsSeed = penalty ? rng.tfSeed() : 0;
-    const noisy = this.instanceNoiser(step, rng);
+    const noisy = this.discriminatorInputs(step, rng, update);
     const g = update ? this.generator : this.samplingGenerator();
     if (update) this.spectral?.powerIteration(); // one per D update (Miyato et al. 2018, Algorithm 1), before D runs
     return tf.tidy(() => {
@@ -902,7 +923,7 @@ export class GAN extends AdversarialBase {
   generatorTerms(batch: TensorBatch, rng: Rng, update: boolean, step = Infinity): LossTerms {
     const n = this.checkInput(batch.x, 'loss');
     const z = rng.tfSeed();
-    const noisy = this.instanceNoiser(step, rng);
+    const noisy = this.discriminatorInputs(step, rng, update);
     const g = update ? this.generator : this.samplingGenerator();
     const terms = tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');

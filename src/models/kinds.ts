@@ -56,7 +56,7 @@ const ADVERSARIAL_NETS = [...NETS, 'filters', 'batchNorm', 'labelSmoothing'] as 
 const GAN_OPTIONS = [
   ...ADVERSARIAL_NETS,
   'loss', 'dSteps', 'gpWeight', 'featureMatching', 'minibatchDiscrimination', 'minibatchKernels', 'minibatchKernelDims',
-  'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'r1Penalty', 'spectralNorm', 'emaDecay',
+  'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'r1Penalty', 'spectralNorm', 'emaDecay', 'diffAugment',
 ] as const;
 const AUTOENCODING: readonly Capability[] = ['encode', 'decode', 'reconstruct', 'interpolate'];
 const ADVERSARIAL: readonly Capability[] = ['generate', 'discriminate'];

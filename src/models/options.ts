@@ -72,6 +72,10 @@ export const MODEL_OPTIONS = {
     help: 'spectral normalisation of D: each kernel over its largest singular value, one power iteration per D step; no batch norm in D (Miyato et al. 2018)',
     value: { type: 'boolean' },
   },
+  diffAugment: {
+    help: 'differentiable augmentation (colour, translation, cutout) of every image D sees in training, real and generated, so D cannot memorise a small data set (Zhao et al. 2020)',
+    value: { type: 'boolean' },
+  },
   emaDecay: {
     help: 'decay β of a moving average of G’s weights, e.g. 0.999, which samples, evaluation and the saved model use (Karras et al. 2018; Yazıcı et al. 2019; default 0 = off)',
     value: { type: 'number', min: 0, max: MAX_EMA_DECAY },

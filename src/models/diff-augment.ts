@@ -1,0 +1,82 @@
+/**
+ * Differentiable augmentation (Zhao et al. 2020, "Differentiable Augmentation for Data-Efficient GAN Training"): the
+ * same kind of random transform T on every image the discriminator sees — real and generated, in D's updates and in
+ * G's — so that D cannot memorise a small training set, while G's gradient flows back through T. The paper's policy
+ * for small data, 'color,translation,cutout', on images in [−1, 1] (NHWC), with its ranges:
+ *   color        brightness + U(−0.5, 0.5); saturation: (x − channel mean)·U(0, 2) + mean; contrast: (x − image
+ *                mean)·U(0.5, 1.5) + mean
+ *   translation  a shift of up to ⌊size/8 + 0.5⌋ pixels in each direction, zero fill
+ *   cutout       a zeroed square of ⌊size/2 + 0.5⌋ pixels at a random place (clipped at the border)
+ * Each image draws its own parameters from `rng`, so a seeded run is reproducible. Every transform is linear in the
+ * image given its parameters (shifts are products with 0/1 shift matrices, cutout a mask), hence differentiable on
+ * every backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../engine/rng.js';
+
+/** Largest shift, as the paper's `int(size · 1/8 + 0.5)`. */
+export const maxShift = (size: number): number => Math.floor(size / 8 + 0.5);
+/** Side of the cutout square, as the paper's `int(size · 1/2 + 0.5)`. */
+export const cutoutSize = (size: number): number => Math.floor(size / 2 + 0.5);
+
+/** T(x) for a batch of images [n, h, w, c] in [−1, 1]: colour, translation, cutout, each image with its own draw. */
+export function diffAugment(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  return tf.tidy(() => {
+    // Drawn in a fixed order (all brightness values, then saturation, …) so that a seed gives one augmentation.
+    const draws = (f: () => number): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: n }, f), [n, 1, 1, 1]);
+    const brightness = draws(() => rng.uniform() - 0.5);
+    const saturation = draws(() => 2 * rng.uniform());
+    const contrast = draws(() => rng.uniform() + 0.5);
+    const shift = (size: number) => Int32Array.from({ length: n }, () => rng.int(2 * maxShift(size) + 1) - maxShift(size));
+    const dy = shift(h);
+    const dx = shift(w);
+    const mask = cutoutMask(n, h, w, rng);
+    let y: tf.Tensor4D = tf.add(x, brightness);
+    const channelMean = tf.mean(y, 3, true);
+    y = tf.add(tf.mul(tf.sub(y, channelMean), saturation), channelMean);
+    const imageMean = tf.mean(y, [1, 2, 3], true);
+    y = tf.add(tf.mul(tf.sub(y, imageMean), contrast), imageMean);
+    return tf.mul(translate(y, dy, dx), mask);
+  });
+}
+
+/**
+ * Each image i moved by dy[i] rows and dx[i] columns (content leaving the frame is lost, zeros come in):
+ * out[i, r, c] = x[i, r − dy[i], c − dx[i]], as two batched products with shift matrices.
+ */
+export function translate(x: tf.Tensor4D, dy: Int32Array, dx: Int32Array): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  return tf.tidy(() => {
+    const rows = tf.matMul(shiftMatrices(dy, h), tf.reshape(x, [n, h, w * c]));
+    const byColumn = tf.reshape(tf.transpose(tf.reshape(rows, [n, h, w, c]), [0, 2, 1, 3]), [n, w, h * c]);
+    const moved = tf.matMul(shiftMatrices(dx, w), byColumn);
+    return tf.transpose(tf.reshape(moved, [n, w, h, c]), [0, 2, 1, 3]);
+  });
+}
+
+/** [n, size, size] with S[i, r, r − shift[i]] = 1 where that index exists: S·v moves v down by shift[i]. */
+function shiftMatrices(shift: Int32Array, size: number): tf.Tensor3D {
+  const s = new Float32Array(shift.length * size * size);
+  shift.forEach((d, i) => {
+    for (let r = 0; r < size; r++) {
+      const from = r - d;
+      if (from >= 0 && from < size) s[(i * size + r) * size + from] = 1;
+    }
+  });
+  return tf.tensor3d(s, [shift.length, size, size]);
+}
+
+/** [n, h, w, 1]: 0 inside each image's cutout square, 1 elsewhere. */
+function cutoutMask(n: number, h: number, w: number, rng: Rng): tf.Tensor4D {
+  const m = new Float32Array(n * h * w).fill(1);
+  const sh = cutoutSize(h);
+  const sw = cutoutSize(w);
+  for (let i = 0; i < n; i++) {
+    // The square's centre anywhere in the image (the paper's offset range), so it may hang over the border.
+    const top = rng.int(h + (1 - (sh % 2))) - Math.floor(sh / 2);
+    const left = rng.int(w + (1 - (sw % 2))) - Math.floor(sw / 2);
+    for (let r = Math.max(0, top); r < Math.min(h, top + sh); r++) m.fill(0, (i * h + r) * w + Math.max(0, left), (i * h + r) * w + Math.min(w, left + sw));
+  }
+  return tf.tensor4d(m, [n, h, w, 1]);
+}
