@@ -27,7 +27,7 @@ export * from './models/gan-losses.js';
 export * from './eval/gan-toy.js';
 export { sampleQuality, qualityMeasure, qualityPerEpoch, qualityBestBy, drawSamples, type SampleQuality, type SampleQualityOptions } from './eval/sample-quality.js';
 export { loadMnistClassifier, trainMnistClassifier, saveMnistClassifier, measureFeatureScales, defaultClassifierDir, MnistClassifier, CLASSIFIER_FEATURES, TRAINING_FILE } from './eval/mnist-classifier.js';
-export { formatImageMetrics, evaluateImageSamples, prepareImageReference, fid, kid, inceptionScore, precisionRecall, memorisationCheck } from './eval/image-metrics.js';
+export { formatImageMetrics, formatMemorisation, evaluateImageSamples, prepareImageReference, fid, kid, inceptionScore, precisionRecall, memorisationCheck } from './eval/image-metrics.js';
 export * as tf from '@tensorflow/tfjs-core';
 export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
 export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';

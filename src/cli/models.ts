@@ -20,6 +20,7 @@ import {
   evaluateLikelihood,
   exampleSize,
   formatImageMetrics,
+  formatMemorisation,
   generatedPath,
   imageFileToExample,
   initEngine,
@@ -35,6 +36,7 @@ import {
   formatShare,
   likelihoodOfEach,
   percentileAmong,
+  qualityMeasure,
   readReferenceScores,
   referenceVerdict,
   REFERENCE_FILE,
@@ -54,10 +56,10 @@ import { progressFor } from './progress.js';
 
 type AnyModel = GenerativeModel;
 
-/** The test split of the run's data, in the model's example shape. */
-async function runTestData(run: RunInfo, model: AnyModel): Promise<Dataset> {
+/** The run's `split` (its seeded split of its dataset), in the model's example shape. */
+async function runSplit(run: RunInfo, model: AnyModel, split: 'train' | 'test' = 'test'): Promise<Dataset> {
   if (!run.data) throw badInput(run.dir, 'a bare model folder has no data: pass a run folder (with manifest.json)');
-  return loadDataFor(model, run.data.name, 'test', { seed: run.seed, ...(run.data.binarize !== undefined ? { binarize: run.data.binarize } : {}) });
+  return loadDataFor(model, run.data.name, split, { seed: run.seed, ...(run.data.binarize !== undefined ? { binarize: run.data.binarize } : {}) });
 }
 
 function needImages(model: AnyModel, what: string): [number, number, number] {
@@ -140,7 +142,7 @@ export async function sampleCommand(runDir: string, flags: SampleFlags, say: Pri
 /** Point samples drawn over (up to 2000 of) the run's test points, with the modes of a toy set marked. */
 async function writeSamplesOverData(file: string, model: AnyModel, run: RunInfo, samples: Float32Array, flags: SampleFlags): Promise<void> {
   const dims = exampleSize(model.dataShape);
-  const test = run.data ? await runTestData(run, model) : null;
+  const test = run.data ? await runSplit(run, model) : null;
   const nData = Math.min(test?.count ?? 0, 2000);
   const points = new Float32Array((nData + flags.n) * dims);
   if (test) points.set(test.data.subarray(0, nData * dims));
@@ -165,7 +167,7 @@ export interface ReconstructFlags {
 export async function reconstructCommand(runDir: string, flags: ReconstructFlags, say: Print = stdoutLine): Promise<void> {
   await withModel(runDir, async (model, run) => {
     const shape = needImages(model, 'reconstruct');
-    const test = await runTestData(run, model);
+    const test = await runSplit(run, model);
     const n = Math.min(flags.n, test.count);
     if (n === 0) throw badInput(run.dir, 'the test split is empty');
     const picked = subset(test, new Rng(flags.seed).permutation(test.count).subarray(0, n));
@@ -226,7 +228,7 @@ export async function interpolateCommand(runDir: string, flags: InterpolateFlags
     }
     const encoding = requireCapability(model, 'interpolate', 'interpolate');
     const shape = needImages(model, 'interpolate');
-    const test = await runTestData(run, model);
+    const test = await runSplit(run, model);
     for (const [flag, i] of [['--from', flags.from], ['--to', flags.to]] as const) {
       if (i >= test.count) throw badInput(flag, `index ${i} is past the end of the test split (${test.count} images)`);
     }
@@ -274,7 +276,7 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
     const lines: string[] = [];
     const f = (v: number): string => v.toFixed(2);
     if (can(model, 'score')) {
-      let test = await runTestData(run, model);
+      let test = await runSplit(run, model);
       if (flags.limit !== undefined && flags.limit < test.count) test = subset(test, Int32Array.from({ length: flags.limit }, (_, i) => i));
       const bar = progressFor(`eval: log p(x), k = ${flags.iwK}`);
       const r = await evaluateLikelihood(model, test, { k: flags.iwK, batchSize: flags.batchSize, seed: flags.seed, ...bar.options }).finally(bar.stop);
@@ -286,8 +288,10 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
     const name = run.data?.name;
     // --limit bounds the test images the samples are compared with, and so (unless --samples says) the samples.
     const samples = flags.samples ?? flags.limit;
+    // The memorisation check compares samples with the run's own training and held-out images (its seeded split).
+    const splits = name !== undefined && qualityMeasure(model, name) === 'memorisation' ? { splits: { train: await runSplit(run, model, 'train'), test: await runSplit(run, model) } } : {};
     const bar = progressFor('eval: sample quality');
-    const quality = name === undefined ? null : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}), ...bar.options }).finally(bar.stop);
+    const quality = name === undefined ? null : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}), ...splits, ...bar.options }).finally(bar.stop);
     if (quality) {
       Object.assign(report, quality.report);
       if (quality.measure === 'modes') {
@@ -295,6 +299,8 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
         lines.push(`${name}, ${model.kind}: ${m.modesCovered}/${m.modesTotal} modes covered, ${(100 * m.highQuality).toFixed(1)}% high-quality samples (${quality.samples} samples)`);
         lines.push(`  high quality = within 3 std of the nearest mode; a mode is covered with ≥ ${m.threshold[0]} of them${new Set(m.threshold).size > 1 ? ` (per mode: ${m.threshold.join(', ')})` : ''}`);
         lines.push(`  per mode: ${m.perMode.join(' ')}`);
+      } else if (quality.measure === 'memorisation') {
+        lines.push(`${name} samples (${quality.samples}), ${model.kind}: ${formatMemorisation(quality.metrics, 'image')}`);
       } else {
         lines.push(`${name} samples (${quality.samples}), ${model.kind}:`);
         for (const line of formatImageMetrics(quality.metrics)) lines.push(`  ${line}`);
@@ -304,7 +310,7 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
       if (!run.data) throw badInput(run.dir, 'a bare model folder has no data: pass a run folder (with manifest.json)');
       throw new GenlabError(
         'unsupported',
-        `eval: no measure for a ${model.kind} on '${name}': likelihood needs a model that scores (vae, cvae, iwae); sample quality needs a toy set with modes (${TOY_SETS.filter((t) => toyModes(t)).join(', ')}) or mnist`,
+        `eval: no measure for a ${model.kind} on '${name}': likelihood needs a model that scores (vae, cvae, iwae); sample quality needs a toy set with modes (${TOY_SETS.filter((t) => toyModes(t)).join(', ')}), mnist or pokemon`,
       );
     }
     if (flags.json) say(JSON.stringify(report));
@@ -354,7 +360,7 @@ async function referenceFor(run: RunInfo, model: AnyModel, vae: Scores, flags: S
     return { reference: stored, note: same ? '' : `note: ${join(run.modelDir, REFERENCE_FILE)} was scored with --iw-k ${stored.k} --seed ${stored.seed}, these images with --iw-k ${flags.iwK} --seed ${flags.seed}: percentiles compare unlike estimates` };
   }
   if (!run.data) return { reference: null, note: `no percentile: ${run.modelDir} has no ${REFERENCE_FILE} (pass the run folder to score against its test split; the shipped pokemon-vae's is written by \`npm run assets -- pokemon-vae\`)` };
-  let test = await runTestData(run, model);
+  let test = await runSplit(run, model);
   if (test.count > HELD_OUT_ON_THE_SPOT) test = subset(test, new Rng(flags.seed).permutation(test.count).subarray(0, HELD_OUT_ON_THE_SPOT));
   const bar = progressFor(`score: ${plural(test.count, `${run.data.name} test image`)} for percentiles`);
   const reference = await computeReferenceScores(vae, { name: `${run.data.name}-test`, label: `${run.data.name} test images`, how: `test split of ${run.data.name}`, images: test.data }, [], {

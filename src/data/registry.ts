@@ -27,10 +27,11 @@ export interface LoadOptions {
 
 /**
  * How the samples of a model of a dataset are judged: `modes` (a toy set with known modes: modes covered and the
- * share of high-quality samples) or `mnist-features` (FID, KID, IS, precision/recall in the features of genlab's
- * MNIST classifier). Datasets declare it; shared code never tests a dataset's name.
+ * share of high-quality samples), `mnist-features` (FID, KID, IS, precision/recall in the features of genlab's
+ * MNIST classifier) or `memorisation` (small image sets: how close samples come to their nearest training image,
+ * against how close held-out images come). Datasets declare it; shared code never tests a dataset's name.
  */
-export type QualityMeasure = 'modes' | 'mnist-features';
+export type QualityMeasure = 'modes' | 'mnist-features' | 'memorisation';
 
 interface BuiltinDataset {
   description: string;
@@ -48,6 +49,7 @@ const BUILTINS: Record<string, BuiltinDataset> = {
   },
   pokemon: {
     description: 'Pokémon sprites (pokesprite-images, gen 8), trimmed and centred on white, 40×40 RGB',
+    quality: 'memorisation',
     load: (o) => loadPokemon(defined({ size: o.size, seed: o.seed, testFraction: o.testFraction })),
   },
   moons: {
@@ -74,7 +76,7 @@ export function describeDataset(name: string): string | undefined {
   return BUILTINS[name]?.description;
 }
 
-/** How samples of models of the dataset `name` are judged; null for data without a measure (user data, Pokémon). */
+/** How samples of models of the dataset `name` are judged; null for data without a measure (user data, moons). */
 export function qualityMeasureOf(name: string): QualityMeasure | null {
   return BUILTINS[name]?.quality ?? null;
 }

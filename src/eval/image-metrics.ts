@@ -288,7 +288,7 @@ export interface DistanceQuantiles {
 }
 
 export interface MemorisationReport {
-  /** Distances are Euclidean in pixel space (784 values in [0, 1]): an exact copy of a training digit is at ≈ 0. */
+  /** Distances are Euclidean in pixel space (values in [0, 1]; 784 of them for MNIST): an exact copy is at ≈ 0. */
   space: 'pixel';
   /** Samples checked. */
   samples: number;
@@ -332,11 +332,11 @@ function quantiles(values: Float64Array): DistanceQuantiles {
   return { min: s[0]!, q01: quantile(s, 0.01), q05: quantile(s, 0.05), q25: quantile(s, 0.25), median: quantile(s, 0.5) };
 }
 
-/** Euclidean distance from each row of `queries` to its nearest row in `refs` (rows of 784 pixels). */
-export function nearestDistances(queries: Float32Array, refs: Float32Array): Float64Array {
-  const nq = queries.length / IMAGE_SIZE;
+/** Euclidean distance from each row of `queries` to its nearest row in `refs` (rows of `size` pixels, MNIST's 784 by default). */
+export function nearestDistances(queries: Float32Array, refs: Float32Array, size = IMAGE_SIZE): Float64Array {
+  const nq = queries.length / size;
   const best = new Float64Array(nq).fill(Infinity);
-  distanceBlocks(queries, nq, refs, refs.length / IMAGE_SIZE, IMAGE_SIZE, (i0, rows, _j0, cols, d2) => {
+  distanceBlocks(queries, nq, refs, refs.length / size, size, (i0, rows, _j0, cols, d2) => {
     for (let i = 0; i < rows; i++) {
       let b = best[i0 + i]!;
       for (let j = 0; j < cols; j++) if (d2[i * cols + j]! < b) b = d2[i * cols + j]!;
@@ -349,16 +349,18 @@ export function nearestDistances(queries: Float32Array, refs: Float32Array): Flo
 /**
  * The memorisation check, in pixel space. `train`: the generator's training images; `heldOut`: real images it never
  * saw, not among the samples; `baseline`: held-out images whose distances to `train` are the yardstick (a subset of
- * `heldOut`, or other unseen images).
+ * `heldOut`, or other unseen images). Images of `size` values each (MNIST's 784 by default).
  */
-export function memorisationCheck(samples: Float32Array, train: Float32Array, heldOut: Float32Array, baseline: Float32Array): MemorisationReport {
-  const ns = samples.length / IMAGE_SIZE;
-  const nt = train.length / IMAGE_SIZE;
-  const nh = heldOut.length / IMAGE_SIZE;
-  if (ns < 1 || nt < 1 || nh < 1 || baseline.length < IMAGE_SIZE) throw badInput('memorisation', 'needs samples, training, held-out and baseline images');
-  const toTrain = nearestDistances(samples, train);
-  const toHeldOut = nearestDistances(samples, heldOut);
-  const baseQ = quantiles(nearestDistances(baseline, train));
+export function memorisationCheck(samples: Float32Array, train: Float32Array, heldOut: Float32Array, baseline: Float32Array, size = IMAGE_SIZE): MemorisationReport {
+  const ns = samples.length / size;
+  const nt = train.length / size;
+  const nh = heldOut.length / size;
+  if (!(ns >= 1 && nt >= 1 && nh >= 1 && baseline.length >= size) || [samples, train, heldOut, baseline].some((a) => a.length % size !== 0)) {
+    throw badInput('memorisation', `needs samples, training, held-out and baseline images of ${size} values each`);
+  }
+  const toTrain = nearestDistances(samples, train, size);
+  const toHeldOut = nearestDistances(samples, heldOut, size);
+  const baseQ = quantiles(nearestDistances(baseline, train, size));
   const sampleQ = quantiles(toTrain);
   let near = 0, nearAny = 0, nearIsTrain = 0;
   for (let i = 0; i < ns; i++) {
@@ -572,6 +574,17 @@ export async function evaluateImageSamples(samples: ImageInput, options: ImageMe
   };
 }
 
+/** The memorisation check in one line; `what` names the images ('digit', 'sprite'). */
+export function formatMemorisation(mem: MemorisationReport, what: string): string {
+  return (
+    `nearest training ${what} (pixel L2, ${mem.trainCount} searched): samples median ${mem.sampleToTrain.median.toFixed(3)} ` +
+    `(min ${mem.sampleToTrain.min.toFixed(3)}), held-out ${what}s median ${mem.heldOutToTrain.median.toFixed(3)} (1% ${mem.heldOutToTrain.q01.toFixed(3)}); ` +
+    `ratio ${mem.medianRatio.toFixed(3)}, near-copies ${(mem.nearCopies * 100).toFixed(1)}% (≈1% expected), ` +
+    `of which nearest a training ${what} ${(mem.nearTrain.share * 100).toFixed(1)}% (${(mem.nearTrain.expected * 100).toFixed(1)}% expected, z ${mem.nearTrain.z.toFixed(1)})` +
+    `${mem.flagged ? ' — FLAGGED: samples look copied from the training set' : ''}`
+  );
+}
+
 /** Human-readable lines for the CLI. */
 export function formatImageMetrics(m: ImageMetrics): string[] {
   const lines = [
@@ -583,15 +596,6 @@ export function formatImageMetrics(m: ImageMetrics): string[] {
     `recall           ${m.recall.toFixed(4)}`,
     `classes          ${m.classCounts.map((c, i) => `${i}:${c}`).join(' ')}`,
   ];
-  const mem = m.memorisation;
-  if (mem) {
-    lines.push(
-      `memorisation     nearest training digit (pixel L2, ${mem.trainCount} searched): samples median ${mem.sampleToTrain.median.toFixed(3)} ` +
-        `(min ${mem.sampleToTrain.min.toFixed(3)}), held-out digits median ${mem.heldOutToTrain.median.toFixed(3)} (1% ${mem.heldOutToTrain.q01.toFixed(3)}); ` +
-        `ratio ${mem.medianRatio.toFixed(3)}, near-copies ${(mem.nearCopies * 100).toFixed(1)}% (≈1% expected), ` +
-        `of which nearest a training digit ${(mem.nearTrain.share * 100).toFixed(1)}% (${(mem.nearTrain.expected * 100).toFixed(1)}% expected, z ${mem.nearTrain.z.toFixed(1)})` +
-        `${mem.flagged ? ' — FLAGGED: samples look copied from the training set' : ''}`,
-    );
-  }
+  if (m.memorisation) lines.push(`memorisation     ${formatMemorisation(m.memorisation, 'digit')}`);
   return lines;
 }

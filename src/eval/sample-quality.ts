@@ -2,17 +2,20 @@
  * The quality of any model's samples, by the measure its data declare (data/registry.ts), in one place for
  * `genlab eval` and for the per-epoch metrics of `genlab train`: on a toy set with known modes (gauss1d, ring8,
  * grid25) modes covered and the share of high-quality samples (gan-toy.ts); on MNIST FID, KID, Inception Score and
- * precision/recall in the feature space of genlab's digit classifier (image-metrics.ts). It needs nothing of a model
- * but `sample`: a VAE is judged as a GAN is. Other data have no such measure (null).
+ * precision/recall in the feature space of genlab's digit classifier (image-metrics.ts); on small image sets
+ * (Pokémon) the memorisation check: how near samples come to their nearest training image, against how near the
+ * held-out images come. It needs nothing of a model but `sample`: a VAE is judged as a GAN is. Other data have no
+ * such measure (null).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../engine/rng.js';
-import { exampleSize } from '../data/dataset.js';
+import { badInput } from '../engine/errors.js';
+import { exampleSize, type Dataset } from '../data/dataset.js';
 import { toyModes } from '../data/toy.js';
 import { qualityMeasureOf } from '../data/registry.js';
 import { isConditional, type TrainableModel } from '../models/model.js';
 import { modeMetrics, type ModeMetrics } from './gan-toy.js';
-import { evaluateImageSamples, type ImageMetrics, type ImageMetricsOptions } from './image-metrics.js';
+import { evaluateImageSamples, memorisationCheck, type ImageMetrics, type ImageMetricsOptions, type MemorisationReport } from './image-metrics.js';
 
 /** `n` samples of a model, drawn in chunks of 500 (conditional models cycle through the classes). */
 export async function drawSamples(model: TrainableModel, n: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
@@ -30,17 +33,24 @@ export async function drawSamples(model: TrainableModel, n: number, seed: number
   return out;
 }
 
-/** Which measure a model of the dataset `dataName` gets: 'modes', 'images' (MNIST features) or null. */
-export function qualityMeasure(model: TrainableModel, dataName: string): 'modes' | 'images' | null {
+/** Which measure a model of the dataset `dataName` gets: 'modes', 'images' (MNIST features), 'memorisation' or null. */
+export function qualityMeasure(model: TrainableModel, dataName: string): 'modes' | 'images' | 'memorisation' | null {
   const declared = qualityMeasureOf(dataName);
   if (declared === 'modes' && model.dataKind === 'points') return 'modes';
   if (declared === 'mnist-features' && model.dataKind === 'images' && model.dataShape.join() === '28,28,1') return 'images';
+  if (declared === 'memorisation' && model.dataKind === 'images') return 'memorisation';
   return null;
 }
 
 export type SampleQuality =
   | { measure: 'modes'; samples: number; metrics: ModeMetrics; report: { modesCovered: number; modesTotal: number; highQuality: number } }
-  | { measure: 'images'; samples: number; metrics: ImageMetrics; report: { fid: number; kid: number; inceptionScore: number; precision: number; recall: number } };
+  | { measure: 'images'; samples: number; metrics: ImageMetrics; report: { fid: number; kid: number; inceptionScore: number; precision: number; recall: number } }
+  | {
+      measure: 'memorisation';
+      samples: number;
+      metrics: MemorisationReport;
+      report: { nearestTrainMedian: number; heldOutNearestTrainMedian: number; memorisationRatio: number; nearCopies: number };
+    };
 
 export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referenceCount' | 'memorisationCount' | 'classifier'> {
   /** Samples drawn. Default 2 500 on toy sets (the VEEGAN/PacGAN protocol), 10 000 on MNIST. */
@@ -49,6 +59,8 @@ export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referen
   seed?: number;
   /** Called as the work goes on: `done` of `total` (drawing the samples, then each stage of the image metrics). */
   onProgress?: (done: number, total: number) => void;
+  /** The model's training and held-out images, as its run split them: the memorisation measure needs them. */
+  splits?: { train: Dataset; test: Dataset };
 }
 
 /** The model's quality measure on its data (see the file comment); null when the data have none. */
@@ -70,17 +82,35 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
     const { fid, kid, inceptionScore, precision, recall } = metrics;
     return { measure, samples: n, metrics, report: { fid, kid, inceptionScore, precision, recall } };
   }
+  if (measure === 'memorisation') {
+    const { splits } = options;
+    if (!splits || splits.test.count < 1) throw badInput(`${dataName}: memorisation`, 'needs the run’s training and held-out images (its data split)');
+    const n = options.samples ?? 1000;
+    const size = exampleSize(model.dataShape);
+    const drawn = await drawSamples(model, n, seed, options.onProgress);
+    const metrics = memorisationCheck(drawn, splits.train.data, splits.test.data, splits.test.data, size);
+    const report = {
+      nearestTrainMedian: metrics.sampleToTrain.median,
+      heldOutNearestTrainMedian: metrics.heldOutToTrain.median,
+      memorisationRatio: metrics.medianRatio,
+      nearCopies: metrics.nearCopies,
+    };
+    return { measure, samples: n, metrics, report };
+  }
   return null;
 }
 
 /**
  * For `fit`'s `epochMetrics`: the quality of `samples` samples (against as many test digits on MNIST; 2,500 on toy
- * sets) after each epoch, for any model whose data declare a measure. FID is biased at small counts: compare epochs
- * with each other, and with `genlab eval` only at the same count.
+ * sets) after each epoch, for any model whose data declare a measure — bar the memorisation check, whose pixel
+ * search over the training set would outweigh an epoch of a small data set (`genlab eval` runs it). FID is biased at
+ * small counts: compare epochs with each other, and with `genlab eval` only at the same count.
  */
 export function qualityPerEpoch(dataName: string, samples: number): (model: TrainableModel) => Promise<Record<string, number>> {
   return async (model) => {
-    const count = qualityMeasure(model, dataName) === 'images' ? samples : 2500;
+    const measure = qualityMeasure(model, dataName);
+    if (measure === 'memorisation') return {};
+    const count = measure === 'images' ? samples : 2500;
     const q = await sampleQuality(model, dataName, { samples: count, referenceCount: count, memorisationCount: 0 });
     return q ? { ...q.report, qualitySamples: count } : {};
   };
