@@ -6,10 +6,11 @@
  *   node --import tsx bench/gmm.ts            all sizes (1M × 64 takes a while)
  *   node --import tsx bench/gmm.ts --quick    N ≤ 100k, and D = 64 only at 10k
  *   node --import tsx bench/gmm.ts --csv /tmp/gmm100k.csv --json
+ *   node --import tsx bench/gmm.ts --csv /tmp/gmm100k.csv --sizes 100000 --dims 16    one grid row and the peer workload
  *
  * The reference is timed on at most REFERENCE_ROWS points and extrapolated per point (EM cost is linear in N); the
- * output says so. Per-iteration times are the fastest of the measured iterations; CPU seconds (this process, one
- * thread) are shown beside wall-clock seconds because the machine may be shared.
+ * output says so. Per-iteration times are the fastest of the measured iterations; CPU seconds (this process, all its
+ * threads) are shown beside wall-clock seconds because the machine may be shared.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/engine/rng.js';
 import { readDelimitedFile } from '../src/data/csv.js';
 import { GaussianMixture, wasmAvailable, type Matrix } from '../src/models/gmm.js';
+import { workersReady } from '../src/models/gmm/pool.js';
 import { referenceEmIteration, type ReferenceParams } from './gmm-reference.js';
 import { PEER_THREADS, peerEnv, peerPython, peerScript } from './backends.js';
 
@@ -60,11 +62,13 @@ export interface GmmBenchRow {
 
 export interface PeerResult {
   csv: string;
+  /** Threads genlab's fit shared its passes with (GaussianMixture's threadsUsed). */
+  threads: number;
   n: number;
   d: number;
   k: number;
   fitSeconds: number;
-  /** CPU time of the fit (single-threaded: close to what the wall clock shows on an idle machine). */
+  /** CPU time of the process during the fit, all its threads (on one thread: close to the wall clock on an idle machine). */
   fitCpuSeconds: number;
   initSeconds: number;
   iterations: number;
@@ -226,8 +230,10 @@ async function peerWorkload(options: GmmBenchOptions, log: (line: string) => voi
   const table = await readDelimitedFile(csv);
   const x: Matrix = { rows: table.rows, cols: table.cols, data: table.data };
   log(`peer workload: ${x.rows} × ${x.cols}, K = 8, full, kmeans init (as scikit-learn)`);
-  // warm-up (JIT, kernel compilation) on a slice, then the timed fit
-  new GaussianMixture({ components: 8, maxIter: 2 }).fit({ rows: 5000, cols: x.cols, data: table.data.subarray(0, 5000 * x.cols) });
+  // warm-up (JIT, kernel compilation, the worker threads' start) on a slice, then the timed fit
+  const warmRows = Math.min(x.rows, 20_000);
+  new GaussianMixture({ components: 8, maxIter: 2 }).fit({ rows: warmRows, cols: x.cols, data: table.data.subarray(0, warmRows * x.cols) });
+  await workersReady();
   const stamps: Clock[] = [];
   const t0 = now();
   const g = new GaussianMixture({ components: 8, seed: 0, onIteration: () => stamps.push(now()) }).fit(x);
@@ -240,6 +246,7 @@ async function peerWorkload(options: GmmBenchOptions, log: (line: string) => voi
   const perIteration = median('wall', fitSeconds);
   return {
     csv,
+    threads: g.threadsUsed,
     n: x.rows,
     d: x.cols,
     k: 8,
@@ -320,7 +327,7 @@ export function formatGmmBench(result: GmmBenchResult): string {
     lines.push(
       '',
       `${p.n} × ${p.d}, K = ${p.k}, full, kmeans init (shared/peer/gmm_bench.py data, ${p.csv}):`,
-      `  genlab        fit ${p.fitSeconds.toFixed(2)} s (init ${p.initSeconds.toFixed(2)} s; CPU ${p.fitCpuSeconds.toFixed(2)} s), ${p.iterations} iterations, ` +
+      `  genlab        fit ${p.fitSeconds.toFixed(2)} s on ${p.threads} thread${p.threads === 1 ? '' : 's'} (init ${p.initSeconds.toFixed(2)} s; CPU ${p.fitCpuSeconds.toFixed(2)} s), ${p.iterations} iterations, ` +
         `${p.emSecondsPerIteration.toFixed(4)} s per EM iteration (CPU ${p.emCpuSecondsPerIteration.toFixed(4)}), mean log-likelihood ${p.meanLogLikelihood.toFixed(4)}`,
       `  scikit-learn  fit ${p.sklearn.fitSeconds.toFixed(2)} s, ${p.sklearn.iterations} iterations, ${p.sklearn.emSecondsPerIteration.toFixed(4)} s per EM iteration, ` +
         `mean log-likelihood ${p.sklearn.meanLogLikelihood.toFixed(4)}${p.sklearn.measuredHere ? '' : ' (README figures)'}`,
@@ -338,6 +345,14 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const csvAt = args.indexOf('--csv');
   const options: GmmBenchOptions = { quick: args.includes('--quick'), noPeer: args.includes('--no-peer') };
   if (csvAt >= 0 && args[csvAt + 1]) options.csv = args[csvAt + 1]!;
+  // --sizes 10000,100000 and --dims 16: the grid's rows (an empty list: the peer workload alone)
+  for (const flag of ['sizes', 'dims'] as const) {
+    const at = args.indexOf(`--${flag}`);
+    if (at < 0) continue;
+    const list = (args[at + 1] ?? '').split(',').filter((v) => v !== '').map(Number);
+    if (list.some((v) => !Number.isSafeInteger(v) || v < 1)) throw new Error(`--${flag}: expected comma-separated positive integers, got '${args[at + 1] ?? ''}'`);
+    options[flag] = list;
+  }
   const result = await runGmmBench(options);
   process.stdout.write((args.includes('--json') ? JSON.stringify(result) : formatGmmBench(result)) + '\n');
 }

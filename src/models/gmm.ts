@@ -12,7 +12,8 @@
  * Layout of gmm/: gaussian-mixture.ts (the estimator), em.ts (E/M passes, the EM loop), covariance.ts (the table of
  * covariance types: cov-full.ts, cov-tied.ts, cov-diag.ts), kernels.ts (hot loops in TypeScript), wasm/ (the same
  * loops as WebAssembly SIMD: .wat assembled by wabt at build time), kmeans.ts and init.ts (initialisations), select.ts (BIC/AIC),
- * matrix.ts (input validation), types.ts (public types).
+ * matrix.ts (input validation), types.ts (public types); chunks.ts (a fit's passes in chunks, run by a team of threads),
+ * pool.ts and worker.ts (the worker threads, Node only).
  */
 export { GaussianMixture, resolveConfig, type MixtureSample, type ResolvedConfig } from './gmm/gaussian-mixture.js';
 export { selectComponents, type SelectOptions, type SelectionResult, type SelectionRow } from './gmm/select.js';

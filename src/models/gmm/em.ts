@@ -4,11 +4,23 @@
  * - M-step: Nₖ = Σᵢ rᵢₖ, μₖ = Σᵢ rᵢₖ xᵢ / Nₖ, Σₖ = Σᵢ rᵢₖ (xᵢ − μₖ)(xᵢ − μₖ)ᵀ / Nₖ + regCovar·I, πₖ = Nₖ / N.
  * One pass does both: each block's responsibilities are turned into M-step sums at once, so memory is O(block · K),
  * never O(N · K). The sums are taken around the means the pass started from (shifted sums) and redone around the new
- * means when the shift cost more than 12 digits, so the result matches the two-pass formula to rounding.
+ * means when the shift cost more than 12 digits, so the result matches the two-pass formula to rounding. A fit's pass
+ * runs in chunks of rows (chunks.ts), on one thread or several, each chunk summing apart; the chunks' sums are added in
+ * chunk order, so the thread count never changes a bit of the result.
  */
 import { GenlabError } from '../../engine/errors.js';
+import { JOBS } from './chunks.js';
 import type { Points } from './matrix.js';
-import { MASS_EPS, resetStats, setWeights, type CovarianceModel, type MixtureParams, type Stats, type Workspace } from './params.js';
+import {
+  MASS_EPS,
+  resetStats,
+  setWeights,
+  type CovarianceModel,
+  type MixtureParams,
+  type PassContext,
+  type Stats,
+  type Workspace,
+} from './params.js';
 
 /** Above this δ²/variance the shifted M-step sums are recomputed around the new means. */
 export const SHIFT_REDO_RATIO = 4096;
@@ -27,86 +39,150 @@ function noDensity(row: number): GenlabError {
   return new GenlabError('numeric', `GaussianMixture: row ${row} has no finite density under any component (values too large?); scale the data`);
 }
 
+/** Running totals of an E-step: Σ ln p(xᵢ), the lowest ln p(xᵢ) and its row, the first row without a finite density. */
+interface Tally {
+  total: number;
+  worst: number;
+  worstRow: number;
+  badRow: number;
+}
+
+const newTally = (): Tally => ({ total: 0, worst: Infinity, worstRow: 0, badRow: -1 });
+
+/**
+ * E-step of rows [start, end) under p: work.resp receives their responsibilities and work.logLik their ln p(xᵢ), and
+ * the tally takes them in. Returns false (tally.badRow set) at a row with no finite density under any component.
+ */
+function eStepBlock(model: CovarianceModel, x: Float64Array, start: number, end: number, p: MixtureParams, work: Workspace, tally: Tally): boolean {
+  const kCount = p.k;
+  const { resp, logLik, arena, logWeightsCopy, rowMax, rowSum } = work;
+  const logW = p.logWeights;
+  /** Row `start + i` has ln p(x) = lse. */
+  const record = (i: number, lse: number): void => {
+    logLik[i] = lse;
+    tally.total += lse;
+    if (lse < tally.worst) {
+      tally.worst = lse;
+      tally.worstRow = start + i;
+    }
+  };
+  model.logDensities(x, start, end, p, resp, work); // [B, K] ln N(xᵢ | μₖ, Σₖ)
+  if (arena && arena.owns(resp) && logWeightsCopy && rowMax && rowSum) {
+    // The same log-sum-exp in the kernel; ln p(xᵢ) = mᵢ + ln sᵢ here.
+    logWeightsCopy.set(logW);
+    arena.kernels.softmaxRows(resp.byteOffset, logWeightsCopy.byteOffset, end - start, kCount, rowMax.byteOffset, rowSum.byteOffset);
+    for (let i = 0; i < end - start; i++) {
+      const max = rowMax[i]!;
+      if (!(max > -Infinity) || max === Infinity) {
+        tally.badRow = start + i;
+        return false;
+      }
+      record(i, max + Math.log(rowSum[i]!));
+    }
+    return true;
+  }
+  for (let i = 0, o = 0; i < end - start; i++, o += kCount) {
+    let max = -Infinity;
+    for (let k = 0; k < kCount; k++) {
+      const v = resp[o + k]! + logW[k]!;
+      resp[o + k] = v;
+      if (v > max) max = v;
+    }
+    if (!(max > -Infinity) || max === Infinity) {
+      tally.badRow = start + i;
+      return false;
+    }
+    let s = 0;
+    for (let k = 0; k < kCount; k++) {
+      const e = Math.exp(resp[o + k]! - max);
+      resp[o + k] = e;
+      s += e;
+    }
+    const inv = 1 / s;
+    for (let k = 0; k < kCount; k++) resp[o + k]! *= inv;
+    record(i, max + Math.log(s)); // ln Σₖ πₖ N(xᵢ | μₖ, Σₖ)
+  }
+  return true;
+}
+
 /**
  * E-step over all rows under parameters p, block by block; `visit` (optional) sees each block's responsibilities and
- * per-row log-likelihoods. Throws a 'numeric' GenlabError if a row has no finite density under any component.
+ * per-row log-likelihoods (work.logLik). Throws a 'numeric' GenlabError if a row has no finite density under any
+ * component.
  */
-export function eStep(
-  model: CovarianceModel,
-  points: Points,
-  p: MixtureParams,
-  work: Workspace,
-  logLik: Float64Array,
-  visit?: BlockVisitor,
-): EStepResult {
+export function eStep(model: CovarianceModel, points: Points, p: MixtureParams, work: Workspace, visit?: BlockVisitor): EStepResult {
   const { rows: n, data: x } = points;
-  const kCount = p.k;
-  const resp = work.resp;
-  const logW = p.logWeights;
+  const tally = newTally();
+  for (let start = 0; start < n; start += work.block) {
+    const end = Math.min(n, start + work.block);
+    if (!eStepBlock(model, x, start, end, p, work, tally)) throw noDensity(tally.badRow);
+    visit?.(start, end, work.resp, work.logLik);
+  }
+  return { totalLogLikelihood: tally.total, worstRow: tally.worstRow };
+}
+
+/**
+ * One chunk of a fit's EM pass (see chunks.ts), on thread `thread`: the E-step of its rows under p, their M-step sums
+ * into the chunk's own stats (around the context's stats.shift) and its tally into ctx.em.tally.
+ */
+export function emChunk(model: CovarianceModel, ctx: PassContext, p: MixtureParams, thread: number, chunk: number): void {
+  const { em, points } = ctx;
+  const work = ctx.works[thread]!;
+  const x = points.data;
+  const start = chunk * em.rows;
+  const end = Math.min(points.rows, start + em.rows);
+  const stats = em.stats[chunk]!;
+  resetStats(stats);
+  const tally = newTally();
+  for (let s = start; s < end; s += work.block) {
+    const e = Math.min(end, s + work.block);
+    if (!eStepBlock(model, x, s, e, p, work, tally)) break;
+    model.accumulate(stats, x, s, e, work.resp, work);
+  }
+  em.tally.set([tally.total, tally.worst, tally.worstRow, tally.badRow], 4 * chunk);
+}
+
+/** Copies what the E-step reads of p into `to`. */
+function copyForEStep(p: MixtureParams, to: MixtureParams): MixtureParams {
+  to.weights.set(p.weights);
+  to.logWeights.set(p.logWeights);
+  to.means.set(p.means);
+  to.precChol.set(p.precChol);
+  to.logDetPrecChol.set(p.logDetPrecChol);
+  return to;
+}
+
+/**
+ * E-step under p that also accumulates the M-step sums into ctx.stats (around its shift): the chunks run on the
+ * context's runner (this thread, or a team of threads), their sums and tallies are added up in chunk order.
+ */
+export function emPass(model: CovarianceModel, ctx: PassContext, p: MixtureParams): EStepResult {
+  const { em, stats } = ctx;
+  const source = ctx.slot ? copyForEStep(p, ctx.slot) : p;
+  ctx.runner.run(JOBS.em, 0, em.count, (thread, chunk) => emChunk(model, ctx, source, thread, chunk));
+  resetStats(stats);
   let total = 0;
   let worst = Infinity;
   let worstRow = 0;
-  const { arena, logWeightsCopy, rowMax, rowSum } = work;
-  const simd = arena && arena.owns(resp) && logWeightsCopy && rowMax && rowSum ? arena : undefined;
-  if (simd) logWeightsCopy!.set(logW);
-  for (let start = 0; start < n; start += work.block) {
-    const end = Math.min(n, start + work.block);
-    /** Row `start + i` of this block has ln p(x) = lse. */
-    const record = (i: number, lse: number): void => {
-      logLik[i] = lse;
-      total += lse;
-      if (lse < worst) {
-        worst = lse;
-        worstRow = start + i;
-      }
-    };
-    model.logDensities(x, start, end, p, resp, work); // [B, K] ln N(xᵢ | μₖ, Σₖ)
-    if (simd) {
-      // The same log-sum-exp in the kernel; ln p(xᵢ) = mᵢ + ln sᵢ here.
-      simd.kernels.softmaxRows(resp.byteOffset, logWeightsCopy!.byteOffset, end - start, kCount, rowMax!.byteOffset, rowSum!.byteOffset);
-      for (let i = 0; i < end - start; i++) {
-        const max = rowMax![i]!;
-        if (!(max > -Infinity) || max === Infinity) throw noDensity(start + i);
-        record(i, max + Math.log(rowSum![i]!));
-      }
-      visit?.(start, end, resp, logLik);
-      continue;
+  for (let c = 0; c < em.count; c++) {
+    const part = em.stats[c]!;
+    const t = 4 * c;
+    if (em.tally[t + 3]! >= 0) throw noDensity(em.tally[t + 3]!); // the first chunk with one has the first such row
+    addInto(stats.nk, part.nk);
+    addInto(stats.sum, part.sum);
+    addInto(stats.second, part.second);
+    total += em.tally[t]!;
+    if (em.tally[t + 1]! < worst) {
+      worst = em.tally[t + 1]!;
+      worstRow = em.tally[t + 2]!;
     }
-    for (let i = 0, o = 0; i < end - start; i++, o += kCount) {
-      let max = -Infinity;
-      for (let k = 0; k < kCount; k++) {
-        const v = resp[o + k]! + logW[k]!;
-        resp[o + k] = v;
-        if (v > max) max = v;
-      }
-      if (!(max > -Infinity) || max === Infinity) throw noDensity(start + i);
-      let s = 0;
-      for (let k = 0; k < kCount; k++) {
-        const e = Math.exp(resp[o + k]! - max);
-        resp[o + k] = e;
-        s += e;
-      }
-      const inv = 1 / s;
-      for (let k = 0; k < kCount; k++) resp[o + k]! *= inv;
-      record(i, max + Math.log(s)); // ln Σₖ πₖ N(xᵢ | μₖ, Σₖ)
-    }
-    visit?.(start, end, resp, logLik);
   }
   return { totalLogLikelihood: total, worstRow };
 }
 
-/** E-step under p that also accumulates the M-step sums into `stats` (around stats.shift). */
-export function emPass(
-  model: CovarianceModel,
-  points: Points,
-  p: MixtureParams,
-  work: Workspace,
-  logLik: Float64Array,
-  stats: Stats,
-): EStepResult {
-  resetStats(stats);
-  const x = points.data;
-  return eStep(model, points, p, work, logLik, (start, end, resp) => model.accumulate(stats, x, start, end, resp, work));
+/** to += from, element-wise. */
+function addInto(to: Float64Array, from: Float64Array): void {
+  for (let i = 0; i < to.length; i++) to[i]! += from[i]!;
 }
 
 /**
@@ -236,18 +312,10 @@ export function factorOrThrow(model: CovarianceModel, q: MixtureParams, regCovar
  * Each iteration is one pass (E-step + M-step sums) and, rarely, a second pass when the shifted sums lost digits.
  * An empty component is re-seeded at the worst-explained point, with a warning (at most 2K times per run).
  */
-export function runEm(
-  model: CovarianceModel,
-  points: Points,
-  p: MixtureParams,
-  spare: MixtureParams,
-  stats: Stats,
-  work: Workspace,
-  options: EmOptions,
-): EmResult {
+export function runEm(model: CovarianceModel, ctx: PassContext, p: MixtureParams, spare: MixtureParams, options: EmOptions): EmResult {
   const { maxIter, tol, regCovar, init, warn, onIteration } = options;
+  const { points, stats } = ctx;
   const n = points.rows;
-  const logLik = new Float64Array(work.block);
   const mass = new Float64Array(p.k);
   const history: number[] = [];
   let cur = p;
@@ -261,13 +329,13 @@ export function runEm(
   for (let it = 1; it <= maxIter; it++) {
     iterations = it;
     stats.shift.set(cur.means);
-    const { totalLogLikelihood, worstRow } = emPass(model, points, cur, work, logLik, stats);
+    const { totalLogLikelihood, worstRow } = emPass(model, ctx, cur);
     lowerBound = totalLogLikelihood / n;
     let ratio = mStep(model, stats, next, regCovar, mass);
     if (ratio > SHIFT_REDO_RATIO) {
       // A component moved far compared with its spread: redo the sums around the new means.
       stats.shift.set(next.means);
-      emPass(model, points, cur, work, logLik, stats);
+      emPass(model, ctx, cur);
       ratio = mStep(model, stats, next, regCovar, mass);
     }
     const empty = fillEmptyCovariances(model, next, mass);

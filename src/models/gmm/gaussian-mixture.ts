@@ -5,19 +5,21 @@
 import { badInput } from '../../engine/errors.js';
 import { Rng } from '../../engine/rng.js';
 import { COVARIANCE_MODELS, parameterCount } from './covariance.js';
+import { MAX_CHUNKS, Team } from './chunks.js';
 import { eStep, factorOrThrow, fillEmptyCovariances, paramsFromResponsibilities, runEm } from './em.js';
 import { INITIALISERS } from './init.js';
 import { choleskyPacked, packedSize } from '../../math/linalg.js';
 import { toNested, toPoints, type Points } from './matrix.js';
+import { defaultThreads, enlistWorkers } from './pool.js';
 import {
   cloneParams,
   createContext,
+  emChunking,
   emptyParams,
   setWeights,
   type CovarianceModel,
   type MixtureParams,
-  type Stats,
-  type Workspace,
+  type PassContext,
 } from './params.js';
 import {
   COVARIANCE_TYPES,
@@ -46,6 +48,8 @@ export interface MixtureSample {
 }
 
 const WHERE = 'GaussianMixture';
+/** Most threads a fit may use (a pass has at most MAX_CHUNKS chunks to share). */
+const MAX_THREADS = MAX_CHUNKS;
 
 function checkInteger(name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw badInput(`${WHERE}.${name}`, `expected an integer >= ${min}, got ${String(v)}`);
@@ -76,7 +80,9 @@ export function resolveConfig<C extends CovarianceType>(config: GaussianMixtureC
     seed: checkInteger('seed', config.seed ?? 0, -Number.MAX_SAFE_INTEGER),
     warmStart: config.warmStart ?? false,
     kernels: checkChoice('kernels', config.kernels ?? 'auto', ['auto', 'js'] as const),
+    threads: checkInteger('threads', config.threads ?? defaultThreads(), 1),
   };
+  if (resolved.threads > MAX_THREADS) throw badInput(`${WHERE}.threads`, `expected an integer from 1 to ${MAX_THREADS}, got ${resolved.threads}`);
   if (typeof resolved.warmStart !== 'boolean') throw badInput(`${WHERE}.warmStart`, `expected true or false, got ${String(config.warmStart)}`);
   for (const key of ['onWarning', 'onIteration'] as const) {
     const f = config[key];
@@ -125,6 +131,8 @@ export class GaussianMixture<C extends CovarianceType = 'full'> {
    * right after an empty component was re-seeded (a warning says when).
    */
   lowerBoundHistory: number[] = [];
+  /** Threads the last fit shared its passes with (config.threads, or 1 when the data was too small to split). */
+  threadsUsed = 1;
 
   private params: MixtureParams | undefined;
   private readonly model: CovarianceModel;
@@ -215,22 +223,33 @@ export class GaussianMixture<C extends CovarianceType = 'full'> {
     this.warnings = [];
     const model = this.model;
     const d = points.cols;
-    const { points: fitPoints, work, stats } = createContext(model, points, k, this.config.kernels);
+    // Threads only where the data splits in chunks for them (the result is the same either way).
+    const threads = Math.min(this.config.threads, emChunking(model, points.rows, d, k).count);
+    const ctx = createContext(model, points, k, this.config.kernels, threads);
+    let team: Team | undefined;
+    if (ctx.arena && ctx.controlOffset !== undefined && enlistWorkers(ctx.arena.memory, ctx.shape) > 0) {
+      ctx.runner = team = new Team(ctx.arena.memory.buffer, ctx.controlOffset, ctx.shape.threads, 0);
+    }
+    this.threadsUsed = ctx.runner.threads;
     const rng = new Rng(seed);
     let best: ReturnType<typeof runEm> | undefined;
     const restarts = reuse ? 1 : nInit;
-    for (let init = 0; init < restarts; init++) {
-      const initRng = rng.fork();
-      const p = reuse ? cloneParams(this.params!) : this.initialParams(fitPoints, initRng, work, stats);
-      const run = runEm(model, fitPoints, p, emptyParams(model, k, d), stats, work, {
-        maxIter,
-        tol,
-        regCovar,
-        init,
-        warn: (m) => this.warn(m),
-        onIteration: this.config.onIteration,
-      });
-      if (best === undefined || run.lowerBound > best.lowerBound) best = run;
+    try {
+      for (let init = 0; init < restarts; init++) {
+        const initRng = rng.fork();
+        const p = reuse ? cloneParams(this.params!) : this.initialParams(ctx, initRng);
+        const run = runEm(model, ctx, p, emptyParams(model, k, d), {
+          maxIter,
+          tol,
+          regCovar,
+          init,
+          warn: (m) => this.warn(m),
+          onIteration: this.config.onIteration,
+        });
+        if (best === undefined || run.lowerBound > best.lowerBound) best = run;
+      }
+    } finally {
+      team?.release();
     }
     const result = best!;
     this.params = result.params;
@@ -427,17 +446,18 @@ export class GaussianMixture<C extends CovarianceType = 'full'> {
     visit?: (start: number, end: number, resp: Float64Array, logLik: Float64Array) => void,
   ): number {
     const { points: passPoints, work } = createContext(this.model, points, p.k, this.config.kernels);
-    return eStep(this.model, passPoints, p, work, new Float64Array(work.block), visit).totalLogLikelihood;
+    return eStep(this.model, passPoints, p, work, visit).totalLogLikelihood;
   }
 
   /** Parameters of one restart: responsibilities from config.init, then weightsInit/meansInit/precisionsInit. */
-  private initialParams(points: Points, rng: Rng, work: Workspace, stats: Stats): MixtureParams {
+  private initialParams(ctx: PassContext, rng: Rng): MixtureParams {
+    const { points, work, stats } = ctx;
     const { components: k, init, regCovar } = this.config;
     const d = points.cols;
     const model = this.model;
     const q = emptyParams(model, k, d);
     const mass = new Float64Array(k);
-    const fill = INITIALISERS[init as InitMethod](points, k, rng, work.kmeans);
+    const fill = INITIALISERS[init as InitMethod](points, k, rng, work.kmeans, ctx.runner);
     paramsFromResponsibilities(model, points, fill, q, stats, work, regCovar, mass);
     fillEmptyCovariances(model, q, mass);
     const { weightsInit, meansInit, precisionsInit } = this.config;

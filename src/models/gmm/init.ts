@@ -4,6 +4,7 @@
  * 'random', whose responsibilities are random per cell.
  */
 import type { Rng } from '../../engine/rng.js';
+import type { ChunkRunner } from './chunks.js';
 import { kmeans, kmeansPlusPlus, type KMeansBuffers } from './kmeans.js';
 import type { Points } from './matrix.js';
 import type { InitMethod } from './types.js';
@@ -42,10 +43,10 @@ export function distinctRows(n: number, k: number, rng: Rng): Int32Array {
 }
 
 export const INITIALISERS: Readonly<
-  Record<InitMethod, (points: Points, k: number, rng: Rng, buffers: KMeansBuffers | undefined) => ResponsibilityFill>
+  Record<InitMethod, (points: Points, k: number, rng: Rng, buffers: KMeansBuffers | undefined, runner: ChunkRunner) => ResponsibilityFill>
 > = {
-  kmeans: (points, k, rng, buffers) => oneHot(kmeans(points, k, rng, buffers ? { buffers } : {}).labels, k),
-  'kmeans++': (points, k, rng, buffers) => seedsOnly(kmeansPlusPlus(points, k, rng, buffers), k),
+  kmeans: (points, k, rng, buffers, runner) => oneHot(kmeans(points, k, rng, buffers ? { buffers, runner } : {}).labels, k),
+  'kmeans++': (points, k, rng, buffers, runner) => seedsOnly(buffers ? kmeansPlusPlus(points, k, rng, buffers, runner) : kmeansPlusPlus(points, k, rng), k),
   'random-from-data': (points, k, rng) => seedsOnly(distinctRows(points.rows, k, rng), k),
   random: (points, k, rng) => {
     const r = new Float64Array(points.rows * k); // [N, K] uniform, normalised per row

@@ -2,10 +2,11 @@
  * The internal state of a mixture (flat Float64Arrays), the sufficient statistics an EM pass accumulates, the work
  * buffers of one pass, and the interface every covariance type implements (see covariance.ts for the table).
  */
+import { chunkRows, CONTROL_BYTES, SERIAL, type ChunkRunner } from './chunks.js';
 import type { Points } from './matrix.js';
 import type { CovarianceType } from './types.js';
 import { Arena } from './wasm/arena.js';
-import { kmeansBufferSizes, kmeansBuffers, type KMeansBuffers } from './kmeans.js';
+import { kmeansBuffers, PLAIN_ALLOCATOR, type Allocator, type KMeansBuffers } from './kmeans.js';
 
 /** ln(2π). */
 export const LOG_2PI = Math.log(2 * Math.PI);
@@ -55,6 +56,8 @@ export interface Workspace {
   stride: number;
   /** [block, K] log densities, then responsibilities. */
   resp: Float64Array;
+  /** [block] ln p(xᵢ) of the block's rows. */
+  logLik: Float64Array;
   /** [D, stride] differences xᵢ − shiftₖ of the rows with rᵢₖ > 0, transposed (one dimension per run). */
   diffT: Float64Array;
   /** [D, stride] the same differences times rᵢₖ. */
@@ -180,72 +183,169 @@ export function blockRows(d: number): number {
 /** Which kernels run the hot loops: 'auto' = WebAssembly SIMD where available, else TypeScript; 'js' = TypeScript. */
 export type KernelChoice = 'auto' | 'js';
 
-/** Everything one pass over the data needs: the points, the block buffers and (for fitting) the M-step sums. */
+/** What fixes a context's layout: the same shape gives the same views at the same offsets (workers rely on it). */
+export interface ContextShape {
+  type: CovarianceType;
+  rows: number;
+  cols: number;
+  k: number;
+  /** Threads that may work on it: one workspace each. */
+  threads: number;
+}
+
+/** The fit's EM pass in chunks (see chunks.ts): each chunk's partial sums and tallies, added up in chunk order. */
+export interface EmChunks {
+  /** Rows per chunk, and how many chunks. */
+  rows: number;
+  count: number;
+  /** Per chunk, its M-step sums (their shift is the context's stats.shift). */
+  stats: Stats[];
+  /** [count, 4] per chunk: Σ ln p(xᵢ), the lowest ln p(xᵢ), its row, the first row without a finite density (or −1). */
+  tally: Float64Array;
+}
+
+/** Everything passes over the data need: the points, per-thread block buffers, the M-step sums and their chunks. */
 export interface PassContext {
+  shape: ContextShape;
   points: Points;
+  /** Thread 0's workspace (this thread's). */
   work: Workspace;
+  /** One workspace per thread. */
+  works: Workspace[];
   stats: Stats;
+  em: EmChunks;
+  /**
+   * The parameters an EM pass reads, where every thread can read them: arena copies (emPass fills them) when the
+   * context is shared; otherwise null and the pass reads the caller's parameters.
+   */
+  slot: MixtureParams | null;
+  /** Who runs the chunks of a pass: this thread (SERIAL) unless a fit sets its team of threads. */
+  runner: ChunkRunner;
+  /** The shared arena, when worker threads can attach to it; and its team's control block (byte offset). */
+  arena?: Arena;
+  controlOffset?: number;
 }
 
 /**
- * Buffers for passes over `points` with K components. With kernels 'auto' and WebAssembly SIMD available, they all
- * live in one arena (the points are copied into it once); otherwise they are plain arrays.
+ * Lays out a context's buffers from `alloc` in a fixed order (see ContextShape): with `simd`, the arena's extra
+ * buffers too (`arena` is the allocator then, or undefined while only counting bytes).
  */
-export function createContext(model: CovarianceModel, points: Points, k: number, kernels: KernelChoice): PassContext {
-  const d = points.cols;
-  const block = Math.min(blockRows(d), points.rows);
+function layout(model: CovarianceModel, shape: ContextShape, alloc: Allocator, simd: boolean, arena: Arena | undefined): PassContext {
+  const { rows: n, cols: d, k, threads } = shape;
+  const block = Math.min(blockRows(d), n);
   const stride = block + 2 - (block % 2); // even, ≥ block + 1
-  const sizes = {
-    points: points.rows * d,
-    resp: block * k,
-    diffT: d * stride,
-    weightedT: d * stride,
-    diff4: 4 * d,
-    rowsT: block * d,
-    meansT: k * d,
-    meansCopy: k * d,
-    precCholCopy: Math.max(model.precCholSize(k, d), k * d),
-    bases: k,
-    logWeightsCopy: k,
-    xT: d * stride,
-    rk: stride,
-    rowMax: block,
-    rowSum: block,
-    nk: k,
-    sum: k * d,
-    second: model.secondSize(k, d),
-    shift: k * d,
+  const data = simd ? alloc.f64(n * d) : new Float64Array(0); // plain contexts read the caller's points
+  const works = Array.from({ length: threads }, (): Workspace => {
+    const work: Workspace = {
+      block,
+      stride,
+      resp: alloc.f64(block * k),
+      logLik: alloc.f64(block),
+      diffT: alloc.f64(d * stride),
+      weightedT: alloc.f64(d * stride),
+      diff4: alloc.f64(4 * d),
+      rowsT: alloc.f64(block * d),
+      meansT: alloc.f64(k * d),
+    };
+    if (simd) {
+      if (arena) work.arena = arena;
+      work.meansCopy = alloc.f64(k * d);
+      work.precCholCopy = alloc.f64(Math.max(model.precCholSize(k, d), k * d));
+      work.bases = alloc.f64(k);
+      work.logWeightsCopy = alloc.f64(k);
+      work.xT = alloc.f64(d * stride);
+      work.rk = alloc.f64(stride);
+      work.rowMax = alloc.f64(block);
+      work.rowSum = alloc.f64(block);
+    }
+    return work;
+  });
+  const second = model.secondSize(k, d);
+  const stats: Stats = { nk: alloc.f64(k), sum: alloc.f64(k * d), second: alloc.f64(second), shift: alloc.f64(k * d) };
+  const { rows: rowsPerChunk, count } = emChunking(model, n, d, k);
+  const em: EmChunks = {
+    rows: rowsPerChunk,
+    count,
+    stats: Array.from({ length: count }, () => ({ nk: alloc.f64(k), sum: alloc.f64(k * d), second: alloc.f64(second), shift: stats.shift })),
+    tally: alloc.f64(4 * count),
   };
-  const bytes = [...Object.values(sizes), ...Object.values(kmeansBufferSizes(points.rows, k, d))].reduce((a, n) => a + Arena.bytes(n), 0);
-  const arena = kernels === 'auto' ? Arena.create(bytes) : undefined;
-  const alloc = (n: number): Float64Array => (arena ? arena.f64(n) : new Float64Array(n));
-  let data = points.data;
-  if (arena) {
-    data = arena.f64(sizes.points);
-    data.set(points.data);
+  works[0]!.kmeans = kmeansBuffers(n, k, d, alloc, arena, threads);
+  const context: PassContext = { shape, points: { rows: n, cols: d, data }, work: works[0]!, works, stats, em, slot: null, runner: SERIAL };
+  if (simd && threads > 1) {
+    if (arena) context.arena = arena;
+    context.controlOffset = alloc.f64(CONTROL_BYTES / 8).byteOffset;
+    context.slot = {
+      type: shape.type,
+      k,
+      d,
+      weights: alloc.f64(k),
+      logWeights: alloc.f64(k),
+      means: alloc.f64(k * d),
+      covariances: new Float64Array(0), // the E-step never reads them
+      precChol: alloc.f64(model.precCholSize(k, d)),
+      logDetPrecChol: alloc.f64(k),
+    };
   }
-  const work: Workspace = {
-    block,
-    stride,
-    resp: alloc(sizes.resp),
-    diffT: alloc(sizes.diffT),
-    weightedT: alloc(sizes.weightedT),
-    diff4: alloc(sizes.diff4),
-    rowsT: alloc(sizes.rowsT),
-    meansT: alloc(sizes.meansT),
+  return context;
+}
+
+/**
+ * How a fit's EM pass over N rows is cut: chunks of whole blocks, at least four blocks each, at most MAX_CHUNKS of
+ * them, and fewer when their partial sums would take more than 32 MB. Depends on the data's shape only.
+ */
+export function emChunking(model: CovarianceModel, n: number, d: number, k: number): { rows: number; count: number } {
+  const block = Math.min(blockRows(d), n);
+  const partBytes = 8 * (k + k * d + model.secondSize(k, d));
+  const maxChunks = Math.max(2, Math.floor((32 << 20) / partBytes));
+  const rows = Math.max(chunkRows(n, block, 4), block * Math.ceil(n / (maxChunks * block)));
+  return { rows, count: Math.ceil(n / rows) };
+}
+
+/** An allocator that only adds up the bytes an arena would need. */
+function byteCounter(): Allocator & { bytes: number } {
+  const counter = {
+    bytes: 0,
+    f64(n: number) {
+      counter.bytes += Arena.bytes(n);
+      return new Float64Array(0);
+    },
+    i32(n: number) {
+      counter.bytes += Math.ceil(n / 4) * 16;
+      return new Int32Array(0);
+    },
   };
-  if (arena) {
-    work.arena = arena;
-    work.meansCopy = arena.f64(sizes.meansCopy);
-    work.precCholCopy = arena.f64(sizes.precCholCopy);
-    work.bases = arena.f64(sizes.bases);
-    work.logWeightsCopy = arena.f64(sizes.logWeightsCopy);
-    work.xT = arena.f64(sizes.xT);
-    work.rk = arena.f64(sizes.rk);
-    work.rowMax = arena.f64(sizes.rowMax);
-    work.rowSum = arena.f64(sizes.rowSum);
-    work.kmeans = kmeansBuffers(points.rows, k, d, arena);
+  return counter;
+}
+
+/**
+ * Buffers for passes over `points` with K components, for up to `threads` threads. With kernels 'auto' and
+ * WebAssembly SIMD available, they all live in one arena (the points are copied into it once), a shared one when
+ * threads > 1 (else the context is for one thread); otherwise they are plain arrays.
+ */
+export function createContext(model: CovarianceModel, points: Points, k: number, kernels: KernelChoice, threads = 1): PassContext {
+  const shape: ContextShape = { type: model.type, rows: points.rows, cols: points.cols, k, threads };
+  let arena: Arena | undefined;
+  if (kernels === 'auto') {
+    if (threads > 1) {
+      const counter = byteCounter();
+      layout(model, shape, counter, true, undefined);
+      arena = Arena.create(counter.bytes, true);
+    }
+    if (!arena) {
+      shape.threads = 1;
+      const counter = byteCounter();
+      layout(model, shape, counter, true, undefined);
+      arena = Arena.create(counter.bytes);
+    }
   }
-  const stats: Stats = { nk: alloc(k), sum: alloc(sizes.sum), second: alloc(sizes.second), shift: alloc(sizes.shift) };
-  return { points: { rows: points.rows, cols: d, data }, work, stats };
+  if (!arena) shape.threads = 1;
+  const context = layout(model, shape, arena ?? PLAIN_ALLOCATOR, arena !== undefined, arena);
+  if (arena) context.points.data.set(points.data);
+  else context.points = points;
+  return context;
+}
+
+/** The context a worker thread sees: the views of `createContext` over the same shared memory. */
+export function attachContext(model: CovarianceModel, shape: ContextShape, arena: Arena): PassContext {
+  return layout(model, shape, arena, true, arena);
 }

@@ -83,6 +83,12 @@ export interface GaussianMixtureConfig<C extends CovarianceType = CovarianceType
    * ≥ 16, current browsers) and TypeScript otherwise; 'js' forces the TypeScript kernels. Results agree to rounding.
    */
   kernels?: 'auto' | 'js';
+  /**
+   * Threads that share a fit's passes over the data (k-means and EM), where worker threads and shared WebAssembly
+   * memory exist (Node ≥ 20.16; elsewhere a fit runs on one). Data too small to split in chunks runs on one thread.
+   * The fitted result is the same, bit for bit, whatever the count. Default: 2 in Node on 2 or more cores, else 1.
+   */
+  threads?: number;
   /** Initial weights [K] (sum 1), overriding those of `init`. */
   weightsInit?: readonly number[];
   /** Initial means [K][D], overriding those of `init`. */

@@ -2,7 +2,8 @@
  * A WebAssembly memory holding everything the EM kernels touch during one fit or one scoring call (the points, the
  * block buffers, the M-step sums), handed out as Float64Array views, plus the instantiated SIMD kernels.
  * Everything is sized up front, so the memory never grows and the views stay valid. The kernel modules (kernels.ts)
- * all import that one memory, so their exports together form the WasmKernels below.
+ * all import that one memory, so their exports together form the WasmKernels below. A shared arena's memory is also
+ * handed to the worker threads of ../pool.ts, which attach to it and lay out the same views (see params.ts).
  */
 import { kernelModuleBytes } from './kernels.js';
 
@@ -38,15 +39,19 @@ export interface WasmKernels {
     d: number,
     rows: number,
     centers: number,
-    k: number,
-    halfDist: number,
+    centersT: number,
+    kp: number,
     half: number,
     moved: number,
+    drop: number,
     labels: number,
     upper: number,
     lower: number,
+    dists: number,
+    list: number,
     sums: number,
     counts: number,
+    full: number,
   ): number;
   potential(x: number, d: number, rows: number, point: number, closest: number, update: number): number;
   diagLogDensities(x: number, d: number, rows: number, means: number, w: number, bases: number, kCount: number, out: number): void;
@@ -68,18 +73,26 @@ export interface WasmKernels {
   diagAccumulate(x: number, d: number, rows: number, resp: number, kCount: number, shift: number, nk: number, sum: number, second: number): void;
 }
 
-let compiled: WebAssembly.Module[] | null | undefined;
+/** The compiled kernel modules by variant (plain, shared memory): null where they cannot run, undefined until asked. */
+const compiled: { plain?: WebAssembly.Module[] | null; shared?: WebAssembly.Module[] | null } = {};
 
-/** The compiled kernel modules, or null where WebAssembly SIMD is unavailable. */
-function kernelModules(): WebAssembly.Module[] | null {
-  if (compiled === undefined) {
+/** The compiled kernel modules, or null where WebAssembly SIMD (or, for `shared`, shared memory) is unavailable. */
+function kernelModules(shared: boolean): WebAssembly.Module[] | null {
+  const variant = shared ? 'shared' : 'plain';
+  if (compiled[variant] === undefined) {
     try {
-      compiled = typeof WebAssembly === 'object' ? Object.values(kernelModuleBytes()).map((bytes) => new WebAssembly.Module(bytes)) : null;
+      const usable = typeof WebAssembly === 'object' && (!shared || typeof SharedArrayBuffer === 'function');
+      compiled[variant] = usable ? Object.values(kernelModuleBytes(shared)).map((bytes) => new WebAssembly.Module(bytes)) : null;
     } catch {
-      compiled = null;
+      compiled[variant] = null;
     }
   }
-  return compiled;
+  return compiled[variant];
+}
+
+function instantiate(modules: WebAssembly.Module[], memory: WebAssembly.Memory): WasmKernels {
+  const exports = modules.map((mod) => new WebAssembly.Instance(mod, { env: { memory } }).exports);
+  return Object.assign({}, ...exports) as WasmKernels;
 }
 
 const PAGE = 65536;
@@ -94,17 +107,32 @@ export class Arena {
     readonly kernels: WasmKernels,
   ) {}
 
-  /** An arena of at least `bytes`, or undefined where WebAssembly SIMD is unavailable or the size is too large. */
-  static create(bytes: number): Arena | undefined {
-    const modules = kernelModules();
+  /**
+   * An arena of at least `bytes` (in a shared memory when `shared`), or undefined where WebAssembly SIMD (or shared
+   * memory) is unavailable or the size is too large.
+   */
+  static create(bytes: number, shared = false): Arena | undefined {
+    const modules = kernelModules(shared);
     if (!modules || bytes > MAX_BYTES) return undefined;
     try {
-      const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) + 1 });
-      const exports = modules.map((mod) => new WebAssembly.Instance(mod, { env: { memory } }).exports);
-      return new Arena(memory, Object.assign({}, ...exports) as WasmKernels);
+      const pages = Math.ceil(bytes / PAGE) + 1;
+      const memory = new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
+      return new Arena(memory, instantiate(modules, memory));
     } catch {
       return undefined; // out of memory: the caller falls back to plain arrays
     }
+  }
+
+  /** The arena of another thread's shared `memory`, its kernels instantiated here; views are laid out from the start. */
+  static attach(memory: WebAssembly.Memory): Arena {
+    const modules = kernelModules(true);
+    if (!modules) throw new Error('GaussianMixture worker: the shared-memory kernels cannot run here');
+    return new Arena(memory, instantiate(modules, memory));
+  }
+
+  /** Whether the memory is shared (worker threads may attach to it). */
+  get shared(): boolean {
+    return typeof SharedArrayBuffer === 'function' && this.memory.buffer instanceof SharedArrayBuffer;
   }
 
   /** Bytes `f64(n)` takes, alignment included. */
@@ -134,5 +162,10 @@ export class Arena {
 
 /** Whether the SIMD kernels can run here. */
 export function wasmAvailable(): boolean {
-  return kernelModules() !== null;
+  return kernelModules(false) !== null;
+}
+
+/** Whether the SIMD kernels can run on a shared memory here (what worker threads need). */
+export function sharedWasmAvailable(): boolean {
+  return kernelModules(true) !== null;
 }
