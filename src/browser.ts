@@ -32,6 +32,10 @@ export {
 export { VAE, type VAEConfig } from './models/vae.js';
 export { GAN, GAN_LOSSES, recommendedOptimizer, type DiscriminatorOutput, type GANConfig, type GanLoss } from './models/gan.js';
 export { modeMetrics, type ModeMetrics } from './eval/gan-toy.js';
+export { LAPGAN, type LapganConfig } from './models/lapgan.js';
+export { SRGAN, type SRGANConfig } from './models/srgan.js';
+export { psnrPerImage, ssimPerImage, upscalingScores } from './models/srgan-losses.js';
+export { bicubicUpscale, downscaleImages } from './nets/srgan.js';
 export { createOptimizer, resolveOptimizerOptions, OPTIMIZERS, type OptimizerName } from './train/optimizers.js';
 export { TrainStep, NonFiniteTermError, termRecord, toTensorBatch, type StepOptions, type StepTerms, type GroupUpdate } from './train/step.js';
 export type { DataInfo, LossGroup, LossTerms, TensorBatch, TrainableModel } from './models/model.js';

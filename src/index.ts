@@ -23,7 +23,26 @@ export * from './eval/reference-scores.js';
 export { saveLayersModel, loadLayersModel } from './engine/model-io.js';
 export * from './models/gan.js';
 export * from './models/vaegan.js';
+export * from './models/lapgan.js';
+export { laplacianPyramid, reconstructPyramid, type LaplacianPyramid } from './nets/lapgan.js';
 export * from './models/gan-losses.js';
+export { SRGAN, SRGAN_CONTENT_LOSSES, type SRGANConfig, type SrganContentLoss } from './models/srgan.js';
+export * from './models/srgan-losses.js';
+export {
+  evaluateUpscaling,
+  scoreUpscalingEach,
+  formatUpscaleReport,
+  upscaleGrid,
+  upscaleImageFile,
+  UPSCALE_GRID_ROWS,
+  bicubicMatrix,
+  bicubicUpscale,
+  downscaleImages,
+  keysKernel,
+  type UpscaleReport,
+  type UpscaleScoresEach,
+  type UpscalingModel,
+} from './eval/upscale-metrics.js';
 export * from './eval/gan-toy.js';
 export { sampleQuality, qualityMeasure, qualityPerEpoch, qualityBestBy, drawSamples, type SampleQuality, type SampleQualityOptions } from './eval/sample-quality.js';
 export { loadMnistClassifier, trainMnistClassifier, saveMnistClassifier, measureFeatureScales, defaultClassifierDir, MnistClassifier, CLASSIFIER_FEATURES, TRAINING_FILE } from './eval/mnist-classifier.js';

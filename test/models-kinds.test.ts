@@ -8,6 +8,11 @@ import { KINDS, MODEL_KINDS, MODEL_OPTIONS, can, capabilitiesOf, createModel, op
 await initEngine({ backend: 'cpu' });
 
 const images = { shape: [8, 8, 1], kind: 'images' as const, classes: ['a', 'b'] };
+/** Small networks for `kind`: a latent of 2 and one conv layer of 4 filters, where the kind takes them. */
+const smallOptions = (kind: (typeof MODEL_KINDS)[number]): ModelOptions => ({
+  ...(KINDS[kind].options.includes('latent') ? { latent: 2 } : {}),
+  ...(KINDS[kind].options.includes('filters') ? { filters: [4] } : {}),
+});
 
 test('createModel is strict: an option the kind does not take is a one-line error naming the option and the kind', () => {
   assert.throws(
@@ -21,7 +26,7 @@ test('createModel is strict: an option the kind does not take is a one-line erro
 
 test('the kinds table: every listed option is one the kind really configures, every option has a flag', () => {
   for (const kind of MODEL_KINDS) {
-    const model = createModel(kind, { latent: 2, ...(KINDS[kind].options.includes('filters') ? { filters: [4] } : {}) }, images, new Rng(0));
+    const model = createModel(kind, smallOptions(kind), images, new Rng(0));
     const config = Object.keys(model.config);
     for (const option of KINDS[kind].options) {
       assert.ok(config.includes(option), `${kind}: '${option}' is listed but not in its config (${config.join(', ')})`);
@@ -35,12 +40,13 @@ test('the kinds table: every listed option is one the kind really configures, ev
 
 test('capabilities in the table match what each model has', () => {
   for (const kind of MODEL_KINDS) {
-    const model = createModel(kind, { latent: 2, ...(KINDS[kind].options.includes('filters') ? { filters: [4] } : {}) }, images, new Rng(0));
+    const model = createModel(kind, smallOptions(kind), images, new Rng(0));
     const has = (m: string): boolean => typeof (model as unknown as Record<string, unknown>)[m] === 'function';
     const caps = capabilitiesOf(model);
     if (caps.includes('reconstruct')) assert.ok(has('reconstruct') && has('interpolate') && has('code') && has('decode'), `${kind} reconstructs`);
     if (caps.includes('generate')) assert.ok(has('generate') && has('noise'), `${kind} generates`);
     if (caps.includes('discriminate')) assert.ok(has('discriminate'), `${kind} discriminates`);
+    if (caps.includes('upscale')) assert.ok(has('upscale') && has('downscale') && has('bicubic'), `${kind} upscales`);
     assert.equal(can(model, 'score'), KINDS[kind].family === 'vae', `${kind}: only the VAE family scores`);
     model.dispose();
   }

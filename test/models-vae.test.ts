@@ -10,7 +10,7 @@ import { GenlabError } from '../src/engine/errors.js';
 import { loadLayersModel } from '../src/engine/model-io.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
-import { MODEL_KINDS, createModel, loadModel } from '../src/models/kinds.js';
+import { KINDS, MODEL_KINDS, createModel, loadModel } from '../src/models/kinds.js';
 import { ConditionalVAE, VAE } from '../src/models/vae.js';
 import { disposeBatch, evaluateLocal, firstN, toTensorBatch, trainSteps } from './helpers/models.js';
 
@@ -200,7 +200,8 @@ test('save/load: the same samples and reconstructions for the same seed; stock T
 
 test('registry: every kind builds; unknown kinds, bad options and broken folders give one-line errors', async () => {
   for (const kind of MODEL_KINDS) {
-    const m = createModel(kind, small, labelled, new Rng(1));
+    const own = Object.fromEntries(Object.entries(small).filter(([option]) => (KINDS[kind].options as readonly string[]).includes(option)));
+    const m = createModel(kind, own, labelled, new Rng(1));
     assert.equal(m.kind, kind);
     m.dispose();
   }

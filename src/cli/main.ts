@@ -12,6 +12,7 @@ import { registerClassifierCommand } from './classifier.js';
 import { registerLabCommand } from './lab.js';
 import { registerTrainCommand } from './train.js';
 import { registerModelCommands } from './models.js';
+import { registerUpscaleCommand } from './upscale.js';
 import { addExamples } from './examples.js';
 import { didYouMean } from './suggest.js';
 
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerGmmCommands(program);
   registerModelCommands(program);
+  registerUpscaleCommand(program);
   registerClassifierCommand(program);
   registerLabCommand(program);
   addExamples(allCommands(program));

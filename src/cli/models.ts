@@ -18,6 +18,8 @@ import {
   can,
   encodeNpy,
   evaluateLikelihood,
+  evaluateUpscaling,
+  formatUpscaleReport,
   exampleSize,
   formatImageMetrics,
   formatMemorisation,
@@ -285,6 +287,15 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
       lines.push(`  −ELBO ${f(r.negElbo)} nats = recon ${f(r.recon)} + KL ${f(r.kl)}`);
       lines.push(`  NLL   ${f(r.nll)} nats (importance sampling, k = ${r.k}), ${r.bitsPerDim.toFixed(4)} bits/dim; gap −ELBO − NLL ${f(r.gap)}`);
     }
+    if (can(model, 'upscale')) {
+      // Super-resolution: the test images averaged down and upscaled back, by the model and by bicubic.
+      let test = await runSplit(run, model);
+      if (flags.limit !== undefined && flags.limit < test.count) test = subset(test, Int32Array.from({ length: flags.limit }, (_, i) => i));
+      const bar = progressFor('eval: upscaling');
+      const r = await evaluateUpscaling(model, test.data, test.count, { batchSize: flags.batchSize, ...bar.options }).finally(bar.stop);
+      Object.assign(report, r);
+      lines.push(`${run.data!.name} test (${r.count} images, ×${r.scale}), ${model.kind}:`, `  ${formatUpscaleReport(r)}`);
+    }
     const name = run.data?.name;
     // --limit bounds the test images the samples are compared with, and so (unless --samples says) the samples.
     const samples = flags.samples ?? flags.limit;
@@ -458,7 +469,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .action((run: string, flags: InterpolateFlags) => interpolateCommand(run, flags, print));
   program
     .command('eval')
-    .description('likelihood models: test −ELBO, KL, importance-sampled NLL, bits/dim; any model that samples: modes covered and high-quality samples (toy sets), FID, KID, IS, precision/recall (MNIST)')
+    .description('likelihood models: test −ELBO, KL, importance-sampled NLL, bits/dim; any model that samples: modes covered and high-quality samples (toy sets), FID, KID, IS, precision/recall (MNIST); super-resolution models: PSNR and SSIM against bicubic')
     .argument('<run>', runHelp)
     .option('--iw-k <K>', 'importance samples per example', intOption('--iw-k', 1, 5000, 'each example is decoded K times'), 100)
     .option('--batch-size <n>', 'examples per batch', intOption('--batch-size', 1, 65536, 'a batch is one tensor in memory'), 100)

@@ -161,9 +161,9 @@ function report(out: string, result: FitResult, plan: Plan): void {
 }
 
 /** Per-epoch sample quality where the data declare a measure (and --quality-samples is not 0), and the best epoch by it. */
-function quality(dataName: string, samples: number): Pick<FitOptions, 'epochMetrics' | 'bestBy'> {
+function quality(kind: ModelKind, dataName: string, samples: number): Pick<FitOptions, 'epochMetrics' | 'bestBy'> {
   if (samples === 0) return {};
-  return { epochMetrics: qualityPerEpoch(dataName, samples), bestBy: qualityBestBy(dataName) };
+  return { epochMetrics: qualityPerEpoch(dataName, samples), bestBy: qualityBestBy(dataName, KINDS[kind].capabilities) };
 }
 
 async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, unknown>): Promise<void> {
@@ -214,7 +214,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
     process.stderr.write(`genlab: resuming ${manifest.kind} on ${d.name} from epoch ${manifest.epoch}, step ${manifest.step} (${flags.out}, status ${manifest.status})\n`);
     const stop = stopOnSignals();
     try {
-      const resumed = await resumeRun(flags.out, data, { loadModel, callbacks, ...quality(d.name, qualitySamples), signal: stop.signal, ...plan, ...checkpointEvery });
+      const resumed = await resumeRun(flags.out, data, { loadModel, callbacks, ...quality(kind, d.name, qualitySamples), signal: stop.signal, ...plan, ...checkpointEvery });
       resumed.model.dispose();
       result = resumed;
     } finally {
@@ -247,7 +247,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
         ...checkpointEvery,
         callbacks,
         signal: stop.signal,
-        ...quality(train.name, qualitySamples),
+        ...quality(kind, train.name, qualitySamples),
       });
     } finally {
       stop.release();

@@ -14,6 +14,7 @@ import { exampleSize, type Dataset } from '../data/dataset.js';
 import { toyModes } from '../data/toy.js';
 import { qualityMeasureOf } from '../data/registry.js';
 import { isConditional, type TrainableModel } from '../models/model.js';
+import { can, type Capability } from '../models/kinds.js';
 import { modeMetrics, type ModeMetrics } from './gan-toy.js';
 import { evaluateImageSamples, memorisationCheck, type ImageMetrics, type ImageMetricsOptions, type MemorisationReport } from './image-metrics.js';
 
@@ -35,6 +36,7 @@ export async function drawSamples(model: TrainableModel, n: number, seed: number
 
 /** Which measure a model of the dataset `dataName` gets: 'modes', 'images' (MNIST features), 'memorisation' or null. */
 export function qualityMeasure(model: TrainableModel, dataName: string): 'modes' | 'images' | 'memorisation' | null {
+  if (can(model, 'upscale')) return null; // it maps given images and has no samples to judge
   const declared = qualityMeasureOf(dataName);
   if (declared === 'modes' && model.dataKind === 'points') return 'modes';
   if (declared === 'mnist-features' && model.dataKind === 'images' && model.dataShape.join() === '28,28,1') return 'images';
@@ -116,8 +118,12 @@ export function qualityPerEpoch(dataName: string, samples: number): (model: Trai
   };
 }
 
-/** Which test value marks a run's best epoch on `dataName`: FID, modes covered, or the loss where there is no measure. */
-export function qualityBestBy(dataName: string): { metric: string; better: 'lower' | 'higher' } {
+/**
+ * Which test value marks a run's best epoch on `dataName`: an upscaler's PSNR against the originals (it has no samples
+ * to judge), FID, modes covered, or the loss where there is no measure. `capabilities`: the model kind's.
+ */
+export function qualityBestBy(dataName: string, capabilities: readonly Capability[] = []): { metric: string; better: 'lower' | 'higher' } {
+  if (capabilities.includes('upscale')) return { metric: 'psnr', better: 'higher' };
   const declared = qualityMeasureOf(dataName);
   if (declared === 'mnist-features') return { metric: 'fid', better: 'lower' };
   if (declared === 'modes') return { metric: 'modesCovered', better: 'higher' };

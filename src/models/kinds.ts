@@ -18,24 +18,27 @@ import { checkOptionValues, type ModelOptionName } from './options.js';
 import { checkKnownOptions } from './validate.js';
 import { ConditionalVAE, VAE, type VAEConfig } from './vae.js';
 import { VAEGAN, type VAEGANConfig } from './vaegan.js';
+import { LAPGAN, type LapganConfig } from './lapgan.js';
+import { SRGAN, type SRGANConfig } from './srgan.js';
 
-export const MODEL_KINDS = ['ae', 'dae', 'vae', 'cvae', 'iwae', 'gan', 'dcgan', 'cgan', 'wgan-gp', 'vaegan'] as const;
+export const MODEL_KINDS = ['ae', 'dae', 'vae', 'cvae', 'iwae', 'gan', 'dcgan', 'cgan', 'wgan-gp', 'vaegan', 'lapgan', 'srgan'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
-export type ModelFamily = 'autoencoder' | 'vae' | 'gan' | 'vaegan';
+export type ModelFamily = 'autoencoder' | 'vae' | 'gan' | 'vaegan' | 'lapgan' | 'srgan';
 
 /**
  * What a model can do beyond training and sampling: `encode` images to codes and `decode` codes; `reconstruct` and
  * `interpolate` between two encoded examples; `generate` from codes of its own noise (`noise`, `generate`, `latent`);
- * `discriminate` real from generated; `score` the likelihood log p(x) (ELBO, importance sampling).
+ * `discriminate` real from generated; `score` the likelihood log p(x) (ELBO, importance sampling); `upscale`
+ * low-resolution images (super-resolution: such a model maps given images and cannot sample from noise).
  */
-export type Capability = 'encode' | 'decode' | 'reconstruct' | 'interpolate' | 'generate' | 'discriminate' | 'score';
+export type Capability = 'encode' | 'decode' | 'reconstruct' | 'interpolate' | 'generate' | 'discriminate' | 'score' | 'upscale';
 
 /** Options of every kind, flat; each kind takes those its table entry lists (`createModel` refuses the others). */
-export type ModelOptions = Partial<AutoencoderConfig & VAEConfig & GANConfig & VAEGANConfig>;
+export type ModelOptions = Partial<AutoencoderConfig & VAEConfig & GANConfig & VAEGANConfig & LapganConfig & SRGANConfig>;
 
 /** Any model `createModel` makes. */
-export type GenerativeModel = Autoencoder | VAE | GAN | VAEGAN;
+export type GenerativeModel = Autoencoder | VAE | GAN | VAEGAN | LAPGAN | SRGAN;
 
 export interface KindSpec {
   family: ModelFamily;
@@ -107,6 +110,24 @@ export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
     load: (dir) => VAEGAN.load(dir),
     optimizer: ganOptimizer('nonsaturating'),
   },
+  lapgan: {
+    family: 'lapgan',
+    description: 'LAPGAN (Denton et al. 2015): a coarse-to-fine pyramid of GANs, each finer level generating the Laplacian band given the upsampled coarser image; images whose sides halve',
+    options: ['levels', 'latent', 'hidden', 'filters', 'batchNorm'],
+    capabilities: ['generate'],
+    create: (o, data, rng) => LAPGAN.create(o, data, rng),
+    load: (dir) => LAPGAN.load(dir),
+    optimizer: ganOptimizer('nonsaturating'),
+  },
+  srgan: {
+    family: 'srgan',
+    description: 'super-resolution GAN (Ledig et al. 2017): upscales images averaged down by --scale, content loss + 10⁻³ × adversarial loss; images',
+    options: ['scale', 'residualBlocks', 'generatorFilters', 'filters', 'batchNorm', 'adversarialWeight', 'content'],
+    capabilities: ['upscale'],
+    create: (o, data, rng) => SRGAN.create(o, data, rng),
+    load: (dir) => SRGAN.load(dir),
+    optimizer: noOptimizer, // the trainer's Adam (lr 1e-3): short runs on small images; the paper's 1e-4 is for 10⁶ steps
+  },
 };
 
 /** True when `kind` names a kind of the table. */
@@ -133,6 +154,8 @@ export function createModel(kind: 'ae' | 'dae', options: ModelOptions, data: Dat
 export function createModel(kind: 'vae' | 'cvae' | 'iwae', options: ModelOptions, data: DataInfo, rng: Rng): VAE;
 export function createModel(kind: 'gan' | 'dcgan' | 'cgan' | 'wgan-gp', options: ModelOptions, data: DataInfo, rng: Rng): GAN;
 export function createModel(kind: 'vaegan', options: ModelOptions, data: DataInfo, rng: Rng): VAEGAN;
+export function createModel(kind: 'lapgan', options: ModelOptions, data: DataInfo, rng: Rng): LAPGAN;
+export function createModel(kind: 'srgan', options: ModelOptions, data: DataInfo, rng: Rng): SRGAN;
 export function createModel(kind: 'ae' | 'dae' | 'vae' | 'cvae' | 'iwae', options: ModelOptions, data: DataInfo, rng: Rng): Autoencoder | VAE;
 export function createModel(kind: 'gan' | 'dcgan' | 'cgan' | 'wgan-gp' | 'vaegan', options: ModelOptions, data: DataInfo, rng: Rng): GAN | VAEGAN;
 export function createModel(kind: string, options: ModelOptions, data: DataInfo, rng: Rng): GenerativeModel;
@@ -190,6 +213,19 @@ export interface Discriminates {
 /** The likelihood models: the VAE family (eval/likelihood.ts takes them). */
 export type Scores = VAE;
 
+/** What a super-resolution model offers: images of the data's shape ↓ by `scale`, and back up (by G, or bicubic). */
+export interface Upscales {
+  readonly scale: number;
+  /** Shape of one low-resolution image: [H/scale, W/scale, channels]. */
+  readonly lowResShape: readonly number[];
+  /** Images [n, ...dataShape] averaged over scale×scale blocks. */
+  downscale(x: tf.Tensor): tf.Tensor4D;
+  /** The model's upscaling of low-resolution images [n, ...lowResShape]: [n, ...dataShape]. */
+  upscale(lowRes: tf.Tensor): tf.Tensor4D;
+  /** The baseline: bicubic upscaling of the same. */
+  bicubic(lowRes: tf.Tensor): tf.Tensor4D;
+}
+
 interface CapabilityTypes {
   encode: Encodes;
   decode: Encodes;
@@ -198,6 +234,7 @@ interface CapabilityTypes {
   generate: Generates;
   discriminate: Discriminates;
   score: Scores;
+  upscale: Upscales;
 }
 
 /** What `model` can do, from the table. */

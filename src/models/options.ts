@@ -7,6 +7,8 @@
  */
 import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './autoencoder.js';
 import { GAN_LOSSES, MAX_EMA_DECAY } from './gan.js';
+import { MAX_LAPGAN_LEVELS } from './lapgan.js';
+import { SRGAN_CONTENT_LOSSES } from './srgan.js';
 import { ARCHS } from './model.js';
 import { badInput } from '../engine/errors.js';
 import { checkNumber } from './validate.js';
@@ -87,6 +89,24 @@ export const MODEL_OPTIONS = {
   },
   batchNorm: { help: 'batch normalisation (--no-batch-norm: none)', value: { type: 'boolean', negatable: true } },
   gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
+  levels: {
+    help: 'LAPGAN pyramid levels, the coarsest a plain GAN (default: halve while the sides stay even and ≥ 7 px: 3 for MNIST 28 → 14 → 7)',
+    value: { type: 'int', min: 1, max: MAX_LAPGAN_LEVELS, why: 'each level halves the image: 8 levels already need sides divisible by 128' },
+  },
+  scale: {
+    help: 'srgan: upscaling factor s; the model sees the images averaged over s×s blocks (default 2; must divide the sides)',
+    value: { type: 'int', min: 2, max: 8, why: 'an 8× smaller image keeps 1/64 of the pixels: little left to upscale' },
+  },
+  residualBlocks: {
+    help: 'srgan: residual blocks of the generator (default 4; the paper 16)',
+    value: { type: 'int', min: 0, max: 64, why: 'each block is two full-resolution convolutions per step' },
+  },
+  generatorFilters: {
+    help: 'srgan: channels of the generator’s convolutions (default 32; the paper 64)',
+    value: { type: 'int', min: 1, max: 1024, why: 'every convolution costs channels² per pixel' },
+  },
+  adversarialWeight: { help: 'srgan: λ of the adversarial term in the generator’s loss (default 0.001, Ledig et al. 2017; 0 = SRResNet)', value: { type: 'number', min: 0 } },
+  content: { help: 'srgan: content loss: pixels (MSE) or features (MSE in the discriminator’s features, the paper’s perceptual loss)', value: { type: 'choice', choices: SRGAN_CONTENT_LOSSES } },
 } as const satisfies Record<string, ModelOptionSpec>;
 
 export type ModelOptionName = keyof typeof MODEL_OPTIONS;

@@ -9,6 +9,8 @@ import { basename, join } from 'node:path';
 import { exampleSize, type Dataset } from '../../data/dataset.js';
 import { TOY_SETS, toyModes } from '../../data/toy.js';
 import { Rng } from '../../engine/rng.js';
+import { upscaleGrid } from '../../eval/upscale-metrics.js';
+import { can } from '../../models/kinds.js';
 import type { TrainableModel } from '../../models/model.js';
 import { writeImageGrid } from '../../viz/grid.js';
 import { writePointsPlot } from '../../viz/scatter.js';
@@ -100,6 +102,14 @@ export function sampleGrids(options: SampleGridOptions & { dir?: string } = {}):
       const seed = options.seed ?? ctx.options.sampleSeed;
       const name = ctx.data.train.name;
       const modes = (TOY_SETS as readonly string[]).includes(name) ? toyModes(name)?.centres : undefined;
+      if (can(ctx.model, 'upscale')) {
+        // A model that upscales cannot sample: its picture is the first test images, low-res | bicubic | model | original.
+        const data = ctx.data.test && ctx.data.test.count > 0 ? ctx.data.test : ctx.data.train;
+        const n = Math.min(8, data.count);
+        const grid = upscaleGrid(ctx.model, data.data.subarray(0, n * exampleSize(data.shape)), n);
+        await writeImageGrid(join(dir, epochFile(epoch)), grid, { columns: grid.columns, rowLabels: grid.rowLabels, title: caption(ctx, 'upscaled test images', epoch, seed) });
+        return;
+      }
       await writeSampleGrid(ctx.model, ctx.data.test ?? ctx.data.train, join(dir, epochFile(epoch)), {
         count,
         seed,

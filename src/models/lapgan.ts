@@ -1,0 +1,290 @@
+/**
+ * LAPGAN (Denton et al. 2015, "Deep Generative Image Models using a Laplacian Pyramid of Adversarial Networks"): a
+ * coarse-to-fine pyramid of GANs. With L levels (MNIST: 7×7, 14×14, 28×28):
+ *
+ *   level 0:      a GAN of the coarsest images I_0 = d^{L−1}(x)             G_0(z) ≈ I_0
+ *   level k ≥ 1:  a conditional GAN of the Laplacian band h_k = I_k − u(I_{k−1}) given l_k = u(I_{k−1}):
+ *                 G_k(z, l_k) ≈ h_k; D_k judges the pair (h_k, l_k), real bands against generated ones
+ *   sampling:     Ĩ_0 = G_0(z_0), Ĩ_k = u(Ĩ_{k−1}) + G_k(z_k, u(Ĩ_{k−1})), coarse to fine (paper eq. 3)
+ *
+ * Each level trains on the real pyramid of the batch, independently of the others (paper §3.2), so the loss groups
+ * are `discriminator-k` then `generator-k` per level, each with its own optimiser: D maximises the cross-entropy
+ * objective of Goodfellow et al. 2014 and G the non-saturating one (gan-losses.ts). The pyramid (d: 2×2 means, u:
+ * nearest 2× upsampling) and the networks are in nets/lapgan.ts.
+ *
+ * As in the GAN family, images are modelled in [−1, 1] (G_0's tanh); every level's image is clipped to [−1, 1]
+ * while sampling, so the next level is conditioned on images of the range it trained on. The code z of `noise`
+ * and `generate` is the levels' codes side by side ([n, levels · latent]), so interpolating it moves every level.
+ * `save(dir)` writes generator-k/ and discriminator-k/ per level (stock TF.js folders) and genlab-model.json.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { badFile, badInput } from '../engine/errors.js';
+import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
+import type { Rng } from '../engine/rng.js';
+import { buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, upsample, type LevelNets } from '../nets/lapgan.js';
+import { keepingState, trainableVariables } from './gan.js';
+import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
+import { checkBatchShape } from './inputs.js';
+import { MODEL_FILE, readModelFile, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
+import { checkNumber } from './validate.js';
+
+export interface LapganConfig {
+  /** Pyramid levels, the coarsest a plain GAN. Default: halve while the sides stay even and ≥ 7 px (MNIST: 3). */
+  levels: number;
+  /** Size of each level's noise z. Default 100. */
+  latent: number;
+  /** Level 0's MLP widths (G's; D uses them reversed). Default [256, 256]. */
+  hidden: number[];
+  /** Band levels: D's stride-2 convolutions, shallow to deep; G's stride-1 3×3 convolutions mirror them. Default [32, 64]. */
+  filters: number[];
+  /** Batch norm in G and D (not on D's first layer). Default true. */
+  batchNorm: boolean;
+}
+
+/** Most levels: 8 already need sides divisible by 128. */
+export const MAX_LAPGAN_LEVELS = 8;
+
+/** One level's image in the networks' range, for training: the real target (image or band) and its condition. */
+interface LevelData {
+  real: tf.Tensor4D;
+  /** u(I_{k−1}) for band levels; null at level 0. */
+  coarse: tf.Tensor4D | null;
+}
+
+export class LAPGAN implements TrainableModel {
+  readonly kind = 'lapgan';
+  readonly config: LapganConfig;
+  readonly dataShape: readonly number[];
+  readonly dataKind = 'images' as const;
+  readonly classes: readonly string[] | undefined;
+  /** G and D of every level, coarsest first. */
+  readonly nets: readonly LevelNets[];
+  /** Image shape of every level, coarsest first. */
+  readonly levelShapes: readonly [number, number, number][];
+
+  private constructor(config: LapganConfig, data: DataInfo, nets: LevelNets[]) {
+    this.config = config;
+    this.dataShape = [...data.shape];
+    this.classes = data.classes ? [...data.classes] : undefined;
+    this.levelShapes = levelShapes(data.shape, config.levels, 'levels');
+    this.nets = nets;
+  }
+
+  /** Validated config with defaults for images of `data`. */
+  static resolveConfig(options: Partial<LapganConfig>, data: DataInfo): LapganConfig {
+    if (data.kind !== 'images' || data.shape.length !== 3) {
+      throw badInput('lapgan: data', `a Laplacian pyramid needs images [height, width, channels], got ${data.kind} [${data.shape.join(', ')}]`);
+    }
+    const [h, w] = data.shape as [number, number, number];
+    const config: LapganConfig = {
+      levels: options.levels ?? defaultLevels(h, w),
+      latent: options.latent ?? 100,
+      hidden: [...(options.hidden ?? [256, 256])],
+      filters: [...(options.filters ?? [32, 64])],
+      batchNorm: options.batchNorm ?? true,
+    };
+    checkNumber('levels', config.levels, 1, true, MAX_LAPGAN_LEVELS, 'each level halves the image');
+    checkNumber('latent', config.latent, 1, true);
+    if (config.hidden.length === 0) throw badInput('hidden', 'level 0’s MLP discriminator needs at least one hidden layer');
+    config.hidden.forEach((u) => checkNumber('hidden', u, 1, true));
+    if (config.filters.length === 0) throw badInput('filters', 'expected at least one convolution');
+    config.filters.forEach((f) => checkNumber('filters', f, 1, true));
+    if (typeof config.batchNorm !== 'boolean') throw badInput('batchNorm', `expected true or false, got ${String(config.batchNorm)}`);
+    levelShapes(data.shape, config.levels, 'levels');
+    return config;
+  }
+
+  /** A new LAPGAN with seeded weights, level by level. */
+  static create(options: Partial<LapganConfig>, data: DataInfo, rng: Rng): LAPGAN {
+    const config = LAPGAN.resolveConfig(options, data);
+    const shapes = levelShapes(data.shape, config.levels, 'levels');
+    const nets = shapes.map((shape, level) => buildLevelNets({ level, shape, latent: config.latent, hidden: config.hidden, filters: config.filters, batchNorm: config.batchNorm, rng }));
+    return new LAPGAN(config, data, nets);
+  }
+
+  /** Loads a LAPGAN saved by `save`. */
+  static async load(dir: string): Promise<LAPGAN> {
+    const file = await readModelFile(dir);
+    if (file.kind !== 'lapgan') throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not lapgan`);
+    const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
+    const config = LAPGAN.resolveConfig(file.config as Partial<LapganConfig>, data);
+    const nets: LevelNets[] = [];
+    const loaded: tfl.LayersModel[] = [];
+    const open = async (name: string): Promise<tfl.LayersModel> => {
+      const net = await loadLayersModel(joinPath(dir, name));
+      loaded.push(net);
+      return net;
+    };
+    try {
+      for (let k = 0; k < config.levels; k++) nets.push({ generator: await open(`generator-${k}`), discriminator: await open(`discriminator-${k}`) });
+    } catch (e) {
+      loaded.forEach((net) => net.dispose());
+      throw e;
+    }
+    return new LAPGAN(config, data, nets);
+  }
+
+  /** Size of the whole code z: one `config.latent` block per level, coarsest first. */
+  get latent(): number {
+    return this.config.levels * this.config.latent;
+  }
+
+  /** Codes z ~ N(0, I): [n, levels · latent], seeded by `rng`. */
+  noise(n: number, rng: Rng): tf.Tensor2D {
+    return tf.randomNormal([n, this.latent], 0, 1, 'float32', rng.tfSeed());
+  }
+
+  /**
+   * Every level's image of codes z [n, levels · latent], coarsest first, in [0, 1]: Ĩ_0 = G_0(z_0), then
+   * Ĩ_k = clip(u(Ĩ_{k−1}) + G_k(z_k, u(Ĩ_{k−1}))) (the file comment); what the pyramid adds at each level.
+   */
+  generateLevels(z: tf.Tensor): tf.Tensor4D[] {
+    if (z.rank !== 2 || z.shape[1] !== this.latent) throw badInput('lapgan.generate', `expected codes [n, ${this.latent}], got [${z.shape.join(', ')}]`);
+    const n = z.shape[0]!;
+    const code = (k: number): tf.Tensor => tf.slice(z, [0, k * this.config.latent], [n, this.config.latent]);
+    return tf.tidy(() => {
+      const levels = [tf.clipByValue(this.nets[0]!.generator.apply(code(0), { training: false }) as tf.Tensor, -1, 1) as tf.Tensor4D];
+      for (let k = 1; k < this.config.levels; k++) {
+        const coarse = upsample(levels[k - 1]!);
+        const band = this.nets[k]!.generator.apply([code(k), coarse], { training: false }) as tf.Tensor;
+        levels.push(tf.clipByValue(tf.add(coarse, band), -1, 1) as tf.Tensor4D);
+      }
+      return levels.map((image) => tf.mul(tf.add(image, 1), 0.5) as tf.Tensor4D);
+    });
+  }
+
+  /** Images of codes z [n, levels · latent], generated coarse to fine: [n, ...dataShape] in [0, 1]. */
+  generate(z: tf.Tensor): tf.Tensor {
+    const levels = this.generateLevels(z);
+    tf.dispose(levels.slice(0, -1));
+    return levels[levels.length - 1]!;
+  }
+
+  /** n new images, coarse to fine, from codes seeded by `rng`: [n, ...dataShape] in [0, 1]. */
+  sample(n: number, rng: Rng): tf.Tensor {
+    checkNumber('lapgan.sample: n', n, 1, true);
+    const z = this.noise(n, rng);
+    try {
+      return this.generate(z);
+    } finally {
+      z.dispose();
+    }
+  }
+
+  /** Level k's real data of a batch in [−1, 1]: the coarsest image at level 0, else the band and u(I_{k−1}). Inside tf.tidy. */
+  private levelData(x: tf.Tensor, k: number): LevelData {
+    checkBatchShape(x, this.dataShape, 'lapgan.loss');
+    const images = gaussianPyramid(tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D, this.config.levels).slice(0, k + 1);
+    if (k === 0) return { real: images[0]!, coarse: null };
+    const coarse = upsample(images[k - 1]!);
+    return { real: tf.sub(images[k]!, coarse) as tf.Tensor4D, coarse };
+  }
+
+  /** D_k's logits [n] on level-k data (a band with its condition side by side in channels above level 0). */
+  private judge(k: number, target: tf.Tensor, coarse: tf.Tensor | null, training: boolean): tf.Tensor1D {
+    const input = coarse ? tf.concat([target, coarse], 3) : target;
+    const [logit] = this.nets[k]!.discriminator.apply(input, { training }) as tf.Tensor[];
+    return tf.reshape(logit!, [-1]) as tf.Tensor1D;
+  }
+
+  /** G_k's output on level-k conditions: an image at level 0, a band above. */
+  private generateLevel(k: number, seed: number, n: number, coarse: tf.Tensor | null, training: boolean): tf.Tensor {
+    const z = tf.randomNormal([n, this.config.latent], 0, 1, 'float32', seed);
+    return this.nets[k]!.generator.apply(coarse ? [z, coarse] : z, { training }) as tf.Tensor;
+  }
+
+  /** D_k's terms on a batch: G_k runs in training mode with its batch-norm state kept (G is fixed). */
+  discriminatorTerms(k: number, batch: TensorBatch, rng: Rng): LossTerms {
+    const seed = rng.tfSeed();
+    return tf.tidy(() => {
+      const { real, coarse } = this.levelData(batch.x, k);
+      const n = real.shape[0];
+      const fake = keepingState([this.nets[k]!.generator], () => this.generateLevel(k, seed, n, coarse, true));
+      const r = this.judge(k, real, coarse, true);
+      const f = this.judge(k, fake, coarse, true);
+      const loss = discriminatorMinimaxLoss(r, f);
+      return { loss, real: tf.mean(tf.sigmoid(r)) as tf.Scalar, fake: tf.mean(tf.sigmoid(f)) as tf.Scalar };
+    });
+  }
+
+  /** G_k's non-saturating loss on a batch's conditions: D_k runs in training mode with its state kept (D is fixed). */
+  generatorTerms(k: number, batch: TensorBatch, rng: Rng): LossTerms {
+    const seed = rng.tfSeed();
+    return tf.tidy(() => {
+      const { real, coarse } = this.levelData(batch.x, k);
+      const fake = this.generateLevel(k, seed, real.shape[0], coarse, true);
+      const f = keepingState([this.nets[k]!.discriminator], () => this.judge(k, fake, coarse, true));
+      return { loss: generatorNonSaturatingLoss(f) };
+    });
+  }
+
+  lossGroups(): LossGroup[] {
+    return this.nets.flatMap((net, k) => [
+      { name: `discriminator-${k}`, variables: trainableVariables([net.discriminator]), loss: (batch: TensorBatch, rng: Rng) => this.discriminatorTerms(k, batch, rng) },
+      { name: `generator-${k}`, variables: trainableVariables([net.generator]), loss: (batch: TensorBatch, rng: Rng) => this.generatorTerms(k, batch, rng) },
+    ]);
+  }
+
+  /**
+   * Held-out terms, no state changed: per level `discriminator-k` and `generator-k` (the losses of its groups on
+   * test data against fresh samples), and `loss`, the discriminators' losses summed (as a GAN's `loss` is D's).
+   */
+  evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
+    const all = this.nets.flatMap((n) => [n.generator, n.discriminator]);
+    return tf.tidy(() =>
+      keepingState(all, () => {
+        const out: Record<string, tf.Scalar> = {};
+        const d = this.nets.map((_, k) => this.discriminatorTerms(k, batch, rng).loss);
+        out['loss'] = tf.addN(d) as tf.Scalar;
+        d.forEach((loss, k) => {
+          out[`discriminator-${k}`] = loss;
+          out[`generator-${k}`] = this.generatorTerms(k, batch, rng).loss;
+        });
+        return out;
+      }),
+    );
+  }
+
+  /** Every trainable variable: per level G's, then D's. */
+  variables(): tf.Variable[] {
+    return this.nets.flatMap((n) => trainableVariables([n.generator, n.discriminator]));
+  }
+
+  /** Writes generator-k/, discriminator-k/ per level and genlab-model.json into `dir`, atomically. */
+  async save(dir: string): Promise<void> {
+    const networks: Record<string, tfl.LayersModel> = {};
+    const described: Record<string, string> = {};
+    this.levelShapes.forEach(([h, w, c], k) => {
+      networks[`generator-${k}`] = this.nets[k]!.generator;
+      networks[`discriminator-${k}`] = this.nets[k]!.discriminator;
+      const coarse = `l = the level-${k - 1} image upsampled 2× (nearest) [${h}, ${w}, ${c}]`;
+      described[`generator-${k}`] =
+        k === 0
+          ? `inputs: z [${this.config.latent}] ~ N(0, I); output: the coarsest image [${h}, ${w}, ${c}], tanh in [−1, 1]; image = (output + 1) / 2`
+          : `inputs: z [${this.config.latent}] ~ N(0, I), ${coarse}, in [−1, 1]; output: the band h, level-${k} image = clip(l + h, −1, 1)`;
+      described[`discriminator-${k}`] =
+        k === 0
+          ? `input: a coarsest image [${h}, ${w}, ${c}] in [−1, 1] (2·data − 1); outputs: [a logit (σ gives P(real)), features]`
+          : `input: [${h}, ${w}, ${2 * c}] = the band and ${coarse} concatenated in channels; outputs: [a logit (σ gives P(real)), features]`;
+    });
+    const file: ModelFile = {
+      format: 'genlab-model',
+      version: 1,
+      kind: this.kind,
+      config: { ...this.config } as unknown as Record<string, unknown>,
+      dataShape: [...this.dataShape],
+      dataKind: this.dataKind,
+      ...(this.classes ? { classes: [...this.classes] } : {}),
+      networks: described,
+    };
+    await writeModelDir(dir, { networks, manifest: { name: MODEL_FILE, content: file } });
+  }
+
+  dispose(): void {
+    this.nets.forEach((n) => {
+      n.generator.dispose();
+      n.discriminator.dispose();
+    });
+  }
+}

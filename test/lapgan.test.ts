@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../src/engine/backend.js';
+import { GenlabError } from '../src/engine/errors.js';
+import { Rng } from '../src/engine/rng.js';
+import { subset } from '../src/data/dataset.js';
+import { loadDataset } from '../src/data/registry.js';
+import { parseNpy } from '../src/data/npy.js';
+import { can, createModel, loadModel } from '../src/models/kinds.js';
+import { LAPGAN } from '../src/models/lapgan.js';
+import { defaultLevels, downsample, gaussianPyramid, laplacianPyramid, reconstructPyramid, upsample } from '../src/nets/lapgan.js';
+import { TrainStep } from '../src/train/step.js';
+import { runCli } from './helpers/cli.js';
+
+await initEngine();
+const root = await mkdtemp(join(tmpdir(), 'genlab-lapgan-'));
+test.after(() => rm(root, { recursive: true, force: true }));
+
+const mnistInfo = { shape: [28, 28, 1], kind: 'images' as const };
+const tiny = { latent: 8, hidden: [32], filters: [4, 8] };
+const mnist = await loadDataset('mnist');
+
+/** Mean absolute difference of two tensors. */
+const meanAbs = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.mean(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+
+test('pyramid: the bands and the coarsest image rebuild the image exactly; d and u are block means and repeats', () => {
+  const rng = new Rng(3);
+  const x = tf.tensor4d(rng.normals(new Float32Array(2 * 40 * 40 * 3)), [2, 40, 40, 3]);
+  for (const levels of [1, 2, 4]) {
+    tf.tidy(() => {
+      const pyramid = laplacianPyramid(x, levels);
+      assert.equal(pyramid.bands.length, levels - 1);
+      assert.deepEqual(pyramid.coarse.shape, [2, 40 / 2 ** (levels - 1), 40 / 2 ** (levels - 1), 3]);
+      const rebuilt = reconstructPyramid(pyramid);
+      assert.ok(tf.max(tf.abs(tf.sub(rebuilt, x))).dataSync()[0]! < 1e-5, `${levels} levels rebuild x`);
+    });
+  }
+  tf.tidy(() => {
+    // d(u(I)) = I: a block of repeats averages back to its pixel; a band has zero mean over every 2×2 block.
+    const small = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+    assert.deepEqual(Array.from(upsample(small).dataSync()), [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    assert.deepEqual(Array.from(downsample(upsample(small)).dataSync()), [1, 2, 3, 4]);
+    const band = laplacianPyramid(x, 2).bands[0]!;
+    assert.ok(tf.max(tf.abs(downsample(band))).dataSync()[0]! < 1e-6);
+    assert.deepEqual(gaussianPyramid(x, 3).map((i) => i.shape[1]), [10, 20, 40]);
+  });
+  x.dispose();
+  assert.deepEqual([defaultLevels(28, 28), defaultLevels(40, 40), defaultLevels(8, 8), defaultLevels(7, 7), defaultLevels(32, 20)], [3, 3, 1, 1, 2]);
+});
+
+test('lapgan: strict options, images whose sides halve, per-level loss groups, generate capability', () => {
+  const model = createModel('lapgan', tiny, mnistInfo, new Rng(0));
+  assert.equal(model.config.levels, 3);
+  assert.deepEqual(model.levelShapes, [[7, 7, 1], [14, 14, 1], [28, 28, 1]]);
+  assert.deepEqual(model.lossGroups().map((g) => g.name), ['discriminator-0', 'generator-0', 'discriminator-1', 'generator-1', 'discriminator-2', 'generator-2']);
+  assert.ok(can(model, 'generate') && !can(model, 'discriminate') && !can(model, 'reconstruct'));
+  assert.equal(model.latent, 3 * 8, 'the code holds one block per level');
+  model.dispose();
+  const bad = (options: object, data: object, pattern: RegExp) =>
+    assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
+  bad({ loss: 'lsgan' }, mnistInfo, /^loss: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm\)$/);
+  bad({ levels: 4 }, mnistInfo, /^levels: 4 levels halve the image 3 times: its sides must divide by 8, got 28×28 \(at most 3 levels/);
+  bad({ levels: 99 }, mnistInfo, /levels: expected an integer in \[1, 8\]/);
+  bad({ filters: [] }, mnistInfo, /filters: expected at least one convolution/);
+  bad({}, { shape: [2], kind: 'points' }, /needs images \[height, width, channels\]/);
+  assert.throws(() => createModel('dcgan', { levels: 2 }, mnistInfo, new Rng(0)), /levels: not an option of dcgan/);
+});
+
+test('lapgan: a short run on MNIST digits keeps every level finite and moves samples towards the real pyramid, without leaking tensors', async () => {
+  const digits = subset(mnist.train, Array.from({ length: 256 }, (_, i) => i));
+  const real = tf.tensor4d(digits.data, [256, 28, 28, 1]);
+  const model = createModel('lapgan', { latent: 16, hidden: [64], filters: [8, 16] }, mnistInfo, new Rng(1));
+  // Per level, how far the samples' mean image is from the real one (coarse levels: images; band levels: |band| means).
+  const distances = (): number[] =>
+    tf.tidy(() => {
+      const s = model.sample(256, new Rng(7));
+      const sp = laplacianPyramid(tf.sub(tf.mul(s, 2), 1) as tf.Tensor4D, 3);
+      const rp = laplacianPyramid(tf.sub(tf.mul(real, 2), 1) as tf.Tensor4D, 3);
+      const meanOf = (t: tf.Tensor, abs: boolean) => tf.mean(abs ? tf.abs(t) : t, 0);
+      return [meanAbs(meanOf(sp.coarse, false), meanOf(rp.coarse, false)), ...sp.bands.map((b, k) => meanAbs(meanOf(b, true), meanOf(rp.bands[k]!, true)))];
+    });
+  const before = distances();
+  const step = new TrainStep(model, new Rng(2), { learningRate: 1e-3, beta1: 0.5 });
+  const rng = new Rng(3);
+  let tensorsAfterFirst = 0;
+  for (let i = 0; i < 60; i++) {
+    const idx = Int32Array.from({ length: 64 }, () => rng.int(256));
+    const x = tf.gather(real, idx);
+    const terms = await step.run({ x });
+    x.dispose();
+    terms.values.forEach((v, j) => assert.ok(Number.isFinite(v), `${terms.names[j]} finite`));
+    if (i === 0) {
+      tensorsAfterFirst = tf.memory().numTensors;
+      for (let k = 0; k < 3; k++) assert.ok(terms.names.includes(`discriminator-${k}/loss`) && terms.names.includes(`generator-${k}/loss`));
+    }
+  }
+  assert.equal(tf.memory().numTensors, tensorsAfterFirst, 'training steps keep no tensors');
+  const after = distances();
+  assert.ok(after[0]! < before[0]! * 0.7, `coarse level: mean image ${before[0]!.toFixed(3)} → ${after[0]!.toFixed(3)}`);
+  for (const k of [1, 2]) assert.ok(after[k]! < before[k]!, `band ${k}: mean |band| ${before[k]!.toFixed(3)} → ${after[k]!.toFixed(3)}`);
+  const held = tf.memory().numTensors;
+  const metrics = model.evaluate({ x: tf.slice(real, 0, 32) }, new Rng(4));
+  assert.deepEqual(Object.keys(metrics).sort(), ['discriminator-0', 'discriminator-1', 'discriminator-2', 'generator-0', 'generator-1', 'generator-2', 'loss']);
+  Object.values(metrics).forEach((m) => assert.ok(Number.isFinite(m.dataSync()[0]!)));
+  tf.dispose(Object.values(metrics));
+  assert.ok(tf.memory().numTensors <= held + 1, 'evaluate keeps nothing but its input slice');
+
+  // Save / load: the same samples for a seed, from networks in stock TF.js folders.
+  const dir = join(root, 'saved');
+  await model.save(dir);
+  assert.deepEqual((await readdir(dir)).sort(), ['discriminator-0', 'discriminator-1', 'discriminator-2', 'generator-0', 'generator-1', 'generator-2', 'genlab-model.json']);
+  const loaded = await loadModel(dir);
+  assert.ok(loaded instanceof LAPGAN);
+  const [a, b] = [model.sample(8, new Rng(11)), loaded.sample(8, new Rng(11))];
+  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()));
+  // generate is the last level of generateLevels; every level an image of its own size in [0, 1].
+  tf.tidy(() => {
+    const z = model.noise(8, new Rng(11));
+    const levels = model.generateLevels(z);
+    assert.deepEqual(levels.map((l) => l.shape), [[8, 7, 7, 1], [8, 14, 14, 1], [8, 28, 28, 1]]);
+    assert.deepEqual(Array.from(levels[2]!.dataSync()), Array.from(a.dataSync()));
+  });
+  const values = a.dataSync();
+  assert.ok(values.every((v) => v >= 0 && v <= 1), 'samples in the data range');
+  tf.dispose([a, b, real]);
+  loaded.dispose();
+  model.dispose();
+});
+
+test('genlab train lapgan writes sample grids, then sample and eval work on the run', { timeout: 120_000 }, async () => {
+  const run = join(root, 'run');
+  const common = ['--limit', '64', '--test-limit', '32', '--batch-size', '32', '--filters', '4,8', '--hidden', '16', '--latent', '4', '--seed', '0'];
+  const trained = await runCli(['train', 'lapgan', '--data', 'mnist', '--epochs', '1', '--quality-samples', '0', ...common, '--out', run]);
+  assert.equal(trained.code, 0, trained.stderr);
+  const grids = (await readdir(join(run, 'samples'))).filter((f) => f.endsWith('.png'));
+  assert.ok(grids.length >= 1, 'a sample grid per epoch');
+  assert.ok(PNG.sync.read(await readFile(join(run, 'samples', grids[0]!))).width >= 28 * 4);
+  const grid = join(root, 'grid.png');
+  const sampled = await runCli(['sample', run, '-n', '16', '--out', grid]);
+  assert.equal(sampled.code, 0, sampled.stderr);
+  assert.match(sampled.stdout, /16 lapgan samples/);
+  assert.ok(existsSync(grid));
+  const path = join(root, 'path.npy');
+  assert.equal((await runCli(['interpolate', run, '--from', '2', '--to', '3', '--steps', '4', '--out', path])).code, 0);
+  assert.deepEqual(parseNpy(new Uint8Array(await readFile(path)), path).shape, [4, 28, 28, 1]);
+  const evaluated = await runCli(['eval', run, '--samples', '64', '--limit', '64', '--json']);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  const report = JSON.parse(evaluated.stdout) as Record<string, unknown>;
+  assert.ok(JSON.stringify(report).includes('fid'), `eval reports FID: ${evaluated.stdout.slice(0, 200)}`);
+  const refused = await runCli(['train', 'lapgan', '--data', 'mnist', '--levels', '4', ...common, '--out', join(root, 'bad')]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^genlab: --levels: 4 levels halve the image 3 times/);
+});
