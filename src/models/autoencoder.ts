@@ -19,7 +19,7 @@ import { checkBatchShape, labelInputs } from './inputs.js';
 import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
-import { ARCHS, MODEL_FILE, readModelFile, type Arch, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
+import { ARCHS, MODEL_FILE, modelFileBase, readModelFile, type Arch, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
 
 export const DECODER_LIKELIHOODS = ['bernoulli', 'gaussian'] as const;
@@ -322,15 +322,8 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   async save(dir: string): Promise<void> {
     const logVar = this.learnedDecoderLogVar();
     const file: GenlabModelFile = {
-      format: 'genlab-model',
-      version: 1,
-      kind: this.kind,
-      config: { ...this.config } as unknown as Record<string, unknown>,
-      dataShape: [...this.dataShape],
-      dataKind: this.dataKind,
-      ...(this.classes ? { classes: [...this.classes] } : {}),
+      ...modelFileBase(this, { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind) }),
       ...(logVar !== undefined ? { state: { decoderLogVar: logVar } } : {}),
-      networks: { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind) },
     };
     await writeModelDir(dir, { networks: { encoder: this.encoder, decoder: this.decoder }, manifest: { name: MODEL_FILE, content: file } });
   }

@@ -44,7 +44,7 @@ import {
   type DiscriminatorNets,
   type MinibatchOptions,
 } from '../nets/dcgan.js';
-import { ARCHS, MODEL_FILE, readModelFile, type Arch, type DataInfo } from './model.js';
+import { ARCHS, MODEL_FILE, modelFileBase, readModelFile, type Arch, type DataInfo } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
 import {
   GRADIENT_PENALTY_WEIGHT,
@@ -540,16 +540,7 @@ export abstract class AdversarialBase implements TrainableModel {
 
   /** genlab-model.json fields every model of the family writes. */
   protected fileBase(networks: Record<string, string>): AdversarialModelFile {
-    return {
-      format: 'genlab-model',
-      version: 1,
-      kind: this.kind,
-      config: { ...this.config } as unknown as Record<string, unknown>,
-      dataShape: [...this.dataShape],
-      dataKind: this.dataKind,
-      ...(this.classes ? { classes: [...this.classes] } : {}),
-      networks,
-    };
+    return modelFileBase(this, networks);
   }
 
   /** One line on what G's output means, for genlab-model.json. */

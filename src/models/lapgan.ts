@@ -26,7 +26,7 @@ import { buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, upsample, 
 import { keepingState, trainableVariables } from './gan.js';
 import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
 import { checkBatchShape } from './inputs.js';
-import { MODEL_FILE, readModelFile, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
+import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
 import { checkNumber } from './validate.js';
 
 export interface LapganConfig {
@@ -268,16 +268,7 @@ export class LAPGAN implements TrainableModel {
           ? `input: a coarsest image [${h}, ${w}, ${c}] in [−1, 1] (2·data − 1); outputs: [a logit (σ gives P(real)), features]`
           : `input: [${h}, ${w}, ${2 * c}] = the band and ${coarse} concatenated in channels; outputs: [a logit (σ gives P(real)), features]`;
     });
-    const file: ModelFile = {
-      format: 'genlab-model',
-      version: 1,
-      kind: this.kind,
-      config: { ...this.config } as unknown as Record<string, unknown>,
-      dataShape: [...this.dataShape],
-      dataKind: this.dataKind,
-      ...(this.classes ? { classes: [...this.classes] } : {}),
-      networks: described,
-    };
+    const file = modelFileBase(this, described);
     await writeModelDir(dir, { networks, manifest: { name: MODEL_FILE, content: file } });
   }
 

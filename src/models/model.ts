@@ -108,6 +108,20 @@ export interface TrainableModel {
   dispose(): void;
 }
 
+/** The genlab-model.json fields every model writes: format, version, kind, config, data facts and its networks' descriptions. */
+export function modelFileBase<N extends Record<string, string>>(model: Pick<TrainableModel, 'kind' | 'config' | 'dataShape' | 'dataKind' | 'classes'>, networks: N): ModelFile & { networks: N } {
+  return {
+    format: 'genlab-model',
+    version: 1,
+    kind: model.kind,
+    config: { ...model.config } as Record<string, unknown>,
+    dataShape: [...model.dataShape],
+    dataKind: model.dataKind,
+    ...(model.classes ? { classes: [...model.classes] } : {}),
+    networks,
+  };
+}
+
 /** True for a model that takes class labels (a CVAE, a conditional GAN). */
 export function isConditional(model: Pick<TrainableModel, 'config'>): boolean {
   return (model.config as { conditional?: unknown }).conditional === true;

@@ -23,7 +23,7 @@ import { bicubicUpscale, buildSrganDiscriminator, buildSrganGenerator, checkScal
 import { keepingState, trainableVariables } from './gan.js';
 import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
 import { checkBatchShape } from './inputs.js';
-import { MODEL_FILE, readModelFile, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
+import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
 import { SRGAN_ADVERSARIAL_WEIGHT, featureContentLoss, perceptualLoss, pixelContentLoss, upscalingScores } from './srgan-losses.js';
 import { checkChoice, checkNumber } from './validate.js';
 
@@ -209,19 +209,10 @@ export class SRGAN implements TrainableModel {
   async save(dir: string): Promise<void> {
     const [h, w, c] = this.dataShape;
     const [lh, lw] = this.lowResShape;
-    const file: ModelFile = {
-      format: 'genlab-model',
-      version: 1,
-      kind: this.kind,
-      config: { ...this.config } as unknown as Record<string, unknown>,
-      dataShape: [...this.dataShape],
-      dataKind: this.dataKind,
-      ...(this.classes ? { classes: [...this.classes] } : {}),
-      networks: {
-        generator: `input: an image [${lh}, ${lw}, ${c}] in [0, 1], the original averaged over ${this.scale}×${this.scale} blocks; output: its upscaling [${h}, ${w}, ${c}] in [0, 1]`,
-        discriminator: `input: an image [${h}, ${w}, ${c}] in [0, 1]; outputs: [a logit (σ gives P(original)), features of the last hidden layer]`,
-      },
-    };
+    const file = modelFileBase(this, {
+      generator: `input: an image [${lh}, ${lw}, ${c}] in [0, 1], the original averaged over ${this.scale}×${this.scale} blocks; output: its upscaling [${h}, ${w}, ${c}] in [0, 1]`,
+      discriminator: `input: an image [${h}, ${w}, ${c}] in [0, 1]; outputs: [a logit (σ gives P(original)), features of the last hidden layer]`,
+    });
     await writeModelDir(dir, { networks: { generator: this.generator, discriminator: this.discriminator }, manifest: { name: MODEL_FILE, content: file } });
   }
 
