@@ -237,9 +237,9 @@ interface CapabilityTypes {
   upscale: Upscales;
 }
 
-/** What `model` can do, from the table. */
+/** What `model` can do, from the table; nothing beyond training and sampling for a model of a kind of its own (a library user's class). */
 export function capabilitiesOf(model: Pick<TrainableModel, 'kind'>): readonly Capability[] {
-  return kindSpec(model.kind).capabilities;
+  return isModelKind(model.kind) ? KINDS[model.kind].capabilities : [];
 }
 
 /** True when `model` can do `what` (and typed so): shared code asks this instead of the model's kind. */
