@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startLab, type LabServer, type LabServerOptions } from '../../src/cli/lab.js';
+import { buildLab, startLab, type LabServer, type LabServerOptions } from '../../src/cli/lab.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Debian's chromium, or the binary GENLAB_CHROMIUM names (GENLAB_CHROMIUM=package forces the packaged one). */
@@ -23,6 +23,32 @@ export const SHOTS = join(ROOT, 'test-output', 'screenshots');
  * source changed (buildLab's own cache decides), so a test run builds the lab once instead of once per file.
  */
 export const SHARED_BUILD = join(ROOT, 'test-output', 'lab-build');
+
+/**
+ * Brings SHARED_BUILD up to date under a lock (a folder created atomically), so that test files running side by side
+ * build it once: a second builder would replace the folder under the first one's server.
+ */
+async function buildSharedLab(): Promise<void> {
+  const lock = `${SHARED_BUILD}.lock`;
+  await mkdir(join(ROOT, 'test-output'), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock older than any build is left over from a killed run.
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 300_000) await rm(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    await buildLab({ outDir: SHARED_BUILD });
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
 
 export interface Opened {
   page: Page;
@@ -82,6 +108,7 @@ export async function startLabSession(setup?: (work: string) => Promise<Partial<
   const work = await mkdtemp(join(tmpdir(), 'genlab-lab-'));
   await mkdir(SHOTS, { recursive: true });
   const extra = (await setup?.(work)) ?? {};
+  if (extra.outDir === undefined) await buildSharedLab();
   const lab = await startLab({ port: 0, outDir: SHARED_BUILD, ...extra });
   const browser = await chromium.launch({ executablePath: chromiumChoice.executablePath, headless: true, args: chromiumChoice.args });
   return {
@@ -96,7 +123,12 @@ export async function startLabSession(setup?: (work: string) => Promise<Partial<
         if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
       });
       page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-      page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+      page.on('requestfailed', (r) => {
+        // net::ERR_ABORTED is Chromium cancelling a request itself (a navigation or reload under way); a failing server
+        // shows as another error (refused, empty response) or as an HTTP status the pages report.
+        const why = r.failure()?.errorText;
+        if (why !== 'net::ERR_ABORTED') errors.push(`request failed: ${r.url()} (${why})`);
+      });
       const res = await page.goto(lab.url + path);
       assert.equal(res?.status(), 200, `${path}: HTTP ${res?.status()}`);
       await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
