@@ -69,6 +69,22 @@ describe('genlab gmm', () => {
     assert.ok(report.seconds >= 0);
   });
 
+  test('fit --threads: one thread and two give the same fit; a count out of range is one line', async () => {
+    const rng = new Rng(9);
+    const big = join(dir, 'big.csv');
+    // 20,001 rows of 4 dims: several chunks, so that two threads share the passes.
+    await writeFile(big, 'a,b,c,d\n' + Array.from({ length: 20_001 }, (_, i) => [0, 1, 2, 3].map((j) => ((i % 4) * 3 * (j === i % 4 ? 1 : 0) + rng.normal()).toFixed(5)).join(',')).join('\n') + '\n');
+    const fits: Record<string, number>[] = [];
+    for (const threads of ['1', '2']) {
+      const r = await run('gmm', 'fit', big, '-k', '4', '--threads', threads, '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const { seconds: _s, ...rest } = JSON.parse(r.stdout) as Record<string, number>;
+      fits.push(rest);
+    }
+    assert.deepEqual(fits[1], fits[0]);
+    assertOneLineError(await run('gmm', 'fit', csv, '-k', '3', '--threads', '0'), /--threads/);
+  });
+
   test('fit -k auto chooses K by BIC and reports the table', async () => {
     const r = await run('gmm', 'fit', csv, '-k', 'auto', '--range', '1:5', '--covariance', 'diag', '--json');
     assert.equal(r.code, 0, r.stderr);

@@ -117,6 +117,7 @@ interface FitFlags {
   tol: number;
   regCovar: number;
   seed: number;
+  threads?: number;
   range: [number, number];
   criterion: 'bic' | 'aic';
   out?: string;
@@ -152,6 +153,7 @@ async function fit(spec: string, flags: FitFlags): Promise<void> {
     tol: flags.tol,
     regCovar: flags.regCovar,
     seed: flags.seed,
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
     onWarning,
   };
   if (flags.plot !== undefined) {
@@ -282,6 +284,7 @@ export function registerGmmCommands(program: Command): void {
     .option('--tol <X>', 'stop when the mean log-likelihood changes by less', numberOption('--tol', 0), 1e-3)
     .option('--reg-covar <X>', 'added to every variance', numberOption('--reg-covar', 0), 1e-6)
     .option('--seed <S>', 'seed of the initialisation', intOption('--seed', 0), 0)
+    .option('--threads <N>', 'threads a fit shares its passes with (default 2 where there are 2 cores; any count gives the same result)', intOption('--threads', 1, 64, 'a pass has at most 64 chunks to share'))
     .option('--range <MIN:MAX>', 'with -k auto: the numbers of components to try', rangeOption, [1, 10])
     .option('--criterion <name>', 'with -k auto: bic or aic', choiceOption('--criterion', ['bic', 'aic'] as const), 'bic')
     .option('--out <model.json>', 'save the fitted model')
