@@ -254,4 +254,25 @@ describe('the runs board in chromium', { timeout: 180_000 }, () => {
     }
     assert.ok(now <= before + 10, `open files: ${before} before 1,000 aborted downloads, ${now} after`);
   });
+
+  it("an upscaler's run shows test images upscaled, with its PSNR beside bicubic's, instead of samples", async () => {
+    const sr = await runCli(['train', 'srgan', '--data', 'mnist', '--limit', '128', '--test-limit', '16', '--steps', '6', '--batch-size', '32', '--residual-blocks', '1', '--generator-filters', '8', '--filters', '4,8', '--quality-samples', '0', '--out', join(runs, 'sr')]);
+    assert.equal(sr.code, 0, sr.stderr);
+    const manifest = JSON.parse(readFileSync(join(runs, 'sr', 'manifest.json'), 'utf8')) as { best: { metric: string } };
+    assert.equal(manifest.best.metric, 'psnr', 'an upscaler’s best epoch is its best PSNR');
+    const { page, errors } = await session.open('runs.html?run=sr&backend=cpu#model-section');
+    await page.waitForSelector('#model[data-state="ready"]', { timeout: 30_000 });
+    await page.waitForSelector('#model-upscaled[data-seed="0"][data-psnr]');
+    const psnr = Number(await page.getAttribute('#model-upscaled', 'data-psnr'));
+    const bicubic = Number(await page.getAttribute('#model-upscaled', 'data-bicubic-psnr'));
+    assert.ok(psnr > 5 && psnr < 60 && bicubic > 5 && bicubic < 60, `PSNR ${psnr} dB, bicubic ${bicubic} dB`);
+    assert.equal(await page.$('#sample'), null, 'no sample button for a model that cannot sample');
+    assert.match((await page.textContent('#upscale-scores'))!, /PSNR against the originals: srgan [\d.]+ dB, bicubic [\d.]+ dB/);
+    await page.fill('#upscale-seed', '3');
+    await page.click('#upscale');
+    await page.waitForSelector('#model-upscaled[data-seed="3"]');
+    await shot(page, 'runs-upscaler');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

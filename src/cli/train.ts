@@ -162,8 +162,10 @@ function report(out: string, result: FitResult, plan: Plan): void {
 
 /** Per-epoch sample quality where the data declare a measure (and --quality-samples is not 0), and the best epoch by it. */
 function quality(kind: ModelKind, dataName: string, samples: number): Pick<FitOptions, 'epochMetrics' | 'bestBy'> {
-  if (samples === 0) return {};
-  return { epochMetrics: qualityPerEpoch(dataName, samples), bestBy: qualityBestBy(dataName, KINDS[kind].capabilities) };
+  const bestBy = qualityBestBy(dataName, KINDS[kind].capabilities);
+  // An upscaler's PSNR comes with its test evaluation, not from samples: it marks the best epoch whatever --quality-samples says.
+  if (samples === 0) return KINDS[kind].capabilities.includes('upscale') ? { bestBy } : {};
+  return { epochMetrics: qualityPerEpoch(dataName, samples), bestBy };
 }
 
 async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, unknown>): Promise<void> {

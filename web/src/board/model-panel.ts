@@ -4,7 +4,9 @@
  * Every model samples from a seed — `new Rng(seed)`, the codes `genlab sample --seed` draws, so the same seed gives
  * the same samples on the same backend — as an image grid, or over the test set's real points for point data.
  * Models that reconstruct show test images over their reconstructions; image models interpolate between two test
- * images (autoencoders) or between the codes of two seeds (generators). The samples download as .npy.
+ * images (autoencoders) or between the codes of two seeds (generators). The samples download as .npy. An upscaler
+ * (srgan) cannot sample: it shows test images averaged down, then enlarged by nearest neighbour, by bicubic and by
+ * the model, over the originals, with each one's PSNR, as `genlab upscale` does.
  *
  * `?backend=` picks the TF.js backend (default wasm: these networks are small, and a GPU backend's per-op overhead
  * makes it slower).
@@ -16,6 +18,7 @@ import {
   initEngine,
   isConditional,
   loadModel,
+  psnrPerImage,
   Rng,
   tf,
   type BackendName,
@@ -87,7 +90,8 @@ export class ModelPanel {
       this.build();
       this.state = 'ready';
       this.say(`${this.model.kind} on ${engine.backend}: ready`);
-      await this.sample();
+      if (can(this.model, 'upscale')) await this.upscale();
+      else await this.sample();
     } catch (e) {
       this.state = 'error';
       this.say(errorText(e), 'error');
@@ -98,6 +102,10 @@ export class ModelPanel {
     const model = this.model!;
     const images = model.dataKind === 'images';
     const examples = this.detail.examples;
+    if (can(model, 'upscale')) {
+      this.body.replaceChildren(examples.available ? this.upscalePanel() : this.unavailable('Upscaling', examples.reason));
+      return;
+    }
     const panels: HTMLElement[] = [this.samplePanel(images)];
     if (images && can(model, 'reconstruct')) panels.push(examples.available ? this.reconPanel() : this.unavailable('Reconstructions', examples.reason));
     if (images && can(model, 'interpolate')) panels.push(examples.available ? this.interpPanel('examples') : this.unavailable('Interpolation', examples.reason));
@@ -224,6 +232,51 @@ export class ModelPanel {
     drawImageGrid(this.reconCanvas, both, 2 * n, model.dataShape, n);
     this.reconCanvas.dataset['seed'] = String(seed);
     this.reconCanvas.dataset['indices'] = ex.indices.join(',');
+  }
+
+  // ---- upscaling ----
+
+  private readonly upSeed = numberInput('upscale-seed', 0, 0, 2 ** 31 - 1, 'seed');
+  private readonly upCanvas = h('canvas', { id: 'model-upscaled', class: 'pixelated samples-grid' });
+  private readonly upScores = h('p', { class: 'hint', id: 'upscale-scores' });
+
+  private upscalePanel(): HTMLElement {
+    const go = h('button', { id: 'upscale' }, 'Upscale');
+    go.addEventListener('click', () => void this.upscale().catch((e: unknown) => this.say(errorText(e), 'error')));
+    return h(
+      'div',
+      { class: 'panel' },
+      h('h3', {}, 'Test images upscaled'),
+      h('div', { class: 'inline-controls' }, h('label', {}, 'seed', this.upSeed), go),
+      this.upCanvas,
+      this.upScores,
+      h('p', { class: 'hint' }, 'Rows: the low-resolution image (nearest neighbour), bicubic, the model, the original; eight test images picked by the seed.'),
+    );
+  }
+
+  /** Eight test images picked by the seed, averaged down and upscaled three ways, with PSNR against the originals. */
+  private async upscale(): Promise<void> {
+    const model = this.model;
+    if (!model || !can(model, 'upscale')) return;
+    const seed = intOf(this.upSeed, 0);
+    const ex = await runExamples(this.run, 8, seed);
+    const n = ex.shape[0]!;
+    const [height, width] = model.dataShape as [number, number, number];
+    const { grid, psnr } = tf.tidy(() => {
+      const x = tf.tensor4d(ex.x, [n, ...(model.dataShape as [number, number, number])]);
+      const low = model.downscale(x);
+      const bicubic = model.bicubic(low);
+      const up = model.upscale(low);
+      const mean = (t: tf.Tensor) => tf.mean(psnrPerImage(x, t)).dataSync()[0]!;
+      return { grid: tf.concat([tf.image.resizeNearestNeighbor(low, [height, width]), bicubic, up, x]), psnr: { bicubic: mean(bicubic), model: mean(up) } };
+    });
+    const values = (await grid.data()) as Float32Array;
+    grid.dispose();
+    drawImageGrid(this.upCanvas, values, 4 * n, model.dataShape, n);
+    this.upScores.textContent = `PSNR against the originals: ${model.kind} ${psnr.model.toFixed(2)} dB, bicubic ${psnr.bicubic.toFixed(2)} dB (these ${n} images).`;
+    this.upCanvas.dataset['seed'] = String(seed);
+    this.upCanvas.dataset['psnr'] = psnr.model.toFixed(4);
+    this.upCanvas.dataset['bicubicPsnr'] = psnr.bicubic.toFixed(4);
   }
 
   // ---- interpolation ----
