@@ -18,6 +18,7 @@ import { LECTURE } from './lib/colors.js';
 import { byId } from './lib/dom.js';
 import { Loop } from './lib/loop.js';
 import { fetchDataset, openShippedModel, startEngine, type AssetInfo } from './lib/lecture.js';
+import { trainFrame } from './lib/live-model.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { LiveModels } from './imitate/live-models.js';
 import { LivePanel, Stopwatch } from './imitate/live-panel.js';
@@ -284,11 +285,8 @@ new ResizeObserver(() => drawHistogram()).observe(ui.figure);
 
 const shownSeed = (): number => Number(ui.figure.dataset['seed'] ?? 1);
 
-async function trainWork(): Promise<boolean> {
-  if (!live) return false;
-  const ok = await live.run();
-  if (!ok && live?.error) setStatus(`training stopped: ${live.error}. Go back to the shipped models and train again.`, 'error');
-  return ok;
+function trainWork(): Promise<boolean> {
+  return trainFrame(live, 'the shipped models');
 }
 
 /** After each frame of training: the read-outs; every few seconds, the live models' samples and their search. */

@@ -18,7 +18,7 @@ import { Plane } from './lib/plane.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { drawCodePlane, planeHalfWidth } from './latent/code-plane.js';
 import { CodeMixture, priorLogLikelihood } from './latent/code-mixture.js';
-import { LiveModel } from './lib/live-model.js';
+import { LiveModel, trainFrame } from './lib/live-model.js';
 import { decodeCodes, gridAxis, gridCodes, type GridSpacing } from './latent/manifold.js';
 import { SketchPad } from './latent/sketch-pad.js';
 
@@ -459,11 +459,8 @@ function showModel(): void {
   }
 }
 
-async function trainWork(): Promise<boolean> {
-  if (!live) return false;
-  const ok = await live.run();
-  if (!ok && live.error) setStatus(`training stopped: ${live.error}. Go back to the shipped model and train again.`, 'error');
-  return ok;
+function trainWork(): Promise<boolean> {
+  return trainFrame(live);
 }
 
 function drawTraining(): void {

@@ -37,7 +37,7 @@ import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { DrawPad } from './pokemon/draw-pad.js';
 import { ScoreHistogram, type HistogramSet } from './pokemon/histogram.js';
 import { LIVE_K, LIVE_SEED, scoreHeldOutLive } from './pokemon/live-reference.js';
-import { LiveModel } from './lib/live-model.js';
+import { LiveModel, trainFrame } from './lib/live-model.js';
 import { canvasPixels, decodeImageFile, isBlank, pixelsToExample } from './pokemon/prepare.js';
 import { TrainingPanel } from './pokemon/training-panel.js';
 
@@ -395,11 +395,8 @@ async function scoreLiveReference(): Promise<void> {
 
 // ---- training live ----
 
-async function trainWork(): Promise<boolean> {
-  if (!live) return false;
-  const ok = await live.run();
-  if (!ok && live.error) setStatus(`training stopped: ${live.error}. Go back to the shipped model and train again.`, 'error');
-  return ok;
+function trainWork(): Promise<boolean> {
+  return trainFrame(live);
 }
 
 /** After each frame of training: the panel, and now and then the judged image scored again (between steps). */

@@ -21,7 +21,7 @@ import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { featureSpread, hasDiscriminatorFeatures, measureAll, type SevenModels } from './seven/measures.js';
 import { countSeven, IMAGES, MeasureTable, rowsOf, ROWS, type ImageName, type Row, type Tally } from './seven/measure-table.js';
 import { drawDigit, pixelAt } from './seven/digit-canvas.js';
-import { LiveModel } from './lib/live-model.js';
+import { LiveModel, trainFrame } from './lib/live-model.js';
 import { onePixelCopies, SIDE, ON } from './seven/stroke.js';
 
 mountHeader('seven.html');
@@ -251,11 +251,8 @@ function drawTraining(): void {
   }
 }
 
-async function trainWork(): Promise<boolean> {
-  if (!live) return false;
-  const ok = await live.run();
-  if (!ok && live.error) setStatus(`training stopped: ${live.error}. Go back to the shipped model and train again.`, 'error');
-  return ok;
+function trainWork(): Promise<boolean> {
+  return trainFrame(live);
 }
 
 const trainLoop = new Loop(trainWork, drawTraining, {

@@ -5,6 +5,18 @@
  * Pokémon pages train their VAEs with it, the moon page its AE and VAE.
  */
 import { endlessBatches, KINDS, NonFiniteTermError, Rng, termRecord, TrainStep, type Batch, type Dataset, type GenerativeModel } from '../../../src/browser.js';
+import { setStatus } from './shell.js';
+
+/**
+ * One frame of a page's live training (a TrainLoop's work): false when there is nothing to train or training
+ * stopped, which the status line then says, with the way back (`shipped`: what the page opened with).
+ */
+export async function trainFrame(live: { run(): Promise<boolean>; readonly error: string | null } | null, shipped = 'the shipped model'): Promise<boolean> {
+  if (!live) return false;
+  const ok = await live.run();
+  if (!ok && live.error) setStatus(`training stopped: ${live.error}. Go back to ${shipped} and train again.`, 'error');
+  return ok;
+}
 
 export class LiveModel<M extends GenerativeModel = GenerativeModel> {
   readonly model: M;
