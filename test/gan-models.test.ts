@@ -197,6 +197,52 @@ test('registry: every GAN kind builds with its defaults; bad combinations give o
   bad('vaegan', { loss: 'wgan-gp' }, points2, /expected one of minimax, nonsaturating, lsgan/);
 });
 
+test('shareFakes (default with dSteps 1): one pass of G per step, whose batch D\'s update trains on and G\'s update judges with D updated; off, or with dSteps 5, a fresh batch each', async () => {
+  const passes = async (options: object) => {
+    const m = createModel('cgan', { latent: 4, filters: [4, 8], arch: 'conv', ...options }, tinyImages, new Rng(1)) as GAN;
+    const generated: Float32Array[] = [];
+    const judged: Float32Array[] = [];
+    const g = m.generator.apply.bind(m.generator);
+    m.generator.apply = ((...args: Parameters<typeof g>) => {
+      const out = g(...args) as tf.Tensor;
+      generated.push(out.dataSync() as Float32Array);
+      return out;
+    }) as typeof g;
+    const d = m.discriminator.apply.bind(m.discriminator);
+    m.discriminator.apply = ((...args: Parameters<typeof d>) => {
+      const [x] = args[0] as tf.Tensor[];
+      judged.push(Float32Array.from(x!.dataSync()));
+      return d(...args);
+    }) as typeof d;
+    const trainer = new TrainStep(m, new Rng(5), { learningRate: 0.01 });
+    const batch = imageBatch(6);
+    await trainer.run(batch);
+    const shares = m.lossGroups()[1]!.wraps !== undefined;
+    trainer.dispose();
+    disposeBatch(batch);
+    m.dispose();
+    return { shares, generated, judged };
+  };
+  const shared = await passes({});
+  assert.ok(shared.shares);
+  assert.equal(shared.generated.length, 1, 'one pass of G');
+  // D: real then generated in its update, then generated again in G's update — both the one batch G made.
+  assert.equal(shared.judged.length, 3);
+  assert.deepEqual(shared.judged[1], shared.generated[0]);
+  assert.deepEqual(shared.judged[2], shared.generated[0]);
+  for (const options of [{ shareFakes: false }, { loss: 'lsgan', dSteps: 2 }]) {
+    const fresh = await passes(options);
+    assert.ok(!fresh.shares);
+    const updatesOfD = 'dSteps' in options ? 2 : 1;
+    assert.equal(fresh.generated.length, updatesOfD + 1, `a pass of G per update (${JSON.stringify(options)})`);
+    assert.notDeepEqual(fresh.judged.at(-1), fresh.judged.at(-2));
+  }
+  const wgan = createModel('wgan-gp', small, points2, new Rng(1));
+  assert.equal(wgan.config.shareFakes, false, 'n_critic = 5: each D update its own batch');
+  wgan.dispose();
+  assert.throws(() => createModel('gan', { dSteps: 5, shareFakes: true }, points2, new Rng(1)), /shareFakes: D's 5 updates per step each train on a fresh generated batch; shareFakes needs dSteps 1/);
+});
+
 test('dcgan: the peer architecture (dense 7·7·64 → convT 5×5/2 32 → convT 5×5/2 1, tanh; conv 32 → conv 64 → dense); samples in [0, 1]', () => {
   const m = createModel('dcgan', {}, { shape: [28, 28, 1], kind: 'images' }, new Rng(1));
   const layers = (net: tfl.LayersModel, cls: string) => net.layers.filter((l) => l.getClassName() === cls).map((l) => l.getConfig() as Record<string, unknown>);

@@ -11,7 +11,7 @@ import { Rng } from '../src/engine/rng.js';
 import { TrainStep } from '../src/train/step.js';
 import { batches } from '../src/data/dataset.js';
 import { createOptimizer, fit, learningRateAt, progressBar, readManifest, reconGrids, resolveOptimizerOptions, sampleGrids, setLearningRate, type CheckpointState } from '../src/train/index.js';
-import { TinyAutoencoder, TwoGroupModel, tinyImages, tinyPoints } from './helpers/train-models.js';
+import { TinyAutoencoder, TwoGroupModel, WrappingModel, tinyImages, tinyPoints } from './helpers/train-models.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-train-'));
 
@@ -219,4 +219,43 @@ test('TrainStep: a step spread over two calls (partOfStep) makes the same update
   const whole = await train(false);
   assert.equal(whole.step, 3);
   assert.deepEqual(await train(true), whole);
+});
+
+test('TrainStep: a group that wraps another runs that update inside its own loss, on what it computed once, and its gradient flows through it; a plan of single updates computes it in each', async () => {
+  const batch = () => batches(tinyPoints(4, 1), { batchSize: 4 }).next().value!;
+  const run = async (plan?: { group: string; times: number }[]) => {
+    const model = new WrappingModel();
+    const trainer = new TrainStep(model, new Rng(0), { optimizer: 'sgd', learningRate: 0.1 });
+    const terms = await trainer.run(batch(), plan);
+    const numTensors = tf.memory().numTensors;
+    for (let k = 0; k < 3; k++) await trainer.run(batch(), plan);
+    const out = { terms, a: model.a.dataSync()[0]!, b: model.b.dataSync()[0]!, hPasses: model.hPasses, leaked: tf.memory().numTensors - numTensors };
+    trainer.dispose();
+    model.dispose();
+    return out;
+  };
+  const near = (x: number, y: number, what: string) => assert.ok(Math.abs(x - y) < 1e-5, `${what}: ${x}, expected ${y}`);
+  const whole = await run();
+  // Inner: (a − h)² at a = 0.5, h = 2b = 2 → 2.25, a' = 0.5 − 0.1 · 2(0.5 − 2) = 0.8. Outer, with a': (a'h − 1)² = 0.36,
+  // ∂/∂b = 2(a'·2b − 1) · 2a' = 1.92 through h, which was computed before the inner update → b' = 1 − 0.192.
+  assert.deepEqual(whole.terms.names, ['inner/loss', 'outer/loss']);
+  near(whole.terms.values[0]!, 2.25, 'inner loss');
+  near(whole.terms.values[1]!, 0.36, 'outer loss');
+  assert.equal(whole.hPasses, 4, 'h once per step');
+  assert.equal(whole.leaked, 0);
+  const first = await run([{ group: 'inner', times: 1 }, { group: 'outer', times: 1 }]);
+  assert.equal(first.hPasses, 8, 'h twice per step: each group computes it');
+  assert.deepEqual(first.terms, whole.terms);
+  const single = new WrappingModel();
+  const trainer = new TrainStep(single, new Rng(0), { optimizer: 'sgd', learningRate: 0.1 });
+  await trainer.run(batch());
+  near(single.a.dataSync()[0]!, 0.8, 'a after one step');
+  near(single.b.dataSync()[0]!, 0.808, 'b after one step');
+  trainer.dispose();
+  single.dispose();
+  // A group may only wrap one declared before it.
+  const reversed = new WrappingModel();
+  reversed.lossGroups = () => [...WrappingModel.prototype.lossGroups.call(reversed)].reverse();
+  assert.throws(() => new TrainStep(reversed, new Rng(0)), /loss group 'outer' wraps 'inner': it must be a group declared before it/);
+  reversed.dispose();
 });

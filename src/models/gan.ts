@@ -146,6 +146,12 @@ export interface GANConfig extends AdversarialNetConfig {
    * al. 2020; diff-augment.ts: colour, translation, cutout), so that D cannot memorise a small data set. Images only.
    */
   diffAugment: boolean;
+  /**
+   * One generated batch per step for both updates, as PyTorch's DCGAN example (pytorch/examples, dcgan/main.py)
+   * does: G(z) is drawn once, on G's gradient tape; D's update trains on it, then G's update runs the updated D on
+   * the same batch (LossGroup.wraps). One pass of G per step instead of two. Default: on when dSteps is 1.
+   */
+  shareFakes: boolean;
 }
 
 /** The networks of a GAN. */
@@ -625,6 +631,8 @@ export class GAN extends AdversarialBase {
   private readonly spectral: SpectralNorm | null;
   /** The moving average of G's weights; null when off. */
   private readonly average: AverageState | null;
+  /** G's batch of this step while the generator group's loss runs D's update inside it (shareFakes); else null. */
+  private sharedFake: tf.Tensor | null = null;
 
   /**
    * A GAN of `nets`; `state` holds what a saved model brings back (or `create` makes): historical averages (copied),
@@ -685,6 +693,7 @@ export class GAN extends AdversarialBase {
       spectralNorm: options.spectralNorm ?? false,
       emaDecay: options.emaDecay ?? 0,
       diffAugment: options.diffAugment ?? false,
+      shareFakes: options.shareFakes ?? (options.dSteps ?? (loss === 'wgan-gp' ? 5 : 1)) === 1,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -697,8 +706,11 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: zeroCenteredPenalty`, config.zeroCenteredPenalty, 0);
     checkNumber(`${kind}: r1Penalty`, config.r1Penalty, 0);
     checkNumber(`${kind}: emaDecay`, config.emaDecay, 0, false, MAX_EMA_DECAY);
-    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm', 'spectralNorm', 'diffAugment'] as const) {
+    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm', 'spectralNorm', 'diffAugment', 'shareFakes'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
+    }
+    if (config.shareFakes && config.dSteps !== 1) {
+      throw badInput(`${kind}: shareFakes`, `D's ${config.dSteps} updates per step each train on a fresh generated batch; shareFakes needs dSteps 1`);
     }
     if (loss === 'hinge' && config.labelSmoothing !== 1) {
       throw badInput(`${kind}: labelSmoothing`, 'the hinge loss has a margin, not labels to smooth (use it with minimax, nonsaturating or lsgan)');
@@ -878,7 +890,7 @@ export class GAN extends AdversarialBase {
     return tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
       const real = noisy(this.toModel(batch.x)); // [n, ...] in the networks' range
-      const fake = noisy(keepingState([g], () => this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true, g)));
+      const fake = noisy(this.sharedFake ?? keepingState([g], () => this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true, g)));
       const r = this.runDiscriminator(real, cond, true);
       const f = this.runDiscriminator(fake, cond, true);
       const adversarial = this.discriminatorAdversarial(r.out, f.out);
@@ -909,16 +921,26 @@ export class GAN extends AdversarialBase {
 
   /**
    * The generator's terms on one batch (its size and labels). D runs in training mode with its state kept (D is
-   * fixed). Feature matching replaces the adversarial loss (which is still logged).
+   * fixed). Feature matching replaces the adversarial loss (which is still logged). With `discriminatorUpdate` (the
+   * trainer's `inner`, shareFakes), D's update runs on this batch of G's after G has made it, and D runs updated here.
    */
-  generatorTerms(batch: TensorBatch, rng: Rng, update: boolean, step = Infinity): LossTerms {
+  generatorTerms(batch: TensorBatch, rng: Rng, update: boolean, step = Infinity, discriminatorUpdate?: () => void): LossTerms {
     const n = this.checkInput(batch.x, 'loss');
     const z = rng.tfSeed();
     const noisy = this.discriminatorInputs(step, rng, update);
     const g = update ? this.generator : this.samplingGenerator();
     const terms = tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
-      const fake = noisy(this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true, g));
+      const generated = this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true, g);
+      if (discriminatorUpdate) {
+        this.sharedFake = generated;
+        try {
+          discriminatorUpdate();
+        } finally {
+          this.sharedFake = null;
+        }
+      }
+      const fake = noisy(generated);
       const nets = [this.discriminator, this.discriminatorHead];
       const f = keepingState(nets, () => this.runDiscriminator(fake, cond, true));
       const adversarial = this.generatorAdversarial(f.out);
@@ -1001,7 +1023,8 @@ export class GAN extends AdversarialBase {
       {
         name: 'generator',
         variables: this.generatorVariables(),
-        loss: (batch, rng, step) => this.generatorTerms(batch, rng, true, step),
+        loss: (batch, rng, step, inner) => this.generatorTerms(batch, rng, true, step, inner),
+        ...(this.config.shareFakes ? { wraps: ['discriminator'] } : {}),
         ...(this.average ? { afterUpdate: () => this.takeIntoAverage() } : {}),
       },
     ];

@@ -60,6 +60,7 @@ const GAN_OPTIONS = [
   ...ADVERSARIAL_NETS,
   'loss', 'dSteps', 'gpWeight', 'featureMatching', 'minibatchDiscrimination', 'minibatchKernels', 'minibatchKernelDims',
   'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'r1Penalty', 'spectralNorm', 'emaDecay', 'diffAugment',
+  'shareFakes',
 ] as const;
 const AUTOENCODING: readonly Capability[] = ['encode', 'decode', 'reconstruct', 'interpolate'];
 const ADVERSARIAL: readonly Capability[] = ['generate', 'discriminate'];

@@ -45,8 +45,17 @@ export interface LossGroup {
    * The loss on one batch, with its named terms. Called inside `tf.tidy` by the trainer; `rng` supplies the seeds
    * of any noise the loss draws (reparameterisation, input noise), so a resumed run draws the same noise.
    * `step` is the global step (0-based), for schedules such as KL warm-up.
+   * `inner`: given when this group `wraps` others and the trainer runs the step as declared (see `wraps`).
    */
-  loss(batch: TensorBatch, rng: Rng, step: number): LossTerms;
+  loss(batch: TensorBatch, rng: Rng, step: number, inner?: () => void): LossTerms;
+  /**
+   * Groups declared just before this one whose updates run inside this group's loss, when it calls `inner()` (once):
+   * what this loss computed before that call is on its gradient tape and can be given to them, computed once per step.
+   * A GAN's generator group draws G(z), D's update trains on that batch, then G's loss runs the updated D on it, as
+   * PyTorch's DCGAN example does: one pass of G per step instead of two. A plan of single updates (the lab's "D step")
+   * passes no `inner`, and each group then computes what it needs itself.
+   */
+  wraps?: readonly string[];
   /** Called by the trainer right after each update of this group's variables (e.g. a moving average of G's weights). */
   afterUpdate?(): void;
 }

@@ -78,6 +78,10 @@ export const MODEL_OPTIONS = {
     help: 'differentiable augmentation (colour, translation, cutout) of every image D sees in training, real and generated, so D cannot memorise a small data set (Zhao et al. 2020)',
     value: { type: 'boolean' },
   },
+  shareFakes: {
+    help: 'one generated batch per step for both updates, D’s then G’s, as PyTorch’s DCGAN example: one pass of G per step instead of two (default with d-steps 1; --no-share-fakes: a fresh batch for each)',
+    value: { type: 'boolean', negatable: true },
+  },
   emaDecay: {
     help: 'decay β of a moving average of G’s weights, e.g. 0.999, which samples, evaluation and the saved model use (Karras et al. 2018; Yazıcı et al. 2019; default 0 = off)',
     value: { type: 'number', min: 0, max: MAX_EMA_DECAY },

@@ -92,6 +92,8 @@ export class TrainStep {
   private groupOptions: Readonly<Record<string, OptimizerOptions>>;
   private readonly totalSteps: number | null;
   private readonly objective: StepOptions['objective'];
+  /** Groups whose updates another group's runs (LossGroup.wraps) in a step without a plan. */
+  private readonly wrapped: ReadonlySet<GroupState>;
 
   constructor(
     readonly model: TrainableModel,
@@ -105,6 +107,7 @@ export class TrainStep {
     this.totalSteps = options.totalSteps ?? null;
     this.objective = options.objective;
     this.groups = makeGroups(model, (name) => this.settingsOf(name));
+    this.wrapped = new Set(this.groups.flatMap((g) => (g.group.wraps ?? []).map((name) => this.groupNamed(name))));
     this.checkGroupOptions();
   }
 
@@ -128,8 +131,12 @@ export class TrainStep {
       for (const g of this.groups) {
         if (g.settings.lrDecay !== 'none') setLearningRate(g.optimizer, learningRateAt(g.settings, this.step, this.totalSteps!));
       }
+      // Without a plan, a group that wraps others runs their updates inside its own (LossGroup.wraps).
+      const nest = !plan;
       for (const { g, times } of updates) {
-        for (let k = 0; k < times; k++) packs.push(this.update(g, tb));
+        if (nest && this.wrapped.has(g)) continue;
+        const inner = nest && g.group.wraps ? (into: tf.Tensor1D[]) => this.updateAll(g.group.wraps!, tb, into) : undefined;
+        for (let k = 0; k < times; k++) packs.push(this.update(g, tb, inner));
       }
       const all = packs.length === 1 ? packs[0]! : tf.concat(packs);
       const raw = await all.data();
@@ -177,6 +184,14 @@ export class TrainStep {
     for (const g of this.groups) g.optimizer.dispose();
   }
 
+  /** The updates of the groups named, as declared, each `steps` times, their packed terms kept into `into`. */
+  private updateAll(names: readonly string[], tb: TensorBatch, into: tf.Tensor1D[]): void {
+    for (const name of names) {
+      const w = this.groupNamed(name);
+      for (let k = 0; k < w.steps; k++) into.push(tf.keep(this.update(w, tb)));
+    }
+  }
+
   private groupNamed(name: string): GroupState {
     const g = this.groups.find((s) => s.group.name === name);
     if (!g) throw new GenlabError('bad-input', `${this.model.kind}: no loss group '${name}' (it has ${this.groups.map((s) => s.group.name).join(', ')})`);
@@ -187,12 +202,21 @@ export class TrainStep {
    * One update of one group: the loss and its gradient with respect to the group's variables only, applied by the
    * group's optimiser. Returns the group's terms stacked into one tensor, so the step reads them all in one download.
    */
-  private update(g: GroupState, tb: TensorBatch): tf.Tensor1D {
+  private update(g: GroupState, tb: TensorBatch, runInner?: (packs: tf.Tensor1D[]) => void): tf.Tensor1D {
     const step = this.step;
     return tf.tidy(() => {
       let packed: tf.Tensor1D | null = null;
+      const innerPacks: tf.Tensor1D[] = [];
+      let innerCalls = 0;
+      const inner = runInner && ((): void => {
+        innerCalls += 1;
+        if (innerCalls === 1) runInner(innerPacks);
+      });
       const { grads } = tf.variableGrads(() => {
-        const terms = g.group.loss(tb, this.rng, step);
+        const terms = g.group.loss(tb, this.rng, step, inner);
+        if (runInner && innerCalls !== 1) {
+          throw new GenlabError('internal', `${this.model.kind}: loss group '${g.group.name}' wraps ${g.group.wraps!.join(', ')} but called inner() ${innerCalls} times (once expected)`);
+        }
         g.terms ??= termOrder(terms);
         packed = tf.keep(
           tf.stack(
@@ -208,7 +232,11 @@ export class TrainStep {
       // In declared order, with a missing gradient left out: TF.js optimisers index accumulators by position.
       g.optimizer.applyGradients(g.group.variables.map((v) => ({ name: v.name, tensor: grads[v.name] as tf.Tensor })));
       g.group.afterUpdate?.();
-      return packed!;
+      if (innerPacks.length === 0) return packed!;
+      // The wrapped groups' terms first, as they ran (and as readTerms reads them: in the updates' order).
+      const all = tf.concat([...innerPacks, packed!]) as tf.Tensor1D;
+      tf.dispose([...innerPacks, packed!]);
+      return all;
     });
   }
 
@@ -263,6 +291,13 @@ function makeGroups(model: TrainableModel, settingsOf: (group: string) => Resolv
     if (group.variables.length === 0) throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' has no variables`);
     const steps = group.steps ?? 1;
     if (!(Number.isSafeInteger(steps) && steps >= 1)) throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' has steps ${steps}`);
+    for (const name of group.wraps ?? []) {
+      // Wrapped groups' terms come first in the step's download, as readTerms reads them in declared order.
+      const inner = groups.findIndex((other) => other.name === name);
+      if (inner < 0 || inner >= groups.indexOf(group) || groups[inner]!.wraps || steps !== 1) {
+        throw new GenlabError('internal', `${model.kind}: loss group '${group.name}' wraps '${name}': it must be a group declared before it that wraps none, and '${group.name}' must run once a step`);
+      }
+    }
     const settings = settingsOf(group.name);
     return { group, optimizer: createOptimizer(settings), settings, steps, terms: null };
   });

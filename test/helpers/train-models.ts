@@ -234,3 +234,67 @@ export const resumeData = (): { train: Dataset; test: Dataset } => ({
   test: tinyImages(32, 2, { dynamic: true }),
 });
 export const RESUME_OPTIONS = { batchSize: 16, learningRate: 1e-2, seed: 7 } as const;
+
+/**
+ * Two scalar variables, `a` (group 'inner') and `b` (group 'outer', which wraps 'inner'): the outer loss computes
+ * h = 2b on its tape, runs the inner update (inner loss (a − h)², h given to it), then (a·h − 1)² with a updated.
+ * Without the outer group's `inner` (a plan's single updates) the inner loss computes h itself. `hPasses` counts the
+ * computations of h.
+ */
+export class WrappingModel implements TrainableModel {
+  readonly kind = 'wrapping';
+  readonly config = {};
+  readonly dataShape = [1];
+  readonly dataKind = 'points' as const;
+  readonly a = tf.variable(tf.scalar(0.5), true, 'wrap_a');
+  readonly b = tf.variable(tf.scalar(1), true, 'wrap_b');
+  hPasses = 0;
+  private shared: tf.Scalar | null = null;
+
+  private h(): tf.Scalar {
+    this.hPasses += 1;
+    return tf.mul(this.b, 2) as tf.Scalar;
+  }
+
+  lossGroups(): LossGroup[] {
+    return [
+      { name: 'inner', variables: [this.a], loss: () => ({ loss: tf.square(tf.sub(this.a, this.shared ?? this.h())) as tf.Scalar }) },
+      {
+        name: 'outer',
+        variables: [this.b],
+        wraps: ['inner'],
+        loss: (_batch, _rng, _step, inner) => {
+          const h = this.h();
+          if (inner) {
+            this.shared = h;
+            try {
+              inner();
+            } finally {
+              this.shared = null;
+            }
+          }
+          return { loss: tf.square(tf.sub(tf.mul(this.a, h), 1)) as tf.Scalar };
+        },
+      },
+    ];
+  }
+
+  evaluate(): Record<string, tf.Scalar> {
+    return { loss: tf.square(tf.sub(tf.mul(this.a, tf.mul(this.b, 2)), 1)) as tf.Scalar };
+  }
+
+  sample(n: number): tf.Tensor {
+    return tf.fill([n, 1], 0);
+  }
+
+  async save(): Promise<void> {}
+
+  variables(): tf.Variable[] {
+    return [this.a, this.b];
+  }
+
+  dispose(): void {
+    this.a.dispose();
+    this.b.dispose();
+  }
+}
