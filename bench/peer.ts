@@ -9,8 +9,8 @@
  * Workloads (both sides train the same networks with the same optimiser, batch and thread count):
  * - VAE 784-400-20, Bernoulli decoder, Adam 1e-3, batch 128 (PyTorch: one epoch per trial).
  * - DCGAN as the peer's: no batch norm, 7·7·64 → 32 → 1 and 32 → 64 → 1, 5×5 stride 2, Adam 2e-4 β1 0.5, batch 64
- *   (PyTorch: 300 steps per trial). genlab's G step draws fresh codes and runs G again, as its loop always does;
- *   PyTorch's reuses the D step's G(z) — genlab does that forward pass more per step.
+ *   (PyTorch: 300 steps per trial). Both sides run G once per step: D's update trains on G(z) and G's update reuses
+ *   it (genlab's shareFakes, on by default).
  * - genlab's default DCGAN (batch norm in G and D) on the same time base: what `genlab train dcgan` runs.
  * Without PyTorch the figures of shared/peer/README.md stand in, and the table says so.
  */
