@@ -45,12 +45,12 @@ test('in Node, initEngine picks native by default (wasm, saying why, when the ad
     assert.equal(info.backend, 'native');
     assert.deepEqual(info.fallbacks, []);
     assert.equal(info.fastPaths.nativeGradients.length, 7);
-    assert.equal(describeEngine(info), 'backend native; fast paths: 4 layers, 10 op gradients, 7 native gradients');
+    assert.equal(describeEngine(info), 'backend native; fast paths: 4 layers, 10 op gradients, 7 native gradients, shared tape saves');
   } else {
     assert.equal(info.backend, 'wasm');
     assert.deepEqual(info.fallbacks, [{ backend: 'native', reason: nativeMissing }]);
     assert.deepEqual(info.fastPaths.nativeGradients, [], 'no native gradients without the native backend');
-    assert.equal(describeEngine(info), `backend wasm (native unavailable: ${nativeMissing}); fast paths: 4 layers, 10 op gradients`);
+    assert.equal(describeEngine(info), `backend wasm (native unavailable: ${nativeMissing}); fast paths: 4 layers, 10 op gradients, shared tape saves`);
   }
   assert.equal(tf.getBackend(), info.backend);
   assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined, 'Conv2DBackpropFilter registered for wasm');

@@ -28,8 +28,8 @@ const LAYERS = ['Dense', 'Conv2D', 'Conv2DTranspose', 'BatchNormalization'];
 const OP_GRADIENTS = ['GenlabBatchNormTraining', 'GenlabBernoulliLogLikelihood', 'GenlabKlStandardNormal', 'GenlabReparameterize', 'GenlabDense',
   'GenlabDenseActivation', 'GenlabConv2D', 'GenlabConv2DActivation', 'GenlabConv2DTranspose', 'GenlabConv2DTransposeActivation'];
 const NATIVE_GRADIENTS = ['Sum', 'Mean', 'FusedBatchNorm', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh'];
-const ALL: FastPaths = { layers: LAYERS, opGradients: OP_GRADIENTS, nativeGradients: nativeAvailable ? NATIVE_GRADIENTS : [] };
-const NONE: FastPaths = { layers: [], opGradients: [], nativeGradients: [] };
+const ALL: FastPaths = { layers: LAYERS, opGradients: OP_GRADIENTS, nativeGradients: nativeAvailable ? NATIVE_GRADIENTS : [], sharedTapeSaves: true };
+const NONE: FastPaths = { layers: [], opGradients: [], nativeGradients: [], sharedTapeSaves: false };
 
 /** Lines of a child's module script: a fresh evaluation of tfjs-layers' Node bundle (what a second copy of it does). */
 const FRESH_LAYERS = [
@@ -102,7 +102,7 @@ test('importing genlab installs no fast path; initEngine installs them all and s
   assert.deepEqual(out['after'], ALL);
   assert.equal(out['denseAfter'], true);
   assert.equal(out['backend'], nativeAvailable ? 'native' : 'wasm');
-  assert.match(String(out['line']), nativeAvailable ? /; fast paths: 4 layers, 10 op gradients, 7 native gradients$/ : /; fast paths: 4 layers, 10 op gradients$/);
+  assert.match(String(out['line']), nativeAvailable ? /; fast paths: 4 layers, 10 op gradients, 7 native gradients, shared tape saves$/ : /; fast paths: 4 layers, 10 op gradients, shared tape saves$/);
 });
 
 test('tfjs-layers imported after genlab\'s engine, and a copy of it evaluated after that, cannot undo what initEngine installs', () => {
@@ -152,8 +152,8 @@ test('a copy of tfjs-layers evaluated after initEngine puts the stock classes an
     ...CHECK_WORKING,
     'console.log(JSON.stringify({ undone, reinstalled: again.fastPaths, same: again === info, loadsFast, reluGradNative }));',
   ]);
-  // The op gradients are genlab's own kernels, which tfjs-layers knows nothing of: they stay.
-  assert.deepEqual(out['undone'], { layers: [], opGradients: OP_GRADIENTS, nativeGradients: [] });
+  // The op gradients are genlab's own kernels, which tfjs-layers knows nothing of, and the tape is tfjs-core's: they stay.
+  assert.deepEqual(out['undone'], { layers: [], opGradients: OP_GRADIENTS, nativeGradients: [], sharedTapeSaves: true });
   assert.deepEqual(out['reinstalled'], ALL);
   assert.equal(out['same'], true, 'the same engine, its fastPaths brought up to date');
   assert.equal(out['loadsFast'], true);
