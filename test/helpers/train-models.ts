@@ -127,17 +127,36 @@ export class TinyAutoencoder implements TrainableModel {
  * updates `b`; each loss depends on both. Every call records what it saw, so a test can check that a group's update
  * left the other group's variables alone.
  */
-export class TwoGroupModel implements TrainableModel {
+/** A model of two variables `a` and `b` (points of dimension 1 or 2), not saved: the trainer's two-group tests. */
+abstract class TwoVariableModel {
+  constructor(
+    readonly a: tf.Variable,
+    readonly b: tf.Variable,
+  ) {}
+
+  async save(): Promise<void> {}
+
+  variables(): tf.Variable[] {
+    return [this.a, this.b];
+  }
+
+  dispose(): void {
+    this.a.dispose();
+    this.b.dispose();
+  }
+}
+
+export class TwoGroupModel extends TwoVariableModel implements TrainableModel {
   readonly kind = 'two-group';
   readonly config = {};
   readonly dataShape = [2];
   readonly dataKind = 'points' as const;
-  readonly a = tf.variable(tf.tensor1d([0.5, -0.5]), true, 'two_a');
-  readonly b = tf.variable(tf.tensor1d([1, 2]), true, 'two_b');
   /** One entry per loss call: group, step, a and b as the loss saw them, and the labels' dtype and shape. */
   readonly calls: { group: string; step: number; a: number[]; b: number[]; labels: string }[] = [];
 
-  constructor(readonly secondSteps = 2) {}
+  constructor(readonly secondSteps = 2) {
+    super(tf.variable(tf.tensor1d([0.5, -0.5]), true, 'two_a'), tf.variable(tf.tensor1d([1, 2]), true, 'two_b'));
+  }
 
   private record(group: string, step: number, batch: TensorBatch): void {
     const labels = batch.labels ? `${batch.labels.dtype}[${batch.labels.shape}]` : 'none';
@@ -177,16 +196,6 @@ export class TwoGroupModel implements TrainableModel {
     return tf.tile(tf.expandDims(this.a, 0), [n, 1]);
   }
 
-  async save(): Promise<void> {}
-
-  variables(): tf.Variable[] {
-    return [this.a, this.b];
-  }
-
-  dispose(): void {
-    this.a.dispose();
-    this.b.dispose();
-  }
 }
 
 /**
@@ -241,15 +250,17 @@ export const RESUME_OPTIONS = { batchSize: 16, learningRate: 1e-2, seed: 7 } as 
  * Without the outer group's `inner` (a plan's single updates) the inner loss computes h itself. `hPasses` counts the
  * computations of h.
  */
-export class WrappingModel implements TrainableModel {
+export class WrappingModel extends TwoVariableModel implements TrainableModel {
   readonly kind = 'wrapping';
   readonly config = {};
   readonly dataShape = [1];
   readonly dataKind = 'points' as const;
-  readonly a = tf.variable(tf.scalar(0.5), true, 'wrap_a');
-  readonly b = tf.variable(tf.scalar(1), true, 'wrap_b');
   hPasses = 0;
   private shared: tf.Scalar | null = null;
+
+  constructor() {
+    super(tf.variable(tf.scalar(0.5), true, 'wrap_a'), tf.variable(tf.scalar(1), true, 'wrap_b'));
+  }
 
   private h(): tf.Scalar {
     this.hPasses += 1;
@@ -287,14 +298,4 @@ export class WrappingModel implements TrainableModel {
     return tf.fill([n, 1], 0);
   }
 
-  async save(): Promise<void> {}
-
-  variables(): tf.Variable[] {
-    return [this.a, this.b];
-  }
-
-  dispose(): void {
-    this.a.dispose();
-    this.b.dispose();
-  }
 }
