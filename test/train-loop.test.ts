@@ -229,7 +229,7 @@ test('TrainStep: a group that wraps another runs that update inside its own loss
     const terms = await trainer.run(batch(), plan);
     const numTensors = tf.memory().numTensors;
     for (let k = 0; k < 3; k++) await trainer.run(batch(), plan);
-    const out = { terms, a: model.a.dataSync()[0]!, b: model.b.dataSync()[0]!, hPasses: model.hPasses, leaked: tf.memory().numTensors - numTensors };
+    const out = { terms, a: model.a.dataSync()[0]!, b: model.b.dataSync()[0]!, hPasses: model.hPasses, leaked: tf.memory().numTensors - numTensors, innerDepths: model.innerDepths };
     trainer.dispose();
     model.dispose();
     return out;
@@ -243,9 +243,10 @@ test('TrainStep: a group that wraps another runs that update inside its own loss
   near(whole.terms.values[1]!, 0.36, 'outer loss');
   assert.equal(whole.hPasses, 4, 'h once per step');
   assert.equal(whole.leaked, 0);
+  assert.deepEqual(whole.innerDepths, [1, 1, 1, 1], 'the inner update runs off the outer tape (its own gradient at depth 1)');
   const first = await run([{ group: 'inner', times: 1 }, { group: 'outer', times: 1 }]);
   assert.equal(first.hPasses, 8, 'h twice per step: each group computes it');
-  assert.deepEqual(first.terms, whole.terms);
+  assert.deepEqual({ ...first.terms }, { ...whole.terms });
   const single = new WrappingModel();
   const trainer = new TrainStep(single, new Rng(0), { optimizer: 'sgd', learningRate: 0.1 });
   await trainer.run(batch());

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../data/dataset.js';
 import { GenlabError } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
+import { untaped } from '../engine/untaped.js';
 import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from '../models/model.js';
 import { createOptimizer, learningRateAt, resolveOptimizerOptions, setLearningRate, type OptimizerOptions, type ResolvedOptimizerOptions } from './optimizers.js';
 
@@ -188,7 +189,9 @@ export class TrainStep {
   private updateAll(names: readonly string[], tb: TensorBatch, into: tf.Tensor1D[]): void {
     for (const name of names) {
       const w = this.groupNamed(name);
-      for (let k = 0; k < w.steps; k++) into.push(tf.keep(this.update(w, tb)));
+      // Off the wrapping group's tape: its gradient does not pass through these updates, and recording them would
+      // cost time, memory, and the one-pass kernels (which step aside inside a recorded gradient).
+      for (let k = 0; k < w.steps; k++) into.push(untaped(() => tf.keep(this.update(w, tb))));
     }
   }
 

@@ -256,6 +256,8 @@ export class WrappingModel extends TwoVariableModel implements TrainableModel {
   readonly dataShape = [1];
   readonly dataKind = 'points' as const;
   hPasses = 0;
+  /** The gradient depth each inner loss ran at: 1 when its update is off the outer loss's tape. */
+  readonly innerDepths: number[] = [];
   private shared: tf.Scalar | null = null;
 
   constructor() {
@@ -269,7 +271,14 @@ export class WrappingModel extends TwoVariableModel implements TrainableModel {
 
   lossGroups(): LossGroup[] {
     return [
-      { name: 'inner', variables: [this.a], loss: () => ({ loss: tf.square(tf.sub(this.a, this.shared ?? this.h())) as tf.Scalar }) },
+      {
+        name: 'inner',
+        variables: [this.a],
+        loss: () => {
+          this.innerDepths.push(tf.engine().state.gradientDepth);
+          return { loss: tf.square(tf.sub(this.a, this.shared ?? this.h())) as tf.Scalar };
+        },
+      },
       {
         name: 'outer',
         variables: [this.b],
