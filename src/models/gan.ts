@@ -674,10 +674,11 @@ export class GAN extends AdversarialBase {
     const base = resolveNetConfig(kind, options, data, kind === 'dcgan' ? 'conv' : 'mlp');
     const loss = options.loss ?? (kind === 'wgan-gp' ? 'wgan-gp' : 'nonsaturating');
     checkChoice(`${kind}: loss`, loss, GAN_LOSSES);
+    const dSteps = options.dSteps ?? (loss === 'wgan-gp' ? 5 : 1);
     const config: GANConfig = {
       ...base,
       loss,
-      dSteps: options.dSteps ?? (loss === 'wgan-gp' ? 5 : 1),
+      dSteps,
       gpWeight: options.gpWeight ?? GRADIENT_PENALTY_WEIGHT,
       featureMatching: options.featureMatching ?? false,
       minibatchDiscrimination: options.minibatchDiscrimination ?? false,
@@ -693,7 +694,7 @@ export class GAN extends AdversarialBase {
       spectralNorm: options.spectralNorm ?? false,
       emaDecay: options.emaDecay ?? 0,
       diffAugment: options.diffAugment ?? false,
-      shareFakes: options.shareFakes ?? (options.dSteps ?? (loss === 'wgan-gp' ? 5 : 1)) === 1,
+      shareFakes: options.shareFakes ?? dSteps === 1,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);

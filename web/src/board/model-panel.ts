@@ -200,17 +200,16 @@ export class ModelPanel {
   private readonly reconCanvas = h('canvas', { id: 'model-recon', class: 'pixelated strip-image' });
 
   private reconPanel(): HTMLElement {
-    const go = h('button', { id: 'reconstruct' }, 'Reconstruct');
-    go.addEventListener('click', () => void this.reconstruct().catch((e: unknown) => this.say(errorText(e), 'error')));
-    void this.reconstruct().catch((e: unknown) => this.say(errorText(e), 'error'));
-    return h(
-      'div',
-      { class: 'panel' },
-      h('h3', {}, 'Test images and their reconstructions'),
-      h('div', { class: 'inline-controls' }, h('label', {}, 'seed', this.reconSeed), go),
-      this.reconCanvas,
-      h('p', { class: 'hint' }, 'Eight test images picked by the seed (top) over what the model makes of them (bottom), as genlab reconstruct --seed S -n 8.'),
-    );
+    const run = (): void => void this.reconstruct().catch((e: unknown) => this.say(errorText(e), 'error'));
+    run();
+    return this.seededPanel('Test images and their reconstructions', this.reconSeed, h('button', { id: 'reconstruct' }, 'Reconstruct'), run, [this.reconCanvas],
+      'Eight test images picked by the seed (top) over what the model makes of them (bottom), as genlab reconstruct --seed S -n 8.');
+  }
+
+  /** A panel of test images picked by a seed: its title, the seed and the button that runs `run`, what it draws, a hint. */
+  private seededPanel(title: string, seed: HTMLInputElement, go: HTMLButtonElement, run: () => void, shows: HTMLElement[], hint: string): HTMLElement {
+    go.addEventListener('click', run);
+    return h('div', { class: 'panel' }, h('h3', {}, title), h('div', { class: 'inline-controls' }, h('label', {}, 'seed', seed), go), ...shows, h('p', { class: 'hint' }, hint));
   }
 
   private async reconstruct(): Promise<void> {
@@ -241,17 +240,9 @@ export class ModelPanel {
   private readonly upScores = h('p', { class: 'hint', id: 'upscale-scores' });
 
   private upscalePanel(): HTMLElement {
-    const go = h('button', { id: 'upscale' }, 'Upscale');
-    go.addEventListener('click', () => void this.upscale().catch((e: unknown) => this.say(errorText(e), 'error')));
-    return h(
-      'div',
-      { class: 'panel' },
-      h('h3', {}, 'Test images upscaled'),
-      h('div', { class: 'inline-controls' }, h('label', {}, 'seed', this.upSeed), go),
-      this.upCanvas,
-      this.upScores,
-      h('p', { class: 'hint' }, 'Rows: the low-resolution image (nearest neighbour), bicubic, the model, the original; eight test images picked by the seed.'),
-    );
+    const run = (): void => void this.upscale().catch((e: unknown) => this.say(errorText(e), 'error'));
+    return this.seededPanel('Test images upscaled', this.upSeed, h('button', { id: 'upscale' }, 'Upscale'), run, [this.upCanvas, this.upScores],
+      'Rows: the low-resolution image (nearest neighbour), bicubic, the model, the original; eight test images picked by the seed.');
   }
 
   /** Eight test images picked by the seed, averaged down and upscaled three ways, with PSNR against the originals. */
