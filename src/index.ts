@@ -16,6 +16,7 @@ export { ARCHS, MODEL_FILE, readModelFile, type Arch, type DataInfo, type ModelF
 export * from './models/losses.js';
 export * from './models/autoencoder.js';
 export * from './models/vae.js';
+export * from './models/hvae.js';
 export * from './models/kinds.js';
 export { MODEL_OPTIONS, optionFlag, type ModelOptionSpec, type ModelOptionName, type OptionValue } from './models/options.js';
 export * from './eval/likelihood.js';

@@ -74,7 +74,8 @@ export interface Networks {
 export interface GenlabModelFile extends ModelFile {
   /** A shared decoder log-variance (Gaussian decoders). */
   state?: { decoderLogVar?: number };
-  networks: { encoder: string; decoder: string };
+  /** encoder and decoder, and any further network of the model (a second stochastic layer's). */
+  networks: { encoder: string; decoder: string } & Record<string, string>;
 }
 
 /** Floor of a per-pixel decoder log-variance: log(0.01²). */
@@ -298,9 +299,24 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     }
   }
 
-  /** Kernels of both networks (rank ≥ 2 weights), the weights L2 decay applies to. */
+  /**
+   * The networks, each saved as a folder of its own, with what its inputs and outputs mean (genlab-model.json). A
+   * model with more networks (two stochastic layers: hvae.ts) adds its own after these.
+   */
+  protected namedNetworks(): Record<string, { net: tfl.LayersModel; description: string }> {
+    return {
+      encoder: { net: this.encoder, description: this.describeEncoder() },
+      decoder: { net: this.decoder, description: describeDecoder(this.config, this.dataKind) },
+    };
+  }
+
+  private trainableWeights(): tfl.LayerVariable[] {
+    return Object.values(this.namedNetworks()).flatMap(({ net }) => net.trainableWeights);
+  }
+
+  /** Kernels of the networks (rank ≥ 2 weights), the weights L2 decay applies to. */
   protected kernels(): tf.Tensor[] {
-    return [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].filter((w) => w.shape.length >= 2).map((w) => w.read());
+    return this.trainableWeights().filter((w) => w.shape.length >= 2).map((w) => w.read());
   }
 
   /** The configured L2 penalty on the kernels (a scalar, 0 when weightDecay is 0). */
@@ -309,7 +325,7 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   }
 
   variables(): tf.Variable[] {
-    const weights = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
+    const weights = this.trainableWeights().map((w) => w.read() as tf.Variable);
     return this.decoderLogVar ? [...weights, this.decoderLogVar] : weights;
   }
 
@@ -318,19 +334,19 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     return this.decoderLogVar ? this.decoderLogVar.dataSync()[0]! : undefined;
   }
 
-  /** Writes `encoder/`, `decoder/` and `genlab-model.json` into `dir`, replacing it atomically. */
+  /** Writes a folder per network (`encoder/`, `decoder/`, …) and `genlab-model.json` into `dir`, replacing it atomically. */
   async save(dir: string): Promise<void> {
     const logVar = this.learnedDecoderLogVar();
+    const named = Object.entries(this.namedNetworks());
     const file: GenlabModelFile = {
-      ...modelFileBase(this, { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind) }),
+      ...modelFileBase(this, Object.fromEntries(named.map(([name, { description }]) => [name, description])) as GenlabModelFile['networks']),
       ...(logVar !== undefined ? { state: { decoderLogVar: logVar } } : {}),
     };
-    await writeModelDir(dir, { networks: { encoder: this.encoder, decoder: this.decoder }, manifest: { name: MODEL_FILE, content: file } });
+    await writeModelDir(dir, { networks: Object.fromEntries(named.map(([name, { net }]) => [name, net])), manifest: { name: MODEL_FILE, content: file } });
   }
 
   dispose(): void {
-    this.encoder.dispose();
-    this.decoder.dispose();
+    for (const { net } of Object.values(this.namedNetworks())) net.dispose();
     this.decoderLogVar?.dispose();
   }
 }

@@ -17,6 +17,7 @@ import { checkLoadedModel, checkSameShapes, checkSavedConfig, loadChecked } from
 import { checkOptionValues, type ModelOptionName } from './options.js';
 import { checkKnownOptions } from './validate.js';
 import { ConditionalVAE, VAE, type VAEConfig } from './vae.js';
+import { HierarchicalVAE } from './hvae.js';
 import { VAEGAN, type VAEGANConfig } from './vaegan.js';
 import { LAPGAN, type LapganConfig } from './lapgan.js';
 import { SRGAN, type SRGANConfig } from './srgan.js';
@@ -86,18 +87,28 @@ const latent = (family: 'autoencoder' | 'vae', description: string, options: rea
   options: [...NETS, ...DECODER, ...options],
   capabilities: family === 'vae' ? [...AUTOENCODING, 'score'] : AUTOENCODING,
   create,
-  load: family === 'vae' ? (dir) => VAE.load(dir) : (dir) => Autoencoder.load(dir),
+  load: family === 'vae' ? loadVae : (dir) => Autoencoder.load(dir),
   optimizer: noOptimizer,
 });
+
+/** A VAE, with two stochastic layers when the options ask for a top layer (hvae.ts). */
+const createVae = (kind: 'vae' | 'iwae') => (o: ModelOptions, data: DataInfo, rng: Rng): VAE =>
+  (o.topLatent ? HierarchicalVAE : VAE).create(o, data, rng, kind);
+
+/** A saved VAE of any of the family's kinds, by its recorded config. */
+async function loadVae(dir: string): Promise<VAE> {
+  const { config } = await readModelFile(dir);
+  return (config as { topLatent?: unknown }).topLatent ? HierarchicalVAE.load(dir) : VAE.load(dir);
+}
 
 export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
   ae: latent('autoencoder', 'autoencoder: reconstruction loss only, no prior over codes', [], (o, data, rng) => Autoencoder.create(o, data, rng)),
   dae: latent('autoencoder', 'denoising autoencoder: noise on the encoder input (gaussian, masking, salt-and-pepper)', ['noise', 'noiseAmount'], (o, data, rng) =>
     DenoisingAutoencoder.create(o, data, rng),
   ),
-  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup'], (o, data, rng) => VAE.create(o, data, rng, 'vae')),
+  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup', 'topLatent', 'topHidden'], createVae('vae')),
   cvae: latent('vae', 'conditional VAE: encoder and decoder also see the one-hot class label', ['beta', 'klWarmup'], (o, data, rng) => ConditionalVAE.create(o, data, rng)),
-  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k'], (o, data, rng) => VAE.create(o, data, rng, 'iwae')),
+  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k', 'topLatent', 'topHidden'], createVae('iwae')),
   gan: gan('gan', 'generative adversarial network (Goodfellow et al. 2014), MLP generator and discriminator, any data'),
   dcgan: gan('dcgan', 'deep convolutional GAN (Radford et al. 2016): transposed-conv generator, conv discriminator, batch norm; images'),
   cgan: gan('cgan', 'conditional GAN: generator and discriminator also see the one-hot class label'),

@@ -107,6 +107,17 @@ export function diagonalNormalLogDensityOfNoise(eps: tf.Tensor, logVar: tf.Tenso
 }
 
 /**
+ * log N(z; μ, diag exp(logVar)) per example: −½ Σ_j ((z_j − μ_j)² e^(−logVar_j) + logVar_j + log 2π). [..., L] → [...].
+ * The density of a code under a learned conditional prior, e.g. p(z₁|z₂) of a VAE with two stochastic layers.
+ */
+export function diagonalNormalLogDensity(z: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const scaled = tf.mul(tf.square(tf.sub(z, mean)), tf.exp(tf.neg(logVar)));
+    return tf.mul(sumLast(tf.add(tf.add(scaled, logVar), LOG_2PI)), -0.5);
+  });
+}
+
+/**
  * log (1/k Σ_i exp(a_i)) over `axis`, stably (max subtracted): the importance-weighted bound of Burda et al. 2016
  * ("Importance Weighted Autoencoders"), eq. 8, L_k = E[log 1/k Σ_i w_i], from log-weights a_i = log w_i.
  */

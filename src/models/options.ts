@@ -48,6 +48,14 @@ export const MODEL_OPTIONS = {
   beta: { help: 'weight of the KL term (β-VAE; default 1; 0 lets the variance collapse)', value: { type: 'number', min: 0 } },
   klWarmup: { help: 'steps over which the KL weight rises from 0 to β (default 0)', value: { type: 'int', min: 0, max: 2 ** 31, why: 'a step count' } },
   k: { help: 'importance samples per example (default 5)', value: { type: 'int', min: 1, max: 5000, why: 'every step decodes k samples per example' } },
+  topLatent: {
+    help: 'size of a second, top stochastic layer z₂ above the code (two stochastic layers, Burda et al. 2016 §5; default 0 = one layer)',
+    value: { type: 'int', min: 0, max: 65536, why: 'a code is drawn, stored and decoded per example; wider ones only cost memory' },
+  },
+  topHidden: {
+    help: 'hidden widths of the networks between the two stochastic layers, comma-separated (default 100,100)',
+    value: { type: 'int-list', max: 16384, maxLength: 16, why: 'a dense layer of 16384 × 16384 weights is already 1 GiB' },
+  },
   loss: { help: 'adversarial objective: minimax, nonsaturating, lsgan, hinge, wgan-gp', value: { type: 'choice', choices: GAN_LOSSES } },
   dSteps: { help: 'discriminator updates per generator update (default 1; 5 for wgan-gp)', value: { type: 'int', min: 1, max: 100, why: 'each is a full discriminator step' } },
   gpWeight: { help: 'λ of the WGAN-GP gradient penalty (default 10)', value: { type: 'number', min: 0 } },

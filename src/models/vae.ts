@@ -15,7 +15,7 @@
  * L_k = E[log (1/k) Σᵢ p(x, zᵢ) / q(zᵢ|x)] ≥ ELBO = L_1, tighter as k grows.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { badFile } from '../engine/errors.js';
+import { badFile, badInput } from '../engine/errors.js';
 import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import {
@@ -51,6 +51,13 @@ export interface VAEConfig extends LatentModelConfig {
   objective: VaeObjective;
   /** Samples per example of the IWAE bound. Default 1 for 'elbo', 5 for 'iwae'. */
   k: number;
+  /**
+   * Size of a second, top stochastic layer z₂ above the code z₁ (Burda et al. 2016 §5: two stochastic layers; the
+   * model is hvae.ts's). 0: one layer. Default 0.
+   */
+  topLatent: number;
+  /** Hidden widths of the networks between the two layers, q(z₂|z₁) (p(z₁|z₂) mirrors them). Default [100, 100] with a top layer. */
+  topHidden: number[];
 }
 
 /** The posterior q(z|x): mean and log-variance, each [n, latent]. */
@@ -65,8 +72,23 @@ export interface ImportanceTerms {
   logWeights: tf.Tensor2D;
   /** log p(x|z_i): [k, n]. */
   logLikelihoods: tf.Tensor2D;
-  /** KL(q(z|x) ‖ p(z)) in closed form: [n]. */
+  /** KL(q(z|x) ‖ p(z)): in closed form with one stochastic layer, its k-sample estimate with two. [n]. */
   kl: tf.Tensor1D;
+}
+
+/**
+ * k draws z_i ~ q(z|x) of a batch of n examples and what the losses need of them (inside the caller's tidy). A VAE
+ * with two stochastic layers (hvae.ts) draws its own; everything built on the draws is shared.
+ */
+export interface LatentDraws {
+  /** log p(x|z_i): [k, n]. */
+  logLikelihoods: tf.Tensor2D;
+  /** KL(q(z|x) ‖ p(z)) per example for the ELBO: in closed form where there is one, else the draws' mean. [n]. */
+  kl: tf.Tensor1D;
+  /** The log importance weights log p(x, z_i) − log q(z_i|x) [k, n], computed when asked (the ELBO needs none). */
+  logWeights(): tf.Tensor2D;
+  /** log-variance of q(z|x) (the first layer's), for `meanVariance`. */
+  logVar: tf.Tensor2D;
 }
 
 /**
@@ -92,10 +114,16 @@ export class VAE extends LatentModelBase<VAEConfig> {
       klWarmup: options.klWarmup ?? 0,
       objective,
       k: options.k ?? (objective === 'iwae' ? 5 : 1),
+      topLatent: options.topLatent ?? 0,
+      topHidden: [...(options.topHidden ?? (options.topLatent ? [100, 100] : []))],
     };
     checkNumber(`${kind}: beta`, config.beta, 0);
     checkNumber(`${kind}: klWarmup`, config.klWarmup, 0, true);
     checkNumber(`${kind}: k`, config.k, 1, true, 5000);
+    checkNumber(`${kind}: topLatent`, config.topLatent, 0, true);
+    config.topHidden.forEach((h) => checkNumber(`${kind}: topHidden`, h, 1, true));
+    if (config.topLatent === 0 && config.topHidden.length > 0) throw badInput(`${kind}: topHidden`, 'the networks between two stochastic layers need a top layer: set topLatent too');
+    if (config.topLatent > 0 && config.conditional) throw badInput(`${kind}: topLatent`, 'two stochastic layers are not conditional: drop topLatent or the labels');
     return config;
   }
 
@@ -110,6 +138,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
     const { file, data, nets } = await readModelDir(dir);
     if (!['vae', 'cvae', 'iwae'].includes(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not a VAE (vae, cvae, iwae)`);
     const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
+    if (config.topLatent > 0) throw badFile(joinPath(dir, MODEL_FILE), 'a VAE with two stochastic layers: open it with loadModel (or HierarchicalVAE.load)');
     const Ctor = config.conditional ? ConditionalVAE : VAE;
     return new Ctor(config, data, nets, file.state ?? {});
   }
@@ -120,7 +149,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
   }
 
   /** Splits the encoder's output into mean and log-variance. */
-  private posterior(x: tf.Tensor, cond: tf.Tensor[]): Posterior {
+  protected posterior(x: tf.Tensor, cond: tf.Tensor[]): Posterior {
     const out = this.runEncoder(x, cond); // [n, 2·latent]
     const [mean, logVar] = tf.split(out, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
     return { mean, logVar };
@@ -150,43 +179,49 @@ export class VAE extends LatentModelBase<VAEConfig> {
   importanceTerms(x: tf.Tensor, k: number, rng: Rng, labels?: tf.Tensor1D): ImportanceTerms {
     const n = this.checkInput(x, 'importanceTerms');
     checkNumber(`${this.kind}.importanceTerms: k`, k, 1, true);
-    const seed = rng.tfSeed();
     const out = tf.tidy(() => {
-      const cond = this.conditioning(labels, n, 'importanceTerms');
-      const { mean, logVar } = this.posterior(x, cond); // [n, L]
-      const eps = tf.randomNormal([k, n, this.latent], 0, 1, 'float32', seed); // [k, n, L]
-      const z = reparameterize(mean, logVar, eps); // [k, n, L]
-      const zFlat = tf.reshape(z, [k * n, this.latent]);
-      const condK = cond.map((c) => (k === 1 ? c : tf.tile(c, [k, 1]))); // [k·n, classes]
-      const ll = this.logLikelihood(x, this.runDecoder(zFlat, condK), [k, n]); // [k, n]
-      const logW = tf.sub(tf.add(ll, standardNormalLogDensity(z)), diagonalNormalLogDensityOfNoise(eps, logVar)); // [k, n]
-      return [logW, ll, klPerExample(mean, logVar)] as const;
+      const d = this.draws(x, this.conditioning(labels, n, 'importanceTerms'), k, rng);
+      return [d.logWeights(), d.logLikelihoods, d.kl] as const;
     });
-    return { logWeights: out[0] as tf.Tensor2D, logLikelihoods: out[1] as tf.Tensor2D, kl: out[2] as tf.Tensor1D };
+    return { logWeights: out[0], logLikelihoods: out[1], kl: out[2] };
+  }
+
+  /** One layer: z = mean + σ·ε, ε ~ N(0, I) [k, n, L] seeded by `rng`; one decoder call on the k·n codes. */
+  protected draws(x: tf.Tensor, cond: tf.Tensor[], k: number, rng: Rng): LatentDraws {
+    const n = x.shape[0]!;
+    const { mean, logVar } = this.posterior(x, cond); // [n, L]
+    const eps = tf.randomNormal([k, n, this.latent], 0, 1, 'float32', rng.tfSeed()); // [k, n, L]
+    const z = reparameterize(mean, logVar, eps); // [k, n, L]
+    const ll = this.decodedLogLikelihood(x, z, cond); // [k, n]
+    return {
+      logLikelihoods: ll,
+      kl: klPerExample(mean, logVar) as tf.Tensor1D,
+      logWeights: () => tf.sub(tf.add(ll, standardNormalLogDensity(z)), diagonalNormalLogDensityOfNoise(eps, logVar)) as tf.Tensor2D,
+      logVar,
+    };
+  }
+
+  /** log p(x|z_i) for codes z [k, n, L] of the examples x [n, ...]: [k, n] (one decoder call; labels repeated k times). */
+  protected decodedLogLikelihood(x: tf.Tensor, z: tf.Tensor, cond: tf.Tensor[]): tf.Tensor2D {
+    const [k, n] = z.shape as [number, number, number];
+    const condK = cond.map((c) => (k === 1 ? c : tf.tile(c, [k, 1]))); // [k·n, classes]
+    return this.logLikelihood(x, this.runDecoder(tf.reshape(z, [k * n, this.latent]), condK), [k, n]) as tf.Tensor2D;
   }
 
   /** The loss terms of one batch at global step `step` (KL warm-up). */
   private terms(batch: TensorBatch, rng: Rng, step: number): LossTerms {
     const n = this.checkInput(batch.x, 'loss');
     const { objective, k, beta, klWarmup } = this.config;
-    const seed = rng.tfSeed();
     return tf.tidy(() => {
-      const cond = this.conditioning(batch.labels, n, 'loss');
-      const { mean, logVar } = this.posterior(batch.x, cond); // [n, L] each
-      const kl = tf.mean(klPerExample(mean, logVar)) as tf.Scalar;
+      const d = this.draws(batch.x, this.conditioning(batch.labels, n, 'loss'), objective === 'iwae' ? k : 1, rng);
+      const kl = tf.mean(d.kl) as tf.Scalar;
       const weightDecay = this.weightDecayTerm();
-      const samples = objective === 'iwae' ? k : 1;
-      const eps = tf.randomNormal([samples, n, this.latent], 0, 1, 'float32', seed); // [k, n, L]
-      const z = reparameterize(mean, logVar, eps); // [k, n, L]
-      const condK = cond.map((c) => (samples === 1 ? c : tf.tile(c, [samples, 1])));
-      const ll = this.logLikelihood(batch.x, this.runDecoder(tf.reshape(z, [samples * n, this.latent]), condK), [samples, n]); // [k, n]
-      const recon = tf.neg(tf.mean(ll)) as tf.Scalar; // E_q[−log p(x|z)], averaged over samples and batch
+      const recon = tf.neg(tf.mean(d.logLikelihoods)) as tf.Scalar; // E_q[−log p(x|z)], averaged over samples and batch
       const negElbo = tf.add(recon, kl) as tf.Scalar;
-      const terms: LossTerms = { loss: negElbo, recon, kl, negElbo, weightDecay, meanVariance: meanVariance(logVar) };
+      const terms: LossTerms = { loss: negElbo, recon, kl, negElbo, weightDecay, meanVariance: meanVariance(d.logVar) };
       if (objective === 'iwae') {
         // −L_k = −mean_n log (1/k) Σ_i w_i (Burda et al. 2016, eq. 8); β and warm-up do not apply.
-        const logW = tf.sub(tf.add(ll, standardNormalLogDensity(z)), diagonalNormalLogDensityOfNoise(eps, logVar)); // [k, n]
-        const negIwae = tf.neg(tf.mean(logMeanExp(logW, 0))) as tf.Scalar;
+        const negIwae = tf.neg(tf.mean(logMeanExp(d.logWeights(), 0))) as tf.Scalar;
         terms['negIwae'] = negIwae;
         terms.loss = tf.add(negIwae, weightDecay) as tf.Scalar;
       } else {

@@ -1,0 +1,113 @@
+/**
+ * The VAE with two stochastic layers (src/models/hvae.ts): its importance weights give the true log p(x) (checked
+ * against numerical integration over both layers), it trains, saves, loads and samples, and the CLI takes it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../src/engine/backend.js';
+import { Rng } from '../src/engine/rng.js';
+import { loadDataset } from '../src/data/registry.js';
+import { evaluateLikelihood, perExampleLikelihood } from '../src/eval/likelihood.js';
+import { HierarchicalVAE } from '../src/models/hvae.js';
+import { createModel, loadModel } from '../src/models/kinds.js';
+import { diagonalNormalLogDensity, gaussianLogLikelihood } from '../src/models/losses.js';
+import { VAE } from '../src/models/vae.js';
+import { firstN, trainSteps } from './helpers/models.js';
+import { runCli } from './helpers/cli.js';
+
+await initEngine();
+const root = await mkdtemp(join(tmpdir(), 'genlab-hvae-'));
+const mnist = await loadDataset('mnist', { binarize: 'static' });
+const images = { shape: [28, 28, 1], kind: 'images' } as const;
+
+/** log p(x) = log ∫∫ p(x|z₁) p(z₁|z₂) N(z₂; 0, 1) dz₁ dz₂ on a fine grid (1-D z₁ and z₂), per point of x [n, D]. */
+function logPxByIntegration(model: HierarchicalVAE, x: tf.Tensor2D): number[] {
+  return tf.tidy(() => {
+    const h = 0.02;
+    const z2 = tf.reshape(tf.range(-7, 7, h), [-1, 1]); // [A, 1]
+    const z1 = tf.reshape(tf.range(-10, 10, h), [-1, 1]); // [B, 1]
+    const [pm, plv] = tf.split(model.upperDecoder.predict(z2) as tf.Tensor2D, 2, 1) as [tf.Tensor2D, tf.Tensor2D]; // p(z₁|z₂): [A, 1] each
+    const logPz2 = tf.mul(tf.add(tf.square(tf.squeeze(z2, [1])), Math.log(2 * Math.PI)), -0.5); // [A]
+    const logPz1 = diagonalNormalLogDensity(tf.expandDims(z1, 0), tf.expandDims(pm, 1), tf.expandDims(plv, 1)); // [A, B]
+    const joint = tf.logSumExp(tf.add(logPz1, tf.expandDims(logPz2, 1)), 0); // log ∫ p(z₁|z₂) p(z₂) dz₂ / h: [B]
+    const mean = model.decode(z1) as tf.Tensor2D; // [B, D] (points: the Gaussian's mean)
+    const logLik = gaussianLogLikelihood(tf.expandDims(x, 1), tf.expandDims(mean, 0), Math.log(model.config.decoderStd ** 2)); // [n, B]
+    return Array.from(tf.add(tf.logSumExp(tf.add(logLik, joint), 1), 2 * Math.log(h)).dataSync());
+  });
+}
+
+test('importance-sampled log p(x) of a two-layer VAE equals numerical integration over z₁ and z₂; −ELBO ≥ NLL', async () => {
+  const model = createModel('vae', { hidden: [16], latent: 1, topLatent: 1, topHidden: [8], decoderStd: 0.5 }, { shape: [2], kind: 'points' }, new Rng(3));
+  assert.ok(model instanceof HierarchicalVAE);
+  // Trained a little, so that q(z₁|x), q(z₂|z₁) and p(z₁|z₂) are far from their initial N(0, 1)-like outputs.
+  await trainSteps(model, (await loadDataset('two-moons')).train, { steps: 300, batchSize: 64, learningRate: 1e-2 });
+  const points = Float32Array.from([0.3, -0.2, 1.1, 0.4, -0.8, 0.9, 0.0, 0.0]);
+  const exact = logPxByIntegration(model, tf.tensor2d(points, [4, 2]));
+  const sampled = await perExampleLikelihood(model, points, 4, { k: 4000, seed: 1 });
+  exact.forEach((e, i) => {
+    assert.ok(Math.abs(sampled.logPx[i]! - e) < 0.015, `point ${i}: importance sampling ${sampled.logPx[i]}, integration ${e}`);
+    assert.ok(sampled.elbo[i]! <= e + 0.05, `point ${i}: ELBO ${sampled.elbo[i]} above log p(x) ${e}`);
+  });
+  model.dispose();
+});
+
+test('a two-layer IWAE trains on MNIST: the k-sample bound falls, q(z₂|z₁) is used, no tensor is left behind', async () => {
+  const model = createModel('iwae', { hidden: [64], latent: 16, topLatent: 8, topHidden: [32], k: 3 }, images, new Rng(1));
+  const before = tf.memory().numTensors;
+  const { losses, last } = await trainSteps(model, firstN(mnist.train, 1000), { steps: 120, batchSize: 50, learningRate: 3e-3, logEvery: 20 });
+  assert.equal(tf.memory().numTensors, before, 'tensors flat over 120 steps');
+  assert.ok(losses[losses.length - 1]! < losses[0]! - 100, `−L_k ${losses.join(' → ')}`);
+  const terms = Object.fromEntries(last!.names.map((n, i) => [n, last!.values[i]!]));
+  assert.ok(terms['negIwae']! <= terms['negElbo']! + 1e-3, `−L_k ${terms['negIwae']} above −ELBO ${terms['negElbo']}`);
+  const report = await evaluateLikelihood(model, firstN(mnist.test, 50), { k: 50, seed: 2 });
+  assert.ok(report.nll <= report.negElbo + 0.5 && report.nll > 60 && report.nll < 300, JSON.stringify(report));
+  model.dispose();
+});
+
+test('save and load: the same networks, the same weights of the same draws, the same samples; VAE.load refuses it', async () => {
+  const model = createModel('vae', { hidden: [32], latent: 6, topLatent: 3 }, images, new Rng(2)) as HierarchicalVAE;
+  await trainSteps(model, firstN(mnist.train, 200), { steps: 10, batchSize: 50, learningRate: 3e-3 });
+  const dir = join(root, 'saved');
+  await model.save(dir);
+  const loaded = await loadModel(dir);
+  assert.ok(loaded instanceof HierarchicalVAE && loaded.kind === 'vae');
+  assert.deepEqual(loaded.config, model.config);
+  const x = tf.tensor(firstN(mnist.test, 8).data, [8, 28, 28, 1]);
+  const [a, b] = [model, loaded].map((m) => m.importanceTerms(x, 4, new Rng(9)));
+  assert.deepEqual(Array.from(a!.logWeights.dataSync()), Array.from(b!.logWeights.dataSync()));
+  const [s1, s2, s3] = [model.sample(4, new Rng(5)), loaded.sample(4, new Rng(5)), loaded.sample(4, new Rng(6))];
+  assert.deepEqual(s1.shape, [4, 28, 28, 1]);
+  assert.deepEqual(Array.from(s1.dataSync()), Array.from(s2.dataSync()));
+  assert.notDeepEqual(Array.from(s1.dataSync()), Array.from(s3.dataSync()));
+  await assert.rejects(VAE.load(dir), /two stochastic layers: open it with loadModel/);
+  tf.dispose([x, a!.logWeights, a!.logLikelihoods, a!.kl, b!.logWeights, b!.logLikelihoods, b!.kl, s1, s2, s3]);
+  model.dispose();
+  loaded.dispose();
+});
+
+test('options: topHidden needs topLatent, a conditional VAE takes neither, one layer stays as it was', () => {
+  assert.throws(() => createModel('vae', { topHidden: [10] }, images, new Rng(0)), /topHidden: .*set topLatent too/);
+  assert.throws(() => createModel('cvae', { topLatent: 2 }, { ...images, classes: ['a', 'b'] }, new Rng(0)), /topLatent: not an option of cvae/);
+  const one = createModel('vae', { hidden: [8], latent: 2 }, images, new Rng(0));
+  assert.ok(!(one instanceof HierarchicalVAE) && one.config.topLatent === 0 && one.config.topHidden.length === 0);
+  const two = createModel('iwae', { hidden: [8], latent: 4, topLatent: 2 }, images, new Rng(0)) as HierarchicalVAE;
+  assert.deepEqual(two.config.topHidden, [100, 100]);
+  assert.equal(two.variables().length, one.variables().length + 6 * 2, 'two more networks of three dense layers each');
+  one.dispose();
+  two.dispose();
+});
+
+test('CLI: genlab train iwae --top-latent, then eval --iw-k scores it', { timeout: 180_000 }, async () => {
+  const run = join(root, 'run');
+  const trained = await runCli(['train', 'iwae', '--data', 'mnist', '--binarize', 'static', '--hidden', '32', '--latent', '8', '--top-latent', '4', '--top-hidden', '16', '--k', '2', '--limit', '256', '--test-limit', '64', '--epochs', '1', '--batch-size', '64', '--quality-samples', '0', '--out', run]);
+  assert.equal(trained.code, 0, trained.stderr);
+  const evaluated = await runCli(['eval', run, '--iw-k', '5', '--limit', '20', '--json']);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  const r = JSON.parse(evaluated.stdout) as { nll: number; negElbo: number; k: number };
+  assert.ok(r.k === 5 && Number.isFinite(r.nll) && r.nll <= r.negElbo + 1, evaluated.stdout);
+  await rm(root, { recursive: true, force: true });
+});
