@@ -29,15 +29,19 @@ export interface ModelOptionSpec {
   flag?: string;
 }
 
+/** Widths of hidden dense layers, and sizes of codes: bounded for the memory they take. */
+const WIDTHS: OptionValue = { type: 'int-list', max: 16384, maxLength: 16, why: 'a dense layer of 16384 × 16384 weights is already 1 GiB' };
+const CODE_WHY = 'a code is drawn, stored and decoded per example; wider ones only cost memory';
+
 export const MODEL_OPTIONS = {
   arch: { help: 'network architecture: mlp or conv', value: { type: 'choice', choices: ARCHS } },
   hidden: {
     help: 'hidden dense widths, comma-separated (default 400 for a VAE’s mlp)',
-    value: { type: 'int-list', max: 16384, maxLength: 16, why: 'a dense layer of 16384 × 16384 weights is already 1 GiB' },
+    value: WIDTHS,
   },
   latent: {
     help: 'size of the code z (default 20; GANs 100 for images, 8 for points)',
-    value: { type: 'int', min: 1, max: 65536, why: 'a code is drawn, stored and decoded per example; wider ones only cost memory' },
+    value: { type: 'int', min: 1, max: 65536, why: CODE_WHY },
   },
   decoder: { help: 'p(x|z): bernoulli or gaussian (default bernoulli for images)', value: { type: 'choice', choices: DECODER_LIKELIHOODS } },
   decoderVariance: { help: 'variance of a gaussian decoder: fixed, learned or per-pixel (default fixed)', value: { type: 'choice', choices: DECODER_VARIANCES } },
@@ -50,11 +54,11 @@ export const MODEL_OPTIONS = {
   k: { help: 'importance samples per example (default 5)', value: { type: 'int', min: 1, max: 5000, why: 'every step decodes k samples per example' } },
   topLatent: {
     help: 'size of a second, top stochastic layer z₂ above the code (two stochastic layers, Burda et al. 2016 §5; default 0 = one layer)',
-    value: { type: 'int', min: 0, max: 65536, why: 'a code is drawn, stored and decoded per example; wider ones only cost memory' },
+    value: { type: 'int', min: 0, max: 65536, why: CODE_WHY },
   },
   topHidden: {
     help: 'hidden widths of the networks between the two stochastic layers, comma-separated (default 100,100)',
-    value: { type: 'int-list', max: 16384, maxLength: 16, why: 'a dense layer of 16384 × 16384 weights is already 1 GiB' },
+    value: WIDTHS,
   },
   loss: { help: 'adversarial objective: minimax, nonsaturating, lsgan, hinge, wgan-gp', value: { type: 'choice', choices: GAN_LOSSES } },
   dSteps: { help: 'discriminator updates per generator update (default 1; 5 for wgan-gp)', value: { type: 'int', min: 1, max: 100, why: 'each is a full discriminator step' } },
