@@ -23,6 +23,7 @@ export * from './eval/likelihood.js';
 export * from './eval/reference-scores.js';
 export { saveLayersModel, loadLayersModel } from './engine/model-io.js';
 export * from './models/gan.js';
+export * from './models/average.js';
 export * from './models/vaegan.js';
 export * from './models/lapgan.js';
 export { laplacianPyramid, reconstructPyramid, type LaplacianPyramid } from './nets/lapgan.js';

@@ -309,5 +309,5 @@ test('the options: strict configs and bounds, and `genlab train dcgan --help` li
   off.dispose();
   const help = await runMain(['train', 'dcgan', '--help']);
   assert.match(help.stdout, /--spectral-norm\s+spectral normalisation of D/);
-  assert.match(help.stdout, /--ema <x>\s+decay β of a moving average of G’s weights/);
+  assert.match(help.stdout, /--ema <x>\s+decay β of a moving average of the weights \(a\s+GAN’s G/);
 });

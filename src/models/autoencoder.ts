@@ -19,6 +19,7 @@ import { checkBatchShape, labelInputs } from './inputs.js';
 import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
+import { MAX_EMA_DECAY, copyWeights, updateAverage } from './average.js';
 import { ARCHS, MODEL_FILE, modelFileBase, readModelFile, type Arch, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
 
@@ -54,6 +55,11 @@ export interface LatentModelConfig {
   weightDecay: number;
   /** Condition encoder and decoder on a one-hot class label (CVAE). Default false. */
   conditional: boolean;
+  /**
+   * Decay β of a moving average of every network's weights (Polyak & Juditsky 1992), bias-corrected, which evaluation,
+   * sampling, scoring and the saved model use; training goes on with the trained weights. 0 = off (default).
+   */
+  emaDecay: number;
 }
 
 /** Config of the plain and denoising autoencoders. */
@@ -70,10 +76,24 @@ export interface Networks {
   decoder: tfl.LayersModel;
 }
 
+/** The moving average of a model's networks (`emaDecay`): a copy of each by name, and the updates taken in. */
+export interface NetworkAverage {
+  nets: Record<string, tfl.LayersModel>;
+  count: number;
+}
+
+/** An average that starts at the trained weights: `copies` (networks of the same architectures) take them over. */
+export function startAverage(trained: Record<string, tfl.LayersModel>, copies: Record<string, tfl.LayersModel>): NetworkAverage {
+  for (const [name, net] of Object.entries(trained)) copyWeights(net, copies[name]!);
+  return { nets: copies, count: 0 };
+}
+
+/** Suffix of the folders of the trained networks when the saved ones hold the average (`encoder-trained/`). */
+export const TRAINED_SUFFIX = '-trained';
 /** Contents of `genlab-model.json` for the autoencoder family. */
 export interface GenlabModelFile extends ModelFile {
-  /** A shared decoder log-variance (Gaussian decoders). */
-  state?: { decoderLogVar?: number };
+  /** A shared decoder log-variance (Gaussian decoders); updates in the moving average of the networks (`emaDecay`). */
+  state?: { decoderLogVar?: number; ema?: { count: number } };
   /** encoder and decoder, and any further network of the model (a second stochastic layer's). */
   networks: { encoder: string; decoder: string } & Record<string, string>;
 }
@@ -96,6 +116,7 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
     decoderStd: options.decoderStd ?? 0.1,
     weightDecay: options.weightDecay ?? 0,
     conditional: options.conditional ?? false,
+    emaDecay: options.emaDecay ?? 0,
   };
   if (!data.shape.every((d) => Number.isInteger(d) && d >= 1) || data.shape.length === 0) {
     throw badInput(`${kind}: data shape`, `expected positive integers, got [${data.shape.join(', ')}]`);
@@ -109,6 +130,7 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
   checkChoice(`${kind}: decoderVariance`, config.decoderVariance, DECODER_VARIANCES);
   checkNumber(`${kind}: decoderStd`, config.decoderStd, 1e-6);
   checkNumber(`${kind}: weightDecay`, config.weightDecay, 0);
+  checkNumber(`${kind}: emaDecay`, config.emaDecay, 0, false, MAX_EMA_DECAY);
   if (config.conditional && !(data.classes && data.classes.length >= 1)) {
     throw badInput(kind, 'a conditional model needs data with class labels (e.g. mnist)');
   }
@@ -161,18 +183,25 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   readonly decoder: tfl.LayersModel;
   /** Shared log σ² of a Gaussian decoder with `learned` variance; null otherwise. */
   protected readonly decoderLogVar: tf.Variable | null;
+  /** The moving average of the networks (`emaDecay` > 0), or null. */
+  private readonly average: NetworkAverage | null;
+  /** > 0 while inference runs on the averaged networks (see `averaged`). */
+  private onAverage = 0;
 
   protected constructor(
     readonly config: C,
     data: DataInfo,
     nets: Networks,
     state: { decoderLogVar?: number } = {},
+    average: NetworkAverage | null = null,
   ) {
+    if ((config.emaDecay > 0) !== (average !== null)) throw badInput('model', 'an average of the networks is needed exactly when emaDecay > 0');
     this.dataShape = [...data.shape];
     this.dataKind = data.kind;
     this.classes = data.classes ? [...data.classes] : undefined;
     this.encoder = nets.encoder;
     this.decoder = nets.decoder;
+    this.average = average;
     const learned = config.decoder === 'gaussian' && config.decoderVariance === 'learned';
     this.decoderLogVar = learned ? tf.variable(tf.scalar(state.decoderLogVar ?? Math.log(config.decoderStd ** 2)), true) : null;
   }
@@ -205,14 +234,44 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   }
 
 
+  /**
+   * The network `name` to compute with: inside `averaged(…)` the moving average of it when the model keeps one,
+   * else the trained network.
+   */
+  protected net(name: string): tfl.LayersModel {
+    return (this.onAverage > 0 ? this.average?.nets[name] : undefined) ?? this.networks()[name]!;
+  }
+
+  /** Runs `f` on the averaged networks, if any: sampling, evaluation, encoding and scoring do; training does not. */
+  protected averaged<T>(f: () => T): T {
+    this.onAverage++;
+    try {
+      return f();
+    } finally {
+      this.onAverage--;
+    }
+  }
+
+  /** True when the model keeps a moving average of its networks. */
+  get keepsAverage(): boolean {
+    return this.average !== null;
+  }
+
+  /** Takes the trained weights into the average (after each update of the loss group that trains them). */
+  protected takeIntoAverage(): void {
+    const a = this.average!;
+    a.count += 1;
+    for (const [name, net] of Object.entries(this.networks())) updateAverage(a.nets[name]!, net, this.config.emaDecay, a.count);
+  }
+
   /** Runs the encoder on x (and labels): its raw output [n, units]. */
   protected runEncoder(x: tf.Tensor, cond: tf.Tensor[]): tf.Tensor2D {
-    return this.encoder.apply(cond.length ? [x, ...cond] : x, { training: true }) as tf.Tensor2D;
+    return this.net('encoder').apply(cond.length ? [x, ...cond] : x, { training: true }) as tf.Tensor2D;
   }
 
   /** Runs the decoder on codes z [m, latent] (and labels): its raw output [m, ...outputShape]. */
   protected runDecoder(z: tf.Tensor, cond: tf.Tensor[]): tf.Tensor {
-    return this.decoder.apply(cond.length ? [z, ...cond] : z, { training: true }) as tf.Tensor;
+    return this.net('decoder').apply(cond.length ? [z, ...cond] : z, { training: true }) as tf.Tensor;
   }
 
   /** The decoder's raw output split into the parameters of p(x|z), each flattened to [...lead, D]. */
@@ -245,17 +304,17 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   decode(z: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor {
     if (z.rank !== 2 || z.shape[1] !== this.latent) throw badInput(`${this.kind}.decode`, `expected codes [n, ${this.latent}], got [${z.shape.join(', ')}]`);
     const n = z.shape[0]!;
-    return tf.tidy(() => {
-      const raw = this.decoder.apply(this.config.conditional ? [z, ...this.conditioning(labels, n, 'decode')] : z) as tf.Tensor;
+    return this.averaged(() => tf.tidy(() => {
+      const raw = this.net('decoder').apply(this.config.conditional ? [z, ...this.conditioning(labels, n, 'decode')] : z) as tf.Tensor;
       const { param } = this.decoderParams(raw, [n]);
       const mean = this.config.decoder === 'bernoulli' || this.dataKind === 'images' ? tf.sigmoid(param) : param;
       return tf.reshape(mean, [n, ...this.dataShape]);
-    });
+    }));
   }
 
   /** Reconstructions of x: the decoded deterministic code (a VAE's posterior mean). [n, ...dataShape]. */
   reconstruct(x: tf.Tensor, _rng?: Rng, labels?: tf.Tensor1D): tf.Tensor {
-    return tf.tidy(() => this.decode(this.code(x, labels), labels));
+    return this.averaged(() => tf.tidy(() => this.decode(this.code(x, labels), labels)));
   }
 
   /**
@@ -266,14 +325,14 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   interpolate(pair: tf.Tensor, steps: number, labels?: tf.Tensor1D): tf.Tensor {
     checkNumber(`${this.kind}.interpolate: steps`, steps, 2, true);
     if (pair.shape[0] !== 2) throw badInput(`${this.kind}.interpolate`, `expected 2 examples, got ${pair.shape[0]}`);
-    return tf.tidy(() => {
+    return this.averaged(() => tf.tidy(() => {
       const z = this.code(pair, labels); // [2, latent]
       const t = tf.reshape(tf.linspace(0, 1, steps), [steps, 1]); // [steps, 1]
       const [za, zb] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
       const path = tf.add(tf.mul(tf.sub(1, t), za), tf.mul(t, zb)); // [steps, latent]
       const pathLabels = labels ? (tf.tile(tf.slice(labels, [0], [1]), [steps]) as tf.Tensor1D) : undefined;
       return this.decode(path, pathLabels);
-    });
+    }));
   }
 
   /** Default labels for `n` conditional samples: 0, 1, …, C−1, 0, 1, … (a grid shows each class in turn). */
@@ -300,18 +359,20 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   }
 
   /**
-   * The networks, each saved as a folder of its own, with what its inputs and outputs mean (genlab-model.json). A
-   * model with more networks (two stochastic layers: hvae.ts) adds its own after these.
+   * The trained networks by name, each saved as a folder of its own. A model with more networks (two stochastic
+   * layers: hvae.ts) adds its own after these.
    */
-  protected namedNetworks(): Record<string, { net: tfl.LayersModel; description: string }> {
-    return {
-      encoder: { net: this.encoder, description: this.describeEncoder() },
-      decoder: { net: this.decoder, description: describeDecoder(this.config, this.dataKind) },
-    };
+  protected networks(): Record<string, tfl.LayersModel> {
+    return { encoder: this.encoder, decoder: this.decoder };
+  }
+
+  /** What each network's inputs and outputs mean (genlab-model.json), by the names of `networks`. */
+  protected networkDescriptions(): Record<string, string> {
+    return { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind) };
   }
 
   private trainableWeights(): tfl.LayerVariable[] {
-    return Object.values(this.namedNetworks()).flatMap(({ net }) => net.trainableWeights);
+    return Object.values(this.networks()).flatMap((net) => net.trainableWeights);
   }
 
   /** Kernels of the networks (rank ≥ 2 weights), the weights L2 decay applies to. */
@@ -324,9 +385,16 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     return l2WeightDecay(this.config.weightDecay > 0 ? this.kernels() : [], this.config.weightDecay);
   }
 
-  variables(): tf.Variable[] {
+  /** What training updates: the trained networks' weights (and a learned decoder variance). */
+  protected trainedVariables(): tf.Variable[] {
     const weights = this.trainableWeights().map((w) => w.read() as tf.Variable);
     return this.decoderLogVar ? [...weights, this.decoderLogVar] : weights;
+  }
+
+  /** Every variable: the trained ones and the averaged networks' weights. */
+  variables(): tf.Variable[] {
+    const averaged = this.average ? Object.values(this.average.nets).flatMap((net) => net.weights.map((w) => w.read() as tf.Variable)) : [];
+    return [...this.trainedVariables(), ...averaged];
   }
 
   /** The shared learned decoder log-variance, if any (a number; syncs). */
@@ -334,30 +402,61 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     return this.decoderLogVar ? this.decoderLogVar.dataSync()[0]! : undefined;
   }
 
-  /** Writes a folder per network (`encoder/`, `decoder/`, …) and `genlab-model.json` into `dir`, replacing it atomically. */
+  /**
+   * Writes a folder per network (`encoder/`, `decoder/`, …) and `genlab-model.json` into `dir`, replacing it
+   * atomically. With a moving average the folders hold the averaged networks (what sampling and evaluation use, and
+   * what anyone loading one folder alone gets) and `encoder-trained/` … the trained ones, which training continues from.
+   */
   async save(dir: string): Promise<void> {
     const logVar = this.learnedDecoderLogVar();
-    const named = Object.entries(this.namedNetworks());
+    const described = this.networkDescriptions();
+    const networks: Record<string, tfl.LayersModel> = {};
+    const descriptions: Record<string, string> = {};
+    for (const [name, net] of Object.entries(this.networks())) {
+      networks[name] = this.average?.nets[name] ?? net;
+      descriptions[name] = described[name]!;
+      if (!this.average) continue;
+      descriptions[name] += `; weights: the exponential moving average (decay ${this.config.emaDecay}, bias-corrected) over ${this.average.count} updates`;
+      networks[name + TRAINED_SUFFIX] = net;
+      descriptions[name + TRAINED_SUFFIX] = `the ${name} as trained (inputs and outputs as ${name}/), which training continues from`;
+    }
+    const state: NonNullable<GenlabModelFile['state']> = {};
+    if (logVar !== undefined) state.decoderLogVar = logVar;
+    if (this.average) state.ema = { count: this.average.count };
     const file: GenlabModelFile = {
-      ...modelFileBase(this, Object.fromEntries(named.map(([name, { description }]) => [name, description])) as GenlabModelFile['networks']),
-      ...(logVar !== undefined ? { state: { decoderLogVar: logVar } } : {}),
+      ...modelFileBase(this, descriptions as GenlabModelFile['networks']),
+      ...(Object.keys(state).length > 0 ? { state } : {}),
     };
-    await writeModelDir(dir, { networks: Object.fromEntries(named.map(([name, { net }]) => [name, net])), manifest: { name: MODEL_FILE, content: file } });
+    await writeModelDir(dir, { networks, manifest: { name: MODEL_FILE, content: file } });
   }
 
   dispose(): void {
-    for (const { net } of Object.values(this.namedNetworks())) net.dispose();
+    for (const net of [...Object.values(this.networks()), ...Object.values(this.average?.nets ?? {})]) net.dispose();
     this.decoderLogVar?.dispose();
   }
 }
 
-/** Everything a saved model folder holds: its manifest and both networks. */
-export async function readModelDir(dir: string): Promise<{ file: GenlabModelFile; data: DataInfo; nets: Networks }> {
+/**
+ * Everything a saved model folder holds: its manifest, its trained networks (encoder, decoder and `more`) and, when it
+ * was saved with a moving average, the averaged ones.
+ */
+export async function readModelDir(
+  dir: string,
+  more: readonly string[] = [],
+): Promise<{ file: GenlabModelFile; data: DataInfo; nets: Networks & Record<string, tfl.LayersModel>; average: NetworkAverage | null }> {
   const file = await readModelFile<GenlabModelFile>(dir);
-  const encoder = await loadLayersModel(joinPath(dir, 'encoder'));
-  const decoder = await loadLayersModel(joinPath(dir, 'decoder'));
+  const ema = file.state?.ema;
+  if (ema !== undefined && !(Number.isSafeInteger(ema.count) && ema.count >= 0)) {
+    throw badFile(joinPath(dir, MODEL_FILE), `"state.ema.count" must be a non-negative integer, got ${JSON.stringify(ema.count)}`);
+  }
+  const nets: Record<string, tfl.LayersModel> = {};
+  const averaged: Record<string, tfl.LayersModel> = {};
+  for (const name of ['encoder', 'decoder', ...more]) {
+    nets[name] = await loadLayersModel(joinPath(dir, ema ? name + TRAINED_SUFFIX : name));
+    if (ema) averaged[name] = await loadLayersModel(joinPath(dir, name));
+  }
   const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
-  return { file, data, nets: { encoder, decoder } };
+  return { file, data, nets: nets as Networks & Record<string, tfl.LayersModel>, average: ema ? { nets: averaged, count: ema.count } : null };
 }
 
 /**
@@ -368,8 +467,8 @@ export async function readModelDir(dir: string): Promise<{ file: GenlabModelFile
 export class Autoencoder extends LatentModelBase<AutoencoderConfig> {
   readonly kind: string = 'ae';
 
-  constructor(config: AutoencoderConfig, data: DataInfo, nets: Networks, state: { decoderLogVar?: number } = {}) {
-    super(config, data, nets, state);
+  constructor(config: AutoencoderConfig, data: DataInfo, nets: Networks, state: { decoderLogVar?: number } = {}, average: NetworkAverage | null = null) {
+    super(config, data, nets, state, average);
   }
 
   /** Validated config with defaults. */
@@ -391,11 +490,11 @@ export class Autoencoder extends LatentModelBase<AutoencoderConfig> {
 
   /** Loads a model saved by `save` (kind 'ae' or 'dae'). */
   static async load(dir: string): Promise<Autoencoder> {
-    const { file, data, nets } = await readModelDir(dir);
+    const { file, data, nets, average } = await readModelDir(dir);
     if (file.kind !== 'ae' && file.kind !== 'dae') throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not an autoencoder (ae, dae)`);
     const config = Autoencoder.resolveConfig(file.config as Partial<AutoencoderConfig>, data, file.kind);
     const Ctor = file.kind === 'dae' ? DenoisingAutoencoder : Autoencoder;
-    return new Ctor(config, data, nets, file.state ?? {});
+    return new Ctor(config, data, nets, file.state ?? {}, average);
   }
 
   protected describeEncoder(): string {
@@ -405,7 +504,7 @@ export class Autoencoder extends LatentModelBase<AutoencoderConfig> {
   /** The code of x: [n, latent]. */
   encode(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D {
     const n = this.checkInput(x, 'encode');
-    return tf.tidy(() => this.encoder.apply(this.config.conditional ? [x, ...this.conditioning(labels, n, 'encode')] : x) as tf.Tensor2D);
+    return this.averaged(() => tf.tidy(() => this.net('encoder').apply(this.config.conditional ? [x, ...this.conditioning(labels, n, 'encode')] : x) as tf.Tensor2D));
   }
 
   code(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D {
@@ -448,12 +547,12 @@ export class Autoencoder extends LatentModelBase<AutoencoderConfig> {
   }
 
   lossGroups(): LossGroup[] {
-    return [{ name: 'reconstruction', variables: this.variables(), loss: (batch, rng) => this.terms(batch, rng) }];
+    return [{ name: 'reconstruction', variables: this.trainedVariables(), loss: (batch, rng) => this.terms(batch, rng) }];
   }
 
   /** Held-out terms, computed as in training (a denoising model still sees corrupted inputs). */
   evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
-    return this.terms(batch, rng);
+    return this.averaged(() => this.terms(batch, rng));
   }
 }
 

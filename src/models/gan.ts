@@ -36,6 +36,7 @@ import { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
 import { diffAugment } from './diff-augment.js';
+import { MAX_EMA_DECAY, copyWeights, updateAverage } from './average.js';
 import {
   buildDcganDiscriminator,
   buildDcganGenerator,
@@ -181,8 +182,6 @@ export interface AdversarialModelFile extends ModelFile {
 }
 
 export const HISTORY_FILE = 'history.bin';
-/** Largest `emaDecay`: β = 1 would never move the average (and its bias correction divides by 1 − β^t). */
-export const MAX_EMA_DECAY = 0.999999;
 /** u and v of spectral normalisation, per kernel of D (specs in genlab-model.json `state.spectralNorm`). */
 export const SPECTRAL_NORM_FILE = 'spectral-norm.bin';
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
@@ -321,29 +320,6 @@ export function updateHistory(history: HistoryState, variables: readonly tf.Vari
 export interface AverageState {
   generator: tfl.LayersModel;
   count: number;
-}
-
-/**
- * Takes the current weights θ_t of `trained` into the average `average` (every weight, batch-norm statistics
- * included, as torch.optim.swa_utils.AveragedModel with use_buffers does), as its `t`-th update:
- *
- *   θ̄_t = θ̄_{t−1} + α_t (θ_t − θ̄_{t−1}),  α_t = (1 − β) / (1 − β^t)
- *
- * the exponential moving average θ̄_t ← β θ̄_{t−1} + (1 − β) θ_t with Adam's bias correction (Kingma & Ba 2015, §3),
- * in closed form θ̄_t = Σ_{k=1..t} (1 − β) β^{t−k} θ_k / (1 − β^t): the first update makes θ̄ = θ_1 (the initial
- * weights weigh nothing), so early samples of a short run are not dragged towards the random initialisation; for
- * t ≫ 1/(1 − β) it is the plain average of Karras et al. 2018 and Yazıcı et al. 2019.
- */
-export function updateAverage(average: tfl.LayersModel, trained: tfl.LayersModel, decay: number, t: number): void {
-  const alpha = (1 - decay) / (1 - decay ** t);
-  const targets = average.weights;
-  const sources = trained.weights;
-  tf.tidy(() => {
-    targets.forEach((a, i) => {
-      const current = a.read();
-      a.write(tf.add(current, tf.mul(tf.sub(sources[i]!.read(), current), alpha)));
-    });
-  });
 }
 
 /** What the GAN family shares: data mapping, labels, G and D, sampling, generating, discriminating. */
@@ -757,7 +733,7 @@ export class GAN extends AdversarialBase {
     let average: { generator: tfl.LayersModel; count: number } | undefined;
     if (config.emaDecay > 0) {
       const copy = buildAdversarialGenerator(config, data, new Rng(0), classes); // its initial weights are overwritten
-      tf.tidy(() => copy.weights.forEach((w, i) => w.write(tf.clone(nets.generator.weights[i]!.read()))));
+      copyWeights(nets.generator, copy);
       average = { generator: copy, count: 0 };
     }
     return new GAN(kind, config, data, nets, { spectral, average });

@@ -17,10 +17,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { badFile } from '../engine/errors.js';
-import { joinPath, loadLayersModel } from '../engine/model-io.js';
+import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { buildMlp } from '../nets/mlp.js';
-import { buildNetworks, readModelDir, type Networks } from './autoencoder.js';
+import { buildNetworks, readModelDir, type NetworkAverage, type Networks } from './autoencoder.js';
 import {
   diagonalNormalLogDensity,
   diagonalNormalLogDensityOfNoise,
@@ -30,7 +30,7 @@ import {
 } from './losses.js';
 import { MODEL_FILE, type DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
-import { VAE, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
+import { VAE, averageOf, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
 
 /** The networks between the two stochastic layers. */
 export interface UpperNetworks {
@@ -45,8 +45,8 @@ export class HierarchicalVAE extends VAE {
   readonly upperEncoder: tfl.LayersModel;
   readonly upperDecoder: tfl.LayersModel;
 
-  constructor(config: VAEConfig, data: DataInfo, nets: Networks & UpperNetworks, state: { decoderLogVar?: number } = {}) {
-    super(config, data, nets, state);
+  constructor(config: VAEConfig, data: DataInfo, nets: Networks & UpperNetworks, state: { decoderLogVar?: number } = {}, average: NetworkAverage | null = null) {
+    super(config, data, nets, state, average);
     this.upperEncoder = nets.upperEncoder;
     this.upperDecoder = nets.upperDecoder;
   }
@@ -56,37 +56,42 @@ export class HierarchicalVAE extends VAE {
     const config = VAE.resolveConfig(options, data, kind);
     checkNumber(`${kind}: topLatent`, config.topLatent, 1, true);
     const { latent, topLatent, topHidden } = config;
-    return new HierarchicalVAE(config, data, {
-      ...buildNetworks(config, data, 2 * latent, rng),
-      upperEncoder: buildMlp({ name: 'upperEncoder', inputs: [[latent]], hidden: topHidden, output: [2 * topLatent], rng }),
-      upperDecoder: buildMlp({ name: 'upperDecoder', inputs: [[topLatent]], hidden: [...topHidden].reverse(), output: [2 * latent], rng }),
+    const build = (r: Rng): Networks & UpperNetworks => ({
+      ...buildNetworks(config, data, 2 * latent, r),
+      upperEncoder: buildMlp({ name: 'upperEncoder', inputs: [[latent]], hidden: topHidden, output: [2 * topLatent], rng: r }),
+      upperDecoder: buildMlp({ name: 'upperDecoder', inputs: [[topLatent]], hidden: [...topHidden].reverse(), output: [2 * latent], rng: r }),
     });
+    const nets = build(rng);
+    return new HierarchicalVAE(config, data, nets, {}, averageOf(config, nets, build));
   }
 
   /** Loads a two-layer VAE saved by `save`. */
   static override async load(dir: string): Promise<HierarchicalVAE> {
-    const { file, data, nets } = await readModelDir(dir);
+    const { file, data, nets, average } = await readModelDir(dir, ['upperEncoder', 'upperDecoder']);
     const path = joinPath(dir, MODEL_FILE);
     if (!['vae', 'iwae'].includes(file.kind)) throw badFile(path, `kind '${file.kind}' is not a VAE with two stochastic layers (vae, iwae)`);
     const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
     if (!(config.topLatent >= 1)) throw badFile(path, '"config.topLatent" must be ≥ 1 for a VAE with two stochastic layers');
-    const upperEncoder = await loadLayersModel(joinPath(dir, 'upperEncoder'));
-    const upperDecoder = await loadLayersModel(joinPath(dir, 'upperDecoder'));
-    return new HierarchicalVAE(config, data, { ...nets, upperEncoder, upperDecoder }, file.state ?? {});
+    const { upperEncoder, upperDecoder } = nets;
+    return new HierarchicalVAE(config, data, { ...nets, upperEncoder: upperEncoder!, upperDecoder: upperDecoder! }, file.state ?? {}, average);
   }
 
-  protected override namedNetworks(): Record<string, { net: tfl.LayersModel; description: string }> {
+  protected override networks(): Record<string, tfl.LayersModel> {
+    return { ...super.networks(), upperEncoder: this.upperEncoder, upperDecoder: this.upperDecoder };
+  }
+
+  protected override networkDescriptions(): Record<string, string> {
     const [z1, z2] = [this.latent, this.config.topLatent];
     return {
-      ...super.namedNetworks(),
-      upperEncoder: { net: this.upperEncoder, description: `input: z₁ [${z1}]; output: [${2 * z2}] = mean [0, ${z2}) ‖ log-variance [${z2}, ${2 * z2}) of q(z₂|z₁)` },
-      upperDecoder: { net: this.upperDecoder, description: `input: z₂ [${z2}]; output: [${2 * z1}] = mean [0, ${z1}) ‖ log-variance [${z1}, ${2 * z1}) of p(z₁|z₂)` },
+      ...super.networkDescriptions(),
+      upperEncoder: `input: z₁ [${z1}]; output: [${2 * z2}] = mean [0, ${z2}) ‖ log-variance [${z2}, ${2 * z2}) of q(z₂|z₁)`,
+      upperDecoder: `input: z₂ [${z2}]; output: [${2 * z1}] = mean [0, ${z1}) ‖ log-variance [${z1}, ${2 * z1}) of p(z₁|z₂)`,
     };
   }
 
   /** A diagonal Gaussian from a network's [mean ‖ log-variance] output on `input` [m, …]: each [m, size]. */
-  private gaussian(net: tfl.LayersModel, input: tf.Tensor): Posterior {
-    const [mean, logVar] = tf.split(net.apply(input, { training: true }) as tf.Tensor2D, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+  private gaussian(net: 'upperEncoder' | 'upperDecoder', input: tf.Tensor): Posterior {
+    const [mean, logVar] = tf.split(this.net(net).apply(input, { training: true }) as tf.Tensor2D, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
     return { mean, logVar };
   }
 
@@ -98,10 +103,10 @@ export class HierarchicalVAE extends VAE {
     const eps1 = tf.randomNormal([k, n, this.latent], 0, 1, 'float32', rng.tfSeed());
     const z1 = reparameterize(mean, logVar, eps1); // [k, n, L₁]
     const z1Flat = tf.reshape(z1, [k * n, this.latent]);
-    const q2 = this.gaussian(this.upperEncoder, z1Flat); // q(z₂|z₁): [k·n, L₂]
+    const q2 = this.gaussian('upperEncoder', z1Flat); // q(z₂|z₁): [k·n, L₂]
     const eps2 = tf.randomNormal([k * n, this.config.topLatent], 0, 1, 'float32', rng.tfSeed());
     const z2 = reparameterize(q2.mean, q2.logVar, eps2); // [k·n, L₂]
-    const p1 = this.gaussian(this.upperDecoder, z2); // p(z₁|z₂): [k·n, L₁]
+    const p1 = this.gaussian('upperDecoder', z2); // p(z₁|z₂): [k·n, L₁]
     const ll = this.decodedLogLikelihood(x, z1, cond); // [k, n]
     const logQ1 = diagonalNormalLogDensityOfNoise(eps1, logVar); // [k, n]
     const logP1 = tf.reshape(diagonalNormalLogDensity(z1Flat, p1.mean, p1.logVar), lead);
@@ -122,11 +127,11 @@ export class HierarchicalVAE extends VAE {
   override sample(n: number, rng: Rng): tf.Tensor {
     checkNumber(`${this.kind}.sample: n`, n, 1, true);
     const seeds = [rng.tfSeed(), rng.tfSeed()];
-    const z1 = tf.tidy(() => {
+    const z1 = this.averaged(() => tf.tidy(() => {
       const z2 = tf.randomNormal([n, this.config.topLatent], 0, 1, 'float32', seeds[0]);
-      const p1 = this.gaussian(this.upperDecoder, z2);
+      const p1 = this.gaussian('upperDecoder', z2);
       return reparameterize(p1.mean, p1.logVar, tf.randomNormal([n, this.latent], 0, 1, 'float32', seeds[1]));
-    });
+    }));
     try {
       return this.decode(z1);
     } finally {

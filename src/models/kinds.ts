@@ -106,9 +106,9 @@ export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
   dae: latent('autoencoder', 'denoising autoencoder: noise on the encoder input (gaussian, masking, salt-and-pepper)', ['noise', 'noiseAmount'], (o, data, rng) =>
     DenoisingAutoencoder.create(o, data, rng),
   ),
-  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup', 'topLatent', 'topHidden'], createVae('vae')),
-  cvae: latent('vae', 'conditional VAE: encoder and decoder also see the one-hot class label', ['beta', 'klWarmup'], (o, data, rng) => ConditionalVAE.create(o, data, rng)),
-  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k', 'topLatent', 'topHidden'], createVae('iwae')),
+  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup', 'topLatent', 'topHidden', 'emaDecay'], createVae('vae')),
+  cvae: latent('vae', 'conditional VAE: encoder and decoder also see the one-hot class label', ['beta', 'klWarmup', 'emaDecay'], (o, data, rng) => ConditionalVAE.create(o, data, rng)),
+  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k', 'topLatent', 'topHidden', 'emaDecay'], createVae('iwae')),
   gan: gan('gan', 'generative adversarial network (Goodfellow et al. 2014), MLP generator and discriminator, any data'),
   dcgan: gan('dcgan', 'deep convolutional GAN (Radford et al. 2016): transposed-conv generator, conv discriminator, batch norm; images'),
   cgan: gan('cgan', 'conditional GAN: generator and discriminator also see the one-hot class label'),

@@ -6,7 +6,8 @@
  * instead of allocating gigabytes. `checkOptionValues` checks a config against this table (createModel, loadModel).
  */
 import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './autoencoder.js';
-import { GAN_LOSSES, MAX_EMA_DECAY } from './gan.js';
+import { GAN_LOSSES } from './gan.js';
+import { MAX_EMA_DECAY } from './average.js';
 import { MAX_LAPGAN_LEVELS } from './lapgan.js';
 import { SRGAN_CONTENT_LOSSES } from './srgan.js';
 import { ARCHS } from './model.js';
@@ -95,7 +96,7 @@ export const MODEL_OPTIONS = {
     value: { type: 'boolean', negatable: true },
   },
   emaDecay: {
-    help: 'decay β of a moving average of G’s weights, e.g. 0.999, which samples, evaluation and the saved model use (Karras et al. 2018; Yazıcı et al. 2019; default 0 = off)',
+    help: 'decay β of a moving average of the weights (a GAN’s G, every network of a VAE), e.g. 0.999, which samples, evaluation and the saved model use (Polyak & Juditsky 1992; Karras et al. 2018; Yazıcı et al. 2019; default 0 = off)',
     value: { type: 'number', min: 0, max: MAX_EMA_DECAY },
     flag: '--ema',
   },

@@ -17,13 +17,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { badFile, badInput } from '../engine/errors.js';
 import { joinPath } from '../engine/model-io.js';
-import type { Rng } from '../engine/rng.js';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { Rng } from '../engine/rng.js';
 import {
   LatentModelBase,
   buildNetworks,
   readModelDir,
   resolveLatentConfig,
+  startAverage,
   type LatentModelConfig,
+  type NetworkAverage,
   type Networks,
 } from './autoencoder.js';
 import { MODEL_FILE, type DataInfo } from './model.js';
@@ -98,8 +101,8 @@ export interface LatentDraws {
 export class VAE extends LatentModelBase<VAEConfig> {
   readonly kind: string;
 
-  constructor(config: VAEConfig, data: DataInfo, nets: Networks, state: { decoderLogVar?: number } = {}) {
-    super(config, data, nets, state);
+  constructor(config: VAEConfig, data: DataInfo, nets: Networks, state: { decoderLogVar?: number } = {}, average: NetworkAverage | null = null) {
+    super(config, data, nets, state, average);
     this.kind = config.conditional ? 'cvae' : config.objective === 'iwae' ? 'iwae' : 'vae';
   }
 
@@ -130,17 +133,19 @@ export class VAE extends LatentModelBase<VAEConfig> {
   /** A new VAE with seeded weights. */
   static create(options: Partial<VAEConfig>, data: DataInfo, rng: Rng, kind = 'vae'): VAE {
     const config = VAE.resolveConfig(options, data, kind);
-    return new VAE(config, data, buildNetworks(config, data, 2 * config.latent, rng));
+    const build = (r: Rng): Networks => buildNetworks(config, data, 2 * config.latent, r);
+    const nets = build(rng);
+    return new VAE(config, data, nets, {}, averageOf(config, nets, build));
   }
 
   /** Loads a VAE, CVAE or IWAE saved by `save`. */
   static async load(dir: string): Promise<VAE> {
-    const { file, data, nets } = await readModelDir(dir);
+    const { file, data, nets, average } = await readModelDir(dir);
     if (!['vae', 'cvae', 'iwae'].includes(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not a VAE (vae, cvae, iwae)`);
     const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
     if (config.topLatent > 0) throw badFile(joinPath(dir, MODEL_FILE), 'a VAE with two stochastic layers: open it with loadModel (or HierarchicalVAE.load)');
     const Ctor = config.conditional ? ConditionalVAE : VAE;
-    return new Ctor(config, data, nets, file.state ?? {});
+    return new Ctor(config, data, nets, file.state ?? {}, average);
   }
 
   protected describeEncoder(): string {
@@ -158,17 +163,17 @@ export class VAE extends LatentModelBase<VAEConfig> {
   /** q(z|x): { mean, logVar }, each [n, latent]. The caller owns both tensors. */
   encode(x: tf.Tensor, labels?: tf.Tensor1D): Posterior {
     const n = this.checkInput(x, 'encode');
-    const out = tf.tidy(() => {
+    const out = this.averaged(() => tf.tidy(() => {
       const p = this.posterior(x, this.conditioning(labels, n, 'encode'));
       return [p.mean, p.logVar] as const;
-    });
+    }));
     return { mean: out[0], logVar: out[1] };
   }
 
   /** The posterior mean: [n, latent]. */
   code(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D {
     const n = this.checkInput(x, 'code');
-    return tf.tidy(() => this.posterior(x, this.conditioning(labels, n, 'code')).mean);
+    return this.averaged(() => tf.tidy(() => this.posterior(x, this.conditioning(labels, n, 'code')).mean));
   }
 
   /**
@@ -179,10 +184,10 @@ export class VAE extends LatentModelBase<VAEConfig> {
   importanceTerms(x: tf.Tensor, k: number, rng: Rng, labels?: tf.Tensor1D): ImportanceTerms {
     const n = this.checkInput(x, 'importanceTerms');
     checkNumber(`${this.kind}.importanceTerms: k`, k, 1, true);
-    const out = tf.tidy(() => {
+    const out = this.averaged(() => tf.tidy(() => {
       const d = this.draws(x, this.conditioning(labels, n, 'importanceTerms'), k, rng);
       return [d.logWeights(), d.logLikelihoods, d.kl] as const;
-    });
+    }));
     return { logWeights: out[0], logLikelihoods: out[1], kl: out[2] };
   }
 
@@ -234,19 +239,36 @@ export class VAE extends LatentModelBase<VAEConfig> {
   }
 
   lossGroups(): LossGroup[] {
-    return [{ name: 'elbo', variables: this.variables(), loss: (batch, rng, step) => this.terms(batch, rng, step) }];
+    return [
+      {
+        name: 'elbo',
+        variables: this.trainedVariables(),
+        loss: (batch, rng, step) => this.terms(batch, rng, step),
+        ...(this.keepsAverage ? { afterUpdate: () => this.takeIntoAverage() } : {}),
+      },
+    ];
   }
 
   /** Held-out terms with the full KL weight (warm-up over). */
   evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
-    return this.terms(batch, rng, Number.POSITIVE_INFINITY);
+    return this.averaged(() => this.terms(batch, rng, Number.POSITIVE_INFINITY));
   }
+}
+
+/**
+ * The moving average a new model of `config` keeps (`emaDecay` > 0: copies of `nets` built by `build`, whose initial
+ * weights are overwritten), or null.
+ */
+export function averageOf<N extends object>(config: Pick<VAEConfig, 'emaDecay'>, nets: N, build: (rng: Rng) => N): NetworkAverage | null {
+  return config.emaDecay > 0 ? startAverage(nets as Record<string, tfl.LayersModel>, build(new Rng(0)) as Record<string, tfl.LayersModel>) : null;
 }
 
 /** A conditional VAE (kind 'cvae'): a VAE whose encoder and decoder also take the one-hot class label. */
 export class ConditionalVAE extends VAE {
   static override create(options: Partial<VAEConfig>, data: DataInfo, rng: Rng): ConditionalVAE {
     const config = VAE.resolveConfig({ ...options, conditional: true }, data, 'cvae');
-    return new ConditionalVAE(config, data, buildNetworks(config, data, 2 * config.latent, rng));
+    const build = (r: Rng): Networks => buildNetworks(config, data, 2 * config.latent, r);
+    const nets = build(rng);
+    return new ConditionalVAE(config, data, nets, {}, averageOf(config, nets, build));
   }
 }
