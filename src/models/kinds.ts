@@ -18,6 +18,7 @@ import { checkOptionValues, type ModelOptionName } from './options.js';
 import { checkKnownOptions } from './validate.js';
 import { ConditionalVAE, VAE, type VAEConfig } from './vae.js';
 import { HierarchicalVAE } from './hvae.js';
+import { IafVAE } from './iaf.js';
 import { VAEGAN, type VAEGANConfig } from './vaegan.js';
 import { LAPGAN, type LapganConfig } from './lapgan.js';
 import { SRGAN, type SRGANConfig } from './srgan.js';
@@ -91,14 +92,15 @@ const latent = (family: 'autoencoder' | 'vae', description: string, options: rea
   optimizer: noOptimizer,
 });
 
-/** A VAE, with two stochastic layers when the options ask for a top layer (hvae.ts). */
-const createVae = (kind: 'vae' | 'iwae') => (o: ModelOptions, data: DataInfo, rng: Rng): VAE =>
-  (o.topLatent ? HierarchicalVAE : VAE).create(o, data, rng, kind);
+/** The VAE class of a config: two stochastic layers (hvae.ts), a flow on the posterior (iaf.ts), or the plain VAE. */
+const vaeClass = (o: { topLatent?: unknown; flowSteps?: unknown }): typeof VAE => (o.topLatent ? HierarchicalVAE : o.flowSteps ? IafVAE : VAE);
+
+/** A VAE of the kind, of the class its options ask for. */
+const createVae = (kind: 'vae' | 'iwae') => (o: ModelOptions, data: DataInfo, rng: Rng): VAE => vaeClass(o).create(o, data, rng, kind);
 
 /** A saved VAE of any of the family's kinds, by its recorded config. */
 async function loadVae(dir: string): Promise<VAE> {
-  const { config } = await readModelFile(dir);
-  return (config as { topLatent?: unknown }).topLatent ? HierarchicalVAE.load(dir) : VAE.load(dir);
+  return vaeClass((await readModelFile(dir)).config).load(dir);
 }
 
 export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
@@ -106,9 +108,9 @@ export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
   dae: latent('autoencoder', 'denoising autoencoder: noise on the encoder input (gaussian, masking, salt-and-pepper)', ['noise', 'noiseAmount'], (o, data, rng) =>
     DenoisingAutoencoder.create(o, data, rng),
   ),
-  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup', 'topLatent', 'topHidden', 'emaDecay'], createVae('vae')),
+  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup', 'topLatent', 'topHidden', 'flowSteps', 'flowHidden', 'emaDecay'], createVae('vae')),
   cvae: latent('vae', 'conditional VAE: encoder and decoder also see the one-hot class label', ['beta', 'klWarmup', 'emaDecay'], (o, data, rng) => ConditionalVAE.create(o, data, rng)),
-  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k', 'topLatent', 'topHidden', 'emaDecay'], createVae('iwae')),
+  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k', 'topLatent', 'topHidden', 'flowSteps', 'flowHidden', 'emaDecay'], createVae('iwae')),
   gan: gan('gan', 'generative adversarial network (Goodfellow et al. 2014), MLP generator and discriminator, any data'),
   dcgan: gan('dcgan', 'deep convolutional GAN (Radford et al. 2016): transposed-conv generator, conv discriminator, batch norm; images'),
   cgan: gan('cgan', 'conditional GAN: generator and discriminator also see the one-hot class label'),

@@ -61,6 +61,10 @@ export interface VAEConfig extends LatentModelConfig {
   topLatent: number;
   /** Hidden widths of the networks between the two layers, q(z₂|z₁) (p(z₁|z₂) mirrors them). Default [100, 100] with a top layer. */
   topHidden: number[];
+  /** Steps of inverse autoregressive flow on q(z|x) (Kingma et al. 2016; the model is iaf.ts's). 0: a diagonal Gaussian. Default 0. */
+  flowSteps: number;
+  /** Hidden widths of each step's autoregressive network (MADE). Default [4 · latent] with flow steps. */
+  flowHidden: number[];
 }
 
 /** The posterior q(z|x): mean and log-variance, each [n, latent]. */
@@ -119,6 +123,8 @@ export class VAE extends LatentModelBase<VAEConfig> {
       k: options.k ?? (objective === 'iwae' ? 5 : 1),
       topLatent: options.topLatent ?? 0,
       topHidden: [...(options.topHidden ?? (options.topLatent ? [100, 100] : []))],
+      flowSteps: options.flowSteps ?? 0,
+      flowHidden: [...(options.flowHidden ?? (options.flowSteps ? [4 * base.latent] : []))],
     };
     checkNumber(`${kind}: beta`, config.beta, 0);
     checkNumber(`${kind}: klWarmup`, config.klWarmup, 0, true);
@@ -127,6 +133,11 @@ export class VAE extends LatentModelBase<VAEConfig> {
     config.topHidden.forEach((h) => checkNumber(`${kind}: topHidden`, h, 1, true));
     if (config.topLatent === 0 && config.topHidden.length > 0) throw badInput(`${kind}: topHidden`, 'the networks between two stochastic layers need a top layer: set topLatent too');
     if (config.topLatent > 0 && config.conditional) throw badInput(`${kind}: topLatent`, 'two stochastic layers are not conditional: drop topLatent or the labels');
+    checkNumber(`${kind}: flowSteps`, config.flowSteps, 0, true);
+    config.flowHidden.forEach((h) => checkNumber(`${kind}: flowHidden`, h, 1, true));
+    if (config.flowSteps > 0 && config.flowHidden.length === 0) throw badInput(`${kind}: flowHidden`, 'each flow step needs at least one hidden layer (the encoder’s context joins the first)');
+    if (config.flowSteps === 0 && config.flowHidden.length > 0) throw badInput(`${kind}: flowHidden`, 'the networks of a flow need flow steps: set flowSteps too');
+    if (config.flowSteps > 0 && config.topLatent > 0) throw badInput(`${kind}: flowSteps`, 'a flow on a VAE with two stochastic layers is not supported: drop flowSteps or topLatent');
     return config;
   }
 
@@ -143,7 +154,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
     const { file, data, nets, average } = await readModelDir(dir);
     if (!['vae', 'cvae', 'iwae'].includes(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not a VAE (vae, cvae, iwae)`);
     const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
-    if (config.topLatent > 0) throw badFile(joinPath(dir, MODEL_FILE), 'a VAE with two stochastic layers: open it with loadModel (or HierarchicalVAE.load)');
+    if (config.topLatent > 0 || config.flowSteps > 0) throw badFile(joinPath(dir, MODEL_FILE), 'a VAE with two stochastic layers or a flow: open it with loadModel');
     const Ctor = config.conditional ? ConditionalVAE : VAE;
     return new Ctor(config, data, nets, file.state ?? {}, average);
   }
