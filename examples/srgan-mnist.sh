@@ -4,6 +4,6 @@
 # Pokémon sprites (40×40×3 → from 20×20): replace `mnist` by `pokemon` and train longer (--epochs 20).
 set -euo pipefail
 run=${1:-runs/srgan-mnist}
-genlab train srgan --data mnist --epochs 1 --out "$run"
-genlab upscale "$run" --data mnist --split test -n 1000 --out "$run/upscaled.png"
-genlab upscale "$run" --data mnist --split test -n 1000 --json
+npx genlab train srgan --data mnist --epochs 1 --out "$run"
+npx genlab upscale "$run" --data mnist --split test -n 1000 --out "$run/upscaled.png"
+npx genlab upscale "$run" --data mnist --split test -n 1000 --json

@@ -8,6 +8,6 @@
 set -euo pipefail
 epochs=${1:-600}
 run=${2:-runs/hvae-iwae}
-genlab train iwae --data mnist --binarize dynamic --hidden 200,200 --latent 100 --top-latent 50 --top-hidden 100,100 \
+npx genlab train iwae --data mnist --binarize dynamic --hidden 200,200 --latent 100 --top-latent 50 --top-hidden 100,100 \
   --k 5 --batch-size 100 --lr 1e-3 --lr-decay cosine --epochs "$epochs" --quality-samples 0 --seed 0 --out "$run"
-genlab eval "$run" --iw-k 5000 --json
+npx genlab eval "$run" --iw-k 5000 --json

@@ -572,7 +572,7 @@ test('no tensor leak: many steps of every group and evaluate, all options on', a
       tf.tidy(() => {
         m.evaluate(batch, rng);
       });
-      const x = m.sample(3, new Rng(s));
+      const x = m.sample!(3, new Rng(s));
       x.dispose();
     }
     assert.equal(tf.memory().numTensors, before, `${m.kind}: ${tf.memory().numTensors - before} tensors leaked`);

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { can, datasetFromWire, exampleSize, initEngine, loadDataset, loadModel, Rng, tf, type DatasetMeta } from '../src/index.js';
+import { can, requireCapability, datasetFromWire, exampleSize, initEngine, loadDataset, loadModel, Rng, tf, type DatasetMeta } from '../src/index.js';
 import { labApiHandler } from '../src/cli/lab-api.js';
 import { shippedFilesHandler } from '../src/cli/lab-files.js';
 import { ASSETS_DIR } from '../src/cli/lab.js';
@@ -70,7 +70,7 @@ describe('the shipped models', () => {
       const model = await loadModel(`${base}shipped/models/${spec.name}/`);
       for (const cap of needs[spec.name] ?? []) assert.ok(can(model, cap as never), `${spec.name} cannot ${cap}`);
       // Every model samples; images come out in [0, 1].
-      const x = tf.tidy(() => model.sample(4, new Rng(0)));
+      const x = tf.tidy(() => requireCapability(model, 'sample', 'test').sample(4, new Rng(0)));
       const values = x.dataSync();
       assert.ok(values.every((v) => Number.isFinite(v) && v >= -1e-6 && v <= 1 + 1e-6), `${spec.name}: samples outside [0, 1]`);
       x.dispose();

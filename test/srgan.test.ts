@@ -77,7 +77,8 @@ test('save/load: identical upscalings; the networks open with stock TF.js; sampl
   const stock = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }));
   const c = tf.tidy(() => (stock.predict(tf.avgPool(x, 2, 2, 'valid')) as tf.Tensor).dataSync());
   assert.ok(Array.from(c).every((v, i) => Math.abs(v - a![i]!) < 1e-5), 'stock TF.js gives the same upscalings');
-  assert.throws(() => loaded.sample(4, new Rng(0)), /srgan upscales images, it cannot invent them from noise; use upscale/);
+  assert.equal(loaded.sample, undefined, 'an upscaler has no sample');
+  assert.equal(can(loaded, 'sample'), false);
   assert.throws(() => loaded.upscale(x), /srgan\.upscale: expected a tensor \[n, 14, 14, 1\], got \[8, 28, 28, 1\]/);
   tf.dispose([x]);
   stock.dispose();
@@ -136,5 +137,5 @@ test('bad input: one line naming it', async () => {
   assert.ok(!existsSync(join(root, 'never', 'manifest.json')));
   const sample = await runMain(['sample', run, '--out', join(root, 's.png')]);
   assert.equal(sample.code, 2);
-  assert.match(sample.stderr, /srgan upscales images, it cannot invent them from noise; use upscale/);
+  assert.match(sample.stderr, /^genlab: sample: a srgan model cannot invent examples: it upscales given images \(genlab upscale RUN\)\n$/);
 });

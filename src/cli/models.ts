@@ -124,6 +124,11 @@ export async function sampleCommand(runDir: string, flags: SampleFlags, say: Pri
   if (!['.png', '.npy', '.svg'].includes(ext)) throw badInput('--out', `expected a .png or .npy file, got '${flags.out}'`);
   await withModel(runDir, async (model, run) => {
     const labels = flags.label !== undefined ? tf.fill([flags.n], parseLabel(model, flags.label), 'int32') as tf.Tensor1D : undefined;
+    if (!can(model, 'sample')) {
+      labels?.dispose();
+      const instead = can(model, 'upscale') ? ': it upscales given images (genlab upscale RUN)' : '';
+      throw new GenlabError('unsupported', `sample: a ${model.kind} model cannot invent examples${instead}`);
+    }
     const samples = model.sample(flags.n, new Rng(flags.seed), labels);
     labels?.dispose();
     const data = (await samples.data()) as Float32Array;

@@ -14,12 +14,12 @@ import { exampleSize, type Dataset } from '../data/dataset.js';
 import { toyModes } from '../data/toy.js';
 import { qualityMeasureOf } from '../data/registry.js';
 import { isConditional, type TrainableModel } from '../models/model.js';
-import { can, type Capability } from '../models/kinds.js';
+import { can, type Capability, type Samples } from '../models/kinds.js';
 import { modeMetrics, type ModeMetrics } from './gan-toy.js';
 import { evaluateImageSamples, memorisationCheck, type ImageMetrics, type ImageMetricsOptions, type MemorisationReport } from './image-metrics.js';
 
 /** `n` samples of a model, drawn in chunks of 500 (conditional models cycle through the classes). */
-export async function drawSamples(model: TrainableModel, n: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
+export async function drawSamples(model: TrainableModel & Samples, n: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
   const size = exampleSize(model.dataShape);
   const out = new Float32Array(n * size);
   const rng = new Rng(seed);
@@ -36,7 +36,7 @@ export async function drawSamples(model: TrainableModel, n: number, seed: number
 
 /** Which measure a model of the dataset `dataName` gets: 'modes', 'images' (MNIST features), 'memorisation' or null. */
 export function qualityMeasure(model: TrainableModel, dataName: string): 'modes' | 'images' | 'memorisation' | null {
-  if (can(model, 'upscale')) return null; // it maps given images and has no samples to judge
+  if (!can(model, 'sample')) return null; // an upscaler maps given images and has no samples to judge
   const declared = qualityMeasureOf(dataName);
   if (declared === 'modes' && model.dataKind === 'points') return 'modes';
   if (declared === 'mnist-features' && model.dataKind === 'images' && model.dataShape.join() === '28,28,1') return 'images';
@@ -68,6 +68,7 @@ export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referen
 /** The model's quality measure on its data (see the file comment); null when the data have none. */
 export async function sampleQuality(model: TrainableModel, dataName: string, options: SampleQualityOptions = {}): Promise<SampleQuality | null> {
   const measure = qualityMeasure(model, dataName);
+  if (measure === null || !can(model, 'sample')) return null;
   const seed = options.seed ?? 0;
   if (measure === 'modes') {
     const n = options.samples ?? 2500;

@@ -88,14 +88,9 @@ function checkFiniteWeights(model: TrainableModel, path: string): void {
   }
 }
 
-/** The model's samples, or null for a model that cannot sample (an upscaler answers 'unsupported'). */
+/** The model's samples, or null for a model that cannot sample (an upscaler has no `sample`). */
 function sampleIfAble(model: TrainableModel, n: number, rng: Rng, labels: tf.Tensor1D | undefined): tf.Tensor | null {
-  try {
-    return model.sample(n, rng, labels);
-  } catch (e) {
-    if (e instanceof GenlabError && e.code === 'unsupported') return null;
-    throw e;
-  }
+  return model.sample?.(n, rng, labels) ?? null;
 }
 
 function forwardPass(model: TrainableModel, path: string): void {

@@ -29,12 +29,12 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 export type ModelFamily = 'autoencoder' | 'vae' | 'gan' | 'vaegan' | 'lapgan' | 'srgan';
 
 /**
- * What a model can do beyond training and sampling: `encode` images to codes and `decode` codes; `reconstruct` and
- * `interpolate` between two encoded examples; `generate` from codes of its own noise (`noise`, `generate`, `latent`);
- * `discriminate` real from generated; `score` the likelihood log p(x) (ELBO, importance sampling); `upscale`
- * low-resolution images (super-resolution: such a model maps given images and cannot sample from noise).
+ * What a model can do beyond training: `sample` new examples; `encode` images to codes and `decode` codes;
+ * `reconstruct` and `interpolate` between two encoded examples; `generate` from codes of its own noise (`noise`,
+ * `generate`, `latent`); `discriminate` real from generated; `score` the likelihood log p(x) (ELBO, importance
+ * sampling); `upscale` low-resolution images (super-resolution: such a model maps given images and cannot sample).
  */
-export type Capability = 'encode' | 'decode' | 'reconstruct' | 'interpolate' | 'generate' | 'discriminate' | 'score' | 'upscale';
+export type Capability = 'sample' | 'encode' | 'decode' | 'reconstruct' | 'interpolate' | 'generate' | 'discriminate' | 'score' | 'upscale';
 
 /** Options of every kind, flat; each kind takes those its table entry lists (`createModel` refuses the others). */
 export type ModelOptions = Partial<AutoencoderConfig & VAEConfig & GANConfig & VAEGANConfig & LapganConfig & SRGANConfig>;
@@ -64,8 +64,8 @@ const GAN_OPTIONS = [
   'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'r1Penalty', 'spectralNorm', 'emaDecay', 'diffAugment',
   'shareFakes',
 ] as const;
-const AUTOENCODING: readonly Capability[] = ['encode', 'decode', 'reconstruct', 'interpolate'];
-const ADVERSARIAL: readonly Capability[] = ['generate', 'discriminate'];
+const AUTOENCODING: readonly Capability[] = ['sample', 'encode', 'decode', 'reconstruct', 'interpolate'];
+const ADVERSARIAL: readonly Capability[] = ['sample', 'generate', 'discriminate'];
 
 const noOptimizer = (): null => null;
 /** GANs: Radford et al.'s Adam (lr 2e-4, β1 0.5); WGAN-GP: Gulrajani et al.'s (lr 1e-4, β = (0, 0.9)). */
@@ -119,7 +119,7 @@ export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
     family: 'vaegan',
     description: 'VAE-GAN (Larsen et al. 2016): a VAE whose reconstruction error is measured in the discriminator’s features',
     options: [...ADVERSARIAL_NETS, 'loss', 'gamma', 'beta'],
-    capabilities: [...AUTOENCODING, ...ADVERSARIAL.filter((c) => c !== 'generate')],
+    capabilities: [...AUTOENCODING, 'discriminate'],
     create: (o, data, rng) => VAEGAN.create(o, data, rng),
     load: (dir) => VAEGAN.load(dir),
     optimizer: ganOptimizer('nonsaturating'),
@@ -128,7 +128,7 @@ export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
     family: 'lapgan',
     description: 'LAPGAN (Denton et al. 2015): a coarse-to-fine pyramid of GANs, each finer level generating the Laplacian band given the upsampled coarser image; images whose sides halve',
     options: ['levels', 'latent', 'hidden', 'filters', 'batchNorm'],
-    capabilities: ['generate'],
+    capabilities: ['sample', 'generate'],
     create: (o, data, rng) => LAPGAN.create(o, data, rng),
     load: (dir) => LAPGAN.load(dir),
     optimizer: ganOptimizer('nonsaturating'),
@@ -212,6 +212,11 @@ export interface Encodes {
   interpolate(pair: tf.Tensor, steps: number, labels?: tf.Tensor1D): tf.Tensor;
 }
 
+/** What the models that sample offer: n new examples (conditional models: of the given labels, or cycling). */
+export interface Samples {
+  sample(n: number, rng: Rng, labels?: tf.Tensor1D): tf.Tensor;
+}
+
 /** What the models that generate from their own noise offer. */
 export interface Generates {
   readonly latent: number;
@@ -241,6 +246,7 @@ export interface Upscales {
 }
 
 interface CapabilityTypes {
+  sample: Samples;
   encode: Encodes;
   decode: Encodes;
   reconstruct: Encodes;

@@ -106,8 +106,11 @@ export interface TrainableModel {
   lossGroups(): LossGroup[];
   /** Metrics on a held-out batch (no updates), e.g. { loss, recon, kl } — averaged over the test set by the trainer. */
   evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar>;
-  /** n new examples, [n, ...dataShape], values in the data's range; `labels` for conditional models. */
-  sample(n: number, rng: Rng, labels?: tf.Tensor1D): tf.Tensor;
+  /**
+   * n new examples, [n, ...dataShape], values in the data's range; `labels` for conditional models. Absent for a model
+   * that cannot invent examples (a super-resolution model maps given images): shared code asks `can(model, 'sample')`.
+   */
+  sample?(n: number, rng: Rng, labels?: tf.Tensor1D): tf.Tensor;
   /** Reconstructions of x (autoencoders); absent for models that cannot encode. */
   reconstruct?(x: tf.Tensor, rng: Rng, labels?: tf.Tensor1D): tf.Tensor;
   /** Writes the networks (plain layers models) and the manifest into `dir`. */

@@ -10,13 +10,13 @@
  * D's last hidden layer (the paper's VGG loss, with D's learned features in place of VGG's). The networks are
  * nets/srgan.ts's. Images only, in [0, 1], as everywhere in genlab; G's output is in [0, 1] too.
  *
- * An SRGAN cannot invent images from noise: `sample` is an 'unsupported' error pointing to `upscale`. The kinds table
- * gives it the capability 'upscale' (and no other), which the trainer's per-epoch grid, `genlab upscale` and
+ * An SRGAN cannot invent images from noise: it has no `sample`. The kinds table gives it the capability 'upscale'
+ * (and no other, 'sample' included), which the trainer's per-epoch grid, `genlab upscale` and
  * `genlab eval` ask for. `save(dir)` writes generator/, discriminator/ (stock TF.js folders) and genlab-model.json.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { GenlabError, badFile, badInput } from '../engine/errors.js';
+import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { bicubicUpscale, buildSrganDiscriminator, buildSrganGenerator, checkScaleDivides, downscaleImages } from '../nets/srgan.js';
@@ -198,11 +198,6 @@ export class SRGAN implements TrainableModel {
       const g = this.generatorTerms(batch, false, sr);
       return { psnr: model.psnr, ssim: model.ssim, bicubicPsnr: baseline.psnr, bicubicSsim: baseline.ssim, loss: g.loss, content: g['content']!, adversarial: g['adversarial']! };
     });
-  }
-
-  /** An SRGAN upscales given images; it has no distribution of its own to draw from. */
-  sample(): tf.Tensor {
-    throw new GenlabError('unsupported', 'srgan.sample: an srgan upscales images, it cannot invent them from noise; use upscale (genlab upscale RUN)');
   }
 
   /** Writes generator/, discriminator/ and genlab-model.json into `dir`, atomically. */

@@ -12,7 +12,7 @@
  * (shipped, live: the models in use), data-sampled and data-sampled-steps (the models the grids show and, when live,
  * their steps "VAE,DCGAN"), the live read-outs (imitate/live-panel.ts); each pair's data attributes (imitate/pairs.ts).
  */
-import { Rng, tf, type GenerativeModel } from '../../src/browser.js';
+import { Rng, can, tf, type GenerativeModel } from '../../src/browser.js';
 import { LineChart, type Series } from './lib/chart.js';
 import { LECTURE } from './lib/colors.js';
 import { byId } from './lib/dom.js';
@@ -91,6 +91,7 @@ const setState = (state: string): void => {
 
 /** n samples of `model` (its own sampler: a VAE decodes z ~ N(0, I) to the mean of p(x|z), a GAN runs G(z)). */
 async function sampleOf(model: GenerativeModel, n: number, rng: Rng): Promise<Float32Array> {
+  if (!can(model, 'sample')) throw new Error(`a ${model.kind} model cannot sample`);
   const t = tf.tidy(() => model.sample(n, rng));
   try {
     return Float32Array.from(await t.data());

@@ -10,7 +10,7 @@ import { exampleSize, type Dataset } from '../../data/dataset.js';
 import { TOY_SETS, toyModes } from '../../data/toy.js';
 import { Rng } from '../../engine/rng.js';
 import { upscaleGrid } from '../../eval/upscale-metrics.js';
-import { can } from '../../models/kinds.js';
+import { can, type Samples } from '../../models/kinds.js';
 import type { TrainableModel } from '../../models/model.js';
 import { writeImageGrid } from '../../viz/grid.js';
 import { writePointsPlot } from '../../viz/scatter.js';
@@ -33,7 +33,7 @@ export interface SampleGridOptions {
  * i mod classes and each column holds one class (for conditional models; others ignore labels).
  */
 export async function writeSampleGrid(
-  model: TrainableModel,
+  model: TrainableModel & Samples,
   data: Dataset,
   file: string,
   options: Required<SampleGridOptions> & { title?: string; modes?: readonly (readonly number[])[] },
@@ -110,6 +110,7 @@ export function sampleGrids(options: SampleGridOptions & { dir?: string } = {}):
         await writeImageGrid(join(dir, epochFile(epoch)), grid, { columns: grid.columns, rowLabels: grid.rowLabels, title: caption(ctx, 'upscaled test images', epoch, seed) });
         return;
       }
+      if (!can(ctx.model, 'sample')) return;
       await writeSampleGrid(ctx.model, ctx.data.test ?? ctx.data.train, join(dir, epochFile(epoch)), {
         count,
         seed,

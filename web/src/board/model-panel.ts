@@ -91,7 +91,7 @@ export class ModelPanel {
       this.state = 'ready';
       this.say(`${this.model.kind} on ${engine.backend}: ready`);
       if (can(this.model, 'upscale')) await this.upscale();
-      else await this.sample();
+      else if (can(this.model, 'sample')) await this.sample();
     } catch (e) {
       this.state = 'error';
       this.say(errorText(e), 'error');
@@ -106,7 +106,7 @@ export class ModelPanel {
       this.body.replaceChildren(examples.available ? this.upscalePanel() : this.unavailable('Upscaling', examples.reason));
       return;
     }
-    const panels: HTMLElement[] = [this.samplePanel(images)];
+    const panels: HTMLElement[] = can(model, 'sample') ? [this.samplePanel(images)] : [];
     if (images && can(model, 'reconstruct')) panels.push(examples.available ? this.reconPanel() : this.unavailable('Reconstructions', examples.reason));
     if (images && can(model, 'interpolate')) panels.push(examples.available ? this.interpPanel('examples') : this.unavailable('Interpolation', examples.reason));
     else if (images && can(model, 'generate')) panels.push(this.interpPanel('seeds'));
@@ -143,7 +143,7 @@ export class ModelPanel {
   /** Draws n samples from `new Rng(seed)`, as `genlab sample` does (conditional models cycle through the classes). */
   async sample(): Promise<void> {
     const model = this.model;
-    if (!model) return;
+    if (!model || !can(model, 'sample')) return;
     const seed = intOf(this.seed, 0);
     const n = Number(this.count.value);
     const t = tf.tidy(() => model.sample(n, new Rng(seed)));
