@@ -18,7 +18,7 @@ import { Plane } from './lib/plane.js';
 import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { drawCodePlane, planeHalfWidth } from './latent/code-plane.js';
 import { CodeMixture, priorLogLikelihood } from './latent/code-mixture.js';
-import { LiveModel, trainFrame } from './lib/live-model.js';
+import { LiveModel, trainFrame, wireTrainButton } from './lib/live-model.js';
 import { decodeCodes, gridAxis, gridCodes, type GridSpacing } from './latent/manifold.js';
 import { SketchPad } from './latent/sketch-pad.js';
 
@@ -88,7 +88,6 @@ const PIXELS = 28 * 28;
 let shipped: VAE | null = null;
 let asset: AssetInfo | null = null;
 let live: LiveModel<VAE> | null = null;
-let trainData: Dataset | null = null;
 let test: Dataset | null = null;
 /** The current model's codes of the test digits, [TEST_COUNT·2]; the shipped model's kept to switch back at once. */
 let codes: Float32Array = new Float32Array(0);
@@ -513,26 +512,15 @@ const trainLoop = new Loop(trainWork, drawTraining, {
   onError: (e) => setStatus(errorText(e), 'error'),
 });
 
-ui.train.addEventListener('click', async () => {
-  if (trainLoop.playing) return trainLoop.pause();
-  if (!shipped) return;
-  try {
-    if (!live) {
-      if (!trainData) {
-        ui.train.disabled = true;
-        setStatus(`Fetching ${TRAIN_COUNT.toLocaleString('en')} MNIST training digits…`);
-        trainData = await fetchDataset('mnist', { split: 'train', n: TRAIN_COUNT, seed: 0 });
-      }
-      live = new LiveModel(shipped, trainData, 0, LIVE_BATCH);
-      lastLiveRefresh = 0;
-      drawTraining();
-    }
-    trainLoop.play();
-  } catch (e) {
-    setStatus(errorText(e), 'error');
-  } finally {
-    ui.train.disabled = false;
-  }
+wireTrainButton(ui.train, trainLoop, {
+  count: TRAIN_COUNT,
+  ready: () => shipped !== null,
+  live: () => live !== null,
+  start: (digits) => {
+    live = new LiveModel(shipped!, digits, 0, LIVE_BATCH);
+    lastLiveRefresh = 0;
+    drawTraining();
+  },
 });
 
 ui.shipped.addEventListener('click', async () => {

@@ -21,7 +21,7 @@ import { errorText, markReady, mountHeader, setStatus } from './lib/shell.js';
 import { featureSpread, hasDiscriminatorFeatures, measureAll, type SevenModels } from './seven/measures.js';
 import { countSeven, IMAGES, MeasureTable, rowsOf, ROWS, type ImageName, type Row, type Tally } from './seven/measure-table.js';
 import { drawDigit, pixelAt } from './seven/digit-canvas.js';
-import { LiveModel, trainFrame } from './lib/live-model.js';
+import { LiveModel, trainFrame, wireTrainButton } from './lib/live-model.js';
 import { onePixelCopies, SIDE, ON } from './seven/stroke.js';
 
 mountHeader('seven.html');
@@ -61,7 +61,6 @@ const table = new MeasureTable(byId('measures', HTMLTableElement), TALLY_SEVENS)
 let shipped: SevenModels | null = null;
 let vaeAsset: AssetInfo | null = null;
 let live: LiveModel | null = null;
-let trainData: Dataset | null = null;
 let test: Dataset | null = null;
 let sevens: number[] = [];
 let sevenAt = 0;
@@ -273,27 +272,16 @@ const trainLoop = new Loop(trainWork, drawTraining, {
   onError: (e) => setStatus(errorText(e), 'error'),
 });
 
-ui.train.addEventListener('click', async () => {
-  if (trainLoop.playing) return trainLoop.pause();
-  if (!shipped) return;
-  try {
-    if (!live) {
-      if (!trainData) {
-        ui.train.disabled = true;
-        setStatus(`Fetching ${TRAIN_COUNT.toLocaleString('en')} MNIST training digits…`);
-        trainData = await fetchDataset('mnist', { split: 'train', n: TRAIN_COUNT, seed: 0 });
-      }
-      live = new LiveModel(shipped.vae, trainData, 0, TRAIN_BATCH);
-      lastLiveMeasure = 0;
-      showLive();
-      drawTraining();
-    }
-    trainLoop.play();
-  } catch (e) {
-    setStatus(errorText(e), 'error');
-  } finally {
-    ui.train.disabled = false;
-  }
+wireTrainButton(ui.train, trainLoop, {
+  count: TRAIN_COUNT,
+  ready: () => shipped !== null,
+  live: () => live !== null,
+  start: (digits) => {
+    live = new LiveModel(shipped!.vae, digits, 0, TRAIN_BATCH);
+    lastLiveMeasure = 0;
+    showLive();
+    drawTraining();
+  },
 });
 
 ui.shipped.addEventListener('click', async () => {

@@ -5,7 +5,8 @@
  * Pokémon pages train their VAEs with it, the moon page its AE and VAE.
  */
 import { endlessBatches, KINDS, NonFiniteTermError, Rng, termRecord, TrainStep, type Batch, type Dataset, type GenerativeModel } from '../../../src/browser.js';
-import { setStatus } from './shell.js';
+import { fetchDataset } from './lecture.js';
+import { errorText, setStatus } from './shell.js';
 
 /**
  * One frame of a page's live training (a TrainLoop's work): false when there is nothing to train or training
@@ -16,6 +17,38 @@ export async function trainFrame(live: { run(): Promise<boolean>; readonly error
   const ok = await live.run();
   if (!ok && live.error) setStatus(`training stopped: ${live.error}. Go back to ${shipped} and train again.`, 'error');
   return ok;
+}
+
+/**
+ * Wires a page's "Train a fresh VAE" button: a click pauses `loop` while it plays; otherwise it fetches `count` MNIST
+ * training digits (on the first click only), lets `start` make the live model when there is none (`live()` false),
+ * and plays. `ready()` is false until the page's shipped model is open. Errors go to the status line.
+ */
+export function wireTrainButton(
+  button: HTMLButtonElement,
+  loop: { readonly playing: boolean; play(): void; pause(): void },
+  options: { count: number; ready(): boolean; live(): boolean; start(digits: Dataset): void },
+): void {
+  let digits: Dataset | null = null;
+  button.addEventListener('click', async () => {
+    if (loop.playing) return loop.pause();
+    if (!options.ready()) return;
+    try {
+      if (!options.live()) {
+        if (!digits) {
+          button.disabled = true;
+          setStatus(`Fetching ${options.count.toLocaleString('en')} MNIST training digits…`);
+          digits = await fetchDataset('mnist', { split: 'train', n: options.count, seed: 0 });
+        }
+        options.start(digits);
+      }
+      loop.play();
+    } catch (e) {
+      setStatus(errorText(e), 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
 }
 
 export class LiveModel<M extends GenerativeModel = GenerativeModel> {
