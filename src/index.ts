@@ -18,6 +18,7 @@ export * from './models/autoencoder.js';
 export * from './models/vae.js';
 export * from './models/hvae.js';
 export * from './models/iaf.js';
+export * from './models/vamp.js';
 export * from './models/kinds.js';
 export { MODEL_OPTIONS, optionFlag, type ModelOptionSpec, type ModelOptionName, type OptionValue } from './models/options.js';
 export * from './eval/likelihood.js';

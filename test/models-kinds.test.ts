@@ -17,7 +17,7 @@ const smallOptions = (kind: (typeof MODEL_KINDS)[number]): ModelOptions => ({
 test('createModel is strict: an option the kind does not take is a one-line error naming the option and the kind', () => {
   assert.throws(
     () => createModel('vae', { pack: 4, loss: 'lsgan', featureMatching: true } as ModelOptions, images, new Rng(0)),
-    (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && /^pack: not an option of vae \(its options: arch, hidden, latent, .*beta, klWarmup, topLatent, topHidden, flowSteps, flowHidden, emaDecay\)$/.test(e.message),
+    (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && /^pack: not an option of vae \(its options: arch, hidden, latent, .*beta, klWarmup, topLatent, topHidden, flowSteps, flowHidden, vampPrior, emaDecay\)$/.test(e.message),
   );
   assert.throws(() => createModel('gan', { beta: 2 }, images, new Rng(0)), /beta: not an option of gan/);
   assert.throws(() => createModel('ae', { noise: 'gaussian' }, images, new Rng(0)), /noise: not an option of ae/);

@@ -102,7 +102,7 @@ test('genlab train names what is wrong: no --data, an unknown kind, --resume wit
 test('genlab train <kind> takes that kind’s flags only: --help lists them, another kind’s flag is a one-line error', async () => {
   const out = join(tmp(), 'strict');
   const wrong = await trainError(['vae', '--data', 'ring8', '--pack', '4', '--out', out]);
-  assert.match(wrong.message, /^--pack: not an option of vae \(its options: --arch, --hidden, --latent, .*--beta, --kl-warmup, --top-latent, --top-hidden, --flow-steps, --flow-hidden, --ema; see genlab train vae --help\)$/);
+  assert.match(wrong.message, /^--pack: not an option of vae \(its options: --arch, --hidden, --latent, .*--beta, --kl-warmup, --top-latent, --top-hidden, --flow-steps, --flow-hidden, --vamp-prior, --ema; see genlab train vae --help\)$/);
   const help = await runCli(['train', 'vae', '--help']);
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /--kl-warmup <N>/);

@@ -26,7 +26,7 @@ import { buildNetworks, readModelDir, type NetworkAverage, type Networks } from 
 import { diagonalNormalLogDensityOfNoise, reparameterize, standardNormalLogDensity } from './losses.js';
 import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
-import { VAE, averageOf, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
+import { VAE, averageOf, drawsByDensities, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
 
 /** Added to each step's gate logits s (Kingma et al. 2016, §4): a new flow starts close to the identity. */
 export const IAF_GATE_BIAS = 2;
@@ -137,13 +137,7 @@ export class IafVAE extends VAE {
     const zT = tf.reshape(z, [k, n, l]);
     const logQ = tf.sub(diagonalNormalLogDensityOfNoise(eps, logVar), tf.reshape(logGates, [k, n])); // [k, n]
     const logP = standardNormalLogDensity(zT); // [k, n]
-    const ll = this.decodedLogLikelihood(x, zT, cond);
-    return {
-      logLikelihoods: ll,
-      kl: tf.mean(tf.sub(logQ, logP), 0) as tf.Tensor1D,
-      logWeights: () => tf.sub(tf.add(ll, logP), logQ) as tf.Tensor2D,
-      logVar,
-    };
+    return drawsByDensities(this.decodedLogLikelihood(x, zT, cond), logQ, logP, logVar);
   }
 
   /** The deterministic code: the flow of the posterior mean (ε = 0). [n, latent]. */

@@ -19,6 +19,7 @@ import { checkKnownOptions } from './validate.js';
 import { ConditionalVAE, VAE, type VAEConfig } from './vae.js';
 import { HierarchicalVAE } from './hvae.js';
 import { IafVAE } from './iaf.js';
+import { VampVAE } from './vamp.js';
 import { VAEGAN, type VAEGANConfig } from './vaegan.js';
 import { LAPGAN, type LapganConfig } from './lapgan.js';
 import { SRGAN, type SRGANConfig } from './srgan.js';
@@ -92,8 +93,9 @@ const latent = (family: 'autoencoder' | 'vae', description: string, options: rea
   optimizer: noOptimizer,
 });
 
-/** The VAE class of a config: two stochastic layers (hvae.ts), a flow on the posterior (iaf.ts), or the plain VAE. */
-const vaeClass = (o: { topLatent?: unknown; flowSteps?: unknown }): typeof VAE => (o.topLatent ? HierarchicalVAE : o.flowSteps ? IafVAE : VAE);
+/** The VAE class of a config: two stochastic layers (hvae.ts), a flow on the posterior (iaf.ts), a VampPrior (vamp.ts), or the plain VAE. */
+const vaeClass = (o: { topLatent?: unknown; flowSteps?: unknown; vampPrior?: unknown }): typeof VAE =>
+  o.topLatent ? HierarchicalVAE : o.flowSteps ? IafVAE : o.vampPrior ? VampVAE : VAE;
 
 /** A VAE of the kind, of the class its options ask for. */
 const createVae = (kind: 'vae' | 'iwae') => (o: ModelOptions, data: DataInfo, rng: Rng): VAE => vaeClass(o).create(o, data, rng, kind);
@@ -108,9 +110,9 @@ export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
   dae: latent('autoencoder', 'denoising autoencoder: noise on the encoder input (gaussian, masking, salt-and-pepper)', ['noise', 'noiseAmount'], (o, data, rng) =>
     DenoisingAutoencoder.create(o, data, rng),
   ),
-  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup', 'topLatent', 'topHidden', 'flowSteps', 'flowHidden', 'emaDecay'], createVae('vae')),
+  vae: latent('vae', 'variational autoencoder: noise on the code, ELBO = reconstruction − β·KL', ['beta', 'klWarmup', 'topLatent', 'topHidden', 'flowSteps', 'flowHidden', 'vampPrior', 'emaDecay'], createVae('vae')),
   cvae: latent('vae', 'conditional VAE: encoder and decoder also see the one-hot class label', ['beta', 'klWarmup', 'emaDecay'], (o, data, rng) => ConditionalVAE.create(o, data, rng)),
-  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k', 'topLatent', 'topHidden', 'flowSteps', 'flowHidden', 'emaDecay'], createVae('iwae')),
+  iwae: latent('vae', 'importance-weighted autoencoder: the k-sample bound of Burda et al. 2016', ['k', 'topLatent', 'topHidden', 'flowSteps', 'flowHidden', 'vampPrior', 'emaDecay'], createVae('iwae')),
   gan: gan('gan', 'generative adversarial network (Goodfellow et al. 2014), MLP generator and discriminator, any data'),
   dcgan: gan('dcgan', 'deep convolutional GAN (Radford et al. 2016): transposed-conv generator, conv discriminator, batch norm; images'),
   cgan: gan('cgan', 'conditional GAN: generator and discriminator also see the one-hot class label'),

@@ -65,6 +65,8 @@ export interface VAEConfig extends LatentModelConfig {
   flowSteps: number;
   /** Hidden widths of each step's autoregressive network (MADE). Default [4 · latent] with flow steps. */
   flowHidden: number[];
+  /** Pseudo-inputs K of a VampPrior, p(z) = (1/K) Σ_k q(z|u_k) (Tomczak & Welling 2018; the model is vamp.ts's). 0: N(0, I). Default 0. */
+  vampPrior: number;
 }
 
 /** The posterior q(z|x): mean and log-variance, each [n, latent]. */
@@ -125,6 +127,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
       topHidden: [...(options.topHidden ?? (options.topLatent ? [100, 100] : []))],
       flowSteps: options.flowSteps ?? 0,
       flowHidden: [...(options.flowHidden ?? (options.flowSteps ? [4 * base.latent] : []))],
+      vampPrior: options.vampPrior ?? 0,
     };
     checkNumber(`${kind}: beta`, config.beta, 0);
     checkNumber(`${kind}: klWarmup`, config.klWarmup, 0, true);
@@ -138,6 +141,10 @@ export class VAE extends LatentModelBase<VAEConfig> {
     if (config.flowSteps > 0 && config.flowHidden.length === 0) throw badInput(`${kind}: flowHidden`, 'each flow step needs at least one hidden layer (the encoder’s context joins the first)');
     if (config.flowSteps === 0 && config.flowHidden.length > 0) throw badInput(`${kind}: flowHidden`, 'the networks of a flow need flow steps: set flowSteps too');
     if (config.flowSteps > 0 && config.topLatent > 0) throw badInput(`${kind}: flowSteps`, 'a flow on a VAE with two stochastic layers is not supported: drop flowSteps or topLatent');
+    checkNumber(`${kind}: vampPrior`, config.vampPrior, 0, true);
+    if (config.vampPrior > 0 && (config.topLatent > 0 || config.flowSteps > 0 || config.conditional)) {
+      throw badInput(`${kind}: vampPrior`, 'a VampPrior is for a one-layer VAE without a flow or labels: drop vampPrior, or topLatent, flowSteps and the labels');
+    }
     return config;
   }
 
@@ -154,7 +161,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
     const { file, data, nets, average } = await readModelDir(dir);
     if (!['vae', 'cvae', 'iwae'].includes(file.kind)) throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not a VAE (vae, cvae, iwae)`);
     const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
-    if (config.topLatent > 0 || config.flowSteps > 0) throw badFile(joinPath(dir, MODEL_FILE), 'a VAE with two stochastic layers or a flow: open it with loadModel');
+    if (config.topLatent > 0 || config.flowSteps > 0 || config.vampPrior > 0) throw badFile(joinPath(dir, MODEL_FILE), 'a VAE with two stochastic layers, a flow or a VampPrior: open it with loadModel');
     const Ctor = config.conditional ? ConditionalVAE : VAE;
     return new Ctor(config, data, nets, file.state ?? {}, average);
   }
@@ -264,6 +271,19 @@ export class VAE extends LatentModelBase<VAEConfig> {
   evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
     return this.averaged(() => this.terms(batch, rng, Number.POSITIVE_INFINITY));
   }
+}
+
+/**
+ * The draws of a model whose KL has no closed form (a flow, a VampPrior): from log p(x|z_i), log q(z_i|x) and
+ * log p(z_i) [k, n], the KL is the draws' mean of log q − log p and log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x).
+ */
+export function drawsByDensities(logLikelihoods: tf.Tensor2D, logQ: tf.Tensor, logP: tf.Tensor, logVar: tf.Tensor2D): LatentDraws {
+  return {
+    logLikelihoods,
+    kl: tf.mean(tf.sub(logQ, logP), 0) as tf.Tensor1D,
+    logWeights: () => tf.sub(tf.add(logLikelihoods, logP), logQ) as tf.Tensor2D,
+    logVar,
+  };
 }
 
 /**
