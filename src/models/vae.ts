@@ -12,7 +12,10 @@
  * limits over-fitting. Options: β and a linear KL warm-up (Sønderby et al. 2016), a conditional VAE (Sohn et al. 2015,
  * "Learning Structured Output Representation using Deep Conditional Generative Models": a one-hot label joins the
  * inputs of both networks), and the importance-weighted objective of Burda et al. 2016 (IWAE, eq. 8):
- * L_k = E[log (1/k) Σᵢ p(x, zᵢ) / q(zᵢ|x)] ≥ ELBO = L_1, tighter as k grows.
+ * L_k = E[log (1/k) Σᵢ p(x, zᵢ) / q(zᵢ|x)] ≥ ELBO = L_1, tighter as k grows. Variants towards the papers'
+ * likelihoods, each in a file of its own that overrides `draws`: two stochastic layers (hvae.ts), an inverse
+ * autoregressive flow on q(z|x) (iaf.ts), a VampPrior (vamp.ts); and for all, a moving average of the weights
+ * (`emaDecay`, autoencoder.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { badFile, badInput } from '../engine/errors.js';
@@ -81,13 +84,14 @@ export interface ImportanceTerms {
   logWeights: tf.Tensor2D;
   /** log p(x|z_i): [k, n]. */
   logLikelihoods: tf.Tensor2D;
-  /** KL(q(z|x) ‖ p(z)): in closed form with one stochastic layer, its k-sample estimate with two. [n]. */
+  /** KL(q(z|x) ‖ p(z)): in closed form for the plain VAE, else (two layers, a flow, a VampPrior) its k-sample estimate. [n]. */
   kl: tf.Tensor1D;
 }
 
 /**
- * k draws z_i ~ q(z|x) of a batch of n examples and what the losses need of them (inside the caller's tidy). A VAE
- * with two stochastic layers (hvae.ts) draws its own; everything built on the draws is shared.
+ * k draws z_i ~ q(z|x) of a batch of n examples and what the losses need of them (inside the caller's tidy). Each
+ * variant (hvae.ts, iaf.ts, vamp.ts) draws its own; everything built on the draws — the ELBO, the IWAE bound, the
+ * importance-sampled log p(x) — is shared.
  */
 export interface LatentDraws {
   /** log p(x|z_i): [k, n]. */
@@ -132,19 +136,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
     checkNumber(`${kind}: beta`, config.beta, 0);
     checkNumber(`${kind}: klWarmup`, config.klWarmup, 0, true);
     checkNumber(`${kind}: k`, config.k, 1, true, 5000);
-    checkNumber(`${kind}: topLatent`, config.topLatent, 0, true);
-    config.topHidden.forEach((h) => checkNumber(`${kind}: topHidden`, h, 1, true));
-    if (config.topLatent === 0 && config.topHidden.length > 0) throw badInput(`${kind}: topHidden`, 'the networks between two stochastic layers need a top layer: set topLatent too');
-    if (config.topLatent > 0 && config.conditional) throw badInput(`${kind}: topLatent`, 'two stochastic layers are not conditional: drop topLatent or the labels');
-    checkNumber(`${kind}: flowSteps`, config.flowSteps, 0, true);
-    config.flowHidden.forEach((h) => checkNumber(`${kind}: flowHidden`, h, 1, true));
-    if (config.flowSteps > 0 && config.flowHidden.length === 0) throw badInput(`${kind}: flowHidden`, 'each flow step needs at least one hidden layer (the encoder’s context joins the first)');
-    if (config.flowSteps === 0 && config.flowHidden.length > 0) throw badInput(`${kind}: flowHidden`, 'the networks of a flow need flow steps: set flowSteps too');
-    if (config.flowSteps > 0 && config.topLatent > 0) throw badInput(`${kind}: flowSteps`, 'a flow on a VAE with two stochastic layers is not supported: drop flowSteps or topLatent');
-    checkNumber(`${kind}: vampPrior`, config.vampPrior, 0, true);
-    if (config.vampPrior > 0 && (config.topLatent > 0 || config.flowSteps > 0 || config.conditional)) {
-      throw badInput(`${kind}: vampPrior`, 'a VampPrior is for a one-layer VAE without a flow or labels: drop vampPrior, or topLatent, flowSteps and the labels');
-    }
+    checkVariant(kind, config);
     return config;
   }
 
@@ -270,6 +262,27 @@ export class VAE extends LatentModelBase<VAEConfig> {
   /** Held-out terms with the full KL weight (warm-up over). */
   evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
     return this.averaged(() => this.terms(batch, rng, Number.POSITIVE_INFINITY));
+  }
+}
+
+/**
+ * Checks the options of the VAE's variants — a top layer (hvae.ts), a flow (iaf.ts), a VampPrior (vamp.ts) — and that
+ * the chosen one goes with the rest: one variant at a time, none with labels.
+ */
+function checkVariant(kind: string, config: VAEConfig): void {
+  const { topLatent, topHidden, flowSteps, flowHidden, vampPrior } = config;
+  checkNumber(`${kind}: topLatent`, topLatent, 0, true);
+  topHidden.forEach((h) => checkNumber(`${kind}: topHidden`, h, 1, true));
+  checkNumber(`${kind}: flowSteps`, flowSteps, 0, true);
+  flowHidden.forEach((h) => checkNumber(`${kind}: flowHidden`, h, 1, true));
+  checkNumber(`${kind}: vampPrior`, vampPrior, 0, true);
+  if (topLatent === 0 && topHidden.length > 0) throw badInput(`${kind}: topHidden`, 'the networks between two stochastic layers need a top layer: set topLatent too');
+  if (flowSteps === 0 && flowHidden.length > 0) throw badInput(`${kind}: flowHidden`, 'the networks of a flow need flow steps: set flowSteps too');
+  if (flowSteps > 0 && flowHidden.length === 0) throw badInput(`${kind}: flowHidden`, 'each flow step needs at least one hidden layer (the encoder’s context joins the first)');
+  if (topLatent > 0 && config.conditional) throw badInput(`${kind}: topLatent`, 'two stochastic layers are not conditional: drop topLatent or the labels');
+  if (flowSteps > 0 && topLatent > 0) throw badInput(`${kind}: flowSteps`, 'a flow on a VAE with two stochastic layers is not supported: drop flowSteps or topLatent');
+  if (vampPrior > 0 && (topLatent > 0 || flowSteps > 0 || config.conditional)) {
+    throw badInput(`${kind}: vampPrior`, 'a VampPrior is for a one-layer VAE without a flow or labels: drop vampPrior, or topLatent, flowSteps and the labels');
   }
 }
 
