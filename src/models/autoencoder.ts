@@ -57,7 +57,8 @@ export interface LatentModelConfig {
   conditional: boolean;
   /**
    * Decay β of a moving average of every network's weights (Polyak & Juditsky 1992), bias-corrected, which evaluation,
-   * sampling, scoring and the saved model use; training goes on with the trained weights. 0 = off (default).
+   * sampling, scoring and the saved model use; training goes on with the trained weights (a learned decoder variance
+   * is not averaged). 0 = off (default).
    */
   emaDecay: number;
 }

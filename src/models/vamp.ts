@@ -87,6 +87,12 @@ export class VampVAE extends VAE {
     };
   }
 
+  /** The networks' kernels without the pseudo-inputs: weight decay would pull them all to one grey image. */
+  protected override kernels(): tf.Tensor[] {
+    const pseudo = new Set(this.pseudoInputs.trainableWeights.map((w) => w.read()));
+    return super.kernels().filter((k) => !pseudo.has(k));
+  }
+
   /** The pseudo-inputs u_k [K, ...dataShape] (images: in [0, 1]). */
   pseudoInputImages(): tf.Tensor {
     return this.averaged(() => tf.tidy(() => this.inputs()));
