@@ -35,6 +35,7 @@ import { joinPath, loadLayersModel, readModelBinaryFile, writeModelDir } from '.
 import { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
+import { buildResidualDiscriminator, buildResidualGenerator } from '../nets/resnet-gan.js';
 import { diffAugment } from './diff-augment.js';
 import { MAX_EMA_DECAY, copyWeights, updateAverage } from './average.js';
 import {
@@ -93,6 +94,8 @@ export interface AdversarialNetConfig {
   batchNorm: boolean;
   /** Real examples' target in D's loss: one-sided label smoothing (Salimans et al. 2016, §3.4) when < 1. Default 1. */
   labelSmoothing: number;
+  /** Conv nets: residual blocks instead of the DCGAN's stride-2 layers (Gulrajani et al. 2017; Miyato et al. 2018; nets/resnet-gan.ts). Default false. */
+  residual: boolean;
 }
 
 export interface GANConfig extends AdversarialNetConfig {
@@ -209,7 +212,10 @@ export function resolveNetConfig(kind: string, options: Partial<AdversarialNetCo
     filters: [...(options.filters ?? [32, 64])],
     batchNorm: options.batchNorm ?? arch === 'conv',
     labelSmoothing: options.labelSmoothing ?? 1,
+    residual: options.residual ?? false,
   };
+  if (typeof config.residual !== 'boolean') throw badInput(`${kind}: residual`, `expected true or false, got ${String(config.residual)}`);
+  if (config.residual && arch !== 'conv') throw badInput(`${kind}: residual`, 'residual blocks replace the conv nets’ layers: use arch conv (kind dcgan)');
   if (arch === 'mlp' && config.hidden.length === 0) throw badInput(`${kind}: hidden`, 'an MLP discriminator needs at least one hidden layer');
   config.hidden.forEach((h) => checkNumber(`${kind}: hidden`, h, 1, true));
   config.filters.forEach((f) => checkNumber(`${kind}: filters`, f, 1, true));
@@ -226,7 +232,8 @@ export function resolveNetConfig(kind: string, options: Partial<AdversarialNetCo
 export function buildAdversarialGenerator(config: AdversarialNetConfig, data: DataInfo, rng: Rng, classes: number): tfl.LayersModel {
   const label = classes > 0 ? [[classes]] : [];
   if (config.arch === 'conv') {
-    return buildDcganGenerator({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, rng });
+    const build = config.residual ? buildResidualGenerator : buildDcganGenerator;
+    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, rng });
   }
   return buildGanMlpGenerator({
     name: 'generator',
@@ -252,7 +259,8 @@ export function buildAdversarialNets(
   let d: DiscriminatorNets;
   if (config.arch === 'conv') {
     const [h, w, c] = data.shape as [number, number, number];
-    d = buildDcganDiscriminator({ name: 'discriminator', input: [h, w, pack * c], extraInputs: packedLabel, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
+    const build = config.residual ? buildResidualDiscriminator : buildDcganDiscriminator;
+    d = build({ name: 'discriminator', input: [h, w, pack * c], extraInputs: packedLabel, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
   } else {
     const packedShape = pack === 1 ? data.shape : [pack * data.shape.reduce((a, b) => a * b, 1)];
     d = buildGanMlpDiscriminator({ name: 'discriminator', inputs: [packedShape, ...packedLabel], hidden: [...config.hidden].reverse(), batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });

@@ -114,6 +114,10 @@ export const MODEL_OPTIONS = {
     value: { type: 'int-list', max: 4096, maxLength: 8, why: 'each stride-2 layer halves the image; wider layers only cost memory' },
   },
   batchNorm: { help: 'batch normalisation (--no-batch-norm: none)', value: { type: 'boolean', negatable: true } },
+  residual: {
+    help: 'conv GANs: residual blocks (each with a 1×1 shortcut) instead of the DCGAN’s stride-2 layers, no batch norm in D (Gulrajani et al. 2017; Miyato et al. 2018)',
+    value: { type: 'boolean' },
+  },
   gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
   levels: {
     help: 'LAPGAN pyramid levels, the coarsest a plain GAN (default: halve while the sides stay even and ≥ 7 px: 3 for MNIST 28 → 14 → 7)',

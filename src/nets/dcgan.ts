@@ -41,7 +41,7 @@ export const LEAKY_SLOPE = 0.2;
 /** Kernel size of the DCGAN convolutions (the peer's 5×5). */
 export const DCGAN_KERNEL = 5;
 /** Batch-norm settings: PyTorch's (momentum 0.1 there = 0.9 here, ε 1e-5), so running statistics keep up. */
-const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
+export const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
 
 /** Minibatch discrimination sizes (Salimans et al. 2016, §3.2): B kernels of C dimensions each. */
 export interface MinibatchOptions {
@@ -116,22 +116,22 @@ export function dcganInit(rng: Rng): ReturnType<typeof tfl.initializers.randomNo
   return tfl.initializers.randomNormal({ mean: 0, stddev: 0.02, seed: rng.tfSeed() });
 }
 
-function checkWidths(what: string, widths: readonly number[], allowEmpty: boolean): void {
+export function checkWidths(what: string, widths: readonly number[], allowEmpty: boolean): void {
   if ((!allowEmpty && widths.length === 0) || !widths.every((w) => Number.isInteger(w) && w >= 1)) {
     throw badInput(what, `expected ${allowEmpty ? '' : 'a non-empty list of '}positive integers, got [${widths.join(', ')}]`);
   }
 }
 
-function imageShape(what: string, shape: readonly number[]): [number, number, number] {
+export function imageShape(what: string, shape: readonly number[]): [number, number, number] {
   checkShape(what, shape);
   if (shape.length !== 3) throw badInput(what, `DCGAN nets need images [height, width, channels], got [${shape.join(', ')}]`);
   return shape as unknown as [number, number, number];
 }
 
-const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]): tfl.SymbolicTensor => layer.apply(x) as tfl.SymbolicTensor;
+export const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]): tfl.SymbolicTensor => layer.apply(x) as tfl.SymbolicTensor;
 
 /** The output layers of a discriminator on top of its `features` (see the file comment). */
-function finishDiscriminator(name: string, inputs: tfl.SymbolicTensor[], features: tfl.SymbolicTensor, minibatch: MinibatchOptions | undefined, rng: Rng): DiscriminatorNets {
+export function finishDiscriminator(name: string, inputs: tfl.SymbolicTensor[], features: tfl.SymbolicTensor, minibatch: MinibatchOptions | undefined, rng: Rng): DiscriminatorNets {
   if (!minibatch) {
     const logit = apply(dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), features);
     return { discriminator: tfl.model({ inputs, outputs: [logit, features], name }), head: null };

@@ -1,0 +1,69 @@
+/**
+ * Residual G and D (`residual`, src/nets/resnet-gan.ts): the blocks' shapes and shortcuts, stock-loadable networks,
+ * training with spectral normalisation and hinge loss on MNIST digits, save/load, and the option's checks.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../src/engine/backend.js';
+import { loadLayersModel } from '../src/engine/model-io.js';
+import { Rng } from '../src/engine/rng.js';
+import { loadDataset } from '../src/data/registry.js';
+import { createModel, loadModel } from '../src/models/kinds.js';
+import type { GAN } from '../src/models/gan.js';
+import { firstN, trainSteps } from './helpers/models.js';
+
+await initEngine();
+const mnist = await loadDataset('mnist');
+const digits = { shape: [28, 28, 1], kind: 'images' } as const;
+
+test('residual nets: G maps z to 28×28 through two up-blocks, D has two down-blocks with 1×1 shortcuts and no batch norm', () => {
+  const gan = createModel('dcgan', { residual: true, latent: 16, filters: [8, 16] }, digits, new Rng(1)) as GAN;
+  const layers = (m: { layers: { name: string; getClassName(): string }[] }, kind: string) => m.layers.filter((l) => l.getClassName() === kind).map((l) => l.name);
+  assert.deepEqual(layers(gan.generator, 'Add'), ['generator_block1_add', 'generator_block2_add']);
+  assert.deepEqual(layers(gan.discriminator, 'Add'), ['discriminator_block1_add', 'discriminator_block2_add']);
+  assert.deepEqual(layers(gan.discriminator, 'BatchNormalization'), []);
+  assert.ok(layers(gan.generator, 'BatchNormalization').length > 0, 'batch norm in G by default');
+  const x = tf.tidy(() => gan.generate(tf.randomNormal([3, 16], 0, 1, 'float32', 2)));
+  assert.deepEqual(x.shape, [3, 28, 28, 1]);
+  assert.ok(x.dataSync().every((v) => v >= 0 && v <= 1), 'images in [0, 1]');
+  const verdict = gan.discriminate(x);
+  assert.deepEqual(verdict.shape, [3]);
+  tf.dispose([x, verdict]);
+  gan.dispose();
+});
+
+test('a residual DCGAN with spectral normalisation and hinge loss learns on digits, saves stock networks and loads back', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'genlab-residual-'));
+  try {
+    const gan = createModel('dcgan', { residual: true, spectralNorm: true, loss: 'hinge', latent: 16, filters: [8, 16] }, digits, new Rng(1)) as GAN;
+    const before = tf.memory().numTensors;
+    const { last } = await trainSteps(gan, firstN(mnist.train, 256), { steps: 20, batchSize: 32, learningRate: 2e-4, beta1: 0.5 });
+    assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+    const terms = Object.fromEntries(last!.names.map((n, i) => [n, last!.values[i]!]));
+    assert.ok(Object.values(terms).every(Number.isFinite), JSON.stringify(terms));
+    // D learns to tell: its score of real digits rises above its score of G's, and its hinge loss falls below 2 (chance).
+    assert.ok(terms['discriminator/real']! > terms['discriminator/fake']! && terms['discriminator/loss']! < 1.95, JSON.stringify(terms));
+    await gan.save(root);
+    const stock = await loadLayersModel(join(root, 'generator'));
+    assert.ok(stock.layers.some((l) => l.getClassName() === 'UpSampling2D'));
+    stock.dispose();
+    const loaded = (await loadModel(root)) as GAN;
+    const z = tf.randomNormal([2, 16], 0, 1, 'float32', 5);
+    const [a, b] = [gan.generate(z), loaded.generate(z)];
+    assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
+    tf.dispose([z, a, b]);
+    gan.dispose();
+    loaded.dispose();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('residual: only for conv nets, and a boolean', () => {
+  assert.throws(() => createModel('gan', { residual: true }, digits, new Rng(0)), /residual: residual blocks replace the conv nets’ layers: use arch conv/);
+  assert.throws(() => createModel('vaegan', { residual: true } as never, digits, new Rng(0)), /residual: not an option of vaegan/);
+});
