@@ -116,13 +116,13 @@ export function dcganInit(rng: Rng): ReturnType<typeof tfl.initializers.randomNo
   return tfl.initializers.randomNormal({ mean: 0, stddev: 0.02, seed: rng.tfSeed() });
 }
 
-export function checkWidths(what: string, widths: readonly number[], allowEmpty: boolean): void {
+function checkWidths(what: string, widths: readonly number[], allowEmpty: boolean): void {
   if ((!allowEmpty && widths.length === 0) || !widths.every((w) => Number.isInteger(w) && w >= 1)) {
     throw badInput(what, `expected ${allowEmpty ? '' : 'a non-empty list of '}positive integers, got [${widths.join(', ')}]`);
   }
 }
 
-export function imageShape(what: string, shape: readonly number[]): [number, number, number] {
+function imageShape(what: string, shape: readonly number[]): [number, number, number] {
   checkShape(what, shape);
   if (shape.length !== 3) throw badInput(what, `DCGAN nets need images [height, width, channels], got [${shape.join(', ')}]`);
   return shape as unknown as [number, number, number];
@@ -183,20 +183,48 @@ export function buildGanMlpDiscriminator(options: GanMlpDiscriminatorOptions): D
   return finishDiscriminator(name, inputs, h, minibatch, rng);
 }
 
-/** DCGAN generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
-export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
-  const { name, filters = [32, 64], batchNorm, rng } = options;
+/**
+ * The start of an image generator: z (+ label) → dense → reshape to the smallest grid [h/2^L, w/2^L, deepest filters],
+ * L = filters.length; `crop` takes the [h, w] of the output back from sides padded to multiples of 2^L (nets/conv.ts).
+ */
+export function projectNoise(
+  options: DcganGeneratorOptions,
+  kernelInitializer: ReturnType<typeof tfl.initializers.randomNormal>,
+  useBias: boolean,
+): { inputs: tfl.SymbolicTensor[]; x: tfl.SymbolicTensor; channels: number; crop: (x: tfl.SymbolicTensor) => tfl.SymbolicTensor } {
+  const { name, filters = [32, 64] } = options;
   const [h, w, c] = imageShape(`${name} output`, options.output);
   checkWidths(`${name} filters`, filters, false);
   const multiple = 2 ** filters.length;
   const [top, bottom] = padding(h, multiple);
   const [left, right] = padding(w, multiple);
-  const h0 = (h + top + bottom) / multiple;
-  const w0 = (w + left + right) / multiple;
+  const [h0, w0] = [(h + top + bottom) / multiple, (w + left + right) / multiple];
   const deepest = filters[filters.length - 1]!;
   const { inputs, flat } = flatInputs(name, options.inputs);
-  let x = apply(dense({ units: h0 * w0 * deepest, useBias: !batchNorm, kernelInitializer: dcganInit(rng), biasInitializer: 'zeros', name: `${name}_project` }), flat);
-  x = apply(tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }), x); // [h/2^L, w/2^L, deepest]
+  const x = apply(dense({ units: h0 * w0 * deepest, useBias, kernelInitializer, biasInitializer: 'zeros', name: `${name}_project` }), flat);
+  const crop = (y: tfl.SymbolicTensor): tfl.SymbolicTensor =>
+    top + bottom + left + right > 0 ? apply(tfl.layers.cropping2D({ cropping: [[top, bottom], [left, right]], name: `${name}_crop` }), y) : y;
+  return { inputs, x: apply(tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }), x), channels: c, crop };
+}
+
+/** The start of an image discriminator: the image input, zero-padded to sides divisible by 2^L (L = filters.length). */
+export function paddedImage(name: string, input: readonly number[], filters: readonly number[]): { image: tfl.SymbolicTensor; x: tfl.SymbolicTensor } {
+  const [h, w, c] = imageShape(`${name} input`, input);
+  checkWidths(`${name} filters`, filters, false);
+  const multiple = 2 ** filters.length;
+  const image = tfl.input({ shape: [h, w, c], name: `${name}_in1` });
+  const [top, bottom] = padding(h, multiple);
+  const [left, right] = padding(w, multiple);
+  const padded = top + bottom + left + right > 0;
+  return { image, x: padded ? apply(tfl.layers.zeroPadding2d({ padding: [[top, bottom], [left, right]], name: `${name}_pad` }), image) : image };
+}
+
+/** DCGAN generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
+export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
+  const { name, filters = [32, 64], batchNorm, rng } = options;
+  const start = projectNoise(options, dcganInit(rng), !batchNorm);
+  const { inputs, crop, channels: c } = start;
+  let x = start.x; // [h/2^L, w/2^L, deepest]
   if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn0` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu0` }), x);
   const outFilters = [...filters.slice(0, -1).reverse(), c];
@@ -221,21 +249,15 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
       x = apply(tfl.layers.reLU({ name: `${name}_relu${i + 1}` }), x);
     }
   });
-  if (top + bottom + left + right > 0) x = apply(tfl.layers.cropping2D({ cropping: [[top, bottom], [left, right]], name: `${name}_crop` }), x);
-  return tfl.model({ inputs, outputs: x, name });
+  return tfl.model({ inputs, outputs: crop(x), name });
 }
 
 /** DCGAN discriminator (see the file comment). */
 export function buildDcganDiscriminator(options: DcganDiscriminatorOptions): DiscriminatorNets {
   const { name, extraInputs = [], filters = [32, 64], batchNorm, minibatch, rng } = options;
-  const [h, w, c] = imageShape(`${name} input`, options.input);
-  checkWidths(`${name} filters`, filters, false);
-  const multiple = 2 ** filters.length;
-  const image = tfl.input({ shape: [h, w, c], name: `${name}_in1` });
-  let x: tfl.SymbolicTensor = image;
-  const [top, bottom] = padding(h, multiple);
-  const [left, right] = padding(w, multiple);
-  if (top + bottom + left + right > 0) x = apply(tfl.layers.zeroPadding2d({ padding: [[top, bottom], [left, right]], name: `${name}_pad` }), x);
+  const start = paddedImage(name, options.input, filters);
+  const { image } = start;
+  let x = start.x;
   filters.forEach((f, i) => {
     const bn = batchNorm && i > 0;
     x = apply(

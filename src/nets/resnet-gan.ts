@@ -17,10 +17,9 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Rng } from '../engine/rng.js';
-import { padding } from './conv.js';
-import { BN, apply, checkWidths, finishDiscriminator, imageShape, type DcganDiscriminatorOptions, type DcganGeneratorOptions, type DiscriminatorNets } from './dcgan.js';
-import { batchNormalization, conv2d, dense } from './layers.js';
-import { flatInputs, kernelInit } from './mlp.js';
+import { BN, apply, finishDiscriminator, paddedImage, projectNoise, type DcganDiscriminatorOptions, type DcganGeneratorOptions, type DiscriminatorNets } from './dcgan.js';
+import { batchNormalization, conv2d } from './layers.js';
+import { kernelInit } from './mlp.js';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -57,35 +56,22 @@ function blockDown(name: string, x: Tensor, filters: number, first: boolean, rng
 /** Residual generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
 export function buildResidualGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
   const { name, filters = [32, 64], batchNorm, rng } = options;
-  const [h, w, c] = imageShape(`${name} output`, options.output);
-  checkWidths(`${name} filters`, filters, false);
-  const multiple = 2 ** filters.length;
-  const [top, bottom] = padding(h, multiple);
-  const [left, right] = padding(w, multiple);
-  const [h0, w0] = [(h + top + bottom) / multiple, (w + left + right) / multiple];
-  const deepest = filters[filters.length - 1]!;
-  const { inputs, flat } = flatInputs(name, options.inputs);
-  let x = apply(dense({ units: h0 * w0 * deepest, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_project` }), flat);
-  x = apply(tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }), x);
+  const start = projectNoise(options, kernelInit(rng), true);
+  const { inputs, crop, channels: c } = start;
+  let x = start.x;
   [...filters].reverse().forEach((f, i) => (x = blockUp(`${name}_block${i + 1}`, x, f, batchNorm, rng)));
   if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn_out` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu_out` }), x);
   x = apply(conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), x);
-  if (top + bottom + left + right > 0) x = apply(tfl.layers.cropping2D({ cropping: [[top, bottom], [left, right]], name: `${name}_crop` }), x);
-  return tfl.model({ inputs, outputs: x, name });
+  return tfl.model({ inputs, outputs: crop(x), name });
 }
 
 /** Residual discriminator (see the file comment; `batchNorm` is not used: no batch norm in D). */
 export function buildResidualDiscriminator(options: DcganDiscriminatorOptions): DiscriminatorNets {
   const { name, extraInputs = [], filters = [32, 64], minibatch, rng } = options;
-  const [h, w, c] = imageShape(`${name} input`, options.input);
-  checkWidths(`${name} filters`, filters, false);
-  const multiple = 2 ** filters.length;
-  const image = tfl.input({ shape: [h, w, c], name: `${name}_in1` });
-  let x: Tensor = image;
-  const [top, bottom] = padding(h, multiple);
-  const [left, right] = padding(w, multiple);
-  if (top + bottom + left + right > 0) x = apply(tfl.layers.zeroPadding2d({ padding: [[top, bottom], [left, right]], name: `${name}_pad` }), x);
+  const start = paddedImage(name, options.input, filters);
+  const { image } = start;
+  let x = start.x;
   filters.forEach((f, i) => (x = blockDown(`${name}_block${i + 1}`, x, f, i === 0, rng)));
   x = apply(tfl.layers.reLU({ name: `${name}_relu_out` }), x);
   x = apply(tfl.layers.globalAveragePooling2d({ name: `${name}_pool_out` }), x);
