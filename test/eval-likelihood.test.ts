@@ -35,6 +35,11 @@ test('evaluateLikelihood: NLL ≤ −ELBO (the gap is KL(q ‖ p(z|x)) ≥ 0), a
   assert.ok(r200.nll <= r10.nll + 0.5, `k = 200: ${r200.nll}, k = 10: ${r10.nll}`);
   assert.ok(r10.nll - r200.nll < 5, `k = 10 → 200 lowers the estimate by ${r10.nll - r200.nll} nats`);
   assert.ok(r200.nll > 80 && r200.nll < 250, `NLL ${r200.nll}`);
+  // Its standard error: the spread of the per-example estimates over √count.
+  const each = (await perExampleLikelihood(trained, heldOut.data, heldOut.count, { k: 10, seed: 1 })).logPx;
+  const m = each.reduce((a, v) => a + v, 0) / each.length;
+  const sd = Math.sqrt(each.reduce((a, v) => a + (v - m) ** 2, 0) / (each.length - 1));
+  assert.ok(Math.abs(r10.nllStdErr - sd / Math.sqrt(each.length)) < 1e-9 && r10.nllStdErr > 0, `${r10.nllStdErr} vs ${sd / Math.sqrt(each.length)}`);
 });
 
 test('importance samples in chunks: a running log-sum-exp gives the same estimate as one big call', async () => {

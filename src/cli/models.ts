@@ -287,10 +287,10 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
       if (flags.limit !== undefined && flags.limit < test.count) test = subset(test, Int32Array.from({ length: flags.limit }, (_, i) => i));
       const bar = progressFor(`eval: log p(x), k = ${flags.iwK}`);
       const r = await evaluateLikelihood(model, test, { k: flags.iwK, batchSize: flags.batchSize, seed: flags.seed, ...bar.options }).finally(bar.stop);
-      Object.assign(report, { negElbo: r.negElbo, recon: r.recon, kl: r.kl, nll: r.nll, bitsPerDim: r.bitsPerDim, k: r.k, gap: r.gap, count: r.count });
+      Object.assign(report, { negElbo: r.negElbo, recon: r.recon, kl: r.kl, nll: r.nll, nllStdErr: r.nllStdErr, bitsPerDim: r.bitsPerDim, k: r.k, gap: r.gap, count: r.count });
       lines.push(`${run.data!.name} test (${r.count} examples), ${model.kind}:`);
       lines.push(`  −ELBO ${f(r.negElbo)} nats = recon ${f(r.recon)} + KL ${f(r.kl)}`);
-      lines.push(`  NLL   ${f(r.nll)} nats (importance sampling, k = ${r.k}), ${r.bitsPerDim.toFixed(4)} bits/dim; gap −ELBO − NLL ${f(r.gap)}`);
+      lines.push(`  NLL   ${f(r.nll)} ± ${f(r.nllStdErr)} nats (importance sampling, k = ${r.k}; ± one standard error over the examples), ${r.bitsPerDim.toFixed(4)} bits/dim; gap −ELBO − NLL ${f(r.gap)}`);
     }
     if (can(model, 'upscale')) {
       // Super-resolution: the test images averaged down and upscaled back, by the model and by bicubic.

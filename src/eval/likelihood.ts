@@ -43,6 +43,8 @@ export interface LikelihoodReport {
   kl: number;
   /** −log p(x), importance-sampled with k samples. */
   nll: number;
+  /** Standard error of `nll` over the examples (their spread / √count): how far another test set of this size may move it. */
+  nllStdErr: number;
   /** nll / (D · ln 2). */
   bitsPerDim: number;
   k: number;
@@ -213,10 +215,12 @@ export async function evaluateLikelihood(model: VAE, data: Dataset, options: Lik
     ...(data.batchTransform ? { transform: data.batchTransform } : {}),
   });
   const nll = -mean(est.logPx);
+  const spread = Math.sqrt(est.logPx.reduce((s, v) => s + (v + nll) ** 2, 0) / Math.max(1, data.count - 1));
   const recon = mean(est.recon);
   const kl = mean(est.kl);
   const negElbo = recon + kl;
-  return { negElbo, recon, kl, nll, bitsPerDim: nll / (exampleSize(model.dataShape) * Math.LN2), k: o.k, gap: negElbo - nll, count: data.count };
+  const nllStdErr = spread / Math.sqrt(data.count);
+  return { negElbo, recon, kl, nll, nllStdErr, bitsPerDim: nll / (exampleSize(model.dataShape) * Math.LN2), k: o.k, gap: negElbo - nll, count: data.count };
 }
 
 /**
