@@ -79,6 +79,23 @@ test('genlab train: Ctrl-C stops after a checkpoint with status 130, and --resum
   assert.equal((await readManifest(out)).status, 'finished');
 });
 
+test('genlab train --time-limit: training stops when the minutes are up, exit 0 with the checkpoint and model saved, and --resume continues', async () => {
+  const out = join(tmp(), 'ae-ring-timed');
+  const started = performance.now();
+  const timed = await genlab(['train', 'ae', ...RING, '--epochs', '100000', '--time-limit', '0.05', '--out', out]);
+  assert.equal(timed.code, 0, timed.stderr);
+  assert.ok(performance.now() - started < 50_000, 'stopped long before 100,000 epochs');
+  assert.match(timed.stderr, /genlab: the time limit \(0\.05 min\) ended training at epoch \d+, step \d+; model\/ holds the last weights\. More: genlab train ae --out .* --resume/);
+  const manifest = await readManifest(out);
+  assert.equal(manifest.status, 'stopped');
+  assert.ok(manifest.step > 0 && existsSync(join(out, 'model')) && existsSync(join(out, 'checkpoint')));
+  const resumed = await genlab(['train', 'ae', '--out', out, '--resume', '--epochs', String(manifest.epoch + 1)]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal((await readManifest(out)).status, 'finished');
+  const bad = await trainError(['ae', ...RING, '--time-limit', '0', '--out', join(tmp(), 'never')]);
+  assert.match(bad.message, /^--time-limit: expected a number > 0, got '0'$/);
+});
+
 test('genlab train on MNIST images writes sample and reconstruction grids', async () => {
   const out = join(tmp(), 'ae-mnist');
   const run = await genlab(['train', 'ae', '--data', 'mnist', '--limit', '64', '--test-limit', '16', '--epochs', '1', '--batch-size', '32', '--hidden', '8', '--latent', '2', '--out', out]);

@@ -65,6 +65,7 @@ interface RunFlags {
   momentum?: number;
   lrDecay?: FitOptions['lrDecay'];
   checkpointEvery?: number;
+  timeLimit?: number;
   binarize?: 'none' | 'static' | 'dynamic';
   limit?: number;
   testLimit?: number;
@@ -209,17 +210,19 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
   const callbacks = [progressBar({ live: barsWanted() }), sampleGrids(), reconGrids(), planRecorder(totals)];
   const qualitySamples = flags.qualitySamples ?? 2000;
   let result: FitResult;
+  let stoppedBy: string | null = null;
   if (manifest) {
     const d = manifest.data;
     const data = await loadRunData(d.name, { seed: manifest.seed, binarize: d.binarize, limit: d.limit, testLimit: d.testLimit });
     startUp();
     process.stderr.write(`genlab: resuming ${manifest.kind} on ${d.name} from epoch ${manifest.epoch}, step ${manifest.step} (${flags.out}, status ${manifest.status})\n`);
-    const stop = stopOnSignals();
+    const stop = stopOnSignals(undefined, flags.timeLimit);
     try {
       const resumed = await resumeRun(flags.out, data, { loadModel, callbacks, ...quality(kind, d.name, qualitySamples), signal: stop.signal, ...plan, ...checkpointEvery });
       resumed.model.dispose();
       result = resumed;
     } finally {
+      stoppedBy = stop.stoppedBy();
       stop.release();
     }
   } else {
@@ -232,7 +235,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
     const model = createModel(kind, options, { shape: train.shape, kind: train.kind, ...(classes ? { classes } : {}) }, new Rng(runSeeds(seed).initSeed));
     startUp();
     process.stderr.write(`genlab: training ${kind} on ${train.name}: ${train.count} training and ${test?.count ?? 0} test examples of [${train.shape.join(', ')}] → ${flags.out}\n`);
-    const stop = stopOnSignals();
+    const stop = stopOnSignals(undefined, flags.timeLimit);
     try {
       result = await fit(model, data, {
         // Each kind trains with its papers' optimiser settings unless the flags say otherwise.
@@ -252,11 +255,16 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
         ...quality(kind, train.name, qualitySamples),
       });
     } finally {
+      stoppedBy = stop.stoppedBy();
       stop.release();
       model.dispose();
     }
   }
   report(flags.out, result, totals);
+  if (result.status === 'stopped' && stoppedBy === 'time-limit') {
+    process.stderr.write(`genlab: the time limit (${flags.timeLimit} min) ended training at epoch ${result.epochs}, step ${result.steps}; model/ holds the last weights. More: genlab train ${kind} --out ${flags.out} --resume\n`);
+    return;
+  }
   if (result.status === 'stopped') {
     throw new GenlabError(
       'interrupted',
@@ -311,6 +319,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--limit <N>', 'use only the first N training examples (quick runs)', intOption('--limit', 1, 10_000_000, 'more than any dataset genlab loads'))
     .option('--test-limit <N>', 'evaluate on only the first N test examples', intOption('--test-limit', 1, 10_000_000, 'more than any dataset genlab loads'))
     .option('--checkpoint-every <N>', 'also checkpoint every N steps within epochs', intOption('--checkpoint-every', 1, 1_000_000_000, 'years of training on this machine'))
+    .option('--time-limit <minutes>', 'stop after this many minutes of training (per-epoch evaluation included), as Ctrl-C would: checkpoint, model/, and --resume continues it', positiveNumberOption('--time-limit'))
     .option('--seed <S>', 'seed of weights, shuffling, noise and data generation (default 0)', intOption('--seed', 0))
     .option('--backend <name>', 'TF.js backend: native, wasm or cpu (default: the fastest that starts: native when built)', choiceOption('--backend', NODE_BACKENDS));
 }
