@@ -65,11 +65,11 @@ export const MODEL_OPTIONS = {
     help: 'steps of inverse autoregressive flow on q(z|x), each a MADE network over the code (Kingma et al. 2016; default 0 = a diagonal Gaussian)',
     value: { type: 'int', min: 0, max: 64, why: 'every code passes through each step’s network' },
   },
+  flowHidden: { help: 'hidden widths of each flow step’s MADE network, comma-separated (default 4 × latent)', value: WIDTHS },
   vampPrior: {
     help: 'a VampPrior of N learned pseudo-inputs: p(z) the mixture of the encoder’s q(z|u_k) (Tomczak & Welling 2018; e.g. 500; default 0 = N(0, I))',
     value: { type: 'int', min: 0, max: 10000, why: 'every step encodes all pseudo-inputs' },
   },
-  flowHidden: { help: 'hidden widths of each flow step’s MADE network, comma-separated (default 4 × latent)', value: WIDTHS },
   loss: { help: 'adversarial objective: minimax, nonsaturating, lsgan, hinge, wgan-gp', value: { type: 'choice', choices: GAN_LOSSES } },
   dSteps: { help: 'discriminator updates per generator update (default 1; 5 for wgan-gp)', value: { type: 'int', min: 1, max: 100, why: 'each is a full discriminator step' } },
   gpWeight: { help: 'λ of the WGAN-GP gradient penalty (default 10)', value: { type: 'number', min: 0 } },
