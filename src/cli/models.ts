@@ -290,7 +290,7 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
       Object.assign(report, { negElbo: r.negElbo, recon: r.recon, kl: r.kl, nll: r.nll, nllStdErr: r.nllStdErr, bitsPerDim: r.bitsPerDim, k: r.k, gap: r.gap, count: r.count });
       lines.push(`${run.data!.name} test (${r.count} examples), ${model.kind}:`);
       lines.push(`  −ELBO ${f(r.negElbo)} nats = recon ${f(r.recon)} + KL ${f(r.kl)}`);
-      lines.push(`  NLL   ${f(r.nll)} ± ${f(r.nllStdErr)} nats (importance sampling, k = ${r.k}; ± one standard error over the examples), ${r.bitsPerDim.toFixed(4)} bits/dim; gap −ELBO − NLL ${f(r.gap)}`);
+      lines.push(`  NLL   ${f(r.nll)} ± ${f(r.nllStdErr)} nats (importance sampling, k = ${r.k}; ± its standard error), ${r.bitsPerDim.toFixed(4)} bits/dim; gap −ELBO − NLL ${f(r.gap)}`);
     }
     if (can(model, 'upscale')) {
       // Super-resolution: the test images averaged down and upscaled back, by the model and by bicubic.
