@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initEngine } from '../src/engine/backend.js';
 import { GenlabError } from '../src/engine/errors.js';
 import { Rng } from '../src/engine/rng.js';
-import { KINDS, MODEL_KINDS, MODEL_OPTIONS, can, capabilitiesOf, createModel, optionFlag, type ModelOptions } from '../src/index.js';
+import { KINDS, MODEL_KINDS, MODEL_OPTIONS, can, capabilitiesOf, createModel, optionFlag, tf, type ModelOptions, type TrainableModel } from '../src/index.js';
 
 await initEngine({ backend: 'cpu' });
 
@@ -48,6 +48,11 @@ test('capabilities in the table match what each model has', () => {
     if (caps.includes('discriminate')) assert.ok(has('discriminate'), `${kind} discriminates`);
     if (caps.includes('upscale')) assert.ok(has('upscale') && has('downscale') && has('bicubic'), `${kind} upscales`);
     assert.equal(can(model, 'score'), KINDS[kind].family === 'vae', `${kind}: only the VAE family scores`);
+    assert.equal(caps.includes('sample'), has('sample'), `${kind}: samples exactly when it has sample`);
     model.dispose();
   }
+  // A library user's own model class: it samples when it has `sample`, and can do nothing else the table names.
+  const own = { kind: 'mine', sample: () => tf.zeros([1]) } as unknown as TrainableModel;
+  assert.deepEqual(capabilitiesOf(own), ['sample']);
+  assert.deepEqual(capabilitiesOf({ kind: 'mine' }), []);
 });

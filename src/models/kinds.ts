@@ -259,9 +259,13 @@ interface CapabilityTypes {
   upscale: Upscales;
 }
 
-/** What `model` can do, from the table; nothing beyond training and sampling for a model of a kind of its own (a library user's class). */
-export function capabilitiesOf(model: Pick<TrainableModel, 'kind'>): readonly Capability[] {
-  return isModelKind(model.kind) ? KINDS[model.kind].capabilities : [];
+/**
+ * What `model` can do, from the table. A model of a kind of its own (a library user's class) can `sample` when it has a
+ * `sample` method, and nothing else beyond training.
+ */
+export function capabilitiesOf(model: Pick<TrainableModel, 'kind' | 'sample'>): readonly Capability[] {
+  if (isModelKind(model.kind)) return KINDS[model.kind].capabilities;
+  return typeof model.sample === 'function' ? ['sample'] : [];
 }
 
 /** True when `model` can do `what` (and typed so): shared code asks this instead of the model's kind. */
