@@ -188,6 +188,8 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   private readonly average: NetworkAverage | null;
   /** > 0 while inference runs on the averaged networks (see `averaged`). */
   private onAverage = 0;
+  /** `networks()`, once asked for. */
+  private trained: Record<string, tfl.LayersModel> | null = null;
 
   protected constructor(
     readonly config: C,
@@ -240,7 +242,9 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
    * else the trained network.
    */
   protected net(name: string): tfl.LayersModel {
-    return (this.onAverage > 0 ? this.average?.nets[name] : undefined) ?? this.networks()[name]!;
+    if (this.onAverage > 0 && this.average) return this.average.nets[name]!;
+    this.trained ??= this.networks(); // built once, after the subclass has set its networks (a step asks several times)
+    return this.trained[name]!;
   }
 
   /** Runs `f` on the averaged networks, if any: sampling, evaluation, encoding and scoring do; training does not. */
@@ -438,12 +442,12 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
 }
 
 /**
- * Everything a saved model folder holds: its manifest, its trained networks (encoder, decoder and `more`) and, when it
- * was saved with a moving average, the averaged ones.
+ * Everything a saved model folder holds: its manifest, its trained networks (encoder, decoder and `more`, which may
+ * follow from the recorded config) and, when it was saved with a moving average, the averaged ones.
  */
 export async function readModelDir(
   dir: string,
-  more: readonly string[] = [],
+  more: readonly string[] | ((config: Record<string, unknown>) => readonly string[]) = [],
 ): Promise<{ file: GenlabModelFile; data: DataInfo; nets: Networks & Record<string, tfl.LayersModel>; average: NetworkAverage | null }> {
   const file = await readModelFile<GenlabModelFile>(dir);
   const ema = file.state?.ema;
@@ -452,7 +456,7 @@ export async function readModelDir(
   }
   const nets: Record<string, tfl.LayersModel> = {};
   const averaged: Record<string, tfl.LayersModel> = {};
-  for (const name of ['encoder', 'decoder', ...more]) {
+  for (const name of ['encoder', 'decoder', ...(typeof more === 'function' ? more(file.config) : more)]) {
     nets[name] = await loadLayersModel(joinPath(dir, ema ? name + TRAINED_SUFFIX : name));
     if (ema) averaged[name] = await loadLayersModel(joinPath(dir, name));
   }

@@ -16,11 +16,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { badFile } from '../engine/errors.js';
-import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { buildMlp } from '../nets/mlp.js';
-import { buildNetworks, readModelDir, type NetworkAverage, type Networks } from './autoencoder.js';
+import { buildNetworks, type NetworkAverage, type Networks } from './autoencoder.js';
 import {
   diagonalNormalLogDensity,
   diagonalNormalLogDensityOfNoise,
@@ -28,9 +26,9 @@ import {
   reparameterize,
   standardNormalLogDensity,
 } from './losses.js';
-import { MODEL_FILE, type DataInfo } from './model.js';
+import type { DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
-import { VAE, averageOf, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
+import { VAE, averageOf, readVariant, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
 
 /** The networks between the two stochastic layers. */
 export interface UpperNetworks {
@@ -67,13 +65,8 @@ export class HierarchicalVAE extends VAE {
 
   /** Loads a two-layer VAE saved by `save`. */
   static override async load(dir: string): Promise<HierarchicalVAE> {
-    const { file, data, nets, average } = await readModelDir(dir, ['upperEncoder', 'upperDecoder']);
-    const path = joinPath(dir, MODEL_FILE);
-    if (!['vae', 'iwae'].includes(file.kind)) throw badFile(path, `kind '${file.kind}' is not a VAE with two stochastic layers (vae, iwae)`);
-    const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
-    if (!(config.topLatent >= 1)) throw badFile(path, '"config.topLatent" must be ≥ 1 for a VAE with two stochastic layers');
-    const { upperEncoder, upperDecoder } = nets;
-    return new HierarchicalVAE(config, data, { ...nets, upperEncoder: upperEncoder!, upperDecoder: upperDecoder! }, file.state ?? {}, average);
+    const { config, data, nets, state, average } = await readVariant(dir, 'a VAE with two stochastic layers', 'topLatent', () => ['upperEncoder', 'upperDecoder']);
+    return new HierarchicalVAE(config, data, { ...nets, upperEncoder: nets['upperEncoder']!, upperDecoder: nets['upperDecoder']! }, state, average);
   }
 
   protected override networks(): Record<string, tfl.LayersModel> {

@@ -17,16 +17,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { badFile } from '../engine/errors.js';
-import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { buildMlp } from '../nets/mlp.js';
 import { madeForward, madeMasks } from '../nets/made.js';
-import { buildNetworks, readModelDir, type NetworkAverage, type Networks } from './autoencoder.js';
+import { buildNetworks, type NetworkAverage, type Networks } from './autoencoder.js';
 import { diagonalNormalLogDensityOfNoise, reparameterize, standardNormalLogDensity } from './losses.js';
-import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
+import type { DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
-import { VAE, averageOf, drawsByDensities, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
+import { VAE, averageOf, readVariant, drawsByDensities, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
 
 /** Added to each step's gate logits s (Kingma et al. 2016, §4): a new flow starts close to the identity. */
 export const IAF_GATE_BIAS = 2;
@@ -66,13 +64,8 @@ export class IafVAE extends VAE {
 
   /** Loads a VAE with a flow saved by `save`. */
   static override async load(dir: string): Promise<IafVAE> {
-    const path = joinPath(dir, MODEL_FILE);
-    const steps = (await readModelFile(dir)).config['flowSteps'];
-    if (!(Number.isInteger(steps) && (steps as number) >= 1)) throw badFile(path, '"config.flowSteps" must be ≥ 1 for a VAE with a flow');
-    const { file, data, nets, average } = await readModelDir(dir, flowNames(steps as number));
-    if (!['vae', 'iwae'].includes(file.kind)) throw badFile(path, `kind '${file.kind}' is not a VAE with a flow (vae, iwae)`);
-    const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
-    return new IafVAE(config, data, nets, file.state ?? {}, average);
+    const { config, data, nets, state, average } = await readVariant(dir, 'a VAE with a flow', 'flowSteps', (c) => flowNames(c.flowSteps!));
+    return new IafVAE(config, data, nets, state, average);
   }
 
   protected override networks(): Record<string, tfl.LayersModel> {

@@ -287,6 +287,21 @@ function checkVariant(kind: string, config: VAEConfig): void {
 }
 
 /**
+ * Reads a saved VAE variant (`what`, e.g. 'a VAE with a flow'): its folder with the variant's own networks (`more`, from
+ * the recorded config, whose `option` must be ≥ 1), its kind (vae or iwae) and its config.
+ */
+export async function readVariant(dir: string, what: string, option: 'topLatent' | 'flowSteps' | 'vampPrior', more: (config: Partial<VAEConfig>) => readonly string[]) {
+  const path = joinPath(dir, MODEL_FILE);
+  const read = await readModelDir(dir, (recorded) => {
+    const v = recorded[option];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw badFile(path, `"config.${option}" must be ≥ 1 for ${what}`);
+    return more(recorded as Partial<VAEConfig>);
+  });
+  if (!['vae', 'iwae'].includes(read.file.kind)) throw badFile(path, `kind '${read.file.kind}' is not ${what} (vae, iwae)`);
+  return { ...read, config: VAE.resolveConfig(read.file.config as Partial<VAEConfig>, read.data, read.file.kind), state: read.file.state ?? {} };
+}
+
+/**
  * The draws of a model whose KL has no closed form (a flow, a VampPrior): from log p(x|z_i), log q(z_i|x) and
  * log p(z_i) [k, n], the KL is the draws' mean of log q − log p and log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x).
  */

@@ -14,15 +14,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { badFile } from '../engine/errors.js';
-import { joinPath } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { buildMlp } from '../nets/mlp.js';
-import { buildNetworks, readModelDir, type NetworkAverage, type Networks } from './autoencoder.js';
+import { buildNetworks, type NetworkAverage, type Networks } from './autoencoder.js';
 import { LOG_2PI, diagonalNormalLogDensityOfNoise, reparameterize } from './losses.js';
-import { MODEL_FILE, type DataInfo } from './model.js';
+import type { DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
-import { VAE, averageOf, drawsByDensities, type LatentDraws, type VAEConfig } from './vae.js';
+import { VAE, averageOf, readVariant, drawsByDensities, type LatentDraws, type VAEConfig } from './vae.js';
 
 /** The network of pseudo-inputs, by name. */
 const PSEUDO_INPUTS = 'pseudoInputs';
@@ -67,12 +65,8 @@ export class VampVAE extends VAE {
 
   /** Loads a VAE with a VampPrior saved by `save`. */
   static override async load(dir: string): Promise<VampVAE> {
-    const { file, data, nets, average } = await readModelDir(dir, [PSEUDO_INPUTS]);
-    const path = joinPath(dir, MODEL_FILE);
-    if (!['vae', 'iwae'].includes(file.kind)) throw badFile(path, `kind '${file.kind}' is not a VAE with a VampPrior (vae, iwae)`);
-    const config = VAE.resolveConfig(file.config as Partial<VAEConfig>, data, file.kind);
-    if (!(config.vampPrior >= 1)) throw badFile(path, '"config.vampPrior" must be ≥ 1 for a VAE with a VampPrior');
-    return new VampVAE(config, data, nets, file.state ?? {}, average);
+    const { config, data, nets, state, average } = await readVariant(dir, 'a VAE with a VampPrior', 'vampPrior', () => [PSEUDO_INPUTS]);
+    return new VampVAE(config, data, nets, state, average);
   }
 
   protected override networks(): Record<string, tfl.LayersModel> {
