@@ -146,6 +146,9 @@ napi_value Gemm(napi_env env, napi_callback_info info);
 napi_value Epilogue(napi_env env, napi_callback_info info);
 // dense.cc
 napi_value DenseGrad(napi_env env, napi_callback_info info);
+// resample.cc
+napi_value GatherPixels(napi_env env, napi_callback_info info);
+napi_value SumBlocks(napi_env env, napi_callback_info info);
 // conv.cc
 napi_value Conv2d(napi_env env, napi_callback_info info);
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info);

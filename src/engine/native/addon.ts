@@ -43,6 +43,11 @@ export interface NativeAddon {
   klStandardNormalGrad(dy: Float32Array, mean: Float32Array, logVar: Float32Array, dMean: Float32Array, dLogVar: Float32Array, latent: number): void;
   reparameterize(mean: Float32Array, logVar: Float32Array, eps: Float32Array, z: Float32Array): void;
   reparameterizeGrad(dz: Float32Array, logVar: Float32Array, eps: Float32Array, dMean: Float32Array, dLogVar: Float32Array): void;
+  /** dst[i, y, x, :] = src[i, rowOf[y], colOf[x], :] (zeros where an index is −1); src [n, h, w, c]. */
+  gatherPixels(src: Float32Array, n: number, h: number, w: number, c: number, rowOf: Int32Array, colOf: Int32Array, dst: Float32Array): void;
+  /** dst[i, y, x, :] = Σ src over rows [rowStart[y], rowEnd[y]) × columns [colStart[x], colEnd[x]), times multiplier (0: divided by the count). */
+  sumBlocks(src: Float32Array, n: number, h: number, w: number, c: number, rowStart: Int32Array, rowEnd: Int32Array,
+    colStart: Int32Array, colEnd: Int32Array, multiplier: number, dst: Float32Array): void;
   /** Sets the threads that share the work (when n > 0: the caller and n − 1 helpers); returns how many there are. */
   threads(n?: number): number;
   /** The oneDNN implementation a convolution pass (0 forward, 1 input gradient, 2 filter gradient) runs on; null: im2col + sgemm. */

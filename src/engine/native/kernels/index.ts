@@ -14,6 +14,7 @@ import { fusedLossKernels } from './fused-losses.js';
 import { layerOpKernels } from './layer-ops.js';
 import { matMulKernels } from './matmul.js';
 import { reductionKernels } from './reductions.js';
+import { resampleKernels } from './resample.js';
 
 export { nativeKernelCalls } from './define.js';
 
@@ -30,6 +31,7 @@ const GROUPS: readonly KernelGroup[] = [
   activationGradKernels,
   adamKernels,
   fusedLossKernels,
+  resampleKernels,
 ];
 
 /** The native backend's kernel configs for the loaded addon; `cpu` gives the cpu kernel each falls back to. */
