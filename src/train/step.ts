@@ -5,7 +5,7 @@
  *
  *   for each group (in order, or in the order a plan names them), `steps` times:
  *     terms = group.loss(batch, rng, step); optimiser.update(group.variables, ∇ terms.loss)
- *   one download of every term; NaN/Inf check on each
+ *   one read of every term (engine/read-scalars.ts); NaN/Inf check on each
  *
  * `fit` (Node: epochs, callbacks, run folders, checkpoints) drives it; the lab's pages drive it a few steps per
  * animation frame; the model tests train through it. Terms are named `term` for a model with one group and
@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../data/dataset.js';
 import { GenlabError } from '../engine/errors.js';
+import { readScalars, tensorIdMark } from '../engine/read-scalars.js';
 import type { Rng } from '../engine/rng.js';
 import { untaped } from '../engine/untaped.js';
 import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from '../models/model.js';
@@ -127,7 +128,8 @@ export class TrainStep {
     const owned = isTensorBatch(batch) ? null : toTensorBatch(batch);
     const tb = owned ?? (batch as TensorBatch);
     const updates = plan ? plan.map((u) => ({ g: this.groupNamed(u.group), times: u.times })) : this.groups.map((g) => ({ g, times: g.steps }));
-    const packs: tf.Tensor1D[] = [];
+    const values: tf.Tensor[] = [];
+    const kept: tf.Tensor[] = [];
     try {
       for (const g of this.groups) {
         if (g.settings.lrDecay !== 'none') setLearningRate(g.optimizer, learningRateAt(g.settings, this.step, this.totalSteps!));
@@ -136,18 +138,15 @@ export class TrainStep {
       const nest = !plan;
       for (const { g, times } of updates) {
         if (nest && this.wrapped.has(g)) continue;
-        const inner = nest && g.group.wraps ? (into: tf.Tensor1D[]) => this.updateAll(g.group.wraps!, tb, into) : undefined;
-        for (let k = 0; k < times; k++) packs.push(this.update(g, tb, inner));
+        const inner = nest && g.group.wraps ? (into: tf.Tensor[]) => this.updateAll(g.group.wraps!, tb, into, kept) : undefined;
+        for (let k = 0; k < times; k++) values.push(...this.update(g, tb, kept, inner));
       }
-      const all = packs.length === 1 ? packs[0]! : tf.concat(packs);
-      const raw = await all.data();
-      if (all !== packs[0]) all.dispose();
-      const terms = this.readTerms(updates, raw);
+      const terms = this.readTerms(updates, await readScalars(values));
       if (!partOfStep) this.step += 1;
       this.checkFinite(terms);
       return terms;
     } finally {
-      tf.dispose(packs);
+      tf.dispose(kept);
       if (owned) {
         owned.x.dispose();
         owned.labels?.dispose();
@@ -185,13 +184,13 @@ export class TrainStep {
     for (const g of this.groups) g.optimizer.dispose();
   }
 
-  /** The updates of the groups named, as declared, each `steps` times, their packed terms kept into `into`. */
-  private updateAll(names: readonly string[], tb: TensorBatch, into: tf.Tensor1D[]): void {
+  /** The updates of the groups named, as declared, each `steps` times, their terms into `into` (see `update`). */
+  private updateAll(names: readonly string[], tb: TensorBatch, into: tf.Tensor[], kept: tf.Tensor[]): void {
     for (const name of names) {
       const w = this.groupNamed(name);
       // Off the wrapping group's tape: its gradient does not pass through these updates, and recording them would
       // cost time, memory, and the one-pass kernels (which step aside inside a recorded gradient).
-      for (let k = 0; k < w.steps; k++) into.push(untaped(() => tf.keep(this.update(w, tb))));
+      for (let k = 0; k < w.steps; k++) into.push(...untaped(() => this.update(w, tb, kept)));
     }
   }
 
@@ -203,43 +202,40 @@ export class TrainStep {
 
   /**
    * One update of one group: the loss and its gradient with respect to the group's variables only, applied by the
-   * group's optimiser. Returns the group's terms stacked into one tensor, so the step reads them all in one download.
+   * group's optimiser. Returns the group's terms in its term order (the terms of groups it wraps first), for the step
+   * to read all at once (readScalars); those the update made are kept past its scope and added to `kept`, which the
+   * step disposes (a term the model holds itself, a variable or a constant made before, is neither kept nor disposed).
    */
-  private update(g: GroupState, tb: TensorBatch, runInner?: (packs: tf.Tensor1D[]) => void): tf.Tensor1D {
+  private update(g: GroupState, tb: TensorBatch, kept: tf.Tensor[], runInner?: (into: tf.Tensor[]) => void): tf.Tensor[] {
     const step = this.step;
+    const madeAfter = tensorIdMark();
     return tf.tidy(() => {
-      let packed: tf.Tensor1D | null = null;
-      const innerPacks: tf.Tensor1D[] = [];
+      let own: tf.Tensor[] = [];
+      const inner: tf.Tensor[] = [];
       let innerCalls = 0;
-      const inner = runInner && ((): void => {
+      const runWrapped = runInner && ((): void => {
         innerCalls += 1;
-        if (innerCalls === 1) runInner(innerPacks);
+        if (innerCalls === 1) runInner(inner);
       });
       const { grads } = tf.variableGrads(() => {
-        const terms = g.group.loss(tb, this.rng, step, inner);
+        const terms = g.group.loss(tb, this.rng, step, runWrapped);
         if (runInner && innerCalls !== 1) {
           throw new GenlabError('internal', `${this.model.kind}: loss group '${g.group.name}' wraps ${g.group.wraps!.join(', ')} but called inner() ${innerCalls} times (once expected)`);
         }
         g.terms ??= termOrder(terms);
-        packed = tf.keep(
-          tf.stack(
-            g.terms.map((name) => {
-              const t = terms[name];
-              if (!t) throw new GenlabError('internal', `${this.model.kind}: loss group '${g.group.name}' returned no term '${name}' at step ${step + 1}`);
-              return t;
-            }),
-          ) as tf.Tensor1D,
-        );
+        own = g.terms.map((name) => {
+          const t = terms[name];
+          if (!t) throw new GenlabError('internal', `${this.model.kind}: loss group '${g.group.name}' returned no term '${name}' at step ${step + 1}`);
+          if (t.id > madeAfter && !t.kept) kept.push(tf.keep(t));
+          return t;
+        });
         return this.objective ? this.objective(terms, g.group.name) : terms.loss;
       }, g.group.variables);
       // In declared order, with a missing gradient left out: TF.js optimisers index accumulators by position.
       g.optimizer.applyGradients(g.group.variables.map((v) => ({ name: v.name, tensor: grads[v.name] as tf.Tensor })));
       g.group.afterUpdate?.();
-      if (innerPacks.length === 0) return packed!;
       // The wrapped groups' terms first, as they ran (and as readTerms reads them: in the updates' order).
-      const all = tf.concat([...innerPacks, packed!]) as tf.Tensor1D;
-      tf.dispose([...innerPacks, packed!]);
-      return all;
+      return [...inner, ...own];
     });
   }
 
