@@ -7,7 +7,7 @@
  *   npm run bench -- --only peer            or   node --import tsx bench/peer.ts [--trials N] [--quick]
  *
  * Workloads (both sides train the same networks with the same optimiser, batch and thread count):
- * - VAE 784-400-20, Bernoulli decoder, Adam 1e-3, batch 128 (PyTorch: one epoch per trial).
+ * - VAE 784-400-20, Bernoulli decoder, Adam 1e-3, batch 128, one epoch per trial on both sides.
  * - DCGAN as the peer's: no batch norm, 7·7·64 → 32 → 1 and 32 → 64 → 1, 5×5 stride 2, Adam 2e-4 β1 0.5, batch 64
  *   (PyTorch: 300 steps per trial). Both sides run G once per step: D's update trains on G(z) and G's update reuses
  *   it (genlab's shareFakes, on by default).
@@ -61,8 +61,8 @@ export async function runPeerBench(options: PeerBenchOptions = {}): Promise<Peer
   const { trials = 3, quick = false, log = (l: string) => void process.stderr.write(`${l}\n`) } = options;
   // genlab's default in Node (native when built), set explicitly: an earlier bench of the same run may have left another.
   const { backend } = await initEngine({ backend: benchBackends()[0]! });
-  const vaeSteps = quick ? 30 : 300;
-  const dcganSteps = quick ? 5 : 60;
+  const vaeSteps = quick ? 30 : 468; // one epoch of MNIST at batch 128, as the peer's trial (its last batch of 96 aside)
+  const dcganSteps = quick ? 5 : 300; // as the peer's trial
   const workloads: { workload: string; genlab: () => Promise<number>; peer: [string, string[]] | null; readmeFigure: number }[] = [
     { workload: 'VAE 784-400-20, batch 128', genlab: () => vaeExamplesPerSecond(vaeSteps), peer: ['vae_mnist.py', ['--epochs', '1', '--iw-k', '0']], readmeFigure: PYTORCH_VAE_EXAMPLES_PER_SEC },
     {
@@ -81,6 +81,13 @@ export async function runPeerBench(options: PeerBenchOptions = {}): Promise<Peer
   const rows: PeerRow[] = [];
   for (const w of workloads) {
     const row: PeerRow = { workload: w.workload, genlab: [], pytorch: [], pytorchThreads: [], readmeFigure: w.readmeFigure };
+    // One untimed run first: V8 compiles genlab's JavaScript as it first runs it (the first trial of a process ran
+    // 10–20% slower than the next), while the peer's Python and C++ start compiled; after it, each side's trial times
+    // a freshly built model and optimiser from its first step.
+    if (!quick) {
+      log(`peer bench: ${w.workload}, warm-up`);
+      await w.genlab();
+    }
     for (let t = 0; t < trials; t++) {
       log(`peer bench: ${w.workload}, trial ${t + 1}/${trials}`);
       row.genlab.push(await w.genlab());
