@@ -38,6 +38,30 @@ test('the loss falls on a tiny autoencoder, and test metrics are logged each epo
   model.dispose();
 });
 
+test('TrainStep reads every term of a step: those the loss made are freed after it, a term the model holds (a kept constant, a variable) stays alive', async () => {
+  const model = TinyAutoencoder.create({ shape: [4, 4, 1], latent: 3 });
+  const held = tf.keep(tf.scalar(7));
+  const marker = tf.variable(tf.scalar(-2), false, 'held_marker');
+  const [group] = model.lossGroups();
+  model.lossGroups = () => [{ ...group!, loss: (...args) => ({ ...group!.loss(...args), held, marker: marker as unknown as tf.Scalar }) }];
+  const step = new TrainStep(model, new Rng(1), { learningRate: 1e-2 });
+  const data = [...batches(tinyImages(64, 1), { batchSize: 32 })];
+  const seen: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const terms = await step.run(data[i % 2]!);
+    assert.equal(terms.values[terms.names.indexOf('held')], 7);
+    assert.equal(terms.values[terms.names.indexOf('marker')], -2);
+    assert.ok(Number.isFinite(terms.values[terms.names.indexOf('loss')]!));
+    seen.push(tf.memory().numTensors);
+  }
+  assert.equal(seen[3], seen[1], `tensors after steps 1–4: ${seen.join(', ')}`);
+  assert.equal(held.isDisposed, false, 'the model\'s constant is alive');
+  assert.equal(marker.isDisposed, false, 'the model\'s variable is alive');
+  step.dispose();
+  tf.dispose([held, marker]);
+  model.dispose();
+});
+
 test('each loss group has its own optimiser and updates only its own variables, `steps` times per step', async () => {
   const model = new TwoGroupModel(2);
   const train = tinyPoints(8, 1); // class labels, 2 steps per epoch at batch 4

@@ -226,7 +226,7 @@ export class TrainStep {
         own = g.terms.map((name) => {
           const t = terms[name];
           if (!t) throw new GenlabError('internal', `${this.model.kind}: loss group '${g.group.name}' returned no term '${name}' at step ${step + 1}`);
-          if (t.id > madeAfter && !t.kept) kept.push(tf.keep(t));
+          if (t.id > madeAfter && !t.kept && !(t instanceof tf.Variable)) kept.push(tf.keep(t));
           return t;
         });
         return this.objective ? this.objective(terms, g.group.name) : terms.loss;
