@@ -79,7 +79,9 @@ export interface StepProfile {
 async function profileSteps(workload: string, model: TrainableModel, data: Batch[], optimizer: object, steps: number): Promise<StepProfile> {
   const trainer = new TrainStep(model, new Rng(1), optimizer);
   try {
-    for (let i = 0; i < 5; i++) await trainer.run(data[i % data.length]!); // warm-up: kernels' first-call setup, JIT
+    // Warm-up: kernels' first-call setup, and V8's optimising compiler, which takes a few dozen steps to reach the
+    // trainer's JavaScript (with 5 warm-up steps the VAE's timed rounds ran ~1.5× slower than steady state).
+    for (let i = 0; i < 40; i++) await trainer.run(data[i % data.length]!);
     // The median of 3 rounds: one round that another process slows down does not set the figure.
     const rounds: number[] = [];
     for (let r = 0; r < 3; r++) {
