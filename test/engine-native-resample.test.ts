@@ -5,27 +5,23 @@
  * alignCorners and halfPixelCenters; and that they ran natively, not through their cpu fallback.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../src/engine/backend.js';
 import { nativeBuildStatus, nativeKernelCalls } from '../src/engine/native.js';
 import { Rng } from '../src/engine/rng.js';
 import { assertClose, size, uniform, valuesOn } from './helpers/backends.js';
+import { assertRanNatively, assertSame } from './helpers/native.js';
 
 const status = nativeBuildStatus();
 const skip = status !== null && status.library === null ? `native backend not built: ${status.reason}` : false;
 const rng = new Rng(20261205);
 
-/** `fn` on cpu and on native: every output equal, bit for bit (NaN = NaN); and `kernels` ran natively. */
-async function assertSameAsCpu(what: string, kernels: string[], fn: () => tf.Tensor | tf.Tensor[]): Promise<void> {
-  const cpu = await valuesOn('cpu', fn);
+/** `fn` on cpu and on native: every output equal, bit for bit (NaN = NaN); and `kernel` ran natively, never on cpu. */
+async function assertSameAsCpu(what: string, kernel: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<void> {
   nativeKernelCalls(true);
-  const native = await valuesOn('native', fn);
-  const calls = nativeKernelCalls(true);
-  for (const k of kernels) assert.ok((calls.native[k] ?? 0) > 0 && !calls.fallback[k], `${what}: ${k} ran natively (${JSON.stringify(calls)})`);
-  assert.equal(native.length, cpu.length);
-  cpu.forEach((c, i) => assertClose(native[i]!, c, `${what} [output ${i}]`, 0));
+  await assertSame(what, fn, 0);
+  assertRanNatively(kernel, what, true);
 }
 
 test('average pooling and its gradient on native: the cpu kernels\' values bit for bit, over windows, strides and paddings', { skip }, async () => {
@@ -42,10 +38,10 @@ test('average pooling and its gradient on native: the cpu kernels\' values bit f
   for (const [shape, filter, strides, pad] of cases) {
     const xv = uniform(rng, size(shape));
     const what = `avgPool [${shape}] filter ${filter} strides ${strides} pad ${pad}`;
-    await assertSameAsCpu(what, ['AvgPool'], () => tf.avgPool(tf.tensor4d(xv, shape as [number, number, number, number]), filter, strides, pad));
+    await assertSameAsCpu(what, 'AvgPool', () => tf.avgPool(tf.tensor4d(xv, shape as [number, number, number, number]), filter, strides, pad));
     const dyShape = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], filter, strides, 1, pad).outShape;
     const dyv = uniform(rng, size(dyShape));
-    await assertSameAsCpu(`${what}, gradient`, ['AvgPoolGrad'], () =>
+    await assertSameAsCpu(`${what}, gradient`, 'AvgPoolGrad', () =>
       tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(x as tf.Tensor4D, filter, strides, pad), tf.tensor(dyv, dyShape))))(tf.tensor4d(xv, shape as [number, number, number, number])),
     );
   }
@@ -67,7 +63,7 @@ test('nearest-neighbour resizing and its gradient on native: the cpu kernels\' v
     const xv = uniform(rng, size(shape));
     const what = `resizeNearestNeighbor [${shape}] → ${to} alignCorners ${alignCorners} halfPixelCenters ${halfPixelCenters}`;
     const resize = (x: tf.Tensor4D): tf.Tensor4D => tf.image.resizeNearestNeighbor(x, to, alignCorners, halfPixelCenters);
-    await assertSameAsCpu(what, ['ResizeNearestNeighbor'], () => resize(tf.tensor4d(xv, shape as [number, number, number, number])));
+    await assertSameAsCpu(what, 'ResizeNearestNeighbor', () => resize(tf.tensor4d(xv, shape as [number, number, number, number])));
     const dyShape = [shape[0]!, ...to, shape[3]!];
     const dyv = uniform(rng, size(dyShape));
     const gradient = (x: tf.Tensor4D, dy: tf.Tensor): tf.Tensor => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(resize(t as tf.Tensor4D), dy)))(x);
@@ -80,7 +76,7 @@ test('nearest-neighbour resizing and its gradient on native: the cpu kernels\' v
     });
     nativeKernelCalls(true);
     const native = await valuesOn('native', () => gradient(tf.tensor4d(xv, shape as [number, number, number, number]), tf.tensor(dyv, dyShape)));
-    assert.ok((nativeKernelCalls(true).native['ResizeNearestNeighborGrad'] ?? 0) > 0, `${what}: the gradient ran natively`);
+    assertRanNatively('ResizeNearestNeighborGrad', `${what}, gradient`);
     assertClose(native[0]!, perImage[0]!, `${what}, gradient`, 0);
   }
 });
@@ -91,6 +87,6 @@ test('NaN and infinities pass through native pooling and resizing as on cpu', { 
   xv[3] = NaN;
   xv[40] = Infinity;
   xv[41] = -Infinity;
-  await assertSameAsCpu('avgPool with NaN and ±Infinity', ['AvgPool'], () => tf.avgPool(tf.tensor4d(xv, [2, 6, 6, 2]), 2, 2, 'valid'));
-  await assertSameAsCpu('resize with NaN and ±Infinity', ['ResizeNearestNeighbor'], () => tf.image.resizeNearestNeighbor(tf.tensor4d(xv, [2, 6, 6, 2]), [12, 12]));
+  await assertSameAsCpu('avgPool with NaN and ±Infinity', 'AvgPool', () => tf.avgPool(tf.tensor4d(xv, [2, 6, 6, 2]), 2, 2, 'valid'));
+  await assertSameAsCpu('resize with NaN and ±Infinity', 'ResizeNearestNeighbor', () => tf.image.resizeNearestNeighbor(tf.tensor4d(xv, [2, 6, 6, 2]), [12, 12]));
 });

@@ -25,7 +25,8 @@ import { createModel } from '../src/models/kinds.js';
 import { FusedAdam, fit } from '../src/train/index.js';
 import { batchNormTraining } from '../src/engine/kernels/batch-norm-training.js';
 import { batchNormalization, conv2d, dense } from '../src/nets/layers.js';
-import { assertClose, size, uniform, valuesOn, type Values } from './helpers/backends.js';
+import { assertClose, size, uniform, valuesOn } from './helpers/backends.js';
+import { assertRanNatively, assertSame } from './helpers/native.js';
 
 const status = nativeBuildStatus();
 const noLibrary = status !== null && status.library === null;
@@ -96,24 +97,6 @@ test('fused Adam on native: the same values, moments and β products as TF.js\'s
   fusedOpt.dispose();
   stockOpt.dispose();
 });
-
-/** Runs `fn` on cpu and on native; returns every output's values. */
-async function onBoth(fn: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Values[]; native: Values[] }> {
-  return { cpu: await valuesOn('cpu', fn), native: await valuesOn('native', fn) };
-}
-
-
-async function assertSame(what: string, fn: () => tf.Tensor | tf.Tensor[], tol?: number): Promise<void> {
-  const { cpu, native } = await onBoth(fn);
-  assert.equal(native.length, cpu.length);
-  cpu.forEach((c, i) => assertClose(native[i]!, c, `${what} [output ${i}]`, tol));
-}
-
-/** Asserts that `kernel` ran natively (not through its cpu fallback) since the last reset. */
-function assertRanNatively(kernel: string, what: string): void {
-  const calls = nativeKernelCalls(true);
-  assert.ok((calls.native[kernel] ?? 0) > 0, `${what}: ${kernel} never ran natively (${JSON.stringify(calls)})`);
-}
 
 const rng = new Rng(20261125);
 const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const CPU_MEMORY_BACKENDS: ReadonlySet<string> = new Set(['native', 'wasm', 'cpu']);
 
-/** The first value of each tensor, in order. */
+/** The value of each scalar, in order. */
 export async function readScalars(tensors: readonly tf.Tensor[]): Promise<Float32Array> {
   const out = new Float32Array(tensors.length);
   if (tensors.length === 0) return out;
@@ -16,7 +16,7 @@ export async function readScalars(tensors: readonly tf.Tensor[]): Promise<Float3
     tensors.forEach((t, i) => (out[i] = t.dataSync()[0]!));
     return out;
   }
-  const all = tf.tidy(() => tf.concat(tensors.map((t) => tf.slice(tf.reshape(t, [-1]), 0, 1))));
+  const all = tf.stack(tensors as tf.Tensor[]);
   try {
     out.set(await all.data());
     return out;

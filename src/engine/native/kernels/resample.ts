@@ -32,6 +32,9 @@ function ranges(count: number, of: (i: number) => [number, number]): Ranges {
   return { start, end };
 }
 
+/** sumBlocks' multiplier that divides each sum by its rectangle's size instead (average pooling, as the cpu kernel). */
+const AVERAGE = 0;
+
 function sumBlocks(native: NativeAddon, backend: NativeBackend, src: Float32Array, srcShape: readonly number[], rows: Ranges, cols: Ranges, multiplier: number): Info {
   const [n, h, w, c] = srcShape as [number, number, number, number];
   const outShape = [n, rows.start.length, cols.start.length, c];
@@ -63,7 +66,7 @@ function avgPool(native: NativeAddon, args: Args, backend: NativeBackend): Info 
   const window = (corner: number, filter: number, limit: number): [number, number] => [Math.max(0, corner), Math.min(limit, corner + filter)];
   const rows = ranges(info.outHeight, (r) => window(r * info.strideHeight - info.padInfo.top, info.effectiveFilterHeight, info.inHeight));
   const cols = ranges(info.outWidth, (q) => window(q * info.strideWidth - info.padInfo.left, info.effectiveFilterWidth, info.inWidth));
-  return sumBlocks(native, backend, xv, x.shape, rows, cols, 0);
+  return sumBlocks(native, backend, xv, x.shape, rows, cols, AVERAGE);
 }
 
 /** The cpu kernel's AvgPoolGrad: dx = Σ of dy over the windows that hold the pixel, times 1/(filter area). */
