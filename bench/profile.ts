@@ -123,6 +123,9 @@ export async function runProfileBench(options: { steps?: number; backend?: 'nati
   const vae = createModel('vae', { hidden: [400], latent: 20 }, images, new Rng(0));
   rows.push(await profileSteps('VAE 784-400-20, batch 128', vae, batchesOf(128, 8), {}, steps));
   vae.dispose();
+  const iwae = createModel('iwae', { hidden: [200, 200], latent: 100, topLatent: 50, topHidden: [100, 100], k: 5 }, images, new Rng(0));
+  rows.push(await profileSteps('two-layer IWAE k = 5 (examples/vae-likelihood.sh), batch 100', iwae, batchesOf(100, 8), {}, steps));
+  iwae.dispose();
   const dcgan: GAN = createModel('dcgan', {}, images, new Rng(0));
   rows.push(await profileSteps('DCGAN (batch norm), batch 64', dcgan, batchesOf(64, 8), recommendedOptimizerOptions('dcgan') ?? {}, Math.max(3, steps >> 2)));
   dcgan.dispose();
@@ -134,7 +137,11 @@ export async function runProfileBench(options: { steps?: number; backend?: 'nati
 
 export function formatProfileBench(r: { backend: string; peak: number; rows: StepProfile[] }): string {
   const pct = (v: number, of: number): string => `${((100 * v) / of).toFixed(0).padStart(3)}%`;
-  const lines = [`Where a training step's time goes (${r.backend}; large sgemm here: ${r.peak.toFixed(0)} GFLOP/s, the practical peak):`];
+  const lines = [
+    `Where a training step's time goes (${r.backend}; large sgemm here: ${r.peak.toFixed(0)} GFLOP/s, the practical peak).`,
+    '(Kernel times are tf.profile\'s: each kernel run and timed alone, with its own call overhead. That overstates small kernels and',
+    ' understates the products\' GFLOP/s; `node --cpu-prof` of a step loop gives the unmeasured split: the VAE\'s products ran at ≈ 170 GFLOP/s there.)',
+  ];
   for (const p of r.rows) {
     lines.push(
       `  ${p.workload}: ${p.stepMs.toFixed(2)} ms/step = matmul/conv ${p.denseMs.toFixed(2)} ms (${pct(p.denseMs, p.stepMs)}, ${p.denseGflops.toFixed(1)} GFLOP/s = ${pct(p.denseGflops, r.peak)} of peak)` +

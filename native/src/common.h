@@ -176,5 +176,9 @@ napi_value KlStandardNormal(napi_env env, napi_callback_info info);
 napi_value KlStandardNormalGrad(napi_env env, napi_callback_info info);
 napi_value Reparameterize(napi_env env, napi_callback_info info);
 napi_value ReparameterizeGrad(napi_env env, napi_callback_info info);
+// random.cc
+napi_value RandomNormal(napi_env env, napi_callback_info info);
+// copies.cc
+napi_value CopyBlock(napi_env env, napi_callback_info info);
 
 }  // namespace genlab

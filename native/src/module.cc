@@ -2,7 +2,8 @@
 // convolutions on oneDNN's convolution primitives (im2col + sgemm where those do not fit), the element-wise work
 // around them in vectorised C++ with OpenMP. Raw Node-API (no node-addon-api): every function takes Float32Arrays and
 // integers, writes into a caller-allocated output, and returns nothing. This file registers them (one file per
-// concern defines them: gemm, conv, elementwise, batch_norm, adam, fused_losses, resample; common.h is what they share).
+// concern defines them: gemm, conv, elementwise, batch_norm, adam, fused_losses, resample, random,
+// copies; common.h is what they share).
 #include "common.h"
 #include <malloc.h>
 #include <cstdio>
@@ -39,7 +40,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"bernoulliLogLikelihood", BernoulliLogLikelihood}, {"bernoulliLogLikelihoodGrad", BernoulliLogLikelihoodGrad},
       {"klStandardNormal", KlStandardNormal}, {"klStandardNormalGrad", KlStandardNormalGrad},
       {"reparameterize", Reparameterize}, {"reparameterizeGrad", ReparameterizeGrad},
-      {"gatherPixels", GatherPixels}, {"sumBlocks", SumBlocks}};
+      {"gatherPixels", GatherPixels}, {"sumBlocks", SumBlocks},
+      {"randomNormal", RandomNormal}, {"copyBlock", CopyBlock}};
   for (const auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);

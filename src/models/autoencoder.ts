@@ -22,6 +22,7 @@ import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './
 import { MAX_EMA_DECAY, copyWeights, updateAverage } from './average.js';
 import { ARCHS, MODEL_FILE, modelFileBase, readModelFile, type Arch, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 export const DECODER_LIKELIHOODS = ['bernoulli', 'gaussian'] as const;
 /** p(x|z): Bernoulli pixels (the decoder outputs logits) or a diagonal Gaussian. */
@@ -353,7 +354,7 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
    */
   sample(n: number, rng: Rng, labels?: tf.Tensor1D): tf.Tensor {
     checkNumber(`${this.kind}.sample: n`, n, 1, true);
-    const z = tf.randomNormal([n, this.latent], 0, 1, 'float32', rng.tfSeed());
+    const z = randomNormal([n, this.latent], rng.tfSeed());
     const own = this.config.conditional && !labels ? this.cycleLabels(n) : undefined;
     try {
       return this.decode(z, own ?? labels);
@@ -527,7 +528,7 @@ export class Autoencoder extends LatentModelBase<AutoencoderConfig> {
     const seed = rng.tfSeed();
     return tf.tidy(() => {
       if (noise === 'gaussian') {
-        const noisy = tf.add(x, tf.mul(tf.randomNormal(x.shape, 0, 1, 'float32', seed), a));
+        const noisy = tf.add(x, tf.mul(randomNormal(x.shape, seed), a));
         return this.dataKind === 'images' ? tf.clipByValue(noisy, 0, 1) : noisy;
       }
       const hit = tf.less(tf.randomUniform(x.shape, 0, 1, 'float32', seed), a); // [n, ...] bool

@@ -65,6 +65,7 @@ import {
   r1Penalty,
 } from './gan-losses.js';
 import type { LossGroup, LossTerms, ModelFile, TensorBatch, TrainableModel } from './model.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 export const GAN_KINDS = ['gan', 'dcgan', 'cgan', 'wgan-gp'] as const;
 export type GanKind = (typeof GAN_KINDS)[number];
@@ -437,7 +438,7 @@ export abstract class AdversarialBase implements TrainableModel {
 
   /** Codes z ~ N(0, I): [n, latent], seeded by `rng`. */
   noise(n: number, rng: Rng): tf.Tensor2D {
-    return tf.randomNormal([n, this.latent], 0, 1, 'float32', rng.tfSeed());
+    return randomNormal([n, this.latent], rng.tfSeed());
   }
 
   /**
@@ -820,7 +821,7 @@ export class GAN extends AdversarialBase {
     if (sigma === 0) return (x) => x;
     const seeds = [rng.tfSeed(), rng.tfSeed(), rng.tfSeed()];
     let next = 0;
-    return (x) => tf.add(x, tf.randomNormal(x.shape, 0, sigma, 'float32', seeds[next++]!));
+    return (x) => tf.add(x, randomNormal(x.shape, seeds[next++]!, 0, sigma));
   }
 
   /**
@@ -875,7 +876,7 @@ export class GAN extends AdversarialBase {
     return tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
       const real = noisy(this.toModel(batch.x)); // [n, ...] in the networks' range
-      const fake = noisy(this.sharedFake ?? keepingState([g], () => this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true, g)));
+      const fake = noisy(this.sharedFake ?? keepingState([g], () => this.runGenerator(randomNormal([n, this.latent], z), cond, true, g)));
       const r = this.runDiscriminator(real, cond, true);
       const f = this.runDiscriminator(fake, cond, true);
       const adversarial = this.discriminatorAdversarial(r.out, f.out);
@@ -916,7 +917,7 @@ export class GAN extends AdversarialBase {
     const g = update ? this.generator : this.samplingGenerator();
     const terms = tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
-      const generated = this.runGenerator(tf.randomNormal([n, this.latent], 0, 1, 'float32', z), cond, true, g);
+      const generated = this.runGenerator(randomNormal([n, this.latent], z), cond, true, g);
       if (discriminatorUpdate) {
         this.sharedFake = generated;
         try {

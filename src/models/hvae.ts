@@ -29,6 +29,7 @@ import {
 import type { DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
 import { VAE, averageOf, readVariant, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 /** The networks between the two stochastic layers. */
 export interface UpperNetworks {
@@ -93,11 +94,11 @@ export class HierarchicalVAE extends VAE {
     const n = x.shape[0]!;
     const lead = [k, n];
     const { mean, logVar } = this.posterior(x, cond); // q(z₁|x): [n, L₁]
-    const eps1 = tf.randomNormal([k, n, this.latent], 0, 1, 'float32', rng.tfSeed());
+    const eps1 = randomNormal([k, n, this.latent], rng.tfSeed());
     const z1 = reparameterize(mean, logVar, eps1); // [k, n, L₁]
     const z1Flat = tf.reshape(z1, [k * n, this.latent]);
     const q2 = this.gaussian('upperEncoder', z1Flat); // q(z₂|z₁): [k·n, L₂]
-    const eps2 = tf.randomNormal([k * n, this.config.topLatent], 0, 1, 'float32', rng.tfSeed());
+    const eps2 = randomNormal([k * n, this.config.topLatent], rng.tfSeed());
     const z2 = reparameterize(q2.mean, q2.logVar, eps2); // [k·n, L₂]
     const p1 = this.gaussian('upperDecoder', z2); // p(z₁|z₂): [k·n, L₁]
     const ll = this.decodedLogLikelihood(x, z1, cond); // [k, n]
@@ -119,11 +120,11 @@ export class HierarchicalVAE extends VAE {
   /** n new examples: z₂ ~ N(0, I), z₁ ~ p(z₁|z₂), decoded to the mean of p(x|z₁). [n, ...dataShape]. */
   override sample(n: number, rng: Rng): tf.Tensor {
     checkNumber(`${this.kind}.sample: n`, n, 1, true);
-    const seeds = [rng.tfSeed(), rng.tfSeed()];
+    const [topSeed, bottomSeed] = [rng.tfSeed(), rng.tfSeed()];
     const z1 = this.averaged(() => tf.tidy(() => {
-      const z2 = tf.randomNormal([n, this.config.topLatent], 0, 1, 'float32', seeds[0]);
+      const z2 = randomNormal([n, this.config.topLatent], topSeed);
       const p1 = this.gaussian('upperDecoder', z2);
-      return reparameterize(p1.mean, p1.logVar, tf.randomNormal([n, this.latent], 0, 1, 'float32', seeds[1]));
+      return reparameterize(p1.mean, p1.logVar, randomNormal([n, this.latent], bottomSeed));
     }));
     try {
       return this.decode(z1);

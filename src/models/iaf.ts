@@ -25,6 +25,7 @@ import { diagonalNormalLogDensityOfNoise, reparameterize, standardNormalLogDensi
 import type { DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
 import { VAE, averageOf, readVariant, drawsByDensities, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 /** Added to each step's gate logits s (Kingma et al. 2016, §4): a new flow starts close to the identity. */
 export const IAF_GATE_BIAS = 2;
@@ -124,7 +125,7 @@ export class IafVAE extends VAE {
     const n = x.shape[0]!;
     const l = this.latent;
     const { mean, logVar, context } = this.encoded(x, cond);
-    const eps = tf.randomNormal([k, n, l], 0, 1, 'float32', rng.tfSeed());
+    const eps = randomNormal([k, n, l], rng.tfSeed());
     const z0 = tf.reshape(reparameterize(mean, logVar, eps), [k * n, l]) as tf.Tensor2D;
     const { z, logGates } = this.flow(z0, k === 1 ? context : (tf.tile(context, [k, 1]) as tf.Tensor2D));
     const zT = tf.reshape(z, [k, n, l]);

@@ -28,6 +28,7 @@ import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-loss
 import { checkBatchShape } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
 import { checkNumber } from './validate.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 export interface LapganConfig {
   /** Pyramid levels, the coarsest a plain GAN. Default: halve while the sides stay even and ≥ 7 px (MNIST: 3). */
@@ -132,7 +133,7 @@ export class LAPGAN implements TrainableModel {
 
   /** Codes z ~ N(0, I): [n, levels · latent], seeded by `rng`. */
   noise(n: number, rng: Rng): tf.Tensor2D {
-    return tf.randomNormal([n, this.latent], 0, 1, 'float32', rng.tfSeed());
+    return randomNormal([n, this.latent], rng.tfSeed());
   }
 
   /**
@@ -190,7 +191,7 @@ export class LAPGAN implements TrainableModel {
 
   /** G_k's output on level-k conditions: an image at level 0, a band above. */
   private generateLevel(k: number, seed: number, n: number, coarse: tf.Tensor | null, training: boolean): tf.Tensor {
-    const z = tf.randomNormal([n, this.config.latent], 0, 1, 'float32', seed);
+    const z = randomNormal([n, this.config.latent], seed);
     return this.nets[k]!.generator.apply(coarse ? [z, coarse] : z, { training }) as tf.Tensor;
   }
 

@@ -44,6 +44,7 @@ import {
   standardNormalLogDensity,
 } from './losses.js';
 import type { LossGroup, LossTerms, TensorBatch } from './model.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 export const VAE_OBJECTIVES = ['elbo', 'iwae'] as const;
 export type VaeObjective = (typeof VAE_OBJECTIVES)[number];
@@ -205,7 +206,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
   protected draws(x: tf.Tensor, cond: tf.Tensor[], k: number, rng: Rng): LatentDraws {
     const n = x.shape[0]!;
     const { mean, logVar } = this.posterior(x, cond); // [n, L]
-    const eps = tf.randomNormal([k, n, this.latent], 0, 1, 'float32', rng.tfSeed()); // [k, n, L]
+    const eps = randomNormal([k, n, this.latent], rng.tfSeed()); // [k, n, L]
     const z = reparameterize(mean, logVar, eps); // [k, n, L]
     const ll = this.decodedLogLikelihood(x, z, cond); // [k, n]
     return {

@@ -52,6 +52,7 @@ import {
 } from './gan-losses.js';
 import { klDivergenceToStandardNormal, reparameterize } from './losses.js';
 import type { LossGroup, LossTerms, TensorBatch } from './model.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 /** The adversarial losses a VAE-GAN accepts (a Wasserstein critic has no Dis_l likelihood reading). */
 export const VAEGAN_LOSSES = ['minimax', 'nonsaturating', 'lsgan'] as const;
@@ -207,8 +208,8 @@ export class VAEGAN extends AdversarialBase {
     const keep = (net: tfl.LayersModel | null, name: typeof own) => (own === name ? [] : [net]);
     const x = this.toModel(batch.x);
     const { mean, logVar } = keepingState(keep(this.encoder, 'encoder'), () => this.posterior(x, true));
-    const z = reparameterize(mean, logVar, tf.randomNormal([n, this.latent], 0, 1, 'float32', epsSeed)); // [n, L]
-    const zp = tf.randomNormal([n, this.latent], 0, 1, 'float32', zpSeed);
+    const z = reparameterize(mean, logVar, randomNormal([n, this.latent], epsSeed)); // [n, L]
+    const zp = randomNormal([n, this.latent], zpSeed);
     const [recon, fake] = keepingState(keep(this.generator, 'decoder'), () => [this.runGenerator(z, [], true), this.runGenerator(zp, [], true)] as const);
     const [dReal, dRecon, dFake] = keepingState(keep(this.discriminator, 'discriminator'), () => [x, recon, fake].map((t) => this.runDiscriminator(t, [], true)));
     return { mean, logVar, dReal: dReal!, dRecon: dRecon!, dFake: dFake! };

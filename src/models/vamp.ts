@@ -21,6 +21,7 @@ import { LOG_2PI, diagonalNormalLogDensityOfNoise, reparameterize } from './loss
 import type { DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
 import { VAE, averageOf, readVariant, drawsByDensities, type LatentDraws, type VAEConfig } from './vae.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 /** The network of pseudo-inputs, by name. */
 const PSEUDO_INPUTS = 'pseudoInputs';
@@ -108,7 +109,7 @@ export class VampVAE extends VAE {
   protected override draws(x: tf.Tensor, cond: tf.Tensor[], k: number, rng: Rng): LatentDraws {
     const n = x.shape[0]!;
     const { mean, logVar } = this.posterior(x, cond);
-    const eps = tf.randomNormal([k, n, this.latent], 0, 1, 'float32', rng.tfSeed());
+    const eps = randomNormal([k, n, this.latent], rng.tfSeed());
     const z = reparameterize(mean, logVar, eps); // [k, n, L]
     const logQ = diagonalNormalLogDensityOfNoise(eps, logVar); // [k, n]
     const logP = tf.reshape(this.priorLogDensity(tf.reshape(z, [k * n, this.latent]) as tf.Tensor2D), [k, n]);
@@ -124,7 +125,7 @@ export class VampVAE extends VAE {
       tf.tidy(() => {
         const { mean, logVar } = this.posterior(this.inputs(), []);
         const index = tf.tensor1d(picks, 'int32');
-        return reparameterize(tf.gather(mean, index), tf.gather(logVar, index), tf.randomNormal([n, this.latent], 0, 1, 'float32', seed));
+        return reparameterize(tf.gather(mean, index), tf.gather(logVar, index), randomNormal([n, this.latent], seed));
       }),
     );
     try {

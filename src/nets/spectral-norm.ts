@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
+import { randomNormal } from '../engine/kernels/random.js';
 
 /** Power iterations when the normaliser is set up (torch.nn.utils.parametrizations.spectral_norm's 15). */
 export const SPECTRAL_NORM_INIT_ITERATIONS = 15;
@@ -86,7 +87,7 @@ export class SpectralNorm {
    */
   static create(nets: readonly (tfl.LayersModel | null)[], rng: Rng, iterations = SPECTRAL_NORM_INIT_ITERATIONS): SpectralNorm {
     const kernels = spectralNormKernels(nets);
-    const u = kernels.map((k) => tf.tidy(() => tf.variable(normalise(tf.randomNormal([matrixSize(k)[1]], 0, 1, 'float32', rng.tfSeed())), false, vectorName(k, 'u'))));
+    const u = kernels.map((k) => tf.tidy(() => tf.variable(normalise(randomNormal([matrixSize(k)[1]], rng.tfSeed())), false, vectorName(k, 'u'))));
     const v = kernels.map((k) => tf.tidy(() => tf.variable(tf.zeros([matrixSize(k)[0]]), false, vectorName(k, 'v'))));
     const sn = new SpectralNorm(kernels, u, v);
     sn.powerIteration(Math.max(1, iterations));

@@ -48,6 +48,10 @@ export interface NativeAddon {
   /** dst[i, y, x, :] = Σ src over rows [rowStart[y], rowEnd[y]) × columns [colStart[x], colEnd[x]), times multiplier (0: divided by the count). */
   sumBlocks(src: Float32Array, n: number, h: number, w: number, c: number, rowStart: Int32Array, rowEnd: Int32Array,
     colStart: Int32Array, colEnd: Int32Array, multiplier: number, dst: Float32Array): void;
+  /** Fills `out` with normals as tf.randomNormal draws them, from an Alea generator in state (s0, s1, s2, c). */
+  randomNormal(out: Float32Array, s0: number, s1: number, s2: number, c: number, mean: number, stdDev: number): void;
+  /** dst[dstOffset + r·dstStride + j] = src[r·cols + j]: a contiguous block of rows into a wider array (Concat). */
+  copyBlock(src: Float32Array, rows: number, cols: number, dst: Float32Array, dstOffset: number, dstStride: number): void;
   /** Sets the threads that share the work (when n > 0: the caller and n − 1 helpers); returns how many there are. */
   threads(n?: number): number;
   /** The oneDNN implementation a convolution pass (0 forward, 1 input gradient, 2 filter gradient) runs on; null: im2col + sgemm. */

@@ -1,6 +1,7 @@
 /**
  * Kernels that copy or fill: Tile where it is a broadcast (each repeated dim has size 1), Slice and SplitV as strided
- * copies (the cpu kernels copy non-contiguous slices element by element), and ZerosLike and Cast to float32 (from
+ * copies and Concat as block copies (the cpu kernels copy non-contiguous slices and concatenations along any axis but
+ * the first element by element: SplitV's gradient is a Concat), and ZerosLike and Cast to float32 (from
  * bool or int32) into pooled outputs, as the cpu kernels' fresh arrays cost a garbage collection about every training
  * step (external memory pressure).
  */
@@ -59,6 +60,29 @@ function splitV(native: NativeAddon, args: Args, backend: NativeBackend): Info[]
   });
 }
 
+/** float32 inputs side by side along `axis`: each input's rows (the dims before axis) copied into its columns of the output. */
+function concat(native: NativeAddon, args: Args, backend: NativeBackend): Info | null {
+  const inputs = Object.values(args.inputs) as Info[];
+  const values = inputs.map((t) => f32(backend, t));
+  if (inputs.length < 2 || !values.every((v) => v !== null) || inputs[0]!.shape.length === 0) return null;
+  const rank = inputs[0]!.shape.length;
+  const axis = tf.util.parseAxisParam((args.attrs as { axis: number | number[] }).axis, inputs[0]!.shape)[0]!;
+  const shapes = inputs.map((t) => t.shape);
+  if (!shapes.every((sh) => sh.length === rank && sh.every((d, i) => i === axis || d === shapes[0]![i]))) return null;
+  const outShape = [...shapes[0]!];
+  outShape[axis] = shapes.reduce((a, sh) => a + sh[axis]!, 0);
+  const rows = size(outShape.slice(0, axis));
+  const width = size(outShape.slice(axis));
+  const out = backend.alloc(rows * width);
+  let offset = 0;
+  inputs.forEach((t, i) => {
+    const cols = size(t.shape.slice(axis));
+    if (cols > 0 && rows > 0) native.copyBlock(values[i]!, rows, cols, out, offset, width);
+    offset += cols;
+  });
+  return backend.makeTensorInfo(outShape, 'float32', out);
+}
+
 function zerosLike(args: Args, backend: NativeBackend): Info | null {
   const { x } = args.inputs as Record<string, Info | undefined>;
   if (!x || x.dtype !== 'float32') return null;
@@ -79,6 +103,7 @@ export const copyKernels: KernelGroup = (native, cpu) => [
   withCpuFallback('Tile', cpu, (args, backend) => tile(native, args, backend)),
   withCpuFallback('Slice', cpu, (args, backend) => slice(native, args, backend)),
   withCpuFallback('SplitV', cpu, (args, backend) => splitV(native, args, backend)),
+  withCpuFallback('Concat', cpu, (args, backend) => concat(native, args, backend)),
   withCpuFallback('ZerosLike', cpu, zerosLike),
   withCpuFallback('Cast', cpu, cast),
 ];

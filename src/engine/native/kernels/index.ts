@@ -13,6 +13,7 @@ import { activationGradKernels, binaryKernels, comparisonKernels, unaryKernels }
 import { fusedLossKernels } from './fused-losses.js';
 import { layerOpKernels } from './layer-ops.js';
 import { matMulKernels } from './matmul.js';
+import { randomKernels } from './random.js';
 import { reductionKernels } from './reductions.js';
 import { resampleKernels } from './resample.js';
 
@@ -32,6 +33,7 @@ const GROUPS: readonly KernelGroup[] = [
   adamKernels,
   fusedLossKernels,
   resampleKernels,
+  randomKernels,
 ];
 
 /** The native backend's kernel configs for the loaded addon; `cpu` gives the cpu kernel each falls back to. */
