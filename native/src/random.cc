@@ -1,4 +1,4 @@
-// Random normals drawn as TF.js's randomNormal draws them, bit for bit, ~20× faster than its JavaScript loop (in the
+// Random normals drawn as TF.js's randomNormal draws them, bit for bit, ≈ 3× faster than its JavaScript loop (in the
 // two-layer IWAE's step the 75,000 draws took 11% of the time): seedrandom's Alea generator (Baagøe 2010), whose state
 // src/engine/kernels/random.ts seeds in JavaScript from the same seed string, and Marsaglia's polar method, both in
 // doubles, each value rounded to float32. The logarithm is fdlibm's, which V8's Math.log is a port of, so every double
@@ -76,7 +76,7 @@ struct Alea {
     const double t = 2091639 * s0 + c * 2.3283064365386963e-10;  // 2^-32
     s0 = s1;
     s1 = s2;
-    c = static_cast<double>(static_cast<int32_t>(t));  // t | 0 (0 ≤ t < 2^31)
+    c = std::trunc(t);  // t | 0 (0 ≤ t < 2^31); one rounding instruction instead of a round trip through an integer
     return s2 = t - c;
   }
 };
@@ -93,17 +93,44 @@ napi_value RandomNormal(napi_env env, napi_callback_info info) {
   Alea g{a.d(1), a.d(2), a.d(3), a.d(4)};
   const double mean = a.d(5), stdDev = a.d(6);
   if (!a.ok) return nullptr;
-  for (size_t i = 0; i < n; i += 2) {
+  // Two passes: the generator's draws and the polar method's rejections, serial (each draw depends on the last); then
+  // the accepted points' transform (a log, a division and a square root each), independent, shared between workers.
+  const int64_t pairs = static_cast<int64_t>((n + 1) / 2);
+  thread_local std::vector<double> points;
+  points.resize(3 * pairs);
+  double* pt = points.data();
+  // The draws come in blocks from a loop of the generator alone: its chain of dependent operations (≈ 16 cycles a draw)
+  // then runs without the rejections' mispredicted branches flushing it; the points are read from the block in order.
+  constexpr int kBlock = 512;
+  double draws[kBlock];
+  int at = kBlock;
+  const auto draw = [&]() {
+    if (at == kBlock) {
+      for (int k = 0; k < kBlock; k++) draws[k] = g.next();
+      at = 0;
+    }
+    return draws[at++];
+  };
+  for (int64_t p = 0; p < pairs; p++) {
     double v1, v2, s;
     do {
-      v1 = 2 * g.next() - 1;
-      v2 = 2 * g.next() - 1;
+      v1 = 2 * draw() - 1;
+      v2 = 2 * draw() - 1;
       s = v1 * v1 + v2 * v2;
     } while (s >= 1 || s == 0);
-    const double mul = std::sqrt(-2.0 * fdlibmLog(s) / s);
-    out[i] = static_cast<float>(mean + stdDev * v1 * mul);
-    if (i + 1 < n) out[i + 1] = static_cast<float>(mean + stdDev * v2 * mul);
+    pt[3 * p] = v1;
+    pt[3 * p + 1] = v2;
+    pt[3 * p + 2] = s;
   }
+  const int64_t len = static_cast<int64_t>(n);
+  shareRange(pairs, kShareElements / 16, 1, [=](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; p++) {
+      const double v1 = pt[3 * p], v2 = pt[3 * p + 1], s = pt[3 * p + 2];
+      const double mul = std::sqrt(-2.0 * fdlibmLog(s) / s);
+      out[2 * p] = static_cast<float>(mean + stdDev * v1 * mul);
+      if (2 * p + 1 < len) out[2 * p + 1] = static_cast<float>(mean + stdDev * v2 * mul);
+    }
+  });
   return nullptr;
 }
 

@@ -2,7 +2,7 @@
  * Random normals for the models' noise (the VAE's ε, the GAN's codes): the values tfjs-core's `tf.randomNormal` draws
  * for the same seed, bit for bit — seedrandom's Alea generator (Baagøe 2010) seeded from the seed's decimal string,
  * and Marsaglia's polar method (MPRandGauss), in doubles, rounded to float32 — drawn by one kernel where the backend
- * has it (native: ~20× faster than the JavaScript loop, which took 11% of the two-layer IWAE's step) and in
+ * has it (native: ≈ 3× faster than TF.js's JavaScript loop, which took 11% of the two-layer IWAE's step) and in
  * JavaScript elsewhere. One difference: a seed of 0 is a seed here, where tf.randomNormal takes it for "no seed" and
  * draws from Math.random. Kept free of Node imports (the browser build imports the models).
  */
