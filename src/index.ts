@@ -35,6 +35,7 @@ export * from './models/srgan-losses.js';
 export {
   evaluateUpscaling,
   scoreUpscalingEach,
+  upscaleFidOptions,
   formatUpscaleReport,
   upscaleGrid,
   upscaleImageFile,

@@ -18,7 +18,9 @@ import { Rng } from '../src/engine/rng.js';
 import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { can, createModel, loadModel } from '../src/models/kinds.js';
-import { evaluateUpscaling } from '../src/eval/upscale-metrics.js';
+import { evaluateUpscaling, upscaleFidOptions } from '../src/eval/upscale-metrics.js';
+import { fid } from '../src/eval/image-metrics.js';
+import { CLASSIFIER_FEATURES } from '../src/eval/mnist-classifier-model.js';
 import { fit, sampleGrids } from '../src/train/index.js';
 import { runCli, runMain, runModelCommands } from './helpers/cli.js';
 
@@ -99,6 +101,29 @@ test('options are strict: another kind’s option, a scale that does not divide 
   features.dispose();
 });
 
+test('on MNIST the report adds each upscaled set\'s FID against the originals, in the classifier\'s features', async () => {
+  assert.ok(can(model, 'upscale'));
+  if (!can(model, 'upscale')) return;
+  assert.deepEqual(await upscaleFidOptions(model, 'pokemon', 64), {}, 'no classifier features for sprites');
+  assert.deepEqual(await upscaleFidOptions(model, undefined, 64), {}, 'none for image files');
+  const { classifier } = await upscaleFidOptions(model, 'mnist', 64);
+  assert.ok(classifier);
+  const r = await evaluateUpscaling(model, digits.test.data, 64, { classifier, batchSize: 24 });
+  assert.equal(r.psnr, after.psnr, 'PSNR unchanged by the FID option');
+  // The same FIDs from the features of each set computed here, in one batch.
+  const features = tf.tidy(() => {
+    const x = tf.tensor4d(digits.test.data.subarray(0, 64 * 784), [64, 28, 28, 1]);
+    const low = model.downscale(x);
+    return [model.upscale(low), model.bicubic(low), x].map((t) => classifier!.features(tf.clipByValue(t, 0, 1)).dataSync() as Float32Array);
+  });
+  assert.equal(features[0]!.length, 64 * CLASSIFIER_FEATURES);
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-3 * Math.max(1, b), `${what}: ${a} vs ${b}`);
+  close(r.fid!, fid(features[0]!, 64, features[2]!, 64), 'model FID');
+  close(r.bicubicFid!, fid(features[1]!, 64, features[2]!, 64), 'bicubic FID');
+  assert.ok(r.fid! > 0 && r.bicubicFid! > 0 && r.fid !== r.bicubicFid, JSON.stringify(r));
+  await assert.rejects(evaluateUpscaling(model, digits.test.data.subarray(0, 784), 1, { classifier }), /upscale: FID: needs at least 2 MNIST-shaped images/);
+});
+
 test('genlab upscale: PSNR/SSIM of model and bicubic as JSON, and the grid', async () => {
   const grid = join(root, 'grid.png');
   const r = await runCli(['upscale', run, '--split', 'test', '-n', '32', '--out', grid, '--json']);
@@ -107,13 +132,14 @@ test('genlab upscale: PSNR/SSIM of model and bicubic as JSON, and the grid', asy
   assert.equal(report['count'], 32);
   assert.equal(report['scale'], 2);
   assert.ok(report['psnr']! > report['bicubicPsnr']!, r.stdout);
+  assert.ok(report['fid']! > 0 && report['bicubicFid']! > 0, `MNIST: FID of both sets: ${r.stdout}`);
   const png = PNG.sync.read(await readFile(grid));
   assert.ok(png.height > 4 * 28, `four rows: ${png.height}`);
 });
 
 test('genlab eval reports the upscaling scores of an srgan run', async () => {
   const report = JSON.parse(await runModelCommands(['eval', run, '--limit', '16', '--json'])) as Record<string, number>;
-  for (const key of ['psnr', 'ssim', 'bicubicPsnr', 'bicubicSsim']) assert.equal(typeof report[key], 'number', key);
+  for (const key of ['psnr', 'ssim', 'bicubicPsnr', 'bicubicSsim', 'fid', 'bicubicFid']) assert.equal(typeof report[key], 'number', key);
   assert.equal(report['count'], 16);
 });
 

@@ -19,6 +19,7 @@ import {
   encodeNpy,
   evaluateLikelihood,
   evaluateUpscaling,
+  upscaleFidOptions,
   formatUpscaleReport,
   exampleSize,
   formatImageMetrics,
@@ -297,7 +298,8 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
       let test = await runSplit(run, model);
       if (flags.limit !== undefined && flags.limit < test.count) test = subset(test, Int32Array.from({ length: flags.limit }, (_, i) => i));
       const bar = progressFor('eval: upscaling');
-      const r = await evaluateUpscaling(model, test.data, test.count, { batchSize: flags.batchSize, ...bar.options }).finally(bar.stop);
+      const fidOptions = await upscaleFidOptions(model, run.data?.name, test.count);
+      const r = await evaluateUpscaling(model, test.data, test.count, { batchSize: flags.batchSize, ...fidOptions, ...bar.options }).finally(bar.stop);
       Object.assign(report, r);
       lines.push(`${run.data!.name} test (${r.count} images, ×${r.scale}), ${model.kind}:`, `  ${formatUpscaleReport(r)}`);
     }

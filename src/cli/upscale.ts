@@ -2,7 +2,7 @@
  * `genlab upscale RUN [IMAGE…]`: a super-resolution model (the kinds that can 'upscale': srgan) on held-out images.
  * Without images: the first -n images of a dataset's split (the run's data unless --data says), each averaged down by
  * the model's scale and upscaled back by the model and by bicubic interpolation; prints the mean PSNR and SSIM of
- * both against the originals and, with --out, writes a PNG grid (low-res | bicubic | model | original). Image files
+ * both against the originals (on MNIST also both sets' FID against the originals) and, with --out, writes a PNG grid (low-res | bicubic | model | original). Image files
  * of the model's size are treated the same way; image files of the low-resolution size are only upscaled.
  */
 import type { Command } from 'commander';
@@ -19,6 +19,7 @@ import {
   openRun,
   requireCapability,
   subset,
+  upscaleFidOptions,
   upscaleGrid,
   upscaleImageFile,
   writeImageGrid,
@@ -88,7 +89,8 @@ export async function upscaleCommand(runDir: string, files: string[], flags: Ups
     let report: UpscaleReport | null = null;
     if (resolution === 'high') {
       const bar = progressFor('upscale: scoring');
-      report = await evaluateUpscaling(model, images, count, { batchSize: flags.batchSize, ...bar.options }).finally(bar.stop);
+      const fidOptions = await upscaleFidOptions(model, files.length > 0 ? undefined : (flags.data ?? run.data?.name), count);
+      report = await evaluateUpscaling(model, images, count, { batchSize: flags.batchSize, ...fidOptions, ...bar.options }).finally(bar.stop);
     }
     if (flags.out !== undefined) {
       const shown = Math.min(flags.show, count);
@@ -112,7 +114,7 @@ export async function upscaleCommand(runDir: string, files: string[], flags: Ups
 export function registerUpscaleCommand(program: Command): void {
   program
     .command('upscale')
-    .description('super-resolution models (srgan): upscale held-out images (or image files), PSNR and SSIM of the model and of bicubic against the originals, and a grid')
+    .description('super-resolution models (srgan): upscale held-out images (or image files), PSNR and SSIM (on MNIST also FID) of the model and of bicubic against the originals, and a grid')
     .argument('<run>', 'run folder (runs/NAME, with manifest.json and model/), or a saved model folder')
     .argument('[images...]', 'PNG/JPEG files: originals of the model’s size (scored) or low-resolution images (upscaled only)')
     .option('--data <dataset>', 'images of this dataset instead of the run’s (mnist, pokemon, a data folder)')

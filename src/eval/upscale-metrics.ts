@@ -1,7 +1,9 @@
 /**
  * How well a super-resolution model upscales held-out images, against bicubic upscaling: each original is averaged
  * down by the model's scale, upscaled by the model and by bicubic interpolation, and compared with the original by
- * PSNR (dB) and SSIM (Wang et al. 2004: 11×11 Gaussian window σ 1.5, K1 0.01, K2 0.03, per channel, mean). The
+ * PSNR (dB) and SSIM (Wang et al. 2004: 11×11 Gaussian window σ 1.5, K1 0.01, K2 0.03, per channel, mean); for MNIST
+ * digits also as a set, by FID against the originals in genlab's classifier features (what PSNR misses: a blurred
+ * set is far from the digits' distribution even where each image is near its original). The
  * measures themselves are tensor functions of models/srgan-losses.ts (the model's `evaluate` reports them during
  * training, and models may not import eval/); bicubic resampling (Keys 1981, a = −0.5) and the average-pooling
  * downscale are nets/srgan.ts's. Also the picture `genlab upscale` and the trainer draw: rows of low-res (nearest
@@ -13,6 +15,10 @@ import { decodeImage } from '../data/image-decode.js';
 import { rgbaToExample } from '../data/image-ops.js';
 import type { TrainableModel } from '../models/model.js';
 import type { Upscales } from '../models/kinds.js';
+import { qualityMeasureOf } from '../data/registry.js';
+import { fid } from './image-metrics.js';
+import { loadMnistClassifier } from './mnist-classifier.js';
+import { CLASSIFIER_FEATURES, type MnistClassifier } from './mnist-classifier-model.js';
 import { PSNR_CAP_DB, psnrPerImage, ssimPerImage } from '../models/srgan-losses.js';
 
 export { PSNR_CAP_DB, meanSquaredErrorPerImage, psnrPerImage, ssimPerImage, upscalingScores, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW } from '../models/srgan-losses.js';
@@ -29,6 +35,25 @@ export interface UpscaleReport {
   ssim: number;
   bicubicPsnr: number;
   bicubicSsim: number;
+  /** FID of the model's and of bicubic's upscalings against the originals (MNIST-shaped images, with a classifier). */
+  fid?: number;
+  bicubicFid?: number;
+}
+
+export interface UpscaleOptions {
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Also FID of both upscaled sets against the originals in this classifier's features (28×28×1 images, ≥ 2). */
+  classifier?: MnistClassifier;
+}
+
+/**
+ * The options that add FID to an upscaling report where it means something: `count` ≥ 2 images of a dataset with
+ * classifier features (MNIST), upscaled to its 28×28×1; none otherwise (Pokémon, image files).
+ */
+export async function upscaleFidOptions(model: UpscalingModel, dataName: string | undefined, count: number): Promise<Pick<UpscaleOptions, 'classifier'>> {
+  if (dataName === undefined || qualityMeasureOf(dataName) !== 'mnist-features' || model.dataShape.join() !== '28,28,1' || count < 2) return {};
+  return { classifier: await loadMnistClassifier() };
 }
 
 /** Per image: the model's and bicubic's PSNR and SSIM against the originals. */
@@ -37,6 +62,8 @@ export interface UpscaleScoresEach {
   ssim: Float32Array;
   bicubicPsnr: Float32Array;
   bicubicSsim: Float32Array;
+  /** With a classifier: its features of the model's, bicubic's and the original images, [count, CLASSIFIER_FEATURES] each. */
+  features?: { model: Float32Array; bicubic: Float32Array; original: Float32Array };
 }
 
 const mean = (v: Float32Array, cap = Infinity): number => v.reduce((s, x) => s + Math.min(x, cap), 0) / v.length;
@@ -45,16 +72,16 @@ const mean = (v: Float32Array, cap = Infinity): number => v.reduce((s, x) => s +
  * Scores of the model's and bicubic's upscalings of `count` originals `images` (the model's data shape, values in
  * [0, 1]), in batches of `batchSize` (default 100); `onProgress(done, total)` after each.
  */
-export async function scoreUpscalingEach(
-  model: UpscalingModel,
-  images: Float32Array,
-  count: number,
-  options: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<UpscaleScoresEach> {
+export async function scoreUpscalingEach(model: UpscalingModel, images: Float32Array, count: number, options: UpscaleOptions = {}): Promise<UpscaleScoresEach> {
   const size = model.dataShape.reduce((a, b) => a * b, 1);
   if (count < 1 || images.length !== count * size) throw badInput('upscale', `expected ${count} images of [${model.dataShape.join(', ')}] (${count * size} values), got ${images.length} values`);
+  const { classifier } = options;
+  if (classifier && (model.dataShape.join() !== '28,28,1' || count < 2)) {
+    throw badInput('upscale: FID', `needs at least 2 MNIST-shaped images [28, 28, 1], got ${count} of [${model.dataShape.join(', ')}]`);
+  }
   const batchSize = options.batchSize ?? 100;
   const out: UpscaleScoresEach = { psnr: new Float32Array(count), ssim: new Float32Array(count), bicubicPsnr: new Float32Array(count), bicubicSsim: new Float32Array(count) };
+  const features = classifier ? { model: new Float32Array(count * CLASSIFIER_FEATURES), bicubic: new Float32Array(count * CLASSIFIER_FEATURES), original: new Float32Array(count * CLASSIFIER_FEATURES) } : undefined;
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const scores = tf.tidy(() => {
@@ -62,7 +89,8 @@ export async function scoreUpscalingEach(
       const lowRes = model.downscale(x);
       const sr = model.upscale(lowRes);
       const bicubic = model.bicubic(lowRes);
-      return [psnrPerImage(x, sr), ssimPerImage(x, sr), psnrPerImage(x, bicubic), ssimPerImage(x, bicubic)];
+      const measured = [psnrPerImage(x, sr), ssimPerImage(x, sr), psnrPerImage(x, bicubic), ssimPerImage(x, bicubic)];
+      return classifier ? [...measured, ...[sr, bicubic, x].map((t) => classifier.features(tf.clipByValue(t, 0, 1)))] : measured;
     });
     const values = await Promise.all(scores.map((t) => t.data() as Promise<Float32Array>));
     tf.dispose(scores);
@@ -70,25 +98,25 @@ export async function scoreUpscalingEach(
     out.ssim.set(values[1]!, start);
     out.bicubicPsnr.set(values[2]!, start);
     out.bicubicSsim.set(values[3]!, start);
+    if (features) [features.model, features.bicubic, features.original].forEach((f, i) => f.set(values[4 + i]!, start * CLASSIFIER_FEATURES));
     options.onProgress?.(start + n, count);
   }
-  return out;
+  return features ? { ...out, features } : out;
 }
 
-/** Mean PSNR and SSIM of the model's and bicubic's upscalings of `count` originals (see `scoreUpscalingEach`). */
-export async function evaluateUpscaling(
-  model: UpscalingModel,
-  images: Float32Array,
-  count: number,
-  options: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<UpscaleReport> {
+/** Mean PSNR and SSIM of the model's and bicubic's upscalings of `count` originals, and with a classifier their FIDs (see `scoreUpscalingEach`). */
+export async function evaluateUpscaling(model: UpscalingModel, images: Float32Array, count: number, options: UpscaleOptions = {}): Promise<UpscaleReport> {
   const each = await scoreUpscalingEach(model, images, count, options);
-  return { count, scale: model.scale, psnr: mean(each.psnr, PSNR_CAP_DB), ssim: mean(each.ssim), bicubicPsnr: mean(each.bicubicPsnr, PSNR_CAP_DB), bicubicSsim: mean(each.bicubicSsim) };
+  const report: UpscaleReport = { count, scale: model.scale, psnr: mean(each.psnr, PSNR_CAP_DB), ssim: mean(each.ssim), bicubicPsnr: mean(each.bicubicPsnr, PSNR_CAP_DB), bicubicSsim: mean(each.bicubicSsim) };
+  if (!each.features) return report;
+  const { model: sr, bicubic, original } = each.features;
+  return { ...report, fid: fid(sr, count, original, count), bicubicFid: fid(bicubic, count, original, count) };
 }
 
-/** `psnr 23.42 dB, ssim 0.939 (bicubic 20.00 dB, 0.839)` */
+/** `PSNR 23.42 dB, SSIM 0.9390, FID 1.20  (bicubic: PSNR 20.00 dB, SSIM 0.8390, FID 9.80)` (FIDs when measured) */
 export function formatUpscaleReport(r: UpscaleReport): string {
-  return `PSNR ${r.psnr.toFixed(2)} dB, SSIM ${r.ssim.toFixed(4)}  (bicubic: PSNR ${r.bicubicPsnr.toFixed(2)} dB, SSIM ${r.bicubicSsim.toFixed(4)})`;
+  const fids = r.fid !== undefined && r.bicubicFid !== undefined ? [`, FID ${r.fid.toFixed(2)}`, `, FID ${r.bicubicFid.toFixed(2)}`] : ['', ''];
+  return `PSNR ${r.psnr.toFixed(2)} dB, SSIM ${r.ssim.toFixed(4)}${fids[0]}  (bicubic: PSNR ${r.bicubicPsnr.toFixed(2)} dB, SSIM ${r.bicubicSsim.toFixed(4)}${fids[1]})`;
 }
 
 /** Rows of `upscaleGrid`, top to bottom. */
