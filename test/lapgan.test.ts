@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -14,7 +14,7 @@ import { loadDataset } from '../src/data/registry.js';
 import { parseNpy } from '../src/data/npy.js';
 import { can, createModel, loadModel } from '../src/models/kinds.js';
 import { LAPGAN } from '../src/models/lapgan.js';
-import { defaultLevels, downsample, gaussianPyramid, laplacianPyramid, reconstructPyramid, upsample } from '../src/nets/lapgan.js';
+import { defaultLevels, downsample, gaussianPyramid, laplacianPyramid, projectOntoBands, reconstructPyramid, upsample } from '../src/nets/lapgan.js';
 import { TrainStep } from '../src/train/step.js';
 import { runCli } from './helpers/cli.js';
 
@@ -54,6 +54,22 @@ test('pyramid: the bands and the coarsest image rebuild the image exactly; d and
   assert.deepEqual([defaultLevels(28, 28), defaultLevels(40, 40), defaultLevels(8, 8), defaultLevels(7, 7), defaultLevels(32, 20)], [3, 3, 1, 1, 2]);
 });
 
+test('projectOntoBands: generated bands lose their 2×2 block means, real bands stay as they are', () => {
+  const rng = new Rng(8);
+  tf.tidy(() => {
+    const h = tf.tensor4d(rng.normals(new Float32Array(3 * 14 * 14 * 2)), [3, 14, 14, 2]);
+    const projected = projectOntoBands(h);
+    assert.ok(tf.max(tf.abs(downsample(h))).dataSync()[0]! > 0.1, 'noise has block means');
+    assert.ok(tf.max(tf.abs(downsample(projected))).dataSync()[0]! < 1e-6, 'a band averages to 0 over every block');
+    assert.ok(meanAbs(projectOntoBands(projected), projected) < 1e-7, 'a projection: twice is once');
+    // What it removes is exactly u(d(h)): h = projected + u(d(h)).
+    assert.ok(meanAbs(tf.add(projected, upsample(downsample(h))), h) < 1e-6);
+    const real = laplacianPyramid(tf.tensor4d(rng.normals(new Float32Array(2 * 28 * 28)), [2, 28, 28, 1]), 3).bands;
+    for (const band of real) assert.ok(meanAbs(projectOntoBands(band), band) < 1e-6, 'a real band is left alone');
+    assert.throws(() => projectOntoBands(tf.zeros([1, 7, 7, 1]) as tf.Tensor4D), /projectOntoBands: needs even sides, got \[7, 7\]/);
+  });
+});
+
 test('lapgan: strict options, images whose sides halve, per-level loss groups, generate capability', () => {
   const model = createModel('lapgan', tiny, mnistInfo, new Rng(0));
   assert.equal(model.config.levels, 3);
@@ -64,7 +80,8 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   model.dispose();
   const bad = (options: object, data: object, pattern: RegExp) =>
     assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
-  bad({ loss: 'lsgan' }, mnistInfo, /^loss: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm\)$/);
+  bad({ loss: 'lsgan' }, mnistInfo, /^loss: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands\)$/);
+  bad({ projectBands: 'yes' }, mnistInfo, /^projectBands: expected true or false/);
   bad({ levels: 4 }, mnistInfo, /^levels: 4 levels halve the image 3 times: its sides must divide by 8, got 28×28 \(at most 3 levels/);
   bad({ levels: 99 }, mnistInfo, /levels: expected an integer in \[1, 8\]/);
   bad({ filters: [] }, mnistInfo, /filters: expected at least one convolution/);
@@ -125,9 +142,30 @@ test('lapgan: a short run on MNIST digits keeps every level finite and moves sam
     const levels = model.generateLevels(z);
     assert.deepEqual(levels.map((l) => l.shape), [[8, 7, 7, 1], [8, 14, 14, 1], [8, 28, 28, 1]]);
     assert.deepEqual(Array.from(levels[2]!.dataSync()), Array.from(a.dataSync()));
+    // Projected bands: every 2×2 block of a finer level that no clipping touched averages back to its coarser pixel.
+    for (const k of [1, 2]) {
+      const inside = tf.cast(tf.logicalAnd(tf.greater(levels[k]!, 0), tf.less(levels[k]!, 1)), 'float32');
+      const whole = tf.equal(downsample(inside as tf.Tensor4D), 1); // blocks of four unclipped pixels
+      const checked = tf.sum(tf.cast(whole, 'float32')).dataSync()[0]!;
+      const worst = tf.max(tf.where(whole, tf.abs(tf.sub(downsample(levels[k]!), levels[k - 1]!)), tf.zerosLike(levels[k - 1]!))).dataSync()[0]!;
+      assert.ok(checked >= 8, `level ${k}: ${checked} unclipped blocks to check`);
+      assert.ok(worst < 1e-5, `level ${k} averages back to level ${k - 1} (worst block ${worst})`);
+    }
   });
   const values = a.dataSync();
   assert.ok(values.every((v) => v >= 0 && v <= 1), 'samples in the data range');
+  // A model saved before projectBands existed (no key in its config) loads with its raw bands.
+  const file = join(dir, 'genlab-model.json');
+  const manifest = JSON.parse(await readFile(file, 'utf8')) as { config: Record<string, unknown> };
+  assert.equal(manifest.config['projectBands'], true);
+  delete manifest.config['projectBands'];
+  await writeFile(file, JSON.stringify(manifest));
+  const old = await loadModel(dir);
+  assert.ok(old instanceof LAPGAN && old.config.projectBands === false);
+  const raw = old.sample(8, new Rng(11));
+  assert.notDeepEqual(Array.from(raw.dataSync()), Array.from(a.dataSync()), 'without the projection, other samples');
+  tf.dispose(raw);
+  old.dispose();
   tf.dispose([a, b, real]);
   loaded.dispose();
   model.dispose();

@@ -4,7 +4,9 @@
  *
  *   level 0:      a GAN of the coarsest images I_0 = d^{L−1}(x)             G_0(z) ≈ I_0
  *   level k ≥ 1:  a conditional GAN of the Laplacian band h_k = I_k − u(I_{k−1}) given l_k = u(I_{k−1}):
- *                 G_k(z, l_k) ≈ h_k; D_k judges the pair (h_k, l_k), real bands against generated ones
+ *                 G_k(z, l_k) ≈ h_k; D_k judges the pair (h_k, l_k), real bands against generated ones. With
+ *                 `projectBands` (genlab's addition, default on) G_k's output is made a band, its 2×2 block means
+ *                 removed (nets/lapgan.ts projectOntoBands), as every real band's are
  *   sampling:     Ĩ_0 = G_0(z_0), Ĩ_k = u(Ĩ_{k−1}) + G_k(z_k, u(Ĩ_{k−1})), coarse to fine (paper eq. 3)
  *
  * Each level trains on the real pyramid of the batch, independently of the others (paper §3.2), so the loss groups
@@ -22,7 +24,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
-import { buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, upsample, type LevelNets } from '../nets/lapgan.js';
+import { buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
 import { keepingState, trainableVariables } from './gan.js';
 import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
 import { checkBatchShape } from './inputs.js';
@@ -39,8 +41,13 @@ export interface LapganConfig {
   hidden: number[];
   /** Band levels: D's stride-2 convolutions, shallow to deep; G's stride-1 3×3 convolutions mirror them. Default [32, 64]. */
   filters: number[];
-  /** Batch norm in G and D (not on D's first layer). Default true. */
+  /** Batch norm in the generators and the band discriminators (not on D's first layer; never in level 0's D). Default true. */
   batchNorm: boolean;
+  /**
+   * Each generated band with its 2×2 block means removed, as a real band's are, so a discriminator cannot tell them
+   * apart by those (nets/lapgan.ts projectOntoBands). Default true; false for models saved before it existed.
+   */
+  projectBands: boolean;
 }
 
 /** Most levels: 8 already need sides divisible by 128. */
@@ -84,6 +91,7 @@ export class LAPGAN implements TrainableModel {
       hidden: [...(options.hidden ?? [256, 256])],
       filters: [...(options.filters ?? [32, 64])],
       batchNorm: options.batchNorm ?? true,
+      projectBands: options.projectBands ?? true,
     };
     checkNumber('levels', config.levels, 1, true, MAX_LAPGAN_LEVELS, 'each level halves the image');
     checkNumber('latent', config.latent, 1, true);
@@ -91,7 +99,9 @@ export class LAPGAN implements TrainableModel {
     config.hidden.forEach((u) => checkNumber('hidden', u, 1, true));
     if (config.filters.length === 0) throw badInput('filters', 'expected at least one convolution');
     config.filters.forEach((f) => checkNumber('filters', f, 1, true));
-    if (typeof config.batchNorm !== 'boolean') throw badInput('batchNorm', `expected true or false, got ${String(config.batchNorm)}`);
+    for (const flag of ['batchNorm', 'projectBands'] as const) {
+      if (typeof config[flag] !== 'boolean') throw badInput(flag, `expected true or false, got ${String(config[flag])}`);
+    }
     levelShapes(data.shape, config.levels, 'levels');
     return config;
   }
@@ -109,7 +119,8 @@ export class LAPGAN implements TrainableModel {
     const file = await readModelFile(dir);
     if (file.kind !== 'lapgan') throw badFile(joinPath(dir, MODEL_FILE), `kind '${file.kind}' is not lapgan`);
     const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
-    const config = LAPGAN.resolveConfig(file.config as Partial<LapganConfig>, data);
+    // A model saved before projectBands existed generated its bands unprojected.
+    const config = LAPGAN.resolveConfig({ projectBands: false, ...(file.config as Partial<LapganConfig>) }, data);
     const nets: LevelNets[] = [];
     const loaded: tfl.LayersModel[] = [];
     const open = async (name: string): Promise<tfl.LayersModel> => {
@@ -148,7 +159,7 @@ export class LAPGAN implements TrainableModel {
       const levels = [tf.clipByValue(this.nets[0]!.generator.apply(code(0), { training: false }) as tf.Tensor, -1, 1) as tf.Tensor4D];
       for (let k = 1; k < this.config.levels; k++) {
         const coarse = upsample(levels[k - 1]!);
-        const band = this.nets[k]!.generator.apply([code(k), coarse], { training: false }) as tf.Tensor;
+        const band = this.band(this.nets[k]!.generator.apply([code(k), coarse], { training: false }) as tf.Tensor4D);
         levels.push(tf.clipByValue(tf.add(coarse, band), -1, 1) as tf.Tensor4D);
       }
       return levels.map((image) => tf.mul(tf.add(image, 1), 0.5) as tf.Tensor4D);
@@ -192,7 +203,13 @@ export class LAPGAN implements TrainableModel {
   /** G_k's output on level-k conditions: an image at level 0, a band above. */
   private generateLevel(k: number, seed: number, n: number, coarse: tf.Tensor | null, training: boolean): tf.Tensor {
     const z = randomNormal([n, this.config.latent], seed);
-    return this.nets[k]!.generator.apply(coarse ? [z, coarse] : z, { training }) as tf.Tensor;
+    const out = this.nets[k]!.generator.apply(coarse ? [z, coarse] : z, { training }) as tf.Tensor4D;
+    return coarse ? this.band(out) : out;
+  }
+
+  /** A band generator's output as the band it stands for (projected onto the bands with `projectBands`). */
+  private band(out: tf.Tensor4D): tf.Tensor4D {
+    return this.config.projectBands ? projectOntoBands(out) : out;
   }
 
   /** D_k's terms on a batch: G_k runs in training mode with its batch-norm state kept (G is fixed). */
@@ -263,7 +280,7 @@ export class LAPGAN implements TrainableModel {
       described[`generator-${k}`] =
         k === 0
           ? `inputs: z [${this.config.latent}] ~ N(0, I); output: the coarsest image [${h}, ${w}, ${c}], tanh in [−1, 1]; image = (output + 1) / 2`
-          : `inputs: z [${this.config.latent}] ~ N(0, I), ${coarse}, in [−1, 1]; output: the band h, level-${k} image = clip(l + h, −1, 1)`;
+          : `inputs: z [${this.config.latent}] ~ N(0, I), ${coarse}, in [−1, 1]; output: the band h${this.config.projectBands ? ' after each 2×2 block’s mean is subtracted from the output' : ''}, level-${k} image = clip(l + h, −1, 1)`;
       described[`discriminator-${k}`] =
         k === 0
           ? `input: a coarsest image [${h}, ${w}, ${c}] in [−1, 1] (2·data − 1); outputs: [a logit (σ gives P(real)), features]`

@@ -123,6 +123,10 @@ export const MODEL_OPTIONS = {
     help: 'LAPGAN pyramid levels, the coarsest a plain GAN (default: halve while the sides stay even and ≥ 7 px: 3 for MNIST 28 → 14 → 7)',
     value: { type: 'int', min: 1, max: MAX_LAPGAN_LEVELS, why: 'each level halves the image: 8 levels already need sides divisible by 128' },
   },
+  projectBands: {
+    help: 'LAPGAN: each generated band with its 2×2 block means removed, as a real band’s are, so no discriminator tells them apart by those (default on; --no-project-bands: the paper’s raw bands)',
+    value: { type: 'boolean', negatable: true },
+  },
   scale: {
     help: 'srgan: upscaling factor s; the model sees the images averaged over s×s blocks (default 2; must divide the sides)',
     value: { type: 'int', min: 2, max: 8, why: 'an 8× smaller image keeps 1/64 of the pixels: little left to upscale' },
