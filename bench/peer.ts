@@ -4,7 +4,7 @@
  * through bench/gmm.ts). Trials alternate (genlab, PyTorch, genlab, PyTorch …) so that a machine that slows down or
  * speeds up during the run weighs on both sides alike; the ratio is of the medians.
  *
- *   npm run bench -- --only peer            or   node --import tsx bench/peer.ts [--trials N] [--quick]
+ *   npm run bench -- --only peer            or   node --import tsx bench/peer.ts [--trials N] [--quick] [--only vae|dcgan|gmm]
  *
  * Workloads (both sides train the same networks with the same optimiser, batch and thread count):
  * - VAE 784-400-20, Bernoulli decoder, Adam 1e-3, batch 128, one epoch per trial on both sides.
@@ -28,8 +28,13 @@ export interface PeerBenchOptions {
   trials?: number;
   /** Fewer steps per trial (a smoke run, not a measurement). */
   quick?: boolean;
+  /** One workload only (the DCGAN's two rows go together); default all. */
+  only?: PeerWorkload;
   log?: (line: string) => void;
 }
+
+export const PEER_WORKLOADS = ['vae', 'dcgan', 'gmm'] as const;
+export type PeerWorkload = (typeof PEER_WORKLOADS)[number];
 
 export interface PeerRow {
   workload: string;
@@ -52,32 +57,36 @@ const median = (xs: readonly number[]): number => {
 export interface PeerBench {
   backend: string;
   rows: PeerRow[];
-  gmm: string;
+  /** scikit-learn's GMM comparison, formatted; null when not run (`only`). */
+  gmm: string | null;
   /** The OpenBLAS kernels the peer's environment loads (threadpoolctl). */
   blasKernel: string;
 }
 
 export async function runPeerBench(options: PeerBenchOptions = {}): Promise<PeerBench> {
-  const { trials = 3, quick = false, log = (l: string) => void process.stderr.write(`${l}\n`) } = options;
+  const { trials = 3, quick = false, only, log = (l: string) => void process.stderr.write(`${l}\n`) } = options;
   // genlab's default in Node (native when built), set explicitly: an earlier bench of the same run may have left another.
   const { backend } = await initEngine({ backend: benchBackends()[0]! });
   const vaeSteps = quick ? 30 : 468; // one epoch of MNIST at batch 128, as the peer's trial (its last batch of 96 aside)
   const dcganSteps = quick ? 5 : 300; // as the peer's trial
-  const workloads: { workload: string; genlab: () => Promise<number>; peer: [string, string[]] | null; readmeFigure: number }[] = [
-    { workload: 'VAE 784-400-20, batch 128', genlab: () => vaeExamplesPerSecond(vaeSteps), peer: ['vae_mnist.py', ['--epochs', '1', '--iw-k', '0']], readmeFigure: PYTORCH_VAE_EXAMPLES_PER_SEC },
+  const all: { key: PeerWorkload; workload: string; genlab: () => Promise<number>; peer: [string, string[]] | null; readmeFigure: number }[] = [
+    { key: 'vae', workload: 'VAE 784-400-20, batch 128', genlab: () => vaeExamplesPerSecond(vaeSteps), peer: ['vae_mnist.py', ['--epochs', '1', '--iw-k', '0']], readmeFigure: PYTORCH_VAE_EXAMPLES_PER_SEC },
     {
+      key: 'dcgan',
       workload: 'DCGAN as the peer (no batch norm), batch 64',
       genlab: async () => (await dcganExamplesPerSecond(dcganSteps, 2, 64, 1, { batchNorm: false })).examplesPerSec,
       peer: ['dcgan_mnist.py', ['--steps', quick ? '30' : '300', '--samples', '0']],
       readmeFigure: PYTORCH_DCGAN_EXAMPLES_PER_SEC,
     },
     {
+      key: 'dcgan',
       workload: 'DCGAN, genlab default (batch norm), batch 64',
       genlab: async () => (await dcganExamplesPerSecond(dcganSteps, 2, 64, 1)).examplesPerSec,
       peer: null, // the same PyTorch figure as the row above: its networks have no batch norm
       readmeFigure: PYTORCH_DCGAN_EXAMPLES_PER_SEC,
     },
   ];
+  const workloads = all.filter((w) => only === undefined || w.key === only);
   const rows: PeerRow[] = [];
   for (const w of workloads) {
     const row: PeerRow = { workload: w.workload, genlab: [], pytorch: [], pytorchThreads: [], readmeFigure: w.readmeFigure };
@@ -105,7 +114,7 @@ export async function runPeerBench(options: PeerBenchOptions = {}): Promise<Peer
     }
     rows.push(row);
   }
-  const gmm = formatGmmBench(await runGmmBench({ sizes: [], log })); // the scikit-learn workload alone
+  const gmm = only === undefined || only === 'gmm' ? formatGmmBench(await runGmmBench({ sizes: [], log })) : null; // the scikit-learn workload alone
   return { backend, rows, gmm, blasKernel: peerBlasKernel() };
 }
 
@@ -121,11 +130,13 @@ export function formatPeerBench(r: PeerBench): string {
     const threads = measured ? ` [threads ${[...new Set(row.pytorchThreads)].join(', ')}]` : '';
     lines.push(`  ${row.workload.padEnd(46)} genlab ${range(row.genlab)}   PyTorch ${measured ? range(row.pytorch) : `${peer} (shared/peer/README.md, not measured here)`}${threads}   genlab/PyTorch ${(median(row.genlab) / peer).toFixed(2)}`);
   }
-  lines.push('', r.gmm);
+  if (r.gmm !== null) lines.push('', r.gmm);
   return lines.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { trials: { type: 'string' }, quick: { type: 'boolean', default: false } } });
-  console.log(formatPeerBench(await runPeerBench({ ...(values.trials ? { trials: Number(values.trials) } : {}), quick: values.quick! })));
+  const { values } = parseArgs({ options: { trials: { type: 'string' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+  const only = values.only as PeerWorkload | undefined;
+  if (only !== undefined && !PEER_WORKLOADS.includes(only)) throw new Error(`--only: expected one of ${PEER_WORKLOADS.join(', ')}, got '${only}'`);
+  console.log(formatPeerBench(await runPeerBench({ ...(values.trials ? { trials: Number(values.trials) } : {}), quick: values.quick!, ...(only ? { only } : {}) })));
 }
