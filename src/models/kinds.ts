@@ -12,7 +12,7 @@ import { joinPath } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { Autoencoder, DenoisingAutoencoder, type AutoencoderConfig } from './autoencoder.js';
 import { GAN, recommendedOptimizer, type GANConfig } from './gan.js';
-import { MODEL_FILE, readModelFile, type DataInfo, type TrainableModel } from './model.js';
+import { MODEL_FILE, readModelFile, type DataInfo, type ModelFile, type TrainableModel } from './model.js';
 import { checkLoadedModel, checkSameShapes, checkSavedConfig, loadChecked } from './check-file.js';
 import { checkOptionValues, type ModelOptionName } from './options.js';
 import { checkKnownOptions } from './validate.js';
@@ -51,7 +51,8 @@ export interface KindSpec {
   options: readonly ModelOptionName[];
   capabilities: readonly Capability[];
   create(options: ModelOptions, data: DataInfo, rng: Rng): GenerativeModel;
-  load(dir: string): Promise<GenerativeModel>;
+  /** Opens a saved model; `file` is its genlab-model.json as loadModel read it (a kind may pick its class by it). */
+  load(dir: string, file: ModelFile): Promise<GenerativeModel>;
   /** Adam settings the kind trains best with when the user sets none (null: the trainer's defaults). */
   optimizer(options: ModelOptions): { learningRate: number; beta1: number; beta2: number } | null;
 }
@@ -100,10 +101,8 @@ const vaeClass = (o: { topLatent?: unknown; flowSteps?: unknown; vampPrior?: unk
 /** A VAE of the kind, of the class its options ask for. */
 const createVae = (kind: 'vae' | 'iwae') => (o: ModelOptions, data: DataInfo, rng: Rng): VAE => vaeClass(o).create(o, data, rng, kind);
 
-/** A saved VAE of any of the family's kinds, by its recorded config. */
-async function loadVae(dir: string): Promise<VAE> {
-  return vaeClass((await readModelFile(dir)).config).load(dir);
-}
+/** A saved VAE of any of the family's kinds, by its recorded config (read once by loadModel). */
+const loadVae = (dir: string, file: ModelFile): Promise<VAE> => vaeClass(file.config).load(dir);
 
 export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
   ae: latent('autoencoder', 'autoencoder: reconstruction loss only, no prior over codes', [], (o, data, rng) => Autoencoder.create(o, data, rng)),
@@ -192,7 +191,7 @@ export async function loadModel(dir: string): Promise<GenerativeModel> {
   if (!isModelKind(file.kind)) throw badFile(path, `unknown model kind '${file.kind}', expected one of ${MODEL_KINDS.join(', ')}`);
   checkSavedConfig(path, file);
   const spec = KINDS[file.kind];
-  const model = checkLoadedModel(await loadChecked(path, () => spec.load(dir)), path);
+  const model = checkLoadedModel(await loadChecked(path, () => spec.load(dir, file)), path);
   // The networks must be those the recorded config builds: a fresh model of the config gives the shapes to match.
   const data: DataInfo = { shape: file.dataShape, kind: file.dataKind, ...(file.classes ? { classes: file.classes } : {}) };
   try {
