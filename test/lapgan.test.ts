@@ -75,12 +75,18 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   assert.equal(model.config.levels, 3);
   assert.deepEqual(model.levelShapes, [[7, 7, 1], [14, 14, 1], [28, 28, 1]]);
   assert.deepEqual(model.lossGroups().map((g) => g.name), ['discriminator-0', 'generator-0', 'discriminator-1', 'generator-1', 'discriminator-2', 'generator-2']);
+  assert.deepEqual(model.lossGroups().map((g) => g.steps ?? 1), [4, 4, 1, 1, 1, 1], 'level 0 updates coarseSteps (default 4) times a batch');
+  const once = createModel('lapgan', { ...tiny, coarseSteps: 1 }, mnistInfo, new Rng(0));
+  assert.deepEqual(once.lossGroups().map((g) => g.steps ?? 1), [1, 1, 1, 1, 1, 1]);
+  once.dispose();
   assert.ok(can(model, 'generate') && !can(model, 'discriminate') && !can(model, 'reconstruct'));
   assert.equal(model.latent, 3 * 8, 'the code holds one block per level');
   model.dispose();
   const bad = (options: object, data: object, pattern: RegExp) =>
     assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
-  bad({ loss: 'lsgan' }, mnistInfo, /^loss: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands\)$/);
+  bad({ loss: 'lsgan' }, mnistInfo, /^loss: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, coarseSteps\)$/);
+  bad({ coarseSteps: 0 }, mnistInfo, /^coarseSteps: expected an integer >= 1, got 0$/);
+  bad({ coarseSteps: 65 }, mnistInfo, /^coarseSteps: .*64/);
   bad({ projectBands: 'yes' }, mnistInfo, /^projectBands: expected true or false/);
   bad({ levels: 4 }, mnistInfo, /^levels: 4 levels halve the image 3 times: its sides must divide by 8, got 28×28 \(at most 3 levels/);
   bad({ levels: 99 }, mnistInfo, /levels: expected an integer in \[1, 8\]/);
@@ -162,6 +168,11 @@ test('lapgan: a short run on MNIST digits keeps every level finite and moves sam
   await writeFile(file, JSON.stringify(manifest));
   const old = await loadModel(dir);
   assert.ok(old instanceof LAPGAN && old.config.projectBands === false);
+  delete manifest.config['coarseSteps'];
+  await writeFile(file, JSON.stringify(manifest));
+  const older = await loadModel(dir);
+  assert.ok(older instanceof LAPGAN && older.config.coarseSteps === 1, 'saved before coarseSteps: one level-0 update a batch');
+  older.dispose();
   const raw = old.sample(8, new Rng(11));
   assert.notDeepEqual(Array.from(raw.dataSync()), Array.from(a.dataSync()), 'without the projection, other samples');
   tf.dispose(raw);
