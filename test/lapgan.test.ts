@@ -75,7 +75,7 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   assert.equal(model.config.levels, 3);
   assert.deepEqual(model.levelShapes, [[7, 7, 1], [14, 14, 1], [28, 28, 1]]);
   assert.deepEqual(model.lossGroups().map((g) => g.name), ['discriminator-0', 'generator-0', 'discriminator-1', 'generator-1', 'discriminator-2', 'generator-2']);
-  assert.deepEqual(model.lossGroups().map((g) => g.steps ?? 1), [4, 4, 1, 1, 1, 1], 'level 0 updates coarseSteps (default 4) times a batch');
+  assert.deepEqual(model.lossGroups().map((g) => g.steps ?? 1), [8, 8, 1, 1, 1, 1], 'level 0 updates coarseSteps (default 8) times a batch');
   const once = createModel('lapgan', { ...tiny, coarseSteps: 1 }, mnistInfo, new Rng(0));
   assert.deepEqual(once.lossGroups().map((g) => g.steps ?? 1), [1, 1, 1, 1, 1, 1]);
   once.dispose();

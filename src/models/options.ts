@@ -128,7 +128,7 @@ export const MODEL_OPTIONS = {
     value: { type: 'boolean', negatable: true },
   },
   coarseSteps: {
-    help: 'LAPGAN: updates of level 0’s D and G per batch: its small GAN of the coarsest images is cheap and the pyramid’s weakest part (default 4)',
+    help: 'LAPGAN: updates of level 0’s D and G per batch: its small GAN of the coarsest images is cheap and the pyramid’s weakest part (default 8)',
     value: { type: 'int', min: 1, max: MAX_COARSE_STEPS, why: 'each is a D and a G update on the same batch' },
   },
   scale: {
