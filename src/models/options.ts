@@ -8,7 +8,7 @@
 import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './autoencoder.js';
 import { GAN_LOSSES } from './gan.js';
 import { MAX_EMA_DECAY } from './average.js';
-import { MAX_COARSE_STEPS, MAX_LAPGAN_LEVELS } from './lapgan.js';
+import { MAX_LAPGAN_LEVELS, MAX_LEVEL_STEPS } from './lapgan.js';
 import { SRGAN_CONTENT_LOSSES } from './srgan.js';
 import { ARCHS } from './model.js';
 import { badInput } from '../engine/errors.js';
@@ -127,9 +127,9 @@ export const MODEL_OPTIONS = {
     help: 'LAPGAN: each generated band with its 2×2 block means removed, as a real band’s are, so no discriminator tells them apart by those (default on; --no-project-bands: the paper’s raw bands)',
     value: { type: 'boolean', negatable: true },
   },
-  coarseSteps: {
-    help: 'LAPGAN: updates of level 0’s D and G per batch: its small GAN of the coarsest images is cheap and the pyramid’s weakest part (default 8)',
-    value: { type: 'int', min: 1, max: MAX_COARSE_STEPS, why: 'each is a D and a G update on the same batch' },
+  levelSteps: {
+    help: 'LAPGAN: updates of each level’s D and G per batch, coarsest first, e.g. 8,2,1: the coarse levels’ small GANs are cheap and the pyramid’s weakest parts (default 8,2,1,…)',
+    value: { type: 'int-list', max: MAX_LEVEL_STEPS, maxLength: MAX_LAPGAN_LEVELS, why: 'each is a D and a G update on the same batch' },
   },
   scale: {
     help: 'srgan: upscaling factor s; the model sees the images averaged over s×s blocks (default 2; must divide the sides)',

@@ -7,6 +7,7 @@
  * draws from Math.random. Kept free of Node imports (the browser build imports the models).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { badInput } from '../errors.js';
 
 export const RANDOM_NORMAL_KERNEL = 'GenlabRandomNormal';
 
@@ -68,7 +69,7 @@ export function fillRandomNormal(out: Float32Array, state: readonly [number, num
 
 /** Normals of `shape` with the given mean and standard deviation, from `seed` (float32). */
 export function randomNormal<R extends tf.Rank>(shape: tf.ShapeMap[R], seed: number, mean = 0, stdDev = 1): tf.Tensor<R> {
-  if (!(shape as number[]).every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`randomNormal: shape [${shape.join(', ')}] must be non-negative integers`);
+  if (!(shape as number[]).every((d) => Number.isInteger(d) && d >= 0)) throw badInput('randomNormal: shape', `expected non-negative integers, got [${shape.join(', ')}]`);
   const state = aleaState(String(seed));
   if (tf.getKernel(RANDOM_NORMAL_KERNEL, tf.getBackend()) !== undefined) {
     const attrs: RandomNormalAttrs = { shape: [...(shape as number[])], mean, stdDev, state };
