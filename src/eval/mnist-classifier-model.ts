@@ -18,6 +18,9 @@ export const CLASSIFIER_CLASSES = 10;
 export const FEATURE_LAYER = 'mnist_features';
 export const LOGITS_LAYER = 'mnist_logits';
 export const IMAGE_SHAPE = [28, 28, 1] as const;
+
+/** Whether examples of `shape` are images the classifier takes (MNIST's 28×28×1). */
+export const takesClassifierImages = (shape: readonly number[]): boolean => shape.join() === IMAGE_SHAPE.join();
 export const IMAGE_SIZE = 784;
 
 /** Images accepted by the classifier: a tensor [n, 28, 28, 1] (or [n, 784]) or a Float32Array of n × 784 values. */

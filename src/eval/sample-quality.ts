@@ -16,6 +16,7 @@ import { qualityMeasureOf } from '../data/registry.js';
 import { isConditional, type TrainableModel } from '../models/model.js';
 import { can, type Capability, type Samples } from '../models/kinds.js';
 import { modeMetrics, type ModeMetrics } from './gan-toy.js';
+import { takesClassifierImages } from './mnist-classifier-model.js';
 import { evaluateImageSamples, memorisationCheck, type ImageMetrics, type ImageMetricsOptions, type MemorisationReport } from './image-metrics.js';
 
 /** `n` samples of a model, drawn in chunks of 500 (conditional models cycle through the classes). */
@@ -39,7 +40,7 @@ export function qualityMeasure(model: TrainableModel, dataName: string): 'modes'
   if (!can(model, 'sample')) return null; // an upscaler maps given images and has no samples to judge
   const declared = qualityMeasureOf(dataName);
   if (declared === 'modes' && model.dataKind === 'points') return 'modes';
-  if (declared === 'mnist-features' && model.dataKind === 'images' && model.dataShape.join() === '28,28,1') return 'images';
+  if (declared === 'mnist-features' && model.dataKind === 'images' && takesClassifierImages(model.dataShape)) return 'images';
   if (declared === 'memorisation' && model.dataKind === 'images') return 'memorisation';
   return null;
 }

@@ -18,7 +18,7 @@ import type { Upscales } from '../models/kinds.js';
 import { qualityMeasureOf } from '../data/registry.js';
 import { fid } from './image-metrics.js';
 import { loadMnistClassifier } from './mnist-classifier.js';
-import { CLASSIFIER_FEATURES, type MnistClassifier } from './mnist-classifier-model.js';
+import { CLASSIFIER_FEATURES, takesClassifierImages, type MnistClassifier } from './mnist-classifier-model.js';
 import { PSNR_CAP_DB, psnrPerImage, ssimPerImage } from '../models/srgan-losses.js';
 
 export { PSNR_CAP_DB, meanSquaredErrorPerImage, psnrPerImage, ssimPerImage, upscalingScores, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW } from '../models/srgan-losses.js';
@@ -52,7 +52,7 @@ export interface UpscaleOptions {
  * classifier features (MNIST), upscaled to its 28×28×1; none otherwise (Pokémon, image files).
  */
 export async function upscaleFidOptions(model: UpscalingModel, dataName: string | undefined, count: number): Promise<Pick<UpscaleOptions, 'classifier'>> {
-  if (dataName === undefined || qualityMeasureOf(dataName) !== 'mnist-features' || model.dataShape.join() !== '28,28,1' || count < 2) return {};
+  if (dataName === undefined || qualityMeasureOf(dataName) !== 'mnist-features' || !takesClassifierImages(model.dataShape) || count < 2) return {};
   return { classifier: await loadMnistClassifier() };
 }
 
@@ -76,7 +76,7 @@ export async function scoreUpscalingEach(model: UpscalingModel, images: Float32A
   const size = model.dataShape.reduce((a, b) => a * b, 1);
   if (count < 1 || images.length !== count * size) throw badInput('upscale', `expected ${count} images of [${model.dataShape.join(', ')}] (${count * size} values), got ${images.length} values`);
   const { classifier } = options;
-  if (classifier && (model.dataShape.join() !== '28,28,1' || count < 2)) {
+  if (classifier && (!takesClassifierImages(model.dataShape) || count < 2)) {
     throw badInput('upscale: FID', `needs at least 2 MNIST-shaped images [28, 28, 1], got ${count} of [${model.dataShape.join(', ')}]`);
   }
   const batchSize = options.batchSize ?? 100;
