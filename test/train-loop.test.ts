@@ -12,6 +12,8 @@ import { TrainStep } from '../src/train/step.js';
 import { batches } from '../src/data/dataset.js';
 import { createOptimizer, fit, learningRateAt, progressBar, readManifest, reconGrids, resolveOptimizerOptions, sampleGrids, setLearningRate, type CheckpointState } from '../src/train/index.js';
 import { TinyAutoencoder, TwoGroupModel, WrappingModel, tinyImages, tinyPoints } from './helpers/train-models.js';
+import { derivedOnce } from '../src/models/inputs.js';
+import type { TensorBatch } from '../src/models/model.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-train-'));
 
@@ -59,6 +61,47 @@ test('TrainStep reads every term of a step: those the loss made are freed after 
   assert.equal(marker.isDisposed, false, 'the model\'s variable is alive');
   step.dispose();
   tf.dispose([held, marker]);
+  model.dispose();
+});
+
+test('values derived from a batch (derivedOnce) are made once per step, shared by every update of it, and freed when the step ends', async () => {
+  const model = new TwoGroupModel(3);
+  let made = 0;
+  const seenIds: number[][] = [];
+  const groups = model.lossGroups().map((g) => ({
+    ...g,
+    loss: (batch: TensorBatch, rng: Rng, step: number) => {
+      const [m] = derivedOnce(batch, 'batch-mean', () => {
+        made += 1;
+        return [tf.mean(batch.x, 0)];
+      });
+      (seenIds[step] ??= []).push(m!.id);
+      const terms = g.loss(batch, rng, step);
+      return { ...terms, loss: tf.add(terms.loss, tf.sum(tf.mul(m!, 0))) as tf.Scalar };
+    },
+  }));
+  model.lossGroups = () => groups;
+  const step = new TrainStep(model, new Rng(1), { learningRate: 1e-2 });
+  const data = [...batches(tinyPoints(64, 1), { batchSize: 32 })];
+  const counts: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    await step.run(data[i % 2]!);
+    counts.push(tf.memory().numTensors);
+  }
+  assert.equal(made, 4, 'one derivation a step, not one an update (1 + 3 updates a step)');
+  for (const ids of seenIds) assert.equal(new Set(ids).size, 1, `every update of a step reads the same tensor: ids ${ids.join(', ')}`);
+  assert.equal(new Set(seenIds.map((ids) => ids[0])).size, 4, 'each step derives its own');
+  assert.equal(counts[3], counts[1], `tensors after steps 1–4: ${counts.join(', ')}`);
+  // Outside a step (evaluation, the lab) there is no map: make() runs each time and the caller's tidy owns it.
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const x = tf.ones([2, 2]);
+    const first = derivedOnce({ x }, 'batch-mean', () => [tf.mean(x, 0)]);
+    const second = derivedOnce({ x }, 'batch-mean', () => [tf.mean(x, 0)]);
+    assert.notEqual(first[0]!.id, second[0]!.id);
+  });
+  assert.equal(tf.memory().numTensors, before, 'the caller\'s tidy freed what it made');
+  step.dispose();
   model.dispose();
 });
 

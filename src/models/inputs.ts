@@ -1,6 +1,7 @@
 /** Input checks and label conditioning shared by every model family (autoencoders, VAEs, GANs). */
 import * as tf from '@tensorflow/tfjs-core';
 import { badInput } from '../engine/errors.js';
+import type { TensorBatch } from './model.js';
 
 /** Throws unless x is [n, ...dataShape]; returns n. `where` names the model and method in the message. */
 export function checkBatchShape(x: tf.Tensor, dataShape: readonly number[], where: string): number {
@@ -20,4 +21,20 @@ export function labelInputs(labels: tf.Tensor | undefined, n: number, classes: n
   if (!labels) throw badInput(where, 'a conditional model needs class labels');
   if (labels.rank !== 1 || labels.shape[0] !== n) throw badInput(where, `expected ${n} labels, got a tensor [${labels.shape.join(', ')}]`);
   return [tf.tidy(() => tf.cast(tf.oneHot(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), classes), 'float32'))];
+}
+
+/**
+ * `make()`'s tensors for `batch`, made once per training step under `key` and shared by the step's updates
+ * (TensorBatch.derived; the trainer disposes them after the step). Outside a step `make()` runs every time and the
+ * caller's tf.tidy owns the result. Only for values of the batch alone: nothing that depends on weights or noise.
+ */
+export function derivedOnce<T extends tf.Tensor[]>(batch: TensorBatch, key: string, make: () => T): T {
+  const memo = batch.derived;
+  if (!memo) return make();
+  const held = memo.get(key);
+  if (held) return held as T;
+  const made = make();
+  made.forEach((t) => tf.keep(t));
+  memo.set(key, made);
+  return made;
 }

@@ -27,7 +27,7 @@ import type { Rng } from '../engine/rng.js';
 import { buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
 import { keepingState, trainableVariables } from './gan.js';
 import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
-import { checkBatchShape } from './inputs.js';
+import { checkBatchShape, derivedOnce } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
 import { checkNumber } from './validate.js';
 import { randomNormal } from '../engine/kernels/random.js';
@@ -100,18 +100,18 @@ export class LAPGAN implements TrainableModel {
       throw badInput('lapgan: data', `a Laplacian pyramid needs images [height, width, channels], got ${data.kind} [${data.shape.join(', ')}]`);
     }
     const [h, w] = data.shape as [number, number, number];
+    const levels = options.levels ?? defaultLevels(h, w);
+    checkNumber('levels', levels, 1, true, MAX_LAPGAN_LEVELS, 'each level halves the image'); // before the per-level defaults
     const config: LapganConfig = {
-      levels: options.levels ?? defaultLevels(h, w),
+      levels,
       latent: options.latent ?? 100,
       hidden: [...(options.hidden ?? [256, 256])],
       filters: [...(options.filters ?? [32, 64])],
       batchNorm: options.batchNorm ?? true,
       projectBands: options.projectBands ?? true,
-      levelSteps: [] as number[],
+      levelSteps: [...(options.levelSteps ?? defaultLevelSteps(levels))],
     };
-    checkNumber('levels', config.levels, 1, true, MAX_LAPGAN_LEVELS, 'each level halves the image');
     checkNumber('latent', config.latent, 1, true);
-    config.levelSteps = [...(options.levelSteps ?? defaultLevelSteps(config.levels))];
     if (config.levelSteps.length !== config.levels) throw badInput('levelSteps', `expected one count per level (${config.levels}), got ${config.levelSteps.length}`);
     config.levelSteps.forEach((n) => checkNumber('levelSteps', n, 1, true, MAX_LEVEL_STEPS, 'each is a D and a G update on the batch'));
     if (config.hidden.length === 0) throw badInput('hidden', 'level 0’s MLP discriminator needs at least one hidden layer');
@@ -205,13 +205,19 @@ export class LAPGAN implements TrainableModel {
     }
   }
 
-  /** Level k's real data of a batch in [−1, 1]: the coarsest image at level 0, else the band and u(I_{k−1}). Inside tf.tidy. */
-  private levelData(x: tf.Tensor, k: number): LevelData {
-    checkBatchShape(x, this.dataShape, 'lapgan.loss');
-    const images = gaussianPyramid(tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D, this.config.levels).slice(0, k + 1);
-    if (k === 0) return { real: images[0]!, coarse: null };
-    const coarse = upsample(images[k - 1]!);
-    return { real: tf.sub(images[k]!, coarse) as tf.Tensor4D, coarse };
+  /**
+   * Level k's real data of a batch in [−1, 1]: the coarsest image at level 0, else the band and u(I_{k−1}). Built once
+   * per training step (derivedOnce), not once per update. Inside tf.tidy.
+   */
+  private levelData(batch: TensorBatch, k: number): LevelData {
+    checkBatchShape(batch.x, this.dataShape, 'lapgan.loss');
+    const [real, coarse] = derivedOnce(batch, `lapgan-level-${k}`, () => {
+      const images = derivedOnce(batch, 'lapgan-pyramid', () => gaussianPyramid(tf.sub(tf.mul(batch.x, 2), 1) as tf.Tensor4D, this.config.levels));
+      if (k === 0) return [images[0]!];
+      const up = upsample(images[k - 1]!);
+      return [tf.sub(images[k]!, up) as tf.Tensor4D, up];
+    });
+    return { real: real as tf.Tensor4D, coarse: (coarse as tf.Tensor4D | undefined) ?? null };
   }
 
   /** D_k's logits [n] on level-k data (a band with its condition side by side in channels above level 0). */
@@ -237,7 +243,7 @@ export class LAPGAN implements TrainableModel {
   discriminatorTerms(k: number, batch: TensorBatch, rng: Rng): LossTerms {
     const seed = rng.tfSeed();
     return tf.tidy(() => {
-      const { real, coarse } = this.levelData(batch.x, k);
+      const { real, coarse } = this.levelData(batch, k);
       const n = real.shape[0];
       const fake = keepingState([this.nets[k]!.generator], () => this.generateLevel(k, seed, n, coarse, true));
       const r = this.judge(k, real, coarse, true);
@@ -251,7 +257,7 @@ export class LAPGAN implements TrainableModel {
   generatorTerms(k: number, batch: TensorBatch, rng: Rng): LossTerms {
     const seed = rng.tfSeed();
     return tf.tidy(() => {
-      const { real, coarse } = this.levelData(batch.x, k);
+      const { real, coarse } = this.levelData(batch, k);
       const fake = this.generateLevel(k, seed, real.shape[0], coarse, true);
       const f = keepingState([this.nets[k]!.discriminator], () => this.judge(k, fake, coarse, true));
       return { loss: generatorNonSaturatingLoss(f) };

@@ -29,6 +29,12 @@ export const MODEL_FILE = 'genlab-model.json';
 export interface TensorBatch {
   x: tf.Tensor;
   labels?: tf.Tensor1D;
+  /**
+   * Tensors derived from this batch once and shared by every update of one training step (LAPGAN's pyramid, which
+   * 22 updates a step would otherwise rebuild): the trainer gives a step's batch an empty map and disposes what it
+   * holds when the step ends. Absent outside a training step. Read it through models/inputs.ts `derivedOnce`.
+   */
+  derived?: Map<string, tf.Tensor[]>;
 }
 
 /** Named scalar terms of a loss; `loss` is the one minimised, the others are logged (recon, kl, …). */

@@ -126,7 +126,9 @@ export class TrainStep {
    */
   async run(batch: Batch | TensorBatch, plan?: readonly GroupUpdate[], partOfStep = false): Promise<StepTerms> {
     const owned = isTensorBatch(batch) ? null : toTensorBatch(batch);
-    const tb = owned ?? (batch as TensorBatch);
+    // The step's own view of the batch, with the values its updates derive from it once (TensorBatch.derived).
+    const derived = new Map<string, tf.Tensor[]>();
+    const tb: TensorBatch = { ...(owned ?? (batch as TensorBatch)), derived };
     const updates = plan ? plan.map((u) => ({ g: this.groupNamed(u.group), times: u.times })) : this.groups.map((g) => ({ g, times: g.steps }));
     const values: tf.Tensor[] = [];
     const kept: tf.Tensor[] = [];
@@ -147,6 +149,7 @@ export class TrainStep {
       return terms;
     } finally {
       tf.dispose(kept);
+      for (const tensors of derived.values()) tf.dispose(tensors);
       if (owned) {
         owned.x.dispose();
         owned.labels?.dispose();
