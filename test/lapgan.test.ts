@@ -14,7 +14,7 @@ import { loadDataset } from '../src/data/registry.js';
 import { parseNpy } from '../src/data/npy.js';
 import { can, createModel, loadModel } from '../src/models/kinds.js';
 import { LAPGAN } from '../src/models/lapgan.js';
-import { defaultLevels, downsample, gaussianPyramid, laplacianPyramid, projectOntoBands, reconstructPyramid, upsample } from '../src/nets/lapgan.js';
+import { boundBand, defaultLevels, downsample, gaussianPyramid, laplacianPyramid, projectOntoBands, reconstructPyramid, upsample } from '../src/nets/lapgan.js';
 import { TrainStep } from '../src/train/step.js';
 import { runCli } from './helpers/cli.js';
 
@@ -70,6 +70,27 @@ test('projectOntoBands: generated bands lose their 2×2 block means, real bands 
   });
 });
 
+test('boundBand: no band where the condition is at −1 or 1, a projected band stays projected, in between scaled by 1 − |l|', () => {
+  const rng = new Rng(9);
+  tf.tidy(() => {
+    const coarse = tf.tensor4d([-1, -0.5, 0, 1], [1, 2, 2, 1]);
+    const condition = upsample(coarse);
+    const band = projectOntoBands(tf.tensor4d(rng.normals(new Float32Array(16)), [1, 4, 4, 1]));
+    const bounded = boundBand(band, condition);
+    const blocks = (t: tf.Tensor4D): number[][] => {
+      const v = t.dataSync();
+      return [0, 1, 2, 3].map((b) => [0, 1, 4, 5].map((o) => v[(b >> 1) * 8 + (b & 1) * 2 + o]!));
+    };
+    const [atMinus, half, zero, atPlus] = blocks(bounded);
+    const raw = blocks(band);
+    assert.deepEqual(atMinus!.map(Math.abs), [0, 0, 0, 0], 'a block whose mean is −1 is −1 in every pixel: no band');
+    assert.deepEqual(atPlus!.map(Math.abs), [0, 0, 0, 0]);
+    half!.forEach((v, i) => assert.ok(Math.abs(v - 0.5 * raw[1]![i]!) < 1e-6));
+    zero!.forEach((v, i) => assert.ok(Math.abs(v - raw[2]![i]!) < 1e-6));
+    assert.ok(tf.max(tf.abs(downsample(bounded))).dataSync()[0]! < 1e-6, 'still 0 over every block');
+  });
+});
+
 test('lapgan: strict options, images whose sides halve, per-level loss groups, generate capability', () => {
   const model = createModel('lapgan', tiny, mnistInfo, new Rng(0));
   assert.equal(model.config.levels, 3);
@@ -87,7 +108,7 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   model.dispose();
   const bad = (options: object, data: object, pattern: RegExp) =>
     assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
-  bad({ loss: 'lsgan' }, mnistInfo, /^loss: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, levelSteps\)$/);
+  bad({ loss: 'lsgan' }, mnistInfo, /^loss: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay\)$/);
   bad({ levelSteps: [8, 0, 1] }, mnistInfo, /^levelSteps: expected an integer >= 1, got 0$/);
   bad({ levelSteps: [65, 1, 1] }, mnistInfo, /^levelSteps: .*64/);
   bad({ levelSteps: [8, 2] }, mnistInfo, /^levelSteps: expected one count per level \(3\), got 2$/);
@@ -152,6 +173,14 @@ test('lapgan: a short run on MNIST digits keeps every level finite and moves sam
     const levels = model.generateLevels(z);
     assert.deepEqual(levels.map((l) => l.shape), [[8, 7, 7, 1], [8, 14, 14, 1], [8, 28, 28, 1]]);
     assert.deepEqual(Array.from(levels[2]!.dataSync()), Array.from(a.dataSync()));
+    // Exact bounds: a block whose coarser pixel is black is black in all four pixels, as a real one is.
+    for (const k of [1, 2]) {
+      const blackCondition = tf.equal(upsample(levels[k - 1]!), 0);
+      const black = tf.sum(tf.cast(blackCondition, 'float32')).dataSync()[0]!;
+      const lit = tf.sum(tf.where(blackCondition, levels[k]!, tf.zerosLike(levels[k]!))).dataSync()[0]!;
+      assert.ok(black >= 4 * 8, `level ${k}: ${black / 4} black blocks to check`);
+      assert.equal(lit, 0, `level ${k}: what a black block holds`);
+    }
     // Projected bands: every 2×2 block of a finer level that no clipping touched averages back to its coarser pixel.
     for (const k of [1, 2]) {
       const inside = tf.cast(tf.logicalAnd(tf.greater(levels[k]!, 0), tf.less(levels[k]!, 1)), 'float32');
@@ -164,9 +193,18 @@ test('lapgan: a short run on MNIST digits keeps every level finite and moves sam
   });
   const values = a.dataSync();
   assert.ok(values.every((v) => v >= 0 && v <= 1), 'samples in the data range');
-  // A model saved before projectBands existed (no key in its config) loads with its raw bands.
+  // A model saved before exactBounds existed loads with unbounded bands; before projectBands, with raw bands.
   const file = join(dir, 'genlab-model.json');
   const manifest = JSON.parse(await readFile(file, 'utf8')) as { config: Record<string, unknown> };
+  assert.equal(manifest.config['exactBounds'], true);
+  delete manifest.config['exactBounds'];
+  await writeFile(file, JSON.stringify(manifest));
+  const unbounded = await loadModel(dir);
+  assert.ok(unbounded instanceof LAPGAN && unbounded.config.exactBounds === false);
+  const loose = unbounded.sample(8, new Rng(11));
+  assert.notDeepEqual(Array.from(loose.dataSync()), Array.from(a.dataSync()), 'without the bounds, other samples');
+  tf.dispose(loose);
+  unbounded.dispose();
   assert.equal(manifest.config['projectBands'], true);
   delete manifest.config['projectBands'];
   await writeFile(file, JSON.stringify(manifest));
@@ -182,6 +220,48 @@ test('lapgan: a short run on MNIST digits keeps every level finite and moves sam
   tf.dispose(raw);
   old.dispose();
   tf.dispose([a, b, real]);
+  loaded.dispose();
+  model.dispose();
+});
+
+test('lapgan --ema: every level samples from its moving average, which saves, loads and trains on exactly', async () => {
+  const digits = tf.tensor4d(mnist.train.data.subarray(0, 64 * 784), [64, 28, 28, 1]);
+  const batch = (i: number): { x: tf.Tensor } => ({ x: tf.slice(digits, [(i % 4) * 16, 0, 0, 0], [16, 28, 28, 1]) });
+  const train = async (model: LAPGAN, step: TrainStep, from: number, to: number): Promise<void> => {
+    for (let i = from; i < to; i++) {
+      const b = batch(i);
+      await step.run(b);
+      b.x.dispose();
+    }
+  };
+  const model = createModel('lapgan', { ...tiny, emaDecay: 0.9, levelSteps: [3, 2, 1] }, mnistInfo, new Rng(5)) as LAPGAN;
+  const step = new TrainStep(model, new Rng(6), { learningRate: 1e-3 });
+  await train(model, step, 0, 3);
+  assert.deepEqual([0, 1, 2].map((k) => model.averageCount(k)), [9, 6, 3], 'one average update per G update');
+  for (let k = 0; k < 3; k++) {
+    assert.notEqual(model.samplingGenerator(k), model.nets[k]!.generator);
+    const [avg, trained] = [model.samplingGenerator(k).weights[0]!.read(), model.nets[k]!.generator.weights[0]!.read()];
+    assert.ok(meanAbs(avg, trained) > 0, `level ${k}: the average trails G`);
+  }
+  const dir = join(root, 'ema');
+  await model.save(dir);
+  assert.ok((await readdir(dir)).includes('generator-2-trained'));
+  const loaded = (await loadModel(dir)) as LAPGAN;
+  assert.deepEqual([0, 1, 2].map((k) => loaded.averageCount(k)), [9, 6, 3]);
+  const resumed = new TrainStep(loaded, new Rng(7), { learningRate: 1e-3 });
+  const rest = new TrainStep(model, new Rng(7), { learningRate: 1e-3 });
+  // Fresh optimisers on both sides: what the folders carry is the weights, trained and averaged, and the counts.
+  await train(model, rest, 3, 5);
+  await train(loaded, resumed, 3, 5);
+  const [a, b] = [model.sample(8, new Rng(9)), loaded.sample(8, new Rng(9))];
+  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), 'the same samples after the same updates');
+  const file = JSON.parse(await readFile(join(dir, 'genlab-model.json'), 'utf8')) as { state?: { ema?: { counts?: number[] } } };
+  assert.deepEqual(file.state?.ema?.counts, [9, 6, 3]);
+  delete file.state;
+  await writeFile(join(dir, 'genlab-model.json'), JSON.stringify(file));
+  await assert.rejects(loadModel(dir), /state\.ema\.counts" must be 3 non-negative integers with emaDecay > 0, got nothing/);
+  tf.dispose([a, b, digits]);
+  [step, rest, resumed].forEach((s) => s.dispose());
   loaded.dispose();
   model.dispose();
 });

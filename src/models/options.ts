@@ -105,7 +105,7 @@ export const MODEL_OPTIONS = {
     value: { type: 'boolean', negatable: true },
   },
   emaDecay: {
-    help: 'decay β of a moving average of the weights (a GAN’s G, every network of a VAE), e.g. 0.999, which samples, evaluation and the saved model use (Polyak & Juditsky 1992; Karras et al. 2018; Yazıcı et al. 2019; default 0 = off)',
+    help: 'decay β of a moving average of the weights (a GAN’s G, each LAPGAN level’s G, every network of a VAE), e.g. 0.999, which samples, evaluation and the saved model use (Polyak & Juditsky 1992; Karras et al. 2018; Yazıcı et al. 2019; default 0 = off)',
     value: { type: 'number', min: 0, max: MAX_EMA_DECAY },
     flag: '--ema',
   },
@@ -125,6 +125,10 @@ export const MODEL_OPTIONS = {
   },
   projectBands: {
     help: 'LAPGAN: each generated band with its 2×2 block means removed, as a real band’s are, so no discriminator tells them apart by those (default on; --no-project-bands: the paper’s raw bands)',
+    value: { type: 'boolean', negatable: true },
+  },
+  exactBounds: {
+    help: 'LAPGAN: generated levels reach −1 and 1 exactly, as real images do: G_0’s output clipped instead of tanh, each band scaled by 1 − |coarser image| (default on; --no-exact-bounds: tanh and raw bands)',
     value: { type: 'boolean', negatable: true },
   },
   levelSteps: {
