@@ -1,8 +1,8 @@
 /**
  * Exponential moving averages of network weights (Polyak & Juditsky 1992, "Acceleration of Stochastic Approximation by
  * Averaging"; for GANs' generators Karras et al. 2018 and Yazıcı et al. 2019): a second copy of a network whose
- * weights follow the trained ones, bias-corrected. The GAN averages G (gan.ts), the VAE family every network
- * (autoencoder.ts); both sample, evaluate and save the average.
+ * weights follow the trained ones, bias-corrected. The GAN averages G (gan.ts), the LAPGAN every level's G
+ * (lapgan.ts), the VAE family every network (autoencoder.ts); all sample, evaluate and save the average.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
