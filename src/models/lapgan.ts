@@ -70,7 +70,8 @@ export interface LapganConfig {
   /**
    * Decay β of an exponential moving average of every level's G (Polyak & Juditsky 1992; for GANs Karras et al. 2018,
    * Yazıcı et al. 2019), which sampling and the saved generator-k/ use; D trains against G as trained. 0 = off
-   * (default).
+   * (default): it is for long runs. Two epochs with 0.999 (seed 0, 2,000 samples): FID 86.3 against 71.6 without, the
+   * finest level's average (1,876 updates, a horizon of 1,000) the cause: level 0's alone 71.2, levels 0 and 1 73.2.
    */
   emaDecay: number;
 }
