@@ -256,6 +256,40 @@ test('convolutions at DCGAN sizes run on oneDNN and match cpu: conv, its gradien
   }
 });
 
+test('convolutions with one output channel (a band generator\'s last layer): the forward pass on its own loop; all match cpu: conv, fused conv, gradients, transposed conv', { skip }, async () => {
+  const addon = loadNativeAddon();
+  const cases = [
+    { xs: [3, 28, 28, 32], k: 3, stride: 1, pad: 'same', dil: 1 },
+    { xs: [2, 14, 14, 9], k: 5, stride: 2, pad: 'same', dil: 1 },
+    { xs: [5, 9, 11, 16], k: 3, stride: 1, pad: 'valid', dil: 2 },
+    { xs: [1, 6, 7, 8], k: 4, stride: 3, pad: 'same', dil: 1 },
+  ] as const;
+  for (const { xs, k, stride, pad, dil } of cases) {
+    const fs = [k, k, xs[3], 1] as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(xs as unknown as [number, number, number, number], fs, stride, dil, pad);
+    const args = [xs[0], xs[1], xs[2], xs[3], k, k, 1, info.outHeight, info.outWidth, stride, stride, info.padInfo.top, info.padInfo.left, dil, dil];
+    assert.equal(addon.convImpl(0, ...args), 'genlab:single-output', `[${xs}] ${k}×${k}/${stride} → 1`);
+    for (const pass of [1, 2]) assert.match(addon.convImpl(pass, ...args) ?? 'none', /avx|sse|jit|brg|none/, `pass ${pass} stays where it was`);
+    const xv = uniform(rng, size(xs)), fv = uniform(rng, size(fs)), bv = uniform(rng, 1);
+    const what = `conv [${xs}] ${k}×${k}/${stride} ${pad} dilation ${dil} → 1`;
+    const conv = (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad, 'NHWC', dil);
+    await assertSame(what, () => conv(tf.tensor(xv, [...xs]), tf.tensor(fv, fs)));
+    // (TF.js has no gradient of dilated convolutions.)
+    if (dil === 1) await assertSame(`${what} grads`, () => tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(conv(x, f))))([tf.tensor(xv, [...xs]), tf.tensor(fv, fs)]));
+    await assertSame(`${what} fused relu`, () =>
+      tf.fused.conv2d({ x: tf.tensor4d(xv, [...xs]), filter: tf.tensor4d(fv, fs), strides: stride, pad, dilations: dil, bias: tf.tensor1d(bv), activation: 'relu' }),
+    );
+    if (dil === 1) {
+      const ys = [xs[0], info.outHeight, info.outWidth, 1] as [number, number, number, number];
+      const yv = uniform(rng, size(ys));
+      await assertSame(`${what} transpose and its grads`, () =>
+        tf.grads((y: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(tf.conv2dTranspose(y as tf.Tensor4D, f as tf.Tensor4D, [...xs] as [number, number, number, number], stride, pad))))([tf.tensor(yv, ys), tf.tensor(fv, fs)]));
+    }
+  }
+  // Fewer than 8 input channels stay on the paths they had.
+  assert.notEqual(addon.convImpl(0, 2, 8, 8, 4, 3, 3, 1, 8, 8, 1, 1, 1, 1, 1, 1), 'genlab:single-output');
+});
+
 test('vectorised exp, log, log1p, tanh, sigmoid: within 4 ulp of the correctly rounded value over wide ranges', { skip }, async () => {
   await tf.setBackend('native');
   const f = new Float32Array(1), bits = new Uint32Array(f.buffer);
