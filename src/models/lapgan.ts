@@ -16,13 +16,14 @@
  *
  * As in the GAN family, images are modelled in [−1, 1] (G_0's output clipped, or its tanh without `exactBounds`);
  * every level's image is clipped to [−1, 1] while sampling, so the next level is conditioned on images of the range
- * it trained on. The code z of `noise`
- * and `generate` is the levels' codes side by side ([n, levels · latent]), so interpolating it moves every level.
- * `save(dir)` writes generator-k/ and discriminator-k/ per level (stock TF.js folders) and genlab-model.json.
+ * it trained on. The code z of `noise` and `generate` is the levels' codes side by side ([n, levels · latent]), so
+ * interpolating it moves every level. `save(dir)` writes generator-k/ and discriminator-k/ per level (stock TF.js
+ * folders) and genlab-model.json; with `emaDecay` generator-k/ holds the moving average that sampling uses and
+ * generator-k-trained/ G_k as trained, which training continues from.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { badFile, badInput } from '../engine/errors.js';
+import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
@@ -96,6 +97,12 @@ interface LevelData {
 /** With a moving average: the folder of G_k as trained (generator-k/ holds the averaged weights). */
 const trainedDir = (k: number): string => `generator-${k}-trained`;
 
+/** A level's moving average of G's weights and how many updates of G it has taken in. */
+interface AveragedGenerator {
+  generator: tfl.LayersModel;
+  count: number;
+}
+
 export class LAPGAN implements TrainableModel {
   readonly kind = 'lapgan';
   readonly config: LapganConfig;
@@ -107,11 +114,11 @@ export class LAPGAN implements TrainableModel {
   /** Image shape of every level, coarsest first. */
   readonly levelShapes: readonly [number, number, number][];
 
-  /** With `emaDecay`: per level the averaged G and how many updates of G_k it has taken in. */
-  private readonly averages: { generator: tfl.LayersModel; count: number }[] | null;
+  /** With `emaDecay`: per level the averaged G. */
+  private readonly averages: AveragedGenerator[] | null;
 
-  private constructor(config: LapganConfig, data: DataInfo, nets: LevelNets[], averages: { generator: tfl.LayersModel; count: number }[] | null) {
-    if ((config.emaDecay > 0) !== (averages !== null)) throw new Error('lapgan: averaged generators exactly when emaDecay > 0');
+  private constructor(config: LapganConfig, data: DataInfo, nets: LevelNets[], averages: AveragedGenerator[] | null) {
+    if ((config.emaDecay > 0) !== (averages !== null)) throw new GenlabError('internal', 'lapgan: averaged generators exactly when emaDecay > 0');
     this.config = config;
     this.dataShape = [...data.shape];
     this.classes = data.classes ? [...data.classes] : undefined;
@@ -193,7 +200,7 @@ export class LAPGAN implements TrainableModel {
     if (averaged && !(Array.isArray(counts) && counts.length === config.levels && counts.every((c) => Number.isSafeInteger(c) && c >= 0))) {
       throw badFile(joinPath(dir, MODEL_FILE), `"state.ema.counts" must be ${config.levels} non-negative integers with emaDecay > 0, got ${JSON.stringify(counts) ?? 'nothing'}`);
     }
-    const averages: { generator: tfl.LayersModel; count: number }[] = [];
+    const averages: AveragedGenerator[] = [];
     try {
       // With a moving average generator-k/ holds the averaged weights (what sampling uses), generator-k-trained/ G_k as trained.
       for (let k = 0; k < config.levels; k++) {
@@ -369,7 +376,7 @@ export class LAPGAN implements TrainableModel {
     );
   }
 
-  /** Every trainable variable: per level G's, then D's; then the averaged generators' weights. */
+  /** Every variable the model owns: per level G's and D's trainable ones, then the averaged generators' weights. */
   variables(): tf.Variable[] {
     const averaged = (this.averages ?? []).flatMap((a) => a.generator.weights.map((w) => w.read() as tf.Variable));
     return [...this.nets.flatMap((n) => trainableVariables([n.generator, n.discriminator])), ...averaged];
