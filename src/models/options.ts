@@ -128,7 +128,7 @@ export const MODEL_OPTIONS = {
     value: { type: 'boolean', negatable: true },
   },
   exactBounds: {
-    help: 'LAPGAN: generated levels reach −1 and 1 exactly, as real images do: G_0’s output clipped instead of tanh, each band scaled by 1 − |coarser image| (default on; --no-exact-bounds: tanh and raw bands)',
+    help: 'LAPGAN: generated levels reach −1 and 1 exactly, as real images do: G_0’s output clipped instead of tanh, each band scaled by 1 − |coarser image| (default on; --no-exact-bounds: G_0’s tanh and unbounded bands)',
     value: { type: 'boolean', negatable: true },
   },
   levelSteps: {
