@@ -33,6 +33,21 @@ export function updateAverage(average: tfl.LayersModel, trained: tfl.LayersModel
   });
 }
 
+/**
+ * A network's moving average: a second copy holding the averaged weights, and how many updates it has taken in (a
+ * GAN's G, each LAPGAN level's G).
+ */
+export interface AverageState {
+  generator: tfl.LayersModel;
+  count: number;
+}
+
+/** Takes `trained`'s weights, just updated, into `average` as its next update (a loss group's afterUpdate). */
+export function takeIntoAverage(average: AverageState, trained: tfl.LayersModel, decay: number): void {
+  average.count += 1;
+  updateAverage(average.generator, trained, decay, average.count);
+}
+
 /** Writes the weights of `from` into `to` (a network of the same architecture), e.g. to start an average. */
 export function copyWeights(from: tfl.LayersModel, to: tfl.LayersModel): void {
   tf.tidy(() => to.weights.forEach((w, i) => w.write(tf.clone(from.weights[i]!.read()))));

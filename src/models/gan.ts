@@ -37,7 +37,7 @@ import { checkBatchShape, labelInputs } from './inputs.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
 import { buildResidualDiscriminator, buildResidualGenerator } from '../nets/resnet-gan.js';
 import { diffAugment } from './diff-augment.js';
-import { MAX_EMA_DECAY, copyWeights, updateAverage } from './average.js';
+import { MAX_EMA_DECAY, copyWeights, takeIntoAverage, type AverageState } from './average.js';
 import {
   buildDcganDiscriminator,
   buildDcganGenerator,
@@ -320,15 +320,6 @@ export function updateHistory(history: HistoryState, variables: readonly tf.Vari
   history.count += 1;
   const t = history.count;
   tf.tidy(() => history.averages.forEach((a, i) => a.assign(tf.add(a, tf.div(tf.sub(variables[i]!, a), t))))); // ā ← ā + (θ − ā)/t
-}
-
-/**
- * The exponential moving average of G (`emaDecay`): a second generator network holding the averaged weights, and how
- * many G updates it has taken in (the generator group's `afterUpdate` takes each one in).
- */
-export interface AverageState {
-  generator: tfl.LayersModel;
-  count: number;
 }
 
 /** What the GAN family shares: data mapping, labels, G and D, sampling, generating, discriminating. */
@@ -614,7 +605,7 @@ export class GAN extends AdversarialBase {
 
   /** Spectral normalisation of D's kernels (u, v per kernel); null when off. */
   private readonly spectral: SpectralNorm | null;
-  /** The moving average of G's weights; null when off. */
+  /** The moving average of G's weights (`emaDecay`; the generator group's afterUpdate takes each update in); null when off. */
   private readonly average: AverageState | null;
   /** G's batch of this step while the generator group's loss runs D's update inside it (shareFakes); else null. */
   private sharedFake: tf.Tensor | null = null;
@@ -951,14 +942,6 @@ export class GAN extends AdversarialBase {
     return terms;
   }
 
-  /** Takes G's weights, just updated by the trainer, into the moving average (the generator group's afterUpdate). */
-  private takeIntoAverage(): void {
-    const a = this.average;
-    if (!a) return;
-    a.count += 1;
-    updateAverage(a.generator, this.generator, this.config.emaDecay, a.count);
-  }
-
   protected override samplingGenerator(): tfl.LayersModel {
     return this.average?.generator ?? this.generator;
   }
@@ -1011,7 +994,7 @@ export class GAN extends AdversarialBase {
         variables: this.generatorVariables(),
         loss: (batch, rng, step, inner) => this.generatorTerms(batch, rng, true, step, inner),
         ...(this.config.shareFakes ? { wraps: ['discriminator'] } : {}),
-        ...(this.average ? { afterUpdate: () => this.takeIntoAverage() } : {}),
+        ...(this.average ? { afterUpdate: () => takeIntoAverage(this.average!, this.generator, this.config.emaDecay) } : {}),
       },
     ];
   }

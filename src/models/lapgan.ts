@@ -27,7 +27,7 @@ import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
-import { MAX_EMA_DECAY, copyWeights, updateAverage } from './average.js';
+import { MAX_EMA_DECAY, copyWeights, takeIntoAverage, type AverageState } from './average.js';
 import { keepingState, trainableVariables } from './gan.js';
 import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
 import { checkBatchShape, derivedOnce } from './inputs.js';
@@ -97,11 +97,6 @@ interface LevelData {
 /** With a moving average: the folder of G_k as trained (generator-k/ holds the averaged weights). */
 const trainedDir = (k: number): string => `generator-${k}-trained`;
 
-/** A level's moving average of G's weights and how many updates of G it has taken in. */
-interface AveragedGenerator {
-  generator: tfl.LayersModel;
-  count: number;
-}
 
 export class LAPGAN implements TrainableModel {
   readonly kind = 'lapgan';
@@ -115,9 +110,9 @@ export class LAPGAN implements TrainableModel {
   readonly levelShapes: readonly [number, number, number][];
 
   /** With `emaDecay`: per level the averaged G. */
-  private readonly averages: AveragedGenerator[] | null;
+  private readonly averages: AverageState[] | null;
 
-  private constructor(config: LapganConfig, data: DataInfo, nets: LevelNets[], averages: AveragedGenerator[] | null) {
+  private constructor(config: LapganConfig, data: DataInfo, nets: LevelNets[], averages: AverageState[] | null) {
     if ((config.emaDecay > 0) !== (averages !== null)) throw new GenlabError('internal', 'lapgan: averaged generators exactly when emaDecay > 0');
     this.config = config;
     this.dataShape = [...data.shape];
@@ -200,7 +195,7 @@ export class LAPGAN implements TrainableModel {
     if (averaged && !(Array.isArray(counts) && counts.length === config.levels && counts.every((c) => Number.isSafeInteger(c) && c >= 0))) {
       throw badFile(joinPath(dir, MODEL_FILE), `"state.ema.counts" must be ${config.levels} non-negative integers with emaDecay > 0, got ${JSON.stringify(counts) ?? 'nothing'}`);
     }
-    const averages: AveragedGenerator[] = [];
+    const averages: AverageState[] = [];
     try {
       // With a moving average generator-k/ holds the averaged weights (what sampling uses), generator-k-trained/ G_k as trained.
       for (let k = 0; k < config.levels; k++) {
@@ -253,14 +248,6 @@ export class LAPGAN implements TrainableModel {
     return this.averages?.[k]!.count ?? 0;
   }
 
-  /** Takes G_k's weights, just updated by the trainer, into level k's moving average (generator-k's afterUpdate). */
-  private takeIntoAverage(k: number): void {
-    const a = this.averages?.[k];
-    if (!a) return;
-    a.count += 1;
-    updateAverage(a.generator, this.nets[k]!.generator, this.config.emaDecay, a.count);
-  }
-
   /** Images of codes z [n, levels · latent], generated coarse to fine: [n, ...dataShape] in [0, 1]. */
   generate(z: tf.Tensor): tf.Tensor {
     const levels = this.generateLevels(z);
@@ -285,13 +272,13 @@ export class LAPGAN implements TrainableModel {
    */
   private levelData(batch: TensorBatch, k: number): LevelData {
     checkBatchShape(batch.x, this.dataShape, 'lapgan.loss');
-    const [real, coarse] = derivedOnce(batch, `lapgan-level-${k}`, () => {
-      const images = derivedOnce(batch, 'lapgan-pyramid', () => gaussianPyramid(tf.sub(tf.mul(batch.x, 2), 1) as tf.Tensor4D, this.config.levels));
-      if (k === 0) return [images[0]!];
+    const images = derivedOnce(batch, 'lapgan-pyramid', () => gaussianPyramid(tf.sub(tf.mul(batch.x, 2), 1) as tf.Tensor4D, this.config.levels));
+    if (k === 0) return { real: images[0]!, coarse: null };
+    const [real, coarse] = derivedOnce(batch, `lapgan-band-${k}`, () => {
       const up = upsample(images[k - 1]!);
       return [tf.sub(images[k]!, up) as tf.Tensor4D, up];
     });
-    return { real: real as tf.Tensor4D, coarse: (coarse as tf.Tensor4D | undefined) ?? null };
+    return { real: real!, coarse: coarse! };
   }
 
   /** D_k's logits [n] on level-k data (a band with its condition side by side in channels above level 0). */
@@ -305,8 +292,8 @@ export class LAPGAN implements TrainableModel {
   private generateLevel(k: number, seed: number, n: number, coarse: tf.Tensor | null, training: boolean): tf.Tensor {
     const z = randomNormal([n, this.config.latent], seed);
     const out = this.nets[k]!.generator.apply(coarse ? [z, coarse] : z, { training }) as tf.Tensor4D;
-    if (coarse) return this.band(out, coarse as tf.Tensor4D);
-    return this.config.exactBounds ? tf.clipByValue(out, -1, 1) : out;
+    // Level 0 clipped as sampling clips it (a no-op on tanh's outputs).
+    return coarse ? this.band(out, coarse as tf.Tensor4D) : tf.clipByValue(out, -1, 1);
   }
 
   /**
@@ -351,7 +338,7 @@ export class LAPGAN implements TrainableModel {
         variables: trainableVariables([net.generator]),
         loss: (batch: TensorBatch, rng: Rng) => this.generatorTerms(k, batch, rng),
         steps: this.config.levelSteps[k]!,
-        ...(this.averages ? { afterUpdate: () => this.takeIntoAverage(k) } : {}),
+        ...(this.averages ? { afterUpdate: () => takeIntoAverage(this.averages![k]!, net.generator, this.config.emaDecay) } : {}),
       },
     ]);
   }

@@ -60,8 +60,8 @@ export function projectOntoBands(band: tf.Tensor4D): tf.Tensor4D {
  * whose mean is −1 (MNIST's background: 82% of the pixels at 28×28) is −1 in every pixel, so its real band is exactly
  * 0; so is a generated one now, where before the band generators' small values there became grey specks once the
  * sum was clipped (of the sampled digits' pixels 29% black and 17% in [0.02, 0.1), real digits' 82% and 1.3%; with it
- * and G_0 clipped 73% and 4%, and FID 86.2 → 70.8, 10,000 samples after two epochs). l is constant on each block, so a projected band stays projected.
- * Differentiable, every backend. Call inside tf.tidy.
+ * and G_0 clipped 73% and 4%, and FID 86.2 → 70.8, 10,000 samples after two epochs). l is constant on each block, so
+ * a projected band stays projected. Differentiable, every backend. Call inside tf.tidy.
  */
 export function boundBand(band: tf.Tensor4D, condition: tf.Tensor4D): tf.Tensor4D {
   return tf.mul(band, tf.sub(1, tf.abs(condition))) as tf.Tensor4D;
