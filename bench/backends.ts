@@ -77,9 +77,10 @@ export interface PeerMeasurement {
  * Runs a PyTorch reference program of ../shared/peer/ (Debian's python3-torch) on the same MNIST files, once per
  * thread setting of PEER_THREADS, without the OpenBLAS overrides (peerEnv), and returns its best
  * `train_examples_per_s` with that setting — or null when it cannot run here (no PyTorch, no script): the benches
- * then use the figure of shared/peer/README.md and say so.
+ * then use the figure of shared/peer/README.md and say so. With `bestEpoch`, a run's figure is its fastest epoch (the
+ * `epoch N … R ex/s` lines the script logs) rather than its average over all of them.
  */
-export function measurePyTorchBest(script: string, args: string[], log: (line: string) => void): PeerMeasurement | null {
+export function measurePyTorchBest(script: string, args: string[], log: (line: string) => void, options: { bestEpoch?: boolean } = {}): PeerMeasurement | null {
   const file = peerScript(script);
   if (!existsSync(file)) return null;
   let best: PeerMeasurement | null = null;
@@ -91,10 +92,16 @@ export function measurePyTorchBest(script: string, args: string[], log: (line: s
       log(`${script} did not run (${(peer.stderr || peer.error?.message || 'failed').trim().split('\n').at(-1)}): using shared/peer/README.md's figure`);
       return null;
     }
-    const value = (JSON.parse(peer.stdout.trim().split('\n').at(-1) ?? '{}') as { train_examples_per_s?: number }).train_examples_per_s;
+    const whole = (JSON.parse(peer.stdout.trim().split('\n').at(-1) ?? '{}') as { train_examples_per_s?: number }).train_examples_per_s;
+    const value = options.bestEpoch ? Math.max(...epochRates(peer.stderr)) : whole;
     if (typeof value === 'number' && value > 0 && (!best || value > best.examplesPerSec)) best = { examplesPerSec: value, threads };
   }
   return best;
+}
+
+/** The examples/s of each `epoch N … R ex/s` line of a peer's log (vae_mnist.py's progress on stderr). */
+export function epochRates(log: string): number[] {
+  return [...log.matchAll(/^epoch \d+\b.*?([\d.]+) ex\/s\s*$/gm)].map((m) => Number(m[1]));
 }
 
 /** `measurePyTorchBest`'s examples/s alone. */
