@@ -21,6 +21,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { loadNativeAddon, nativeBuildStatus, nativeKernelCalls, nativeKernels } from '../src/engine/native.js';
 import { Rng } from '../src/engine/rng.js';
 import { makeDataset } from '../src/data/dataset.js';
+import { loadMnist } from '../src/data/mnist.js';
 import { createModel } from '../src/models/kinds.js';
 import { FusedAdam, fit } from '../src/train/index.js';
 import { batchNormTraining } from '../src/engine/kernels/batch-norm-training.js';
@@ -135,6 +136,49 @@ test('matMul: values and gradients, transposes, batch broadcasting, odd, size-1 
   nativeKernelCalls(true);
   tf.tidy(() => tf.matMul(tf.ones([3, 4]), tf.ones([4, 5])));
   assertRanNatively('BatchMatMul', 'matMul');
+});
+
+test('products whose left operand is mostly zeros (MNIST digits) skip its zeros: the same values as cpu, forward and weight gradient, tails, empty rows, NaN; any thread count alike', { skip }, async () => {
+  await initEngine({ backend: 'native' });
+  const addon = loadNativeAddon();
+  const { train } = await loadMnist();
+  const digits = (rows: number, cols = 784): Float32Array => {
+    const out = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) out.set(train.data.subarray(r * 784, r * 784 + cols), r * cols);
+    return out;
+  };
+  const cases = [
+    { m: 128, k: 784, n: 400 }, // the VAE's first layer
+    { m: 64, k: 784, n: 130 }, // a block of 128 columns and a tail of 2
+    { m: 200, k: 784, n: 37 }, // one narrow block
+  ];
+  for (const { m, k, n } of cases) {
+    const x = digits(m, k);
+    x.fill(0, 3 * k, 5 * k); // rows with no nonzero at all
+    const w = uniform(rng, k * n);
+    const what = `[${m}, ${k}] digits · [${k}, ${n}]`;
+    assert.equal(addon.gemmImpl(0, 0, m, n, k, x), 'genlab:sparse-left', `${what}: forward skips zeros`);
+    assert.equal(addon.gemmImpl(1, 0, k, n, m, x), 'genlab:sparse-left', `${what}: xᵀ·dy skips zeros`);
+    await assertSame(what, () => tf.matMul(tf.tensor(x, [m, k]), tf.tensor(w, [k, n])));
+    await assertSame(`${what} grads`, () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(a, b))))([tf.tensor(x, [m, k]), tf.tensor(w, [k, n])]));
+    const bias = uniform(rng, n);
+    await assertSame(`${what} fused bias + relu`, () => tf.fused.matMul({ a: tf.tensor2d(x, [m, k]), b: tf.tensor2d(w, [k, n]), bias: tf.tensor1d(bias), activation: 'relu' }));
+    const nan = x.slice();
+    nan[7 * k + 300] = NaN;
+    await assertSame(`${what} with a NaN pixel`, () => tf.matMul(tf.tensor(nan, [m, k]), tf.tensor(w, [k, n])));
+    // Each output's sum is made by one thread in one order: one thread or two give the same bits.
+    await tf.setBackend('native');
+    const product = (): Float32Array => tf.tidy(() => tf.matMul(tf.tensor(x, [m, k]), tf.tensor(w, [k, n])).dataSync() as Float32Array);
+    const threads = addon.threads();
+    addon.threads(1);
+    const one = product();
+    addon.threads(threads);
+    assert.deepEqual(product(), one, `${what}: 1 and ${threads} threads`);
+  }
+  // Dense operands, small products and a transposed B stay on sgemm.
+  assert.equal(addon.gemmImpl(0, 0, 128, 400, 784, uniform(rng, 128 * 784)), 'sgemm');
+  assert.equal(addon.gemmImpl(0, 0, 16, 16, 784, digits(16)), 'sgemm');
+  assert.equal(addon.gemmImpl(0, 1, 128, 400, 784, digits(128)), 'sgemm');
 });
 
 test('fused matMul: bias (per column, scalar, full) and activations, values and gradients', { skip }, async () => {

@@ -132,6 +132,9 @@ inline int64_t shareChunks(double flops) {
 // passes (src/engine/native/kernels/operands.ts ACTIVATIONS).
 enum Act { LINEAR = 0, RELU = 1, SIGMOID = 2, RELU6 = 3, ELU = 4, LEAKY = 5, TANH = 6 };
 
+// C [M, N] = op(A) · B without A's zeros when A is sparse enough; false (nothing written) otherwise (sparse_gemm.cc).
+bool sparseLeftGemm(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C);
+
 // In place C [rows, N] = act(C + bias) (gemm.cc). biasMode: 0 none, 1 one value per column (length N), 2 one value,
 // 3 full (rows·N).
 void biasAct(float* C, int64_t rows, int64_t N, const float* bias, int64_t biasMode, int64_t act, float alpha);
@@ -154,6 +157,8 @@ napi_value Conv2d(napi_env env, napi_callback_info info);
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info);
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info);
 napi_value ConvImpl(napi_env env, napi_callback_info info);
+// sparse_gemm.cc
+napi_value GemmImpl(napi_env env, napi_callback_info info);
 // elementwise.cc
 napi_value Binary(napi_env env, napi_callback_info info);
 napi_value BinaryBroadcast(napi_env env, napi_callback_info info);

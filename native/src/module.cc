@@ -35,7 +35,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", Conv2dBackpropFilter}, {"binary", Binary}, {"unary", Unary}, {"epilogue", Epilogue},
       {"binaryBroadcast", BinaryBroadcast}, {"sum", Sum},
       {"compare", Compare}, {"select", Select}, {"batchNorm", BatchNorm}, {"adam", Adam},
-      {"threads", Threads}, {"convImpl", ConvImpl}, {"batchNormGrad", BatchNormGrad}, {"activationGrad", ActivationGrad},
+      {"threads", Threads}, {"convImpl", ConvImpl}, {"gemmImpl", GemmImpl}, {"batchNormGrad", BatchNormGrad}, {"activationGrad", ActivationGrad},
       {"batchNormTraining", BatchNormTraining}, {"batchNormTrainingGrad", BatchNormTrainingGrad},
       {"bernoulliLogLikelihood", BernoulliLogLikelihood}, {"bernoulliLogLikelihoodGrad", BernoulliLogLikelihoodGrad},
       {"klStandardNormal", KlStandardNormal}, {"klStandardNormalGrad", KlStandardNormalGrad},

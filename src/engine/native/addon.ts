@@ -56,6 +56,8 @@ export interface NativeAddon {
   threads(n?: number): number;
   /** The oneDNN implementation a convolution pass (0 forward, 1 input gradient, 2 filter gradient) runs on; null: im2col + sgemm. */
   convImpl(pass: number, ...conv: number[]): string | null;
+  /** The implementation C = op(A) · op(B) runs on: "genlab:sparse-left" (A's zeros skipped) or "sgemm". */
+  gemmImpl(transA: number, transB: number, m: number, n: number, k: number, a: Float32Array): string;
 }
 
 /** What native/build.mjs recorded: `library` null means no oneDNN was found, so no build was expected. */
