@@ -141,6 +141,8 @@ export function formatProfileBench(r: { backend: string; peak: number; rows: Ste
     `Where a training step's time goes (${r.backend}; large sgemm here: ${r.peak.toFixed(0)} GFLOP/s, the practical peak).`,
     '(Kernel times are tf.profile\'s: each kernel run and timed alone, with its own call overhead. That overstates small kernels and',
     ' understates the products\' GFLOP/s; `node --cpu-prof` of a step loop gives the unmeasured split: the VAE\'s products ran at ≈ 170 GFLOP/s there.)',
+    '(On native a product whose left operand is mostly zeros — a dense layer fed MNIST pixels — skips them: GFLOP/s counts the dense',
+    ' product\'s operations, so the VAE\'s and the IWAE\'s figures are dense-equivalent rates, above what the arithmetic units did.)',
   ];
   for (const p of r.rows) {
     lines.push(
