@@ -94,8 +94,9 @@ bool indexColumns(const float* A, int64_t inner, int64_t cols, SparseRows& s) {
   return true;
 }
 
-// The same without AVX-512.
-void tailRow(const int32_t* idx, const float* val, int64_t nnz, const float* B, int64_t ldb, int64_t j0, int64_t w, float* c) {
+// c[0, w) = Σ over the row's nonzeros t of val[t] · B[idx[t], j0 .. j0 + w), summed in t's order from 0: the plain
+// loop, for builds without AVX-512 (the same sums in the same order as rowBlock's registers).
+void rowBlockPortable(const int32_t* idx, const float* val, int64_t nnz, const float* B, int64_t ldb, int64_t j0, int64_t w, float* c) {
   for (int64_t j = 0; j < w; j++) c[j] = 0.f;
   for (int64_t t = 0; t < nnz; t++) {
     const float a = val[t];
@@ -105,8 +106,7 @@ void tailRow(const int32_t* idx, const float* val, int64_t nnz, const float* B, 
   }
 }
 
-// c[0, w) = Σ over the row's nonzeros t of val[t] · B[idx[t], j0 .. j0 + w), summed in t's order from 0, for
-// w ≤ 128: partial sums in eight AVX-512 registers, named one by one (held in an array, GCC stored them to the stack
+// The same for w ≤ 128 with the partial sums in eight AVX-512 registers, named one by one (held in an array, GCC stored them to the stack
 // on every iteration; its own vectorisation of the plain loop gathered B), lanes past w masked off. Multiply, then
 // add — no fused multiply-add, as everywhere in this build (-ffp-contract=off).
 void rowBlock(const int32_t* idx, const float* val, int64_t nnz, const float* B, int64_t ldb, int64_t j0, int64_t w, float* c) {
@@ -138,12 +138,12 @@ void rowBlock(const int32_t* idx, const float* val, int64_t nnz, const float* B,
   _mm512_mask_storeu_ps(c + 96, m6, s6);
   _mm512_mask_storeu_ps(c + 112, m7, s7);
 #else
-  tailRow(idx, val, nnz, B, ldb, j0, w, c);
+  rowBlockPortable(idx, val, nnz, B, ldb, j0, w, c);
 #endif
 }
 
 // C [rows, N] from the indexed rows and B [inner, N]: rows shared by the workers, each a block of columns at a time
-// (a block of B, inner × 64 values, stays in the core's cache over the rows of its chunk).
+// (a block of B, inner × 128 values, stays in the core's cache over the rows of its chunk).
 void multiply(const SparseRows& s, int64_t rows, const float* B, int64_t N, float* C) {
   shareRange(rows, (rows + workers() - 1) / workers(), 1, [&](int64_t r0, int64_t r1) {
     for (int64_t j0 = 0; j0 < N; j0 += kBlock) {
