@@ -26,6 +26,12 @@ struct SparseRows {
   std::vector<float> val;
 };
 
+// The index arrays live with the thread and are reused from call to call; those of an unusually large product are
+// given back rather than kept for the life of the process.
+void releaseIfLarge(SparseRows& s) {
+  if (s.idx.capacity() + s.start.capacity() > (size_t(1) << 22)) s = SparseRows();
+}
+
 // Whether A (count values, read at an even stride) looks sparse enough to index: a sample of up to 4,096 values.
 bool looksSparse(const float* A, int64_t count) {
   const int64_t samples = std::min<int64_t>(count, 4096);
@@ -72,11 +78,8 @@ bool indexRows(const float* A, int64_t rows, int64_t inner, SparseRows& s) {
   return true;
 }
 
-// Columns of A [inner, cols] (row-major; the product uses Aᵀ): each column's nonzeros, in increasing row — the
-// rows' nonzeros (indexRows) sorted by column, stably. False when denser than kMaxDensity.
-bool indexColumns(const float* A, int64_t inner, int64_t cols, SparseRows& s) {
-  static thread_local SparseRows rowsOf;
-  if (!indexRows(A, inner, cols, rowsOf)) return false;
+// s = the nonzeros of `rowsOf` (indexRows of A [inner, cols]) by column, each column's in increasing row.
+void sortByColumn(const SparseRows& rowsOf, int64_t inner, int64_t cols, SparseRows& s) {
   const int64_t n = rowsOf.start[inner];
   s.start.assign(cols + 1, 0);
   for (int64_t t = 0; t < n; t++) s.start[rowsOf.idx[t] + 1]++;
@@ -91,7 +94,16 @@ bool indexColumns(const float* A, int64_t inner, int64_t cols, SparseRows& s) {
       s.val[at] = rowsOf.val[t];
     }
   }
-  return true;
+}
+
+// Columns of A [inner, cols] (row-major; the product uses Aᵀ): each column's nonzeros, in increasing row — the
+// rows' nonzeros (indexRows) sorted by column, stably. False when denser than kMaxDensity.
+bool indexColumns(const float* A, int64_t inner, int64_t cols, SparseRows& s) {
+  static thread_local SparseRows rowsOf;
+  const bool sparse = indexRows(A, inner, cols, rowsOf);
+  if (sparse) sortByColumn(rowsOf, inner, cols, s);
+  releaseIfLarge(rowsOf);
+  return sparse;
 }
 
 // c[0, w) = Σ over the row's nonzeros t of val[t] · B[idx[t], j0 .. j0 + w), summed in t's order from 0: the plain
@@ -171,9 +183,10 @@ bool indexLeft(bool transA, int64_t M, int64_t K, const float* A, SparseRows& s)
 bool sparseLeftGemm(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C) {
   if (!sparseLeftFits(M, N, K)) return false;
   static thread_local SparseRows s;
-  if (!indexLeft(transA, M, K, A, s)) return false;
-  multiply(s, M, B, N, C);
-  return true;
+  const bool sparse = indexLeft(transA, M, K, A, s);
+  if (sparse) multiply(s, M, B, N, C);
+  releaseIfLarge(s);
+  return sparse;
 }
 
 // gemmImpl(transA, transB, M, N, K, A): the implementation C = op(A) · op(B) runs on — "genlab:sparse-left" when A's
@@ -188,6 +201,7 @@ napi_value GemmImpl(napi_env env, napi_callback_info info) {
   if (static_cast<int64_t>(la) < M * K) { a.fail("gemmImpl: A too short"); return nullptr; }
   static thread_local SparseRows s;
   const bool sparse = !tB && sparseLeftFits(M, N, K) && indexLeft(tA, M, K, A, s);
+  releaseIfLarge(s);
   napi_value r;
   napi_create_string_utf8(env, sparse ? "genlab:sparse-left" : "sgemm", NAPI_AUTO_LENGTH, &r);
   return r;
