@@ -19,7 +19,7 @@ import { checkBatchShape, labelInputs } from './inputs.js';
 import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
-import { MAX_EMA_DECAY, copyWeights, updateAverage } from './average.js';
+import { MAX_EMA_DECAY, TRAINED_SUFFIX, copyWeights, updateAverage } from './average.js';
 import { ARCHS, MODEL_FILE, modelFileBase, readModelFile, type Arch, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
 import { randomNormal } from '../engine/kernels/random.js';
@@ -89,9 +89,6 @@ export function startAverage(trained: Record<string, tfl.LayersModel>, copies: R
   for (const [name, net] of Object.entries(trained)) copyWeights(net, copies[name]!);
   return { nets: copies, count: 0 };
 }
-
-/** Suffix of the folders of the trained networks when the saved ones hold the average (`encoder-trained/`). */
-export const TRAINED_SUFFIX = '-trained';
 /** Contents of `genlab-model.json` for the autoencoder family. */
 export interface GenlabModelFile extends ModelFile {
   /** A shared decoder log-variance (Gaussian decoders); updates in the moving average of the networks (`emaDecay`). */

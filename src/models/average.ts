@@ -42,6 +42,15 @@ export interface AverageState {
   count: number;
 }
 
+/** Suffix of the folder of a network as trained when the saved network holds its average (`generator-trained/`). */
+export const TRAINED_SUFFIX = '-trained';
+
+/** An average that starts at `trained`'s weights, held in `copy` (a network of the same architecture). */
+export function startAverageOf(trained: tfl.LayersModel, copy: tfl.LayersModel): AverageState {
+  copyWeights(trained, copy);
+  return { generator: copy, count: 0 };
+}
+
 /** Takes `trained`'s weights, just updated, into `average` as its next update (a loss group's afterUpdate). */
 export function takeIntoAverage(average: AverageState, trained: tfl.LayersModel, decay: number): void {
   average.count += 1;

@@ -37,7 +37,7 @@ import { checkBatchShape, labelInputs } from './inputs.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
 import { buildResidualDiscriminator, buildResidualGenerator } from '../nets/resnet-gan.js';
 import { diffAugment } from './diff-augment.js';
-import { MAX_EMA_DECAY, copyWeights, takeIntoAverage, type AverageState } from './average.js';
+import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import {
   buildDcganDiscriminator,
   buildDcganGenerator,
@@ -189,7 +189,7 @@ export const HISTORY_FILE = 'history.bin';
 /** u and v of spectral normalisation, per kernel of D (specs in genlab-model.json `state.spectralNorm`). */
 export const SPECTRAL_NORM_FILE = 'spectral-norm.bin';
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
-export const TRAINED_GENERATOR_DIR = 'generator-trained';
+export const TRAINED_GENERATOR_DIR = `generator${TRAINED_SUFFIX}`;
 
 /** Adam settings for GANs when the user gives none: Radford et al. 2016 (lr 2e-4, β1 0.5); WGAN-GP: Gulrajani et al. 2017 (1e-4, β = (0, 0.9)). */
 export function recommendedOptimizer(loss: GanLoss): { learningRate: number; beta1: number; beta2: number } {
@@ -730,12 +730,8 @@ export class GAN extends AdversarialBase {
       pack: config.pack,
     });
     const spectral = config.spectralNorm ? SpectralNorm.create([nets.discriminator, nets.head], rng) : undefined;
-    let average: { generator: tfl.LayersModel; count: number } | undefined;
-    if (config.emaDecay > 0) {
-      const copy = buildAdversarialGenerator(config, data, new Rng(0), classes); // its initial weights are overwritten
-      copyWeights(nets.generator, copy);
-      average = { generator: copy, count: 0 };
-    }
+    // The average's copy is built with any seed: its initial weights are overwritten.
+    const average = config.emaDecay > 0 ? startAverageOf(nets.generator, buildAdversarialGenerator(config, data, new Rng(0), classes)) : undefined;
     return new GAN(kind, config, data, nets, { spectral, average });
   }
 

@@ -27,7 +27,7 @@ import { GenlabError, badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
-import { MAX_EMA_DECAY, copyWeights, takeIntoAverage, type AverageState } from './average.js';
+import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { keepingState, trainableVariables } from './gan.js';
 import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
 import { checkBatchShape, derivedOnce } from './inputs.js';
@@ -95,8 +95,7 @@ interface LevelData {
 }
 
 /** With a moving average: the folder of G_k as trained (generator-k/ holds the averaged weights). */
-const trainedDir = (k: number): string => `generator-${k}-trained`;
-
+const trainedDir = (k: number): string => `generator-${k}${TRAINED_SUFFIX}`;
 
 export class LAPGAN implements TrainableModel {
   readonly kind = 'lapgan';
@@ -162,14 +161,8 @@ export class LAPGAN implements TrainableModel {
     const shapes = levelShapes(data.shape, config.levels, 'levels');
     const netOptions = (level: number, netRng: Rng) => ({ level, shape: shapes[level]!, latent: config.latent, hidden: config.hidden, filters: config.filters, batchNorm: config.batchNorm, coarseOutput: config.exactBounds ? ('linear' as const) : ('tanh' as const), rng: netRng });
     const nets = shapes.map((_, level) => buildLevelNets(netOptions(level, rng)));
-    const averages =
-      config.emaDecay > 0
-        ? nets.map((net, level) => {
-            const copy = buildLevelGenerator(netOptions(level, new Rng(0))); // its initial weights are overwritten
-            copyWeights(net.generator, copy);
-            return { generator: copy, count: 0 };
-          })
-        : null;
+    // Each average's copy is built with any seed: its initial weights are overwritten.
+    const averages = config.emaDecay > 0 ? nets.map((net, level) => startAverageOf(net.generator, buildLevelGenerator(netOptions(level, new Rng(0))))) : null;
     return new LAPGAN(config, data, nets, averages);
   }
 
