@@ -132,8 +132,9 @@ inline int64_t shareChunks(double flops) {
 // passes (src/engine/native/kernels/operands.ts ACTIVATIONS).
 enum Act { LINEAR = 0, RELU = 1, SIGMOID = 2, RELU6 = 3, ELU = 4, LEAKY = 5, TANH = 6 };
 
-// C [M, N] = op(A) · B without A's zeros when A is sparse enough; false (nothing written) otherwise (sparse_gemm.cc).
-bool sparseLeftGemm(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C);
+// C [M, N] = op(A) · B without A's zeros when B is not transposed and A is sparse enough; false (nothing written)
+// otherwise (sparse_gemm.cc).
+bool sparseLeftGemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C);
 
 // In place C [rows, N] = act(C + bias) (gemm.cc). biasMode: 0 none, 1 one value per column (length N), 2 one value,
 // 3 full (rows·N).

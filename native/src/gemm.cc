@@ -115,7 +115,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     float* c = C + b * M * N;
     if (K == 0) { std::fill(c, c + M * N, 0.f); continue; }
     if (M == 0 || N == 0) continue;
-    if (!tB && sparseLeftGemm(tA, M, N, K, A + b * sA, B + b * sB, c)) continue;  // a mostly-zero A (sparse_gemm.cc)
+    if (sparseLeftGemm(tA, tB, M, N, K, A + b * sA, B + b * sB, c)) continue;  // a mostly-zero A (sparse_gemm.cc)
     check(a, sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, 1.f, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, 0.f,
                         c, N));
   }

@@ -169,21 +169,21 @@ void multiply(const SparseRows& s, int64_t rows, const float* B, int64_t N, floa
   });
 }
 
-bool sparseLeftFits(int64_t M, int64_t N, int64_t K) { return M * N * K >= kMinWork && M < INT32_MAX && K < INT32_MAX; }
-
-// The nonzeros of op(A) by output row, when the product is large enough and A sparse enough; false otherwise.
-bool indexLeft(bool transA, int64_t M, int64_t K, const float* A, SparseRows& s) {
-  return looksSparse(A, M * K) && (transA ? indexColumns(A, K, M, s) : indexRows(A, M, K, s));
+// The rule of the sparse path, for the product and for gemmImpl alike: B not transposed, the product large enough,
+// A sparse enough. When it holds, `s` has op(A)'s nonzeros by output row.
+bool indexLeft(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, SparseRows& s) {
+  if (transB || M * N * K < kMinWork || M >= INT32_MAX || K >= INT32_MAX || !looksSparse(A, M * K)) return false;
+  return transA ? indexColumns(A, K, M, s) : indexRows(A, M, K, s);
 }
 
 }  // namespace
 
 // C [M, N] = op(A) · B for B [K, N] not transposed, when A is sparse enough: op(A) = A [M, K], or Aᵀ with A [K, M].
-// Returns false, having written nothing, when the product is small or A is not sparse (the caller runs sgemm).
-bool sparseLeftGemm(bool transA, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C) {
-  if (!sparseLeftFits(M, N, K)) return false;
+// Returns false, having written nothing, when B is transposed, the product small or A not sparse (the caller runs
+// sgemm).
+bool sparseLeftGemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C) {
   static thread_local SparseRows s;
-  const bool sparse = indexLeft(transA, M, K, A, s);
+  const bool sparse = indexLeft(transA, transB, M, N, K, A, s);
   if (sparse) multiply(s, M, B, N, C);
   releaseIfLarge(s);
   return sparse;
@@ -200,7 +200,7 @@ napi_value GemmImpl(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   if (static_cast<int64_t>(la) < M * K) { a.fail("gemmImpl: A too short"); return nullptr; }
   static thread_local SparseRows s;
-  const bool sparse = !tB && sparseLeftFits(M, N, K) && indexLeft(tA, M, K, A, s);
+  const bool sparse = indexLeft(tA, tB, M, N, K, A, s);
   releaseIfLarge(s);
   napi_value r;
   napi_create_string_utf8(env, sparse ? "genlab:sparse-left" : "sgemm", NAPI_AUTO_LENGTH, &r);
