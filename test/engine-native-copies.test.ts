@@ -1,7 +1,8 @@
 /**
  * The native backend's block-copy kernels (src/engine/native/kernels/copies.ts) against the cpu kernels, bit for bit:
  * Concat along every axis (SplitV's gradient) and PadV2 with constants over ranks, padded and unpadded dims (the
- * LAPGAN's level-1 discriminator pads 14×14 to 16×16); and that they ran natively.
+ * LAPGAN's level-1 discriminator pads 14×14 to 16×16), Transpose over ranks and permutations (PacGAN's packing, the
+ * upscalers' resizing); and that they ran natively.
  */
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -49,5 +50,24 @@ test('PadV2 on native: the cpu kernel\'s values for constant padding over ranks 
     nativeKernelCalls(true);
     await assertSame(`pad [${shape}] by ${JSON.stringify(paddings)} with ${value}`, () => tf.pad(tf.tensor(xv, shape), paddings, value), 0);
     assertRanNatively('PadV2', `pad [${shape}]`, true);
+  }
+});
+
+test('Transpose on native: the cpu kernel\'s values for every permutation of rank 4, ranks 2–5, empty inputs', { skip: skipNative }, async () => {
+  await initEngine({ backend: 'native' });
+  const rng = new Rng(7);
+  const permutations = (r: number): number[][] => (r === 0 ? [[]] : permutations(r - 1).flatMap((p) => Array.from({ length: r }, (_, i) => [...p.slice(0, i), r - 1, ...p.slice(i)])));
+  const cases: [number[], number[]][] = [
+    ...permutations(4).map((perm): [number[], number[]] => [[3, 5, 4, 2], perm]),
+    [[6, 9], [1, 0]],
+    [[2, 3, 4, 5, 2], [0, 2, 3, 1, 4]], // PacGAN's packing of [groups, pack, h, w, c]
+    [[3, 0, 2], [2, 0, 1]],
+  ];
+  for (const [shape, perm] of cases) {
+    const xv = uniform(rng, size(shape));
+    nativeKernelCalls(true);
+    await assertSame(`transpose [${shape}] by [${perm}]`, () => tf.transpose(tf.tensor(xv, shape), perm), 0);
+    const identity = perm.every((p, i) => p === i); // tf.transpose answers with a copy without the kernel
+    if (size(shape) > 0 && !identity) assertRanNatively('Transpose', `transpose [${shape}] by [${perm}]`, true);
   }
 });

@@ -1,6 +1,7 @@
 /**
- * Kernels that copy or fill: Tile where it is a broadcast (each repeated dim has size 1), Slice and SplitV as strided
- * copies, Concat and PadV2 as block copies (the cpu kernels copy non-contiguous slices, concatenations along any axis
+ * Kernels that copy or fill: Tile where it is a broadcast (each repeated dim has size 1), Slice, SplitV and Transpose
+ * as strided copies (the cpu kernel's Transpose moves each value through index arithmetic in JavaScript: 18 ms for a
+ * batch of 64 RGB images of 40×40), Concat and PadV2 as block copies (the cpu kernels copy non-contiguous slices, concatenations along any axis
  * but the first, and paddings element by element: SplitV's gradient is a Concat), and ZerosLike and Cast to float32 (from
  * bool or int32) into pooled outputs, as the cpu kernels' fresh arrays cost a garbage collection about every training
  * step (external memory pressure).
@@ -58,6 +59,19 @@ function splitV(native: NativeAddon, args: Args, backend: NativeBackend): Info[]
     begin[axis]! += s;
     return part;
   });
+}
+
+/** x with its dims permuted: out[i₀, i₁, …] = x[…] read through x's strides taken in `perm`'s order. */
+function transpose(native: NativeAddon, args: Args, backend: NativeBackend): Info | null {
+  const { x } = args.inputs as Record<string, Info | undefined>;
+  const xv = f32(backend, x);
+  const perm = (args.attrs as { perm: number[] }).perm;
+  if (!x || !xv || x.shape.length === 0 || perm.length !== x.shape.length) return null;
+  const strides = stridesOf(x.shape);
+  const outShape = perm.map((p) => x.shape[p]!);
+  const out = backend.alloc(size(outShape));
+  if (out.length > 0) native.binaryBroadcast(COPY_OP, xv, ZERO, out, Int32Array.from([...outShape, ...perm.map((p) => strides[p]!), ...perm.map(() => 0)]));
+  return backend.makeTensorInfo(outShape, 'float32', out);
 }
 
 /** float32 inputs side by side along `axis`: each input's rows (the dims before axis) copied into its columns of the output. */
@@ -147,6 +161,7 @@ export const copyKernels: KernelGroup = (native, cpu) => [
   withCpuFallback('Tile', cpu, (args, backend) => tile(native, args, backend)),
   withCpuFallback('Slice', cpu, (args, backend) => slice(native, args, backend)),
   withCpuFallback('SplitV', cpu, (args, backend) => splitV(native, args, backend)),
+  withCpuFallback('Transpose', cpu, (args, backend) => transpose(native, args, backend)),
   withCpuFallback('Concat', cpu, (args, backend) => concat(native, args, backend)),
   withCpuFallback('PadV2', cpu, (args, backend) => padV2(native, args, backend)),
   withCpuFallback('ZerosLike', cpu, zerosLike),
