@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Issue 19's Pokémon measure: a DCGAN on the 1,199 training sprites (40×40 RGB) with DiffAugment (Zhao et al. 2020),
+# the hinge loss, spectral normalisation and a moving average of G, for a fixed wall time; then the memorisation
+# check (each sample's nearest training sprite against the held-out sprites') and a grid of 64 samples.
+#   examples/pokemon-gan.sh [MINUTES] [RUN] [extra train flags…]     e.g. examples/pokemon-gan.sh 40 runs/pk40
+# Open the run in the lab's board to sample it in the browser: npx genlab lab --runs "$(dirname RUN)"
+set -euo pipefail
+minutes=${1:-40}
+run=${2:-runs/dcgan-pokemon-${minutes}min}
+shift 2 || shift $# || true
+npx genlab train dcgan --data pokemon --epochs 100000 --time-limit "$minutes" --diff-augment --ema 0.999 --loss hinge \
+  --spectral-norm --filters 32,64,128 --seed 0 --out "$run" "$@"
+npx genlab eval "$run" --samples 1000
+npx genlab sample "$run" -n 64 --seed 0 --out "$run/samples-64.png"
