@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { createModel, loadModel } from '../src/models/kinds.js';
-import { cutoutSize, diffAugment, maxShift, translate } from '../src/models/diff-augment.js';
+import { MAX_SHIFT_ROW, cutoutSize, diffAugment, maxShift, translate } from '../src/models/diff-augment.js';
 import { TrainStep } from '../src/train/index.js';
 import type { TensorBatch } from '../src/models/model.js';
 
@@ -21,20 +21,27 @@ await initEngine({ backend: 'cpu' });
 
 const images = { shape: [16, 16, 1], kind: 'images' as const };
 
-test('translate moves each image by its own shift with zeros coming in', () => {
-  const x = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 5 }, (_, i) => i + 1), [2, 4, 5, 1]);
-  const out = translate(x, Int32Array.from([1, -2]), Int32Array.from([2, 0])).arraySync();
-  const src = x.arraySync();
-  for (let i = 0; i < 2; i++) {
-    const [dy, dx] = i === 0 ? [1, 2] : [-2, 0];
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 5; c++) {
-        const inside = r - dy >= 0 && r - dy < 4 && c - dx >= 0 && c - dx < 5;
-        assert.equal(out[i]![r]![c]![0], inside ? src[i]![r - dy]![c - dx]![0] : 0, `image ${i} at (${r}, ${c})`);
+test('translate moves each image by its own shift with zeros coming in, narrow rows and wide (the transposing path)', () => {
+  const widths: [number, number][] = [[5, 1], [7, 3], [Math.floor(MAX_SHIFT_ROW / 3) + 1, 3]]; // the last: w·c > MAX_SHIFT_ROW
+  for (const [w, c] of widths) {
+    const [n, h] = [3, 4];
+    const x = tf.tensor4d(Float32Array.from({ length: n * h * w * c }, (_, i) => i + 1), [n, h, w, c]);
+    const dy = Int32Array.from([1, -2, 0]);
+    const dx = Int32Array.from([2, 0, -3]);
+    const out = translate(x, dy, dx).arraySync();
+    const src = x.arraySync();
+    for (let i = 0; i < n; i++) {
+      for (let r = 0; r < h; r++) {
+        for (let col = 0; col < w; col++) {
+          const inside = r - dy[i]! >= 0 && r - dy[i]! < h && col - dx[i]! >= 0 && col - dx[i]! < w;
+          for (let ch = 0; ch < c; ch++) {
+            assert.equal(out[i]![r]![col]![ch], inside ? src[i]![r - dy[i]!]![col - dx[i]!]![ch] : 0, `[${w}, ${c}]: image ${i} at (${r}, ${col}, ${ch})`);
+          }
+        }
       }
     }
+    x.dispose();
   }
-  x.dispose();
 });
 
 test('the augmentation keeps to the paper’s ranges: shifts up to size/8, one cutout square of half the size', () => {

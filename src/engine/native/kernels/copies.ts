@@ -1,10 +1,10 @@
 /**
  * Kernels that copy or fill: Tile where it is a broadcast (each repeated dim has size 1), Slice, SplitV and Transpose
  * as strided copies (the cpu kernel's Transpose moves each value through index arithmetic in JavaScript: 18 ms for a
- * batch of 64 RGB images of 40×40), Concat and PadV2 as block copies (the cpu kernels copy non-contiguous slices, concatenations along any axis
- * but the first, and paddings element by element: SplitV's gradient is a Concat), and ZerosLike and Cast to float32 (from
- * bool or int32) into pooled outputs, as the cpu kernels' fresh arrays cost a garbage collection about every training
- * step (external memory pressure).
+ * batch of 64 RGB images of 40×40), Concat and PadV2 as block copies (the cpu kernels copy non-contiguous slices,
+ * concatenations along any axis but the first, and paddings element by element: SplitV's gradient is a Concat), and
+ * ZerosLike and Cast to float32 (from bool or int32) into pooled outputs, as the cpu kernels' fresh arrays cost a
+ * garbage collection about every training step (external memory pressure).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
