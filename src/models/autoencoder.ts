@@ -18,6 +18,7 @@ import type { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
+import { buildAutoregressiveLinear, madeForward, madeMasks } from '../nets/made.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, copyWeights, updateAverage } from './average.js';
 import { ARCHS, MODEL_FILE, modelFileBase, readModelFile, type Arch, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
@@ -57,6 +58,13 @@ export interface LatentModelConfig {
   /** Condition encoder and decoder on a one-hot class label (CVAE). Default false. */
   conditional: boolean;
   /**
+   * Bernoulli decoders: each pixel's logit also sees the pixels before it (raster order), p(x|z) = Π_i p(x_i | z, x_<i)
+   * with logit_i = decoder(z)_i + Σ_{j<i} W_ji x_j — the autoregressive visible connections of Gregor et al. 2014
+   * ("Deep AutoRegressive Networks"), a one-layer MADE (nets/made.ts). The decoder then models the pixels' local
+   * dependencies (edges, stroke width) that a factorised p(x|z) leaves to the code. Default false.
+   */
+  autoregressive: boolean;
+  /**
    * Decay β of a moving average of every network's weights (Polyak & Juditsky 1992), bias-corrected, which evaluation,
    * sampling, scoring and the saved model use; training goes on with the trained weights (a learned decoder variance
    * is not averaged). 0 = off (default).
@@ -76,7 +84,12 @@ export interface AutoencoderConfig extends LatentModelConfig {
 export interface Networks {
   encoder: tfl.LayersModel;
   decoder: tfl.LayersModel;
+  /** The autoregressive connections between pixels (`autoregressive`): x [D] → logits [D], masked. */
+  pixels?: tfl.LayersModel;
 }
+
+/** Largest example (values) an autoregressive decoder takes: its D × D kernel of 8192² floats is 256 MiB. */
+export const MAX_AUTOREGRESSIVE_VALUES = 8192;
 
 /** The moving average of a model's networks (`emaDecay`): a copy of each by name, and the updates taken in. */
 export interface NetworkAverage {
@@ -115,6 +128,7 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
     decoderStd: options.decoderStd ?? 0.1,
     weightDecay: options.weightDecay ?? 0,
     conditional: options.conditional ?? false,
+    autoregressive: options.autoregressive ?? false,
     emaDecay: options.emaDecay ?? 0,
   };
   if (!data.shape.every((d) => Number.isInteger(d) && d >= 1) || data.shape.length === 0) {
@@ -133,22 +147,32 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
   if (config.conditional && !(data.classes && data.classes.length >= 1)) {
     throw badInput(kind, 'a conditional model needs data with class labels (e.g. mnist)');
   }
+  if (config.autoregressive && config.decoder !== 'bernoulli') throw badInput(`${kind}: autoregressive`, 'autoregressive pixels need a bernoulli decoder (binary images)');
+  if (config.autoregressive && product(data.shape) > MAX_AUTOREGRESSIVE_VALUES) {
+    throw badInput(`${kind}: autoregressive`, `at most ${MAX_AUTOREGRESSIVE_VALUES} values per example (its kernel is D × D), got ${product(data.shape)}`);
+  }
   return config;
 }
 
-/** Builds the encoder (image or points → `outputs` units) and decoder (code → raw output) of a config. */
+/**
+ * Builds the encoder (image or points → `outputs` units) and decoder (code → raw output) of a config, and with
+ * `autoregressive` the pixels' connections (starting at zero).
+ */
 export function buildNetworks(config: LatentModelConfig, data: DataInfo, encoderOutputs: number, rng: Rng): Networks {
   const label = config.conditional ? [[data.classes!.length]] : [];
   const outShape = decoderOutputShape(config, data.shape);
+  const pixels = config.autoregressive ? { pixels: buildAutoregressiveLinear('pixels', product(data.shape)) } : {};
   if (config.arch === 'conv') {
     return {
       encoder: buildConvEncoder({ name: 'encoder', input: data.shape, extraInputs: label, hidden: config.hidden, outputs: encoderOutputs, rng }),
       decoder: buildConvDecoder({ name: 'decoder', inputs: [[config.latent], ...label], output: outShape, hidden: [...config.hidden].reverse(), rng }),
+      ...pixels,
     };
   }
   return {
     encoder: buildMlp({ name: 'encoder', inputs: [data.shape, ...label], hidden: config.hidden, output: [encoderOutputs], rng }),
     decoder: buildMlp({ name: 'decoder', inputs: [[config.latent], ...label], hidden: [...config.hidden].reverse(), output: outShape, rng }),
+    ...pixels,
   };
 }
 
@@ -180,6 +204,10 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   readonly classes: readonly string[] | undefined;
   readonly encoder: tfl.LayersModel;
   readonly decoder: tfl.LayersModel;
+  /** The autoregressive connections between pixels (`autoregressive`), or null. */
+  readonly pixels: tfl.LayersModel | null;
+  /** Their mask: input j reaches output i only when j < i (`autoregressive`), or null. */
+  private readonly pixelMask: tf.Tensor2D | null;
   /** Shared log σ² of a Gaussian decoder with `learned` variance; null otherwise. */
   protected readonly decoderLogVar: tf.Variable | null;
   /** The moving average of the networks (`emaDecay` > 0), or null. */
@@ -202,6 +230,9 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     this.classes = data.classes ? [...data.classes] : undefined;
     this.encoder = nets.encoder;
     this.decoder = nets.decoder;
+    if (config.autoregressive !== (nets.pixels !== undefined)) throw badInput('model', 'the pixels’ network is needed exactly when autoregressive is on');
+    this.pixels = nets.pixels ?? null;
+    this.pixelMask = config.autoregressive ? madeMasks(product(data.shape), [], 1, false)[0]! : null;
     this.average = average;
     const learned = config.decoder === 'gaussian' && config.decoderVariance === 'learned';
     this.decoderLogVar = learned ? tf.variable(tf.scalar(state.decoderLogVar ?? Math.log(config.decoderStd ** 2)), true) : null;
@@ -297,22 +328,52 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     return tf.tidy(() => {
       const xFlat = tf.reshape(x, [x.shape[0]!, this.dataSize]); // [n, D], broadcasts against [k, n, D]
       const { param, logVar } = this.decoderParams(raw, lead);
+      if (this.pixels) return bernoulliLogLikelihood(xFlat, tf.add(param, this.pixelLogits(xFlat))); // one pass for all k codes
       if (this.config.decoder === 'bernoulli') return bernoulliLogLikelihood(xFlat, param);
       const mean = this.dataKind === 'images' ? tf.sigmoid(param) : param;
       return gaussianLogLikelihood(xFlat, mean, logVar ?? Math.log(this.config.decoderStd ** 2));
     });
   }
 
-  /** The mean of p(x|z) for codes z [n, latent]: [n, ...dataShape] (probabilities for a Bernoulli decoder). */
+  /** The autoregressive pixels' share of the logits, Σ_{j<i} W_ji x_j + b_i, for examples xFlat [n, D]: [n, D]. */
+  private pixelLogits(xFlat: tf.Tensor): tf.Tensor2D {
+    return madeForward(this.net('pixels'), [this.pixelMask!], xFlat as tf.Tensor2D);
+  }
+
+  /**
+   * The mean of p(x|z) for codes z [n, latent]: [n, ...dataShape] (probabilities for a Bernoulli decoder). With
+   * autoregressive pixels the mean has no closed form: each pixel's probability is taken given the probabilities of
+   * the pixels before it (one deterministic mean-field pass in raster order, `meanFieldPixels`).
+   */
   decode(z: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor {
     if (z.rank !== 2 || z.shape[1] !== this.latent) throw badInput(`${this.kind}.decode`, `expected codes [n, ${this.latent}], got [${z.shape.join(', ')}]`);
     const n = z.shape[0]!;
     return this.averaged(() => tf.tidy(() => {
       const raw = this.net('decoder').apply(this.config.conditional ? [z, ...this.conditioning(labels, n, 'decode')] : z) as tf.Tensor;
       const { param } = this.decoderParams(raw, [n]);
+      if (this.pixels) return tf.tensor(this.meanFieldPixels(param as tf.Tensor2D), [n, ...this.dataShape]);
       const mean = this.config.decoder === 'bernoulli' || this.dataKind === 'images' ? tf.sigmoid(param) : param;
       return tf.reshape(mean, [n, ...this.dataShape]);
     }));
+  }
+
+  /**
+   * p_i = σ(l_i + b_i + Σ_{j<i} W_ji p_j) in raster order for the decoder's logits l [n, D]: the autoregressive
+   * decoder's pixels, each fed its predecessors' probabilities. On the host: D steps of a growing dot product each.
+   */
+  private meanFieldPixels(logits: tf.Tensor2D): Float32Array {
+    const [n, d] = logits.shape;
+    const [kernel, bias] = this.net('pixels').getWeights().map((w) => w.dataSync()) as [Float32Array, Float32Array];
+    const p = (logits.dataSync() as Float32Array).slice();
+    for (let e = 0; e < n; e++) {
+      const row = e * d;
+      for (let i = 0; i < d; i++) {
+        let l = p[row + i]! + bias[i]!;
+        for (let j = 0; j < i; j++) l += kernel[j * d + i]! * p[row + j]!; // W is [inputs, outputs]; masked entries are never read
+        p[row + i] = 1 / (1 + Math.exp(-l));
+      }
+    }
+    return p;
   }
 
   /** Reconstructions of x: the decoded deterministic code (a VAE's posterior mean). [n, ...dataShape]. */
@@ -366,12 +427,13 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
    * layers: hvae.ts) adds its own after these.
    */
   protected networks(): Record<string, tfl.LayersModel> {
-    return { encoder: this.encoder, decoder: this.decoder };
+    return { encoder: this.encoder, decoder: this.decoder, ...(this.pixels ? { pixels: this.pixels } : {}) };
   }
 
   /** What each network's inputs and outputs mean (genlab-model.json), by the names of `networks`. */
   protected networkDescriptions(): Record<string, string> {
-    return { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind) };
+    const pixels = `input: x [${this.dataSize}] (the example flattened in raster order); output: logits added to the decoder's, output i seeing only inputs j < i (the kernel is strictly lower-triangular: kernel[j][i] = 0 for j ≥ i)`;
+    return { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind), ...(this.pixels ? { pixels } : {}) };
   }
 
   private trainableWeights(): tfl.LayerVariable[] {
@@ -436,6 +498,7 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   dispose(): void {
     for (const net of [...Object.values(this.networks()), ...Object.values(this.average?.nets ?? {})]) net.dispose();
     this.decoderLogVar?.dispose();
+    this.pixelMask?.dispose();
   }
 }
 
@@ -454,7 +517,8 @@ export async function readModelDir(
   }
   const nets: Record<string, tfl.LayersModel> = {};
   const averaged: Record<string, tfl.LayersModel> = {};
-  for (const name of ['encoder', 'decoder', ...(typeof more === 'function' ? more(file.config) : more)]) {
+  const pixels = file.config['autoregressive'] === true ? ['pixels'] : [];
+  for (const name of ['encoder', 'decoder', ...pixels, ...(typeof more === 'function' ? more(file.config) : more)]) {
     nets[name] = await loadLayersModel(joinPath(dir, ema ? name + TRAINED_SUFFIX : name));
     if (ema) averaged[name] = await loadLayersModel(joinPath(dir, name));
   }

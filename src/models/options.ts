@@ -47,6 +47,10 @@ export const MODEL_OPTIONS = {
   decoder: { help: 'p(x|z): bernoulli or gaussian (default bernoulli for images)', value: { type: 'choice', choices: DECODER_LIKELIHOODS } },
   decoderVariance: { help: 'variance of a gaussian decoder: fixed, learned or per-pixel (default fixed)', value: { type: 'choice', choices: DECODER_VARIANCES } },
   decoderStd: { help: 'σ of a fixed gaussian decoder, the initial σ of a learned one (default 0.1)', value: { type: 'number', min: 1e-6 } },
+  autoregressive: {
+    help: 'bernoulli decoders: each pixel’s logit also sees the pixels before it (raster order), a masked D × D layer (Gregor et al. 2014; Germain et al. 2015)',
+    value: { type: 'boolean' },
+  },
   weightDecay: { help: 'L2 penalty λ on the kernels (default 0)', value: { type: 'number', min: 0 } },
   noise: { help: 'input corruption: none, gaussian, masking, salt-and-pepper (default gaussian)', value: { type: 'choice', choices: NOISE_TYPES } },
   noiseAmount: { help: 'σ of gaussian noise or the fraction corrupted (default 0.3)', value: { type: 'number', min: 0 } },

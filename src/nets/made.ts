@@ -9,7 +9,8 @@
  * degree is > the source's. An output of degree d then sees exactly the inputs of degree < d.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { dense } from './layers.js';
 
 /** Degrees of D inputs in natural order (1, 2, …, D) or reversed (D, …, 1). */
 export function inputDegrees(d: number, reversed: boolean): number[] {
@@ -57,4 +58,17 @@ export function madeForward(net: tfl.LayersModel, masks: readonly tf.Tensor2D[],
     });
     return h;
   });
+}
+
+/**
+ * A MADE with no hidden layer over D values in natural order: output i = b_i + Σ_{j<i} W_ji x_j, the autoregressive
+ * connections between visible units of Gregor et al. 2014 ("Deep AutoRegressive Networks", §2). A stock dense D → D
+ * model whose kernel and bias start at zero, so it adds nothing until trained; run it with `madeForward` and
+ * `madeMasks(d, [], 1, false)`. The masked entries get no gradient and stay zero, so the saved kernel is itself
+ * strictly lower-triangular.
+ */
+export function buildAutoregressiveLinear(name: string, d: number): tfl.LayersModel {
+  const input = tfl.input({ shape: [d], name: `${name}_in1` });
+  const out = dense({ units: d, kernelInitializer: 'zeros', biasInitializer: 'zeros', name: `${name}_out` }).apply(input) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: out, name });
 }
