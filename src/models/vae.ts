@@ -15,7 +15,7 @@
  * L_k = E[log (1/k) Σᵢ p(x, zᵢ) / q(zᵢ|x)] ≥ ELBO = L_1, tighter as k grows. Variants towards the papers'
  * likelihoods, each in a file of its own that overrides `draws`: two stochastic layers (hvae.ts), an inverse
  * autoregressive flow on q(z|x) (iaf.ts), a VampPrior (vamp.ts); and for all, a moving average of the weights
- * (`emaDecay`, autoencoder.ts).
+ * (`emaDecay`) and autoregressive pixels in p(x|z) (`autoregressive`), both in autoencoder.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { badFile, badInput } from '../engine/errors.js';
