@@ -17,6 +17,7 @@ import { loadDataset } from '../src/data/registry.js';
 import { HierarchicalVAE } from '../src/models/hvae.js';
 import { createModel, loadModel } from '../src/models/kinds.js';
 import type { VAE } from '../src/models/vae.js';
+import { madeForward, madeMasks } from '../src/nets/made.js';
 import { evaluateLocal, firstN, trainSteps } from './helpers/models.js';
 import { trainAndScoreWithCli } from './helpers/likelihood.js';
 
@@ -30,51 +31,55 @@ const randomWeights = (shape: number[], seed: number, scale = 1): tf.Tensor => t
 
 /**
  * A VAE on 2×2 binary images whose encoder ignores x (zero kernel) and has a tiny variance, so that every image is
- * scored with the same code z; its pixels' kernel and bias are filled with random values everywhere, masked entries
- * included.
+ * scored with the same code z; the pixels' net (one masked layer, or a MADE with `hidden` widths) gets random weights
+ * everywhere, masked entries included.
  */
-function tinyModel(): VAE {
-  const model = createModel('vae', { hidden: [8], latent: 2, autoregressive: true }, { shape: [2, 2, 1], kind: 'images' }, new Rng(4));
+function tinyModel(hidden: number[] = []): VAE {
+  const model = createModel('vae', { hidden: [8], latent: 2, autoregressive: true, autoregressiveHidden: hidden }, { shape: [2, 2, 1], kind: 'images' }, new Rng(4));
   const weights = model.encoder.getWeights();
   model.encoder.setWeights([...weights.slice(0, -1).map((w) => tf.zerosLike(w)), tf.tensor1d([0.7, -1.2, -40, -40])]); // the output bias: mean ‖ log-variance
-  model.pixels!.setWeights([randomWeights([4, 4], 11, 2), randomWeights([4], 12)]);
+  model.pixels!.setWeights(model.pixels!.getWeights().map((w, i) => randomWeights(w.shape, 11 + i, 2)));
   return model;
 }
 
-test('p(x|z) of autoregressive pixels sums to 1 over all 16 binary 2×2 images, masked entries ignored', () => {
-  const model = tinyModel();
-  const all = tf.tensor(Float32Array.from({ length: 64 }, (_, i) => (Math.floor(i / 4) >> (i % 4)) & 1), [16, 2, 2, 1]);
-  const terms = model.importanceTerms(all, 1, new Rng(1));
-  const total = tf.sum(tf.exp(terms.logLikelihoods)).dataSync()[0]!;
-  assert.ok(Math.abs(total - 1) < 1e-5, `Σ_x p(x|z) = ${total}`);
-  // The pixels' weights matter: the same images scored with a zero kernel give other likelihoods.
-  model.pixels!.setWeights([tf.zeros([4, 4]), tf.zeros([4])]);
-  const plain = model.importanceTerms(all, 1, new Rng(1));
-  assert.ok(tf.max(tf.abs(tf.sub(plain.logLikelihoods, terms.logLikelihoods))).dataSync()[0]! > 0.1);
-  tf.dispose([all, terms.logWeights, terms.logLikelihoods, terms.kl, plain.logWeights, plain.logLikelihoods, plain.kl]);
-  model.dispose();
-});
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
-test('decode: each pixel σ(l_i + b_i + Σ_{j<i} W_ji p_j) given the pixels before it; a zero kernel decodes as σ(l)', () => {
-  const model = tinyModel();
-  const z = tf.tensor2d([[0.3, -1.1], [1.5, 0.2]]);
-  const logits = tf.reshape(model.decoder.predict(z) as tf.Tensor, [2, 4]).arraySync() as number[][];
-  const [w, b] = model.pixels!.getWeights().map((t) => t.arraySync()) as [number[][], number[]];
-  const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
-  const want = logits.map((l) => {
-    const p: number[] = [];
-    for (let i = 0; i < 4; i++) p.push(sigmoid(l[i]! + b[i]! + p.reduce((s, pj, j) => s + w[j]![i]! * pj, 0)));
-    return p;
+for (const hidden of [[], [5], [6, 3]]) {
+  const what = hidden.length ? `a MADE of hidden widths ${hidden.join(', ')}` : 'one masked layer';
+  test(`p(x|z) of autoregressive pixels (${what}) sums to 1 over all 16 binary 2×2 images, masked entries ignored`, () => {
+    const model = tinyModel(hidden);
+    const all = tf.tensor(Float32Array.from({ length: 64 }, (_, i) => (Math.floor(i / 4) >> (i % 4)) & 1), [16, 2, 2, 1]);
+    const terms = model.importanceTerms(all, 1, new Rng(1));
+    const total = tf.sum(tf.exp(terms.logLikelihoods)).dataSync()[0]!;
+    assert.ok(Math.abs(total - 1) < 1e-5, `Σ_x p(x|z) = ${total}`);
+    // The pixels' weights matter: the same images scored with a zero net give other likelihoods.
+    model.pixels!.setWeights(model.pixels!.getWeights().map((w) => tf.zerosLike(w)));
+    const plain = model.importanceTerms(all, 1, new Rng(1));
+    assert.ok(tf.max(tf.abs(tf.sub(plain.logLikelihoods, terms.logLikelihoods))).dataSync()[0]! > 0.1);
+    tf.dispose([all, terms.logWeights, terms.logLikelihoods, terms.kl, plain.logWeights, plain.logLikelihoods, plain.kl]);
+    model.dispose();
   });
-  const got = model.decode(z);
-  assert.deepEqual(got.shape, [2, 2, 2, 1]);
-  Array.from(got.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - want[Math.floor(i / 4)]![i % 4]!) < 1e-5, `pixel ${i}: ${v}`));
-  model.pixels!.setWeights([tf.zeros([4, 4]), tf.zeros([4])]);
-  const flat = model.decode(z);
-  Array.from(flat.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - sigmoid(logits[Math.floor(i / 4)]![i % 4]!)) < 1e-5));
-  tf.dispose([z, got, flat]);
-  model.dispose();
-});
+
+  test(`decode (${what}): each pixel σ(l_i + net(p)_i) given the probabilities before it, as D passes of the net compute it`, () => {
+    const model = tinyModel(hidden);
+    const z = tf.tensor2d([[0.3, -1.1], [1.5, 0.2]]);
+    const logits = tf.reshape(model.decoder.predict(z) as tf.Tensor, [2, 4]).arraySync() as number[][];
+    const masks = madeMasks(4, hidden, 1, false);
+    const want = logits.map((l) => {
+      const p = [0, 0, 0, 0];
+      for (let i = 0; i < 4; i++) p[i] = sigmoid(l[i]! + madeForward(model.pixels!, masks, tf.tensor2d([p])).dataSync()[i]!);
+      return p;
+    });
+    const got = model.decode(z);
+    assert.deepEqual(got.shape, [2, 2, 2, 1]);
+    Array.from(got.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - want[Math.floor(i / 4)]![i % 4]!) < 1e-5, `pixel ${i}: ${v}, want ${want[Math.floor(i / 4)]![i % 4]}`));
+    model.pixels!.setWeights(model.pixels!.getWeights().map((w) => tf.zerosLike(w)));
+    const flat = model.decode(z);
+    Array.from(flat.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - sigmoid(logits[Math.floor(i / 4)]![i % 4]!)) < 1e-5));
+    tf.dispose([z, got, flat, ...masks]);
+    model.dispose();
+  });
+}
 
 test('on MNIST the autoregressive decoder reaches a better bound than the factorised one; its kernel stays strictly lower-triangular; no leak', async () => {
   const data = firstN(mnist.train, 2000);
@@ -127,9 +132,11 @@ test('a two-layer IWAE with autoregressive pixels saves and loads: same weights 
   loaded.dispose();
 });
 
-test('autoregressive pixels need a bernoulli decoder; the CLI trains and scores with --autoregressive', async () => {
+test('autoregressive pixels need a bernoulli decoder; the CLI trains and scores with --autoregressive (and --autoregressive-hidden)', async () => {
   assert.throws(() => createModel('vae', { decoder: 'gaussian', autoregressive: true }, images, new Rng(0)), /autoregressive: autoregressive pixels need a bernoulli decoder/);
   assert.throws(() => createModel('vae', { autoregressive: true }, { shape: [2], kind: 'points' }, new Rng(0)), /bernoulli decoder/);
+  assert.throws(() => createModel('vae', { autoregressiveHidden: [16] }, images, new Rng(0)), /autoregressiveHidden: the hidden layers of the pixels’ MADE need autoregressive on/);
   await trainAndScoreWithCli(join(root, 'cli'), ['iwae', '--hidden', '32', '--latent', '4', '--autoregressive']);
+  await trainAndScoreWithCli(join(root, 'cli-made'), ['vae', '--hidden', '32', '--latent', '4', '--autoregressive', '--autoregressive-hidden', '64']);
   await rm(root, { recursive: true, force: true });
 });

@@ -18,7 +18,7 @@ import type { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import { buildConvDecoder, buildConvEncoder } from '../nets/conv.js';
 import { buildMlp } from '../nets/mlp.js';
-import { buildAutoregressiveLinear, madeForward, madeMasks } from '../nets/made.js';
+import { buildAutoregressivePixels, madeForward, madeMasks, madeMeanField } from '../nets/made.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, copyWeights, updateAverage } from './average.js';
 import { ARCHS, MODEL_FILE, modelFileBase, readModelFile, type Arch, type DataInfo, type LossGroup, type LossTerms, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
@@ -64,6 +64,8 @@ export interface LatentModelConfig {
    * dependencies (edges, stroke width) that a factorised p(x|z) leaves to the code. Default false.
    */
   autoregressive: boolean;
+  /** Hidden widths of the pixels' MADE (ReLU layers, Germain et al. 2015) instead of the one masked layer. Default []. */
+  autoregressiveHidden: number[];
   /**
    * Decay β of a moving average of every network's weights (Polyak & Juditsky 1992), bias-corrected, which evaluation,
    * sampling, scoring and the saved model use; training goes on with the trained weights (a learned decoder variance
@@ -129,6 +131,7 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
     weightDecay: options.weightDecay ?? 0,
     conditional: options.conditional ?? false,
     autoregressive: options.autoregressive ?? false,
+    autoregressiveHidden: [...(options.autoregressiveHidden ?? [])],
     emaDecay: options.emaDecay ?? 0,
   };
   if (!data.shape.every((d) => Number.isInteger(d) && d >= 1) || data.shape.length === 0) {
@@ -147,6 +150,8 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
   if (config.conditional && !(data.classes && data.classes.length >= 1)) {
     throw badInput(kind, 'a conditional model needs data with class labels (e.g. mnist)');
   }
+  config.autoregressiveHidden.forEach((h) => checkNumber(`${kind}: autoregressiveHidden`, h, 1, true));
+  if (config.autoregressiveHidden.length > 0 && !config.autoregressive) throw badInput(`${kind}: autoregressiveHidden`, 'the hidden layers of the pixels’ MADE need autoregressive on');
   if (config.autoregressive && config.decoder !== 'bernoulli') throw badInput(`${kind}: autoregressive`, 'autoregressive pixels need a bernoulli decoder (binary images)');
   if (config.autoregressive && product(data.shape) > MAX_AUTOREGRESSIVE_VALUES) {
     throw badInput(`${kind}: autoregressive`, `at most ${MAX_AUTOREGRESSIVE_VALUES} values per example (its kernel is D × D), got ${product(data.shape)}`);
@@ -161,7 +166,7 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
 export function buildNetworks(config: LatentModelConfig, data: DataInfo, encoderOutputs: number, rng: Rng): Networks {
   const label = config.conditional ? [[data.classes!.length]] : [];
   const outShape = decoderOutputShape(config, data.shape);
-  const pixels = config.autoregressive ? { pixels: buildAutoregressiveLinear('pixels', product(data.shape)) } : {};
+  const pixels = config.autoregressive ? { pixels: buildAutoregressivePixels('pixels', product(data.shape), config.autoregressiveHidden, rng) } : {};
   if (config.arch === 'conv') {
     return {
       encoder: buildConvEncoder({ name: 'encoder', input: data.shape, extraInputs: label, hidden: config.hidden, outputs: encoderOutputs, rng }),
@@ -206,8 +211,8 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   readonly decoder: tfl.LayersModel;
   /** The autoregressive connections between pixels (`autoregressive`), or null. */
   readonly pixels: tfl.LayersModel | null;
-  /** Their mask: input j reaches output i only when j < i (`autoregressive`), or null. */
-  private readonly pixelMask: tf.Tensor2D | null;
+  /** Their masks, one per dense layer: output i sees only inputs j < i (`autoregressive`); [] otherwise. */
+  private readonly pixelMasks: tf.Tensor2D[];
   /** Shared log σ² of a Gaussian decoder with `learned` variance; null otherwise. */
   protected readonly decoderLogVar: tf.Variable | null;
   /** The moving average of the networks (`emaDecay` > 0), or null. */
@@ -232,7 +237,7 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     this.decoder = nets.decoder;
     if (config.autoregressive !== (nets.pixels !== undefined)) throw badInput('model', 'the pixels’ network is needed exactly when autoregressive is on');
     this.pixels = nets.pixels ?? null;
-    this.pixelMask = config.autoregressive ? madeMasks(product(data.shape), [], 1, false)[0]! : null;
+    this.pixelMasks = config.autoregressive ? madeMasks(product(data.shape), config.autoregressiveHidden, 1, false) : [];
     this.average = average;
     const learned = config.decoder === 'gaussian' && config.decoderVariance === 'learned';
     this.decoderLogVar = learned ? tf.variable(tf.scalar(state.decoderLogVar ?? Math.log(config.decoderStd ** 2)), true) : null;
@@ -335,9 +340,9 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     });
   }
 
-  /** The autoregressive pixels' share of the logits, Σ_{j<i} W_ji x_j + b_i, for examples xFlat [n, D]: [n, D]. */
+  /** The autoregressive pixels' share of the logits (e.g. Σ_{j<i} W_ji x_j + b_i) for examples xFlat [n, D]: [n, D]. */
   private pixelLogits(xFlat: tf.Tensor): tf.Tensor2D {
-    return madeForward(this.net('pixels'), [this.pixelMask!], xFlat as tf.Tensor2D);
+    return madeForward(this.net('pixels'), this.pixelMasks, xFlat as tf.Tensor2D);
   }
 
   /**
@@ -357,23 +362,10 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     }));
   }
 
-  /**
-   * p_i = σ(l_i + b_i + Σ_{j<i} W_ji p_j) in raster order for the decoder's logits l [n, D]: the autoregressive
-   * decoder's pixels, each fed its predecessors' probabilities. On the host: D steps of a growing dot product each.
-   */
+  /** The autoregressive decoder's pixels for its logits l [n, D], each fed its predecessors' probabilities (nets/made.ts). */
   private meanFieldPixels(logits: tf.Tensor2D): Float32Array {
-    const [n, d] = logits.shape;
-    const [kernel, bias] = this.net('pixels').getWeights().map((w) => w.dataSync()) as [Float32Array, Float32Array];
-    const p = (logits.dataSync() as Float32Array).slice();
-    for (let e = 0; e < n; e++) {
-      const row = e * d;
-      for (let i = 0; i < d; i++) {
-        let l = p[row + i]! + bias[i]!;
-        for (let j = 0; j < i; j++) l += kernel[j * d + i]! * p[row + j]!; // W is [inputs, outputs]; masked entries are never read
-        p[row + i] = 1 / (1 + Math.exp(-l));
-      }
-    }
-    return p;
+    const weights = this.net('pixels').getWeights().map((w) => w.dataSync() as Float32Array);
+    return madeMeanField(weights, this.config.autoregressiveHidden, this.dataSize, logits.dataSync() as Float32Array);
   }
 
   /** Reconstructions of x: the decoded deterministic code (a VAE's posterior mean). [n, ...dataShape]. */
@@ -432,7 +424,9 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
 
   /** What each network's inputs and outputs mean (genlab-model.json), by the names of `networks`. */
   protected networkDescriptions(): Record<string, string> {
-    const pixels = `input: x [${this.dataSize}] (the example flattened in raster order); output: logits added to the decoder's, output i seeing only inputs j < i (the kernel is strictly lower-triangular: kernel[j][i] = 0 for j ≥ i)`;
+    const pixels = this.config.autoregressiveHidden.length > 0
+      ? `input: x [${this.dataSize}] (the example flattened in raster order); output: logits added to the decoder's; a MADE (Germain et al. 2015): its kernels are multiplied by 0/1 masks of input degrees 1..${this.dataSize} in order and hidden degrees 1 + (k mod ${this.dataSize - 1}), so output i sees only inputs j < i`
+      : `input: x [${this.dataSize}] (the example flattened in raster order); output: logits added to the decoder's, output i seeing only inputs j < i (the kernel is strictly lower-triangular: kernel[j][i] = 0 for j ≥ i)`;
     return { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind), ...(this.pixels ? { pixels } : {}) };
   }
 
@@ -498,7 +492,7 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   dispose(): void {
     for (const net of [...Object.values(this.networks()), ...Object.values(this.average?.nets ?? {})]) net.dispose();
     this.decoderLogVar?.dispose();
-    this.pixelMask?.dispose();
+    tf.dispose(this.pixelMasks);
   }
 }
 

@@ -10,7 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { Rng } from '../engine/rng.js';
 import { dense } from './layers.js';
+import { buildMlp } from './mlp.js';
 
 /** Degrees of D inputs in natural order (1, 2, …, D) or reversed (D, …, 1). */
 export function inputDegrees(d: number, reversed: boolean): number[] {
@@ -61,14 +63,60 @@ export function madeForward(net: tfl.LayersModel, masks: readonly tf.Tensor2D[],
 }
 
 /**
- * A MADE with no hidden layer over D values in natural order: output i = b_i + Σ_{j<i} W_ji x_j, the autoregressive
- * connections between visible units of Gregor et al. 2014 ("Deep AutoRegressive Networks", §2). A stock dense D → D
- * model whose kernel and bias start at zero, so it adds nothing until trained; run it with `madeForward` and
- * `madeMasks(d, [], 1, false)`. The masked entries get no gradient and stay zero, so the saved kernel is itself
- * strictly lower-triangular.
+ * The autoregressive connections between the pixels of a decoder, a MADE over D values in natural order whose
+ * outputs are added to the decoder's logits. Without hidden layers, output i = b_i + Σ_{j<i} W_ji x_j: the
+ * autoregressive visible connections of Gregor et al. 2014 ("Deep AutoRegressive Networks", §2), whose kernel stays
+ * strictly lower-triangular (its masked entries start at zero and get no gradient). With `hidden` widths, a MADE of
+ * ReLU layers (Germain et al. 2015) whose masks `madeMasks(d, hidden, 1, false)` gives. A stock dense MLP either way;
+ * its output layer starts at zero, so it adds nothing until trained. Run it with `madeForward`.
  */
-export function buildAutoregressiveLinear(name: string, d: number): tfl.LayersModel {
+export function buildAutoregressivePixels(name: string, d: number, hidden: readonly number[], rng: Rng): tfl.LayersModel {
+  if (hidden.length > 0) {
+    const net = buildMlp({ name, inputs: [[d]], hidden, output: [d], rng });
+    const out = net.layers[net.layers.length - 1]!;
+    out.setWeights(out.getWeights().map((w) => tf.zerosLike(w)));
+    return net;
+  }
   const input = tfl.input({ shape: [d], name: `${name}_in1` });
   const out = dense({ units: d, kernelInitializer: 'zeros', biasInitializer: 'zeros', name: `${name}_out` }).apply(input) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: out, name });
+}
+
+/**
+ * Decodes through a MADE of the pixels (`buildAutoregressivePixels`) by mean field, per example:
+ * p_i = σ(base_i + MADE(p)_i) in natural order, each pixel's probability fed to the pixels after it. `weights` are
+ * the net's [kernel, bias] per dense layer (kernels [sources, targets], row-major), `base` the decoder's logits
+ * [n·D]. A hidden unit of degree m sees pixels 1..m only, so it is computed once, as soon as pixel m is known: the
+ * whole pass costs one forward pass of the net per example.
+ */
+export function madeMeanField(weights: readonly Float32Array[], hidden: readonly number[], d: number, base: Float32Array): Float32Array {
+  const n = base.length / d;
+  const degrees = [inputDegrees(d, false), ...hidden.map((units) => hiddenDegrees(units, d))];
+  const widths = [d, ...hidden];
+  const byDegree = degrees.slice(1).map((deg) => Array.from({ length: d + 1 }, (_, m) => deg.flatMap((v, k) => (v === m ? [k] : []))));
+  const p = new Float32Array(base.length);
+  const values = widths.map((w) => new Float32Array(w)); // layer 0: the pixels so far; then each hidden layer's ReLU
+  const last = widths.length - 1;
+  const [outKernel, outBias] = [weights[2 * last]!, weights[2 * last + 1]!];
+  for (let e = 0; e < n; e++) {
+    values.forEach((v) => v.fill(0));
+    for (let i = 1; i <= d; i++) {
+      for (let layer = 1; layer <= last; layer++) {
+        // Units of degree i − 1 are complete: their sources (degree ≤ i − 1) are known.
+        const [kernel, bias, from, width] = [weights[2 * layer - 2]!, weights[2 * layer - 1]!, degrees[layer - 1]!, widths[layer]!];
+        for (const k of byDegree[layer - 1]![i - 1]!) {
+          let a = bias[k]!;
+          for (let j = 0; j < from.length; j++) if (from[j]! <= i - 1) a += kernel[j * width + k]! * values[layer - 1]![j]!;
+          values[layer]![k] = a > 0 ? a : 0;
+        }
+      }
+      let logit = base[e * d + i - 1]! + outBias[i - 1]!;
+      const from = degrees[last]!;
+      for (let j = 0; j < from.length; j++) if (from[j]! < i) logit += outKernel[j * d + i - 1]! * values[last]![j]!;
+      const prob = 1 / (1 + Math.exp(-logit));
+      values[0]![i - 1] = prob;
+      p[e * d + i - 1] = prob;
+    }
+  }
+  return p;
 }
