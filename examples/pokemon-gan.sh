@@ -7,7 +7,7 @@
 set -euo pipefail
 minutes=${1:-40}
 run=${2:-runs/dcgan-pokemon-${minutes}min}
-shift 2 || shift $# || true
+shift $(( $# < 2 ? $# : 2 ))
 npx genlab train dcgan --data pokemon --epochs 100000 --time-limit "$minutes" --diff-augment --ema 0.999 --loss hinge \
   --spectral-norm --filters 32,64,128 --seed 0 --out "$run" "$@"
 npx genlab eval "$run" --samples 1000

@@ -10,7 +10,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
@@ -18,7 +17,7 @@ import { HierarchicalVAE } from '../src/models/hvae.js';
 import { createModel, loadModel } from '../src/models/kinds.js';
 import type { VAE } from '../src/models/vae.js';
 import { madeForward, madeMasks } from '../src/nets/made.js';
-import { evaluateLocal, firstN, trainSteps } from './helpers/models.js';
+import { evaluateLocal, firstN, loadStockLayersModel, trainSteps } from './helpers/models.js';
 import { trainAndScoreWithCli } from './helpers/likelihood.js';
 
 await initEngine();
@@ -121,9 +120,7 @@ test('a two-layer IWAE with autoregressive pixels saves and loads: same weights 
   const manifest = JSON.parse(await readFile(join(dir, 'genlab-model.json'), 'utf8'));
   assert.match(manifest.networks.pixels, /strictly lower-triangular/);
   for (const folder of ['pixels', 'pixels-trained']) {
-    const json = JSON.parse(await readFile(join(dir, folder, 'model.json'), 'utf8'));
-    const weights = await readFile(join(dir, folder, 'weights.bin'));
-    const stock = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }));
+    const stock = await loadStockLayersModel(join(dir, folder));
     assert.deepEqual(stock.outputs[0]!.shape, [null, 784]);
     stock.dispose();
   }

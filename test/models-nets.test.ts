@@ -5,6 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadStockLayersModel } from './helpers/models.js';
 import { initEngine } from '../src/engine/backend.js';
 import { GenlabError } from '../src/engine/errors.js';
 import { saveLayersModel } from '../src/engine/model-io.js';
@@ -58,11 +59,7 @@ test('nets load with stock tf.loadLayersModel from model.json + weights.bin', as
   try {
     const dec = buildConvDecoder({ name: 'decoder', inputs: [[4], [3]], output: [30, 30, 1], rng: new Rng(2) });
     await saveLayersModel(dec, join(dir, 'decoder'));
-    const json = JSON.parse(await readFile(join(dir, 'decoder', 'model.json'), 'utf8'));
-    const weights = await readFile(join(dir, 'decoder', 'weights.bin'));
-    const loaded = await tfl.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }),
-    );
+    const loaded = await loadStockLayersModel(join(dir, 'decoder'));
     const inputs = [tf.randomNormal([2, 4], 0, 1, 'float32', 1), tf.cast(tf.oneHot([0, 2], 3), 'float32')];
     const a = (dec.apply(inputs) as tf.Tensor).dataSync();
     const b = (loaded.apply(inputs) as tf.Tensor).dataSync();

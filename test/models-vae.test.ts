@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
 import { KINDS, MODEL_KINDS, createModel, loadModel } from '../src/models/kinds.js';
 import { ConditionalVAE, VAE } from '../src/models/vae.js';
-import { disposeBatch, evaluateLocal, firstN, toTensorBatch, trainSteps } from './helpers/models.js';
+import { disposeBatch, evaluateLocal, firstN, loadStockLayersModel, toTensorBatch, trainSteps } from './helpers/models.js';
 
 await initEngine(); // wasm: the MLP models train there
 const { train: mnistTrain, test: mnistTest } = await loadDataset('mnist', { binarize: 'static' });
@@ -186,9 +185,7 @@ test('save/load: the same samples and reconstructions for the same seed; stock T
     assert.equal(manifest.classes.length, 10);
     assert.match(manifest.networks.encoder, /mean .* log-variance/);
     // The encoder is a plain layers model: stock tfl.loadLayersModel builds it from model.json (no custom layers).
-    const json = JSON.parse(await readFile(join(dir, 'm1', 'encoder', 'model.json'), 'utf8'));
-    const weights = await readFile(join(dir, 'm1', 'encoder', 'weights.bin'));
-    const stock = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }));
+    const stock = await loadStockLayersModel(join(dir, 'm1', 'encoder'));
     assert.deepEqual(stock.outputs[0]!.shape, [null, 16]);
     assert.equal(stock.inputs.length, 2);
     stock.dispose();

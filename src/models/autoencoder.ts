@@ -237,7 +237,7 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     this.decoder = nets.decoder;
     if (config.autoregressive !== (nets.pixels !== undefined)) throw badInput('model', 'the pixels’ network is needed exactly when autoregressive is on');
     this.pixels = nets.pixels ?? null;
-    this.pixelMasks = config.autoregressive ? madeMasks(product(data.shape), config.autoregressiveHidden, 1, false) : [];
+    this.pixelMasks = config.autoregressive ? madeMasks(this.dataSize, config.autoregressiveHidden, 1, false) : [];
     this.average = average;
     const learned = config.decoder === 'gaussian' && config.decoderVariance === 'learned';
     this.decoderLogVar = learned ? tf.variable(tf.scalar(state.decoderLogVar ?? Math.log(config.decoderStd ** 2)), true) : null;
@@ -424,9 +424,11 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
 
   /** What each network's inputs and outputs mean (genlab-model.json), by the names of `networks`. */
   protected networkDescriptions(): Record<string, string> {
-    const pixels = this.config.autoregressiveHidden.length > 0
-      ? `input: x [${this.dataSize}] (the example flattened in raster order); output: logits added to the decoder's; a MADE (Germain et al. 2015): its kernels are multiplied by 0/1 masks of input degrees 1..${this.dataSize} in order and hidden degrees 1 + (k mod ${this.dataSize - 1}), so output i sees only inputs j < i`
-      : `input: x [${this.dataSize}] (the example flattened in raster order); output: logits added to the decoder's, output i seeing only inputs j < i (the kernel is strictly lower-triangular: kernel[j][i] = 0 for j ≥ i)`;
+    const d = this.dataSize;
+    const masked = this.config.autoregressiveHidden.length > 0
+      ? `a MADE (Germain et al. 2015): its kernels are multiplied by 0/1 masks of input degrees 1..${d} in order and hidden degrees 1 + (k mod ${d - 1})`
+      : 'the kernel is strictly lower-triangular: kernel[j][i] = 0 for j ≥ i';
+    const pixels = `input: x [${d}] (the example flattened in raster order); output: logits added to the decoder's, output i seeing only inputs j < i (${masked})`;
     return { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind), ...(this.pixels ? { pixels } : {}) };
   }
 

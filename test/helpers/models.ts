@@ -3,6 +3,9 @@
  * lab train with), small slices of real datasets, and tensor utilities.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Rng } from '../../src/engine/rng.js';
 import { batches, endlessBatches, subset, type Dataset } from '../../src/data/dataset.js';
 import type { TensorBatch, TrainableModel } from '../../src/models/model.js';
@@ -75,3 +78,13 @@ export function evaluateLocal(model: TrainableModel, ds: Dataset, batchSize = 20
 
 /** The first n examples of a dataset. */
 export const firstN = (ds: Dataset, n: number): Dataset => subset(ds, Int32Array.from({ length: Math.min(n, ds.count) }, (_, i) => i));
+
+/**
+ * A saved layers model folder (model.json + weights.bin) opened by stock tfjs-layers, no genlab code in between: what
+ * anyone loading one network alone gets.
+ */
+export async function loadStockLayersModel(folder: string): Promise<tfl.LayersModel> {
+  const json = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8'));
+  const weights = await readFile(join(folder, 'weights.bin'));
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }));
+}
