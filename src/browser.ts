@@ -30,7 +30,8 @@ export {
   type SelectionRow,
 } from './models/gmm.js';
 export { VAE, type VAEConfig } from './models/vae.js';
-export { GAN, GAN_LOSSES, recommendedOptimizer, type DiscriminatorOutput, type GANConfig, type GanLoss } from './models/gan.js';
+export { GAN, GAN_LOSSES, recommendedOptimizer, type GANConfig, type GanLoss } from './models/gan.js';
+export type { DiscriminatorOutput } from './models/adversarial.js';
 export { modeMetrics, type ModeMetrics } from './eval/gan-toy.js';
 export { LAPGAN, type LapganConfig } from './models/lapgan.js';
 export { SRGAN, type SRGANConfig } from './models/srgan.js';

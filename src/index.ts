@@ -24,6 +24,7 @@ export { MODEL_OPTIONS, optionFlag, type ModelOptionSpec, type ModelOptionName, 
 export * from './eval/likelihood.js';
 export * from './eval/reference-scores.js';
 export { saveLayersModel, loadLayersModel } from './engine/model-io.js';
+export * from './models/adversarial.js';
 export * from './models/gan.js';
 export * from './models/average.js';
 export * from './models/vaegan.js';

@@ -26,28 +26,31 @@
  * layers model: `save(dir)` writes generator/, discriminator/ (+ discriminator-head/ with minibatch discrimination)
  * and genlab-model.json, plus history.bin with the historical averages, spectral-norm.bin with the power-iteration
  * vectors, and with the moving average generator/ holding the averaged weights and generator-trained/ the trained
- * ones, so a checkpoint resumes exactly.
+ * ones, so a checkpoint resumes exactly. What the family shares with the VAE-GAN is in adversarial.ts, the state
+ * besides the weights (historical averages, spectral-norm vectors) and its files in gan-state.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { badFile, badInput } from '../engine/errors.js';
-import { joinPath, loadLayersModel, readModelBinaryFile, writeModelDir } from '../engine/model-io.js';
+import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
-import { checkBatchShape, labelInputs } from './inputs.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
-import { buildResidualDiscriminator, buildResidualGenerator } from '../nets/resnet-gan.js';
 import { diffAugment } from './diff-augment.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
-import {
-  buildDcganDiscriminator,
-  buildDcganGenerator,
-  buildGanMlpDiscriminator,
-  buildGanMlpGenerator,
-  type DiscriminatorNets,
-  type MinibatchOptions,
-} from '../nets/dcgan.js';
-import { ARCHS, MODEL_FILE, modelFileBase, readModelFile, type Arch, type DataInfo } from './model.js';
+import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
+import {
+  AdversarialBase,
+  buildAdversarialGenerator,
+  buildAdversarialNets,
+  keepingState,
+  resolveNetConfig,
+  type AdversarialModelFile,
+  type AdversarialNetConfig,
+  type DiscriminatorOutput,
+  type GanNetworks,
+} from './adversarial.js';
+import { SPECTRAL_NORM_FILE, createHistory, decodeHistory, decodeSpectralNorm, encodeHistory, encodeSpectralNorm, updateHistory, HISTORY_FILE, type HistoryState } from './gan-state.js';
 import {
   GRADIENT_PENALTY_WEIGHT,
   criticWassersteinLoss,
@@ -61,10 +64,9 @@ import {
   generatorWassersteinLoss,
   gradientPenalty,
   historicalAveragePenalty,
-  minibatchFeatures,
   r1Penalty,
 } from './gan-losses.js';
-import type { LossGroup, LossTerms, ModelFile, TensorBatch, TrainableModel } from './model.js';
+import type { LossGroup, LossTerms, TensorBatch } from './model.js';
 import { randomNormal } from '../engine/kernels/random.js';
 
 export const GAN_KINDS = ['gan', 'dcgan', 'cgan', 'wgan-gp'] as const;
@@ -78,26 +80,6 @@ export const GAN_LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'hinge', 'wgan-g
  */
 export type GanLoss = (typeof GAN_LOSSES)[number];
 
-/** What `discriminate` returns: a probability of "real" (minimax, non-saturating), a score (lsgan), a critic value. */
-export type DiscriminatorOutput = 'probability' | 'score' | 'critic';
-
-/** Options the GAN family shares (also the VAE-GAN's networks). */
-export interface AdversarialNetConfig {
-  /** 'mlp' (any data) or 'conv' (DCGAN nets, images only). Default 'conv' for dcgan, else 'mlp'. */
-  arch: Arch;
-  /** MLP hidden widths of the generator; the discriminator uses them reversed. Default [128, 128] for points, [256, 256] for images. */
-  hidden: number[];
-  /** Size of the noise z ~ N(0, I). Default 100 for images (the peer DCGAN), 8 for points. */
-  latent: number;
-  /** Conv nets: filters of D's stride-2 convolutions, shallow to deep; G mirrors them. Default [32, 64]. */
-  filters: number[];
-  /** Batch norm (G: every hidden layer; D: every layer but the first; never in a WGAN-GP critic). Default true for conv, false for mlp. */
-  batchNorm: boolean;
-  /** Real examples' target in D's loss: one-sided label smoothing (Salimans et al. 2016, §3.4) when < 1. Default 1. */
-  labelSmoothing: number;
-  /** Conv nets: residual blocks instead of the DCGAN's stride-2 layers (Gulrajani et al. 2017; Miyato et al. 2018; nets/resnet-gan.ts). Default false. */
-  residual: boolean;
-}
 
 export interface GANConfig extends AdversarialNetConfig {
   loss: GanLoss;
@@ -159,35 +141,6 @@ export interface GANConfig extends AdversarialNetConfig {
   shareFakes: boolean;
 }
 
-/** The networks of a GAN. */
-export interface GanNetworks {
-  generator: tfl.LayersModel;
-  discriminator: tfl.LayersModel;
-  /** The discriminator's head, with minibatch discrimination only. */
-  head: tfl.LayersModel | null;
-}
-
-/** Historical averages of one player: the running mean of its trainable weights and how many values it holds. */
-export interface HistoryState {
-  averages: tf.Variable[];
-  count: number;
-}
-
-/** Contents of genlab-model.json for the GAN family. */
-export interface AdversarialModelFile extends ModelFile {
-  state?: {
-    /** Historical averaging: counts per player, tensors in `history.bin` (specs in player order: discriminator, generator). */
-    historicalAverage?: { counts: Record<string, number>; specs: tf.io.WeightsManifestEntry[] };
-    /** Spectral normalisation: u/0, v/0, u/1, … of D's kernels in layer order, in `spectral-norm.bin`. */
-    spectralNorm?: { specs: tf.io.WeightsManifestEntry[] };
-    /** Moving average of G: how many G updates it has taken in (generator/ holds it, generator-trained/ G as trained). */
-    ema?: { count: number };
-  };
-}
-
-export const HISTORY_FILE = 'history.bin';
-/** u and v of spectral normalisation, per kernel of D (specs in genlab-model.json `state.spectralNorm`). */
-export const SPECTRAL_NORM_FILE = 'spectral-norm.bin';
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
 export const TRAINED_GENERATOR_DIR = `generator${TRAINED_SUFFIX}`;
 
@@ -196,400 +149,6 @@ export function recommendedOptimizer(loss: GanLoss): { learningRate: number; bet
   return loss === 'wgan-gp' ? { learningRate: 1e-4, beta1: 0, beta2: 0.9 } : { learningRate: 2e-4, beta1: 0.5, beta2: 0.999 };
 }
 
-/** Fills in and checks the network options shared by GAN and VAE-GAN. */
-export function resolveNetConfig(kind: string, options: Partial<AdversarialNetConfig>, data: DataInfo, defaultArch: Arch): AdversarialNetConfig {
-  const arch = options.arch ?? defaultArch;
-  checkChoice(`${kind}: arch`, arch, ARCHS);
-  if (!(data.shape.length > 0 && data.shape.every((d) => Number.isInteger(d) && d >= 1))) {
-    throw badInput(`${kind}: data shape`, `expected positive integers, got [${data.shape.join(', ')}]`);
-  }
-  if (arch === 'conv' && (data.kind !== 'images' || data.shape.length !== 3)) {
-    throw badInput(`${kind}: arch`, `conv (DCGAN) nets need images [height, width, channels], got ${data.kind} [${data.shape.join(', ')}]: use arch mlp (kind gan)`);
-  }
-  const config: AdversarialNetConfig = {
-    arch,
-    hidden: [...(options.hidden ?? (data.kind === 'images' ? [256, 256] : [128, 128]))],
-    latent: options.latent ?? (data.kind === 'images' ? 100 : 8),
-    filters: [...(options.filters ?? [32, 64])],
-    batchNorm: options.batchNorm ?? arch === 'conv',
-    labelSmoothing: options.labelSmoothing ?? 1,
-    residual: options.residual ?? false,
-  };
-  if (typeof config.residual !== 'boolean') throw badInput(`${kind}: residual`, `expected true or false, got ${String(config.residual)}`);
-  if (config.residual && arch !== 'conv') throw badInput(`${kind}: residual`, 'residual blocks replace the conv nets’ layers: use arch conv (kind dcgan)');
-  if (arch === 'mlp' && config.hidden.length === 0) throw badInput(`${kind}: hidden`, 'an MLP discriminator needs at least one hidden layer');
-  config.hidden.forEach((h) => checkNumber(`${kind}: hidden`, h, 1, true));
-  config.filters.forEach((f) => checkNumber(`${kind}: filters`, f, 1, true));
-  if (config.filters.length === 0) throw badInput(`${kind}: filters`, 'expected at least one convolution');
-  checkNumber(`${kind}: latent`, config.latent, 1, true);
-  if (typeof config.batchNorm !== 'boolean') throw badInput(`${kind}: batchNorm`, `expected true or false, got ${String(config.batchNorm)}`);
-  if (!(typeof config.labelSmoothing === 'number' && config.labelSmoothing > 0.5 && config.labelSmoothing <= 1)) {
-    throw badInput(`${kind}: labelSmoothing`, `expected the real examples' target α in (0.5, 1] (e.g. 0.9; 1 = no smoothing), got ${String(config.labelSmoothing)}`);
-  }
-  return config;
-}
-
-/** Builds G alone for a config (`classes` > 0 adds the one-hot label input): the first network `buildAdversarialNets` makes. */
-export function buildAdversarialGenerator(config: AdversarialNetConfig, data: DataInfo, rng: Rng, classes: number): tfl.LayersModel {
-  const label = classes > 0 ? [[classes]] : [];
-  if (config.arch === 'conv') {
-    const build = config.residual ? buildResidualGenerator : buildDcganGenerator;
-    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, rng });
-  }
-  return buildGanMlpGenerator({
-    name: 'generator',
-    inputs: [[config.latent], ...label],
-    hidden: config.hidden,
-    output: data.shape,
-    batchNorm: config.batchNorm,
-    outputActivation: data.kind === 'images' ? 'tanh' : 'linear',
-    rng,
-  });
-}
-
-/** Builds G and D for a config: `classes` > 0 adds the one-hot label input to both. */
-export function buildAdversarialNets(
-  config: AdversarialNetConfig,
-  data: DataInfo,
-  rng: Rng,
-  options: { classes: number; criticBatchNorm: boolean; minibatch?: MinibatchOptions | undefined; pack?: number },
-): GanNetworks {
-  const pack = options.pack ?? 1;
-  const packedLabel = options.classes > 0 ? [[pack * options.classes]] : [];
-  const generator = buildAdversarialGenerator(config, data, rng, options.classes);
-  let d: DiscriminatorNets;
-  if (config.arch === 'conv') {
-    const [h, w, c] = data.shape as [number, number, number];
-    const build = config.residual ? buildResidualDiscriminator : buildDcganDiscriminator;
-    d = build({ name: 'discriminator', input: [h, w, pack * c], extraInputs: packedLabel, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
-  } else {
-    const packedShape = pack === 1 ? data.shape : [pack * data.shape.reduce((a, b) => a * b, 1)];
-    d = buildGanMlpDiscriminator({ name: 'discriminator', inputs: [packedShape, ...packedLabel], hidden: [...config.hidden].reverse(), batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
-  }
-  return { generator, discriminator: d.discriminator, head: d.head };
-}
-
-/**
- * PacGAN packing: x [n, ...] → [n/pack, ...] with each row `pack` consecutive examples side by side — features
- * concatenated ([n, d] → [n/pack, pack·d], images flattened first) for MLP discriminators, channels for conv ones
- * ([n, h, w, c] → [n/pack, h, w, pack·c]). A batch that is not a multiple of `pack` loses its last n mod pack examples.
- */
-export function packExamples(x: tf.Tensor, pack: number, arch: Arch, where: string): tf.Tensor {
-  if (pack === 1) return x;
-  const n = x.shape[0]!;
-  const groups = Math.floor(n / pack);
-  if (groups === 0) throw badInput(where, `packing needs at least ${pack} examples per batch, got ${n}`);
-  const kept = groups * pack === n ? x : tf.slice(x, 0, groups * pack);
-  if (arch === 'conv' && x.rank === 4) {
-    const [, h, w, c] = x.shape as [number, number, number, number];
-    return tf.reshape(tf.transpose(tf.reshape(kept, [groups, pack, h, w, c]), [0, 2, 3, 1, 4]), [groups, h, w, pack * c]);
-  }
-  return tf.reshape(kept, [groups, -1]);
-}
-
-/**
- * Runs `f` with the batch-norm running statistics of `nets` put back afterwards: the network takes part in a step
- * (in training mode, normalising with the batch's statistics, as in pytorch/examples) without any of its state
- * changing — "the other player is fixed".
- */
-export function keepingState<T>(nets: readonly (tfl.LayersModel | null)[], f: () => T): T {
-  const weights = nets.flatMap((n) => (n ? n.nonTrainableWeights : []));
-  if (weights.length === 0) return f();
-  const saved = weights.map((w) => tf.clone(w.read()));
-  try {
-    return f();
-  } finally {
-    weights.forEach((w, i) => w.write(saved[i]!));
-    tf.dispose(saved);
-  }
-}
-
-/** Trainable weights of layers models as the tf.Variables the optimisers update (architecture order). */
-export function trainableVariables(nets: readonly (tfl.LayersModel | null)[]): tf.Variable[] {
-  return nets.flatMap((n) => (n ? n.trainableWeights.map((w) => w.read() as tf.Variable) : []));
-}
-
-/** Running means of `variables`, starting empty (count 0) or from saved values. */
-export function createHistory(variables: readonly tf.Variable[], saved?: { averages: tf.Tensor[]; count: number }): HistoryState {
-  const averages = variables.map((v, i) => tf.variable(saved ? saved.averages[i]! : v, false));
-  return { averages, count: saved?.count ?? 0 };
-}
-
-/** Adds the current values of `variables` to the running means (inside a training step; no gradient flows). */
-export function updateHistory(history: HistoryState, variables: readonly tf.Variable[]): void {
-  history.count += 1;
-  const t = history.count;
-  tf.tidy(() => history.averages.forEach((a, i) => a.assign(tf.add(a, tf.div(tf.sub(variables[i]!, a), t))))); // ā ← ā + (θ − ā)/t
-}
-
-/** What the GAN family shares: data mapping, labels, G and D, sampling, generating, discriminating. */
-export abstract class AdversarialBase implements TrainableModel {
-  abstract readonly kind: string;
-  abstract readonly config: AdversarialNetConfig & { conditional: boolean };
-  readonly dataShape: readonly number[];
-  readonly dataKind: 'images' | 'points';
-  readonly classes: readonly string[] | undefined;
-  readonly generator: tfl.LayersModel;
-  readonly discriminator: tfl.LayersModel;
-  /** Minibatch discrimination only: the layers after the minibatch features. */
-  readonly discriminatorHead: tfl.LayersModel | null;
-
-  protected constructor(data: DataInfo, nets: GanNetworks) {
-    this.dataShape = [...data.shape];
-    this.dataKind = data.kind;
-    this.classes = data.classes ? [...data.classes] : undefined;
-    this.generator = nets.generator;
-    this.discriminator = nets.discriminator;
-    this.discriminatorHead = nets.head;
-  }
-
-  abstract lossGroups(): LossGroup[];
-  abstract evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar>;
-  abstract save(dir: string): Promise<void>;
-  /** What `discriminate` returns. */
-  abstract get discriminatorOutput(): DiscriminatorOutput;
-
-  /** Size of z. */
-  get latent(): number {
-    return this.config.latent;
-  }
-
-  /** Minibatch discrimination kernels B (0 when off). */
-  protected get minibatchKernels(): number {
-    return 0;
-  }
-
-  /** Examples D judges together (PacGAN); 1 = each alone. */
-  get pack(): number {
-    return 1;
-  }
-
-  /** Images are modelled in [−1, 1] (G's tanh); points as they are. */
-  protected get tanhData(): boolean {
-    return this.dataKind === 'images';
-  }
-
-  /** Data range → the networks' range: 2x − 1 for images. */
-  protected toModel(x: tf.Tensor): tf.Tensor {
-    return this.tanhData ? tf.sub(tf.mul(x, 2), 1) : x;
-  }
-
-  /** The networks' range → data range: (g + 1) / 2 for images. */
-  protected fromModel(g: tf.Tensor): tf.Tensor {
-    return this.tanhData ? tf.mul(tf.add(g, 1), 0.5) : g;
-  }
-
-  /** Throws unless x is [n, ...dataShape]; returns n. */
-  protected checkInput(x: tf.Tensor, where: string): number {
-    return checkBatchShape(x, this.dataShape, `${this.kind}.${where}`);
-  }
-
-  /** The extra network inputs of a conditional model: [one-hot labels [n, classes]], or [] when unconditional. */
-  protected conditioning(labels: tf.Tensor | undefined, n: number, where: string): tf.Tensor[] {
-    return labelInputs(labels, n, this.config.conditional ? this.classes!.length : null, `${this.kind}.${where}`);
-  }
-
-
-  /** G (or `net`, a network of G's shape) on codes z [n, latent] (+ labels): its raw output, in the networks' range. */
-  protected runGenerator(z: tf.Tensor, cond: tf.Tensor[], training: boolean, net: tfl.LayersModel = this.generator): tf.Tensor {
-    return net.apply(cond.length ? [z, ...cond] : z, { training }) as tf.Tensor;
-  }
-
-  /** The generator that `generate` and `sample` run (GAN: the moving average of G's weights when it has one). */
-  protected samplingGenerator(): tfl.LayersModel {
-    return this.generator;
-  }
-
-  /** Runs `f`, D's forward passes, with D's weights as they are used (GAN: spectrally normalised when on). */
-  protected withDiscriminatorWeights<T>(f: () => T): T {
-    return f();
-  }
-
-  /**
-   * D on x in the networks' range (+ labels): its output [n] (logit, score or critic) and its features [n, F]; with
-   * packing, one output and one feature row per pack of examples ([n/pack]).
-   */
-  protected runDiscriminator(x: tf.Tensor, cond: tf.Tensor[], training: boolean): { out: tf.Tensor1D; features: tf.Tensor2D } {
-    if (this.pack > 1) {
-      const where = `${this.kind}: pack`;
-      x = packExamples(x, this.pack, this.config.arch, where);
-      cond = cond.map((c) => packExamples(c, this.pack, 'mlp', where));
-    }
-    const n = x.shape[0]!;
-    const inputs = cond.length ? [x, ...cond] : x;
-    return this.withDiscriminatorWeights(() => {
-      const outputs = this.discriminator.apply(inputs, { training }) as tf.Tensor[];
-      if (!this.discriminatorHead) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
-      const features = outputs[0] as tf.Tensor2D;
-      const o = minibatchFeatures(outputs[1]!, this.minibatchKernels); // [n, B]
-      const logit = this.discriminatorHead.apply([features, o], { training }) as tf.Tensor;
-      return { out: tf.reshape(logit, [n]) as tf.Tensor1D, features };
-    });
-  }
-
-  /** Codes z ~ N(0, I): [n, latent], seeded by `rng`. */
-  noise(n: number, rng: Rng): tf.Tensor2D {
-    return randomNormal([n, this.latent], rng.tfSeed());
-  }
-
-  /**
-   * G(z) in the data's range, batch norm in inference mode: [n, ...dataShape]. Labels for conditional models. With a
-   * moving average of G's weights (`emaDecay`), the averaged generator.
-   */
-  generate(z: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor {
-    if (z.rank !== 2 || z.shape[1] !== this.latent) throw badInput(`${this.kind}.generate`, `expected codes [n, ${this.latent}], got [${z.shape.join(', ')}]`);
-    const n = z.shape[0]!;
-    const net = this.samplingGenerator();
-    return tf.tidy(() => tf.reshape(this.fromModel(this.runGenerator(z, this.conditioning(labels, n, 'generate'), false, net)), [n, ...this.dataShape]));
-  }
-
-  /**
-   * D's output on x (data range), batch norm in inference mode: [n] — the probability that x is real (minimax and
-   * non-saturating losses), or D's raw score (lsgan: 1 = real, 0 = generated) or critic value (wgan-gp); see
-   * `discriminatorOutput`. With minibatch discrimination the examples of x are compared with each other, as in training.
-   * With packing D judges x's examples in consecutive packs (x cycled to fill the last one) and every example gets
-   * its pack's output.
-   */
-  discriminate(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor1D {
-    return tf.tidy(() => {
-      const { out } = this.judgeEach(x, labels, 'discriminate');
-      return this.discriminatorOutput === 'probability' ? tf.sigmoid(out) : out;
-    });
-  }
-
-  /**
-   * D's features of x (data range): its last hidden layer, [n, F], batch norm in inference mode — the space in which
-   * the VAE-GAN (Larsen et al. 2016) measures reconstruction, where one pixel that extends a stroke and one stray
-   * pixel are not the same distance away. Labels for conditional models; with packing each example gets its pack's
-   * features, as in `discriminate`.
-   */
-  discriminatorFeatures(x: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor2D {
-    return tf.tidy(() => this.judgeEach(x, labels, 'discriminatorFeatures').features);
-  }
-
-  /**
-   * D in inference mode on x (data range), one output [n] and one feature row [n, F] per example: with packing, x is
-   * cycled to fill the last pack and each example gets its pack's output and features. Call inside tf.tidy.
-   */
-  private judgeEach(x: tf.Tensor, labels: tf.Tensor1D | undefined, where: string): { out: tf.Tensor1D; features: tf.Tensor2D } {
-    const n = this.checkInput(x, where);
-    let inputs = this.toModel(x);
-    let cond = this.conditioning(labels, n, where);
-    const filled = Math.ceil(n / this.pack) * this.pack;
-    if (filled > n) {
-      const cycle = tf.tensor1d(Int32Array.from({ length: filled }, (_, i) => i % n), 'int32');
-      inputs = tf.gather(inputs, cycle);
-      cond = cond.map((c) => tf.gather(c, cycle));
-    }
-    const { out, features } = this.runDiscriminator(inputs, cond, false);
-    if (this.pack === 1) return { out, features };
-    const packOf = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => Math.floor(i / this.pack)), 'int32');
-    return { out: tf.gather(out, packOf) as tf.Tensor1D, features: tf.gather(features, packOf) as tf.Tensor2D };
-  }
-
-  /** Default labels for `n` conditional samples: 0, 1, …, C−1, 0, 1, … */
-  cycleLabels(n: number): tf.Tensor1D {
-    const c = this.classes?.length ?? 1;
-    return tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % c), 'int32');
-  }
-
-  /** n new examples G(z), z ~ N(0, I) seeded by `rng`: [n, ...dataShape] in the data's range. Conditional models sample `labels`, or cycle through the classes. */
-  sample(n: number, rng: Rng, labels?: tf.Tensor1D): tf.Tensor {
-    checkNumber(`${this.kind}.sample: n`, n, 1, true);
-    const z = this.noise(n, rng);
-    const own = this.config.conditional && !labels ? this.cycleLabels(n) : undefined;
-    try {
-      return this.generate(z, own ?? labels);
-    } finally {
-      z.dispose();
-      own?.dispose();
-    }
-  }
-
-  /** Trainable variables of the discriminator (head included). */
-  discriminatorVariables(): tf.Variable[] {
-    return trainableVariables([this.discriminator, this.discriminatorHead]);
-  }
-
-  /** Trainable variables of the generator. */
-  generatorVariables(): tf.Variable[] {
-    return trainableVariables([this.generator]);
-  }
-
-  variables(): tf.Variable[] {
-    return [...this.generatorVariables(), ...this.discriminatorVariables()];
-  }
-
-  /** genlab-model.json fields every model of the family writes. */
-  protected fileBase(networks: Record<string, string>): AdversarialModelFile {
-    return modelFileBase(this, networks);
-  }
-
-  /** One line on what G's output means, for genlab-model.json. */
-  protected describeGenerator(): string {
-    const label = this.config.conditional ? ', one-hot label' : '';
-    const range = this.tanhData ? 'tanh output in [−1, 1]; data = (output + 1) / 2' : 'linear output, in the data’s units';
-    return `inputs: z [${this.latent}] ~ N(0, I)${label}; output: an example [${this.dataShape.join(', ')}], ${range}`;
-  }
-
-  /** One line on what D's outputs mean, for genlab-model.json. */
-  protected describeDiscriminator(): string {
-    const label = this.config.conditional ? ', one-hot label' : '';
-    const input = `inputs: x [${this.dataShape.join(', ')}]${this.tanhData ? ' mapped to [−1, 1] (2·data − 1)' : ''}${label}`;
-    const what = this.discriminatorOutput === 'probability' ? 'a logit (σ gives P(real))' : this.discriminatorOutput === 'score' ? 'a least-squares score (1 real, 0 generated)' : 'a critic value';
-    if (this.discriminatorHead) {
-      return `${input}; outputs: [features, projection M (${this.minibatchKernels} kernels)]: o_b = Σ_{j≠i} exp(−‖M_ib − M_jb‖₁) over the batch, then discriminator-head/ ([features, o] → ${what})`;
-    }
-    return `${input}; outputs: [${what}, features of the last hidden layer]`;
-  }
-
-  dispose(): void {
-    this.generator.dispose();
-    this.discriminator.dispose();
-    this.discriminatorHead?.dispose();
-  }
-}
-
-/** Encodes history averages for history.bin. */
-export async function encodeHistory(histories: Record<string, HistoryState>): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[]; counts: Record<string, number> }> {
-  const named = Object.entries(histories).flatMap(([player, h]) => h.averages.map((a, i) => ({ name: `${player}/${i}`, tensor: a as tf.Tensor })));
-  const { data, specs } = await tf.io.encodeWeights(named);
-  return { data, specs, counts: Object.fromEntries(Object.entries(histories).map(([p, h]) => [p, h.count])) };
-}
-
-/** Reads history.bin back: per player, its averages in order and count. */
-export async function decodeHistory(dir: string, saved: { counts: Record<string, number>; specs: tf.io.WeightsManifestEntry[] }): Promise<Record<string, { averages: tf.Tensor[]; count: number }>> {
-  const bytes = await readModelBinaryFile(dir, HISTORY_FILE, 'missing: the model was saved with historical averages');
-  const decoded = tf.io.decodeWeights(bytes, saved.specs);
-  const out: Record<string, { averages: tf.Tensor[]; count: number }> = {};
-  for (const [player, count] of Object.entries(saved.counts)) {
-    const averages: tf.Tensor[] = [];
-    for (let i = 0; decoded[`${player}/${i}`]; i++) averages.push(decoded[`${player}/${i}`]!);
-    out[player] = { averages, count };
-  }
-  return out;
-}
-
-/** Encodes the spectral normaliser's vectors for spectral-norm.bin: u/0, v/0, u/1, v/1, … */
-export async function encodeSpectralNorm(sn: SpectralNorm): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] }> {
-  const { u, v } = sn.vectors();
-  return tf.io.encodeWeights(u.flatMap((ui, i) => [{ name: `u/${i}`, tensor: ui as tf.Tensor }, { name: `v/${i}`, tensor: v[i]! as tf.Tensor }]));
-}
-
-/** Reads spectral-norm.bin back: the u and v vectors in kernel order (the caller owns them). */
-export async function decodeSpectralNorm(dir: string, specs: tf.io.WeightsManifestEntry[]): Promise<{ u: tf.Tensor[]; v: tf.Tensor[] }> {
-  const bytes = await readModelBinaryFile(dir, SPECTRAL_NORM_FILE, 'missing: the model was saved with spectralNorm');
-  const decoded = tf.io.decodeWeights(bytes, specs);
-  const u: tf.Tensor[] = [];
-  const v: tf.Tensor[] = [];
-  for (let i = 0; decoded[`u/${i}`] && decoded[`v/${i}`]; i++) {
-    u.push(decoded[`u/${i}`]!);
-    v.push(decoded[`v/${i}`]!);
-  }
-  const used = new Set([...u, ...v]);
-  tf.dispose(Object.values(decoded).filter((t) => !used.has(t)));
-  return { u, v };
-}
 
 /**
  * A GAN (kinds gan, dcgan, cgan, wgan-gp). Two loss groups: 'discriminator' (dSteps updates, terms

@@ -28,7 +28,7 @@ import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js'
 import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
-import { keepingState, trainableVariables } from './gan.js';
+import { keepingState, trainableVariables } from './adversarial.js';
 import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
 import { checkBatchShape, derivedOnce } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';

@@ -20,7 +20,7 @@ import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
 import { bicubicUpscale, buildSrganDiscriminator, buildSrganGenerator, checkScaleDivides, downscaleImages } from '../nets/srgan.js';
-import { keepingState, trainableVariables } from './gan.js';
+import { keepingState, trainableVariables } from './adversarial.js';
 import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
 import { checkBatchShape } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';

@@ -30,7 +30,6 @@ import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
 import {
   AdversarialBase,
-  GAN_LOSSES,
   buildAdversarialNets,
   keepingState,
   resolveNetConfig,
@@ -38,9 +37,9 @@ import {
   type AdversarialModelFile,
   type AdversarialNetConfig,
   type DiscriminatorOutput,
-  type GanLoss,
   type GanNetworks,
-} from './gan.js';
+} from './adversarial.js';
+import { GAN_LOSSES, type GanLoss } from './gan.js';
 import {
   bceWithLogits,
   discriminatorLeastSquaresLoss,
