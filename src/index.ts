@@ -14,6 +14,7 @@ export { writeMixturePlot } from './viz/gmm-plot.js';
 export * from './train/index.js';
 export { ARCHS, MODEL_FILE, readModelFile, type Arch, type DataInfo, type ModelFile, type TrainableModel, type LossGroup, type LossTerms, type TensorBatch } from './models/model.js';
 export * from './models/losses.js';
+export * from './models/latent-config.js';
 export * from './models/autoencoder.js';
 export * from './models/vae.js';
 export * from './models/hvae.js';

@@ -61,3 +61,15 @@ export function takeIntoAverage(average: AverageState, trained: tfl.LayersModel,
 export function copyWeights(from: tfl.LayersModel, to: tfl.LayersModel): void {
   tf.tidy(() => to.weights.forEach((w, i) => w.write(tf.clone(from.weights[i]!.read()))));
 }
+
+/** The moving average of a model's networks (`emaDecay`): a copy of each by name, and the updates taken in. */
+export interface NetworkAverage {
+  nets: Record<string, tfl.LayersModel>;
+  count: number;
+}
+
+/** An average that starts at the trained weights: `copies` (networks of the same architectures) take them over. */
+export function startAverage(trained: Record<string, tfl.LayersModel>, copies: Record<string, tfl.LayersModel>): NetworkAverage {
+  for (const [name, net] of Object.entries(trained)) copyWeights(net, copies[name]!);
+  return { nets: copies, count: 0 };
+}

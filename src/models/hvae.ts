@@ -18,7 +18,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Rng } from '../engine/rng.js';
 import { buildMlp } from '../nets/mlp.js';
-import { buildNetworks, type NetworkAverage, type Networks } from './autoencoder.js';
+import { buildNetworks, type Networks } from './latent-config.js';
+import type { NetworkAverage } from './average.js';
 import {
   diagonalNormalLogDensity,
   diagonalNormalLogDensityOfNoise,

@@ -5,7 +5,7 @@
  * Every count has an upper bound and says why (`why`): a mistyped `--latent 1000000000` is refused in one line
  * instead of allocating gigabytes. `checkOptionValues` checks a config against this table (createModel, loadModel).
  */
-import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './autoencoder.js';
+import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './latent-config.js';
 import { GAN_LOSSES } from './gan.js';
 import { MAX_EMA_DECAY } from './average.js';
 import { MAX_LAPGAN_LEVELS, MAX_LEVEL_STEPS } from './lapgan.js';

@@ -22,16 +22,9 @@ import { badFile, badInput } from '../engine/errors.js';
 import { joinPath } from '../engine/model-io.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '../engine/rng.js';
-import {
-  LatentModelBase,
-  buildNetworks,
-  readModelDir,
-  resolveLatentConfig,
-  startAverage,
-  type LatentModelConfig,
-  type NetworkAverage,
-  type Networks,
-} from './autoencoder.js';
+import { LatentModelBase, readModelDir } from './autoencoder.js';
+import { buildNetworks, resolveLatentConfig, type LatentModelConfig, type Networks } from './latent-config.js';
+import { startAverage, type NetworkAverage } from './average.js';
 import { MODEL_FILE, type DataInfo } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
 import {
