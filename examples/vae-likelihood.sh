@@ -5,7 +5,8 @@
 # full 10,000 test digits (one fixed binarisation, seed 0). The paper's Table 1: one layer VAE 86.76 / IWAE k=50
 # 84.78 nats; two layers VAE 85.33 / IWAE k=50 82.90 (after 3,280 passes over the data). Measured here (seed 0,
 # native backend, 2 cores): `600 runs/hvae-iwae` 85.89 nats after 99.9 minutes of training; `680 runs/hvae-iwae-ar
-# --autoregressive` (each pixel also sees the pixels before it) 85.33 nats after 117.0 minutes.
+# --autoregressive` (each pixel also sees the pixels before it) 85.33 nats after 117.0 minutes; `560 runs/hvae-iwae-ar-wd
+# --autoregressive --weight-decay 1e-5` 85.12 nats after 103.5 minutes.
 #   examples/vae-likelihood.sh [EPOCHS] [RUN] [more train flags, e.g. --autoregressive]
 #   (≈ 9 s an epoch, ≈ 10 s with --autoregressive, test bound included; --quality-samples 0: no FID per epoch)
 set -euo pipefail

@@ -129,8 +129,8 @@ export function logMeanExp(a: tf.Tensor, axis = 0): tf.Tensor {
  * L2 regularisation (the lecture's third term): (λ/2) Σ‖W‖² over `weights` (the kernels; biases are not decayed by
  * convention). Its gradient λW is the classic weight decay. Returns 0 when λ = 0 or there are no weights.
  * Each ‖W‖² is one dot product, and its gradient is written as 2W·dy directly: the same gradient, float for float,
- * as autodiff through square and sum, in one pass over W instead of five (the penalty cost a 1.2-million-weight VAE
- * 18% of its step).
+ * as autodiff through square and sum, with fewer passes over W (the penalty alone 2.6× faster; on a 1.2-million-weight
+ * VAE's step, 17% → 12% of its time).
  */
 export function l2WeightDecay(weights: readonly tf.Tensor[], lambda: number): tf.Scalar {
   return tf.tidy(() => {
