@@ -95,7 +95,9 @@ test('l2WeightDecay: its gradient is λW, float for float what autodiff through 
   close(ours.value.dataSync()[0]!, reference.value.dataSync()[0]!, 1e-6, 'penalty');
   for (const w of kernels) {
     assert.deepEqual(values(ours.grads[w.name]!), values(reference.grads[w.name]!), `gradient of ${w.name}`);
-    assertClose(ours.grads[w.name]!.dataSync(), tf.mul(w, lambda).dataSync(), `λW for ${w.name}`, 1e-7);
+    const lambdaW = tf.mul(w, lambda);
+    assertClose(ours.grads[w.name]!.dataSync(), lambdaW.dataSync(), `λW for ${w.name}`, 1e-7);
+    lambdaW.dispose();
   }
   tf.dispose([...kernels, ours.value, reference.value, ...Object.values(ours.grads), ...Object.values(reference.grads)]);
 });
