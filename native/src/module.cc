@@ -11,6 +11,10 @@
 namespace genlab {
 namespace {
 
+// Raised whenever a function's arguments change (src/engine/native/addon.ts NATIVE_INTERFACE_VERSION must match).
+// 2: adam takes a weight decay.
+constexpr int32_t kInterfaceVersion = 2;
+
 // threads(n?): sets OpenMP's thread count when n > 0; returns the current maximum.
 napi_value Threads(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -53,6 +57,10 @@ napi_value Init(napi_env env, napi_value exports) {
   snprintf(buf, sizeof buf, "oneDNN %d.%d.%d", ver->major, ver->minor, ver->patch);
   napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s);
   napi_set_named_property(env, exports, "library", s);
+  // What these functions take: src/engine/native/addon.ts refuses an addon built from other sources (a stale build).
+  napi_value version;
+  napi_create_int32(env, kInterfaceVersion, &version);
+  napi_set_named_property(env, exports, "interfaceVersion", version);
   return exports;
 }
 

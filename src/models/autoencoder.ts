@@ -16,6 +16,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import type { Rng } from '../engine/rng.js';
+import { untaped } from '../engine/untaped.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
 import { madeForward, madeMasks, madeMeanField } from '../nets/made.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
@@ -275,13 +276,21 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   }
 
   /** Kernels of the networks (rank ≥ 2 weights), the weights L2 decay applies to. */
-  protected kernels(): tf.Tensor[] {
-    return this.trainableWeights().filter((w) => w.shape.length >= 2).map((w) => w.read());
+  protected kernels(): tf.Variable[] {
+    return this.trainableWeights().filter((w) => w.shape.length >= 2).map((w) => w.read() as tf.Variable);
   }
 
-  /** The configured L2 penalty on the kernels (a scalar, 0 when weightDecay is 0). */
+  /**
+   * The configured L2 penalty's value (0 when weightDecay is 0), off the gradient tape: training applies its gradient
+   * in the update (`decay`), not through the loss.
+   */
   protected weightDecayTerm(): tf.Scalar {
-    return l2WeightDecay(this.config.weightDecay > 0 ? this.kernels() : [], this.config.weightDecay);
+    return untaped(() => l2WeightDecay(this.config.weightDecay > 0 ? this.kernels() : [], this.config.weightDecay));
+  }
+
+  /** What a loss group declares for the trainer to decay (LossGroup.decay): the kernels, at weightDecay. */
+  protected decay(): Pick<LossGroup, 'decay'> {
+    return this.config.weightDecay > 0 ? { decay: { rate: this.config.weightDecay, variables: this.kernels() } } : {};
   }
 
   /** What training updates: the trained networks' weights (and a learned decoder variance). */
@@ -448,7 +457,7 @@ export class Autoencoder extends LatentModelBase<AutoencoderConfig> {
   }
 
   lossGroups(): LossGroup[] {
-    return [{ name: 'reconstruction', variables: this.trainedVariables(), loss: (batch, rng) => this.terms(batch, rng) }];
+    return [{ name: 'reconstruction', variables: this.trainedVariables(), loss: (batch, rng) => this.terms(batch, rng), ...this.decay() }];
   }
 
   /** Held-out terms, computed as in training (a denoising model still sees corrupted inputs). */

@@ -127,29 +127,19 @@ export function logMeanExp(a: tf.Tensor, axis = 0): tf.Tensor {
 
 /**
  * L2 regularisation (the lecture's third term): (λ/2) Σ‖W‖² over `weights` (the kernels; biases are not decayed by
- * convention). Its gradient λW is the classic weight decay. Returns 0 when λ = 0 or there are no weights.
- * Each ‖W‖² is one dot product, and its gradient is written as 2W·dy directly: the same gradient, float for float,
- * as autodiff through square and sum, with fewer passes over W (the penalty alone 2.6× faster; on a 1.2-million-weight
- * VAE's step, 17% → 12% of its time).
+ * convention), each ‖W‖² one dot product. Its gradient λW is the classic weight decay, which training adds in the
+ * optimiser's update (LossGroup.decay, train/optimizers.ts `applyUpdate`) rather than through this value. Returns 0
+ * when λ = 0 or there are no weights.
  */
 export function l2WeightDecay(weights: readonly tf.Tensor[], lambda: number): tf.Scalar {
   return tf.tidy(() => {
     if (lambda === 0 || weights.length === 0) return tf.scalar(0);
+    const squaredNorm = (w: tf.Tensor): tf.Tensor => {
+      const flat = tf.reshape(w, [1, w.size]);
+      return tf.reshape(tf.matMul(flat, flat, false, true), []);
+    };
     return tf.mul(tf.addN(weights.map(squaredNorm)), lambda / 2) as tf.Scalar;
   });
-}
-
-/** ‖w‖² as a scalar, its gradient 2w·dy. */
-function squaredNorm(w: tf.Tensor): tf.Scalar {
-  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x]);
-    const flat = tf.reshape(x, [1, x.size]);
-    return {
-      value: tf.reshape(tf.matMul(flat, flat, false, true), []) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.mul(saved!, tf.mul(dy, 2)),
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(w) as tf.Scalar;
 }
 
 /** Mean of exp(logVar) over the batch and latent dimensions: the encoder's average variance (collapses with β = 0). */

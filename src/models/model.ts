@@ -62,6 +62,13 @@ export interface LossGroup {
    * passes no `inner`, and each group then computes what it needs itself.
    */
   wraps?: readonly string[];
+  /**
+   * L2 weight decay (the lecture's third loss term, (λ/2)·Σ‖W‖²) that the trainer's update applies: it adds λ·W to the
+   * gradient of each of these variables (a subset of `variables`), the penalty's gradient without tracing the penalty
+   * through the loss — the optimiser does it in the same pass as its update (PyTorch's `weight_decay`). The loss reports
+   * the penalty's value but must not differentiate it.
+   */
+  decay?: { rate: number; variables: readonly tf.Variable[] };
   /** Called by the trainer right after each update of this group's variables (e.g. a moving average of G's weights). */
   afterUpdate?(): void;
 }

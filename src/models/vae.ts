@@ -248,6 +248,7 @@ export class VAE extends LatentModelBase<VAEConfig> {
         name: 'elbo',
         variables: this.trainedVariables(),
         loss: (batch, rng, step) => this.terms(batch, rng, step),
+        ...this.decay(),
         ...(this.keepsAverage ? { afterUpdate: () => this.takeIntoAverage() } : {}),
       },
     ];

@@ -84,8 +84,8 @@ export class VampVAE extends VAE {
   }
 
   /** The networks' kernels without the pseudo-inputs: weight decay would pull them all to one grey image. */
-  protected override kernels(): tf.Tensor[] {
-    const pseudo = new Set(this.pseudoInputs.trainableWeights.map((w) => w.read()));
+  protected override kernels(): tf.Variable[] {
+    const pseudo = new Set<tf.Tensor>(this.pseudoInputs.trainableWeights.map((w) => w.read()));
     return super.kernels().filter((k) => !pseudo.has(k));
   }
 

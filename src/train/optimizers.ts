@@ -102,17 +102,53 @@ interface AdamState {
   incrementIterations(): void;
 }
 
+/** One variable's gradient for an update (undefined: it has none this step), and its L2 weight decay λ (absent: 0). */
+export interface DecayedGradient {
+  name: string;
+  tensor: tf.Tensor | undefined;
+  decay?: number;
+}
+
+/**
+ * The gradients with each variable's weight decay added, g + λ·x: the float32 operations autodiff of (λ/2)·‖x‖² in the
+ * loss would add to g (a λ·x, then a sum). New tensors belong to the caller's tidy scope.
+ */
+function withDecayAdded(gradients: readonly DecayedGradient[]): { name: string; tensor: tf.Tensor }[] {
+  return gradients.map(({ name, tensor, decay }) => ({
+    name,
+    tensor: (tensor && decay ? tf.add(tensor, tf.mul(tf.engine().registeredVariables[name]!, decay)) : tensor) as tf.Tensor,
+  }));
+}
+
+/**
+ * One update of `optimizer` from `gradients` (a loss group's variables in their declared order), with L2 weight decay
+ * folded in: λ·x added to the gradient of each variable given a decay λ — the gradient of (λ/2)·‖x‖² (LossGroup.decay),
+ * without tracing the penalty through the loss. FusedAdam adds it inside its one pass over memory; other optimisers get
+ * g + λ·x as a tensor. Either way the same floats as the penalty's autodiff.
+ */
+export function applyUpdate(optimizer: tf.Optimizer, gradients: readonly DecayedGradient[]): void {
+  // Not instanceof: TF.js optimisers answer it by duck typing (any Adam "is" a FusedAdam).
+  if (optimizer.constructor === FusedAdam) return (optimizer as FusedAdam).applyGradients(gradients);
+  if (!gradients.some((g) => g.decay)) return optimizer.applyGradients(gradients as { name: string; tensor: tf.Tensor }[]);
+  tf.tidy(() => optimizer.applyGradients(withDecayAdded(gradients)));
+}
+
 /**
  * TF.js's Adam, with the update of all the variables of a step done by one fused kernel where the backend has it (the
  * native backend: one pass over x, m, v, g per variable, in place from the second step on, instead of ~20
  * element-wise kernels per variable, each a full pass over memory). Same float32 operations in the same order, same
- * state, same checkpoints; elsewhere it is TF.js's Adam unchanged.
+ * state, same checkpoints; elsewhere it is TF.js's Adam unchanged. Gradients may carry a weight decay (`applyUpdate`).
  */
 export class FusedAdam extends tf.AdamOptimizer {
-  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
-    if (!hasAdamUpdateKernel()) return super.applyGradients(variableGradients);
+  override applyGradients(variableGradients: Parameters<tf.Optimizer["applyGradients"]>[0] | readonly DecayedGradient[]): void {
+    const list: readonly DecayedGradient[] = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.entries(variableGradients as tf.NamedTensorMap).map(([name, tensor]) => ({ name, tensor }));
+    if (!hasAdamUpdateKernel()) {
+      if (!list.some((g) => g.decay)) return super.applyGradients(list as { name: string; tensor: tf.Tensor }[]);
+      return tf.tidy(() => super.applyGradients(withDecayAdded(list)));
+    }
     const self = this as unknown as AdamState;
-    const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     tf.tidy(() => {
       // 1 − βᵗ and βᵗ⁺¹ = βᵗ·β as TF.js computes them in float32 (tf.sub, tf.mul): the exact result of an operation on
       // two float32 values, rounded once to float32, is what Math.fround of the double result gives.
@@ -123,7 +159,8 @@ export class FusedAdam extends tf.AdamOptimizer {
       };
       const inputs: tf.NamedTensorMap = {};
       const updated: { x: tf.Variable; m: tf.Variable; v: tf.Variable }[] = [];
-      list.forEach(({ name, tensor: g }, i) => {
+      const decays: number[] = [];
+      list.forEach(({ name, tensor: g, decay }, i) => {
         const x = tf.engine().registeredVariables[name]!;
         // Moments are created on first sight, as TF.js's Adam does (position i belongs to the i-th variable).
         self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(x).variable(false)) };
@@ -133,7 +170,9 @@ export class FusedAdam extends tf.AdamOptimizer {
         const m = self.accumulatedFirstMoment[i]!.variable, v = self.accumulatedSecondMoment[i]!.variable;
         Object.assign(inputs, { [`x${k}`]: x, [`m${k}`]: m, [`v${k}`]: v, [`g${k}`]: g });
         updated.push({ x, m, v });
+        decays.push(decay ?? 0);
       });
+      if (decays.some((d) => d !== 0)) attrs.weightDecays = decays;
       if (updated.length > 0) {
         const out = tf.engine().runKernel(ADAM_UPDATE_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
         updated.forEach(({ x, m, v }, k) => {

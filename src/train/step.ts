@@ -4,7 +4,7 @@
  * what kind of model it is.
  *
  *   for each group (in order, or in the order a plan names them), `steps` times:
- *     terms = group.loss(batch, rng, step); optimiser.update(group.variables, ∇ terms.loss)
+ *     terms = group.loss(batch, rng, step); optimiser.update(group.variables, ∇ terms.loss (+ λW: group.decay))
  *   one read of every term (engine/read-scalars.ts); NaN/Inf check on each
  *
  * `fit` (Node: epochs, callbacks, run folders, checkpoints) drives it; the lab's pages drive it a few steps per
@@ -18,7 +18,7 @@ import { readScalars, tensorIdMark } from '../engine/read-scalars.js';
 import type { Rng } from '../engine/rng.js';
 import { untaped } from '../engine/untaped.js';
 import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from '../models/model.js';
-import { createOptimizer, learningRateAt, resolveOptimizerOptions, setLearningRate, type OptimizerOptions, type ResolvedOptimizerOptions } from './optimizers.js';
+import { applyUpdate, createOptimizer, learningRateAt, resolveOptimizerOptions, setLearningRate, type OptimizerOptions, type ResolvedOptimizerOptions } from './optimizers.js';
 
 export interface StepOptions extends OptimizerOptions {
   /** Steps of the whole run, over which `lrDecay` falls to 0. Required when lrDecay is not 'none'. */
@@ -56,6 +56,8 @@ export interface GroupState {
   /** The settings `optimizer` was made with (the shared ones and the group's own). */
   settings: ResolvedOptimizerOptions;
   readonly steps: number;
+  /** Each variable's weight decay λ, in the group's variable order (LossGroup.decay), or null when none decays. */
+  readonly decays: readonly number[] | null;
   terms: string[] | null;
 }
 
@@ -235,7 +237,7 @@ export class TrainStep {
         return this.objective ? this.objective(terms, g.group.name) : terms.loss;
       }, g.group.variables);
       // In declared order, with a missing gradient left out: TF.js optimisers index accumulators by position.
-      g.optimizer.applyGradients(g.group.variables.map((v) => ({ name: v.name, tensor: grads[v.name] as tf.Tensor })));
+      applyUpdate(g.optimizer, g.group.variables.map((v, i) => ({ name: v.name, tensor: grads[v.name], ...(g.decays ? { decay: g.decays[i]! } : {}) })));
       g.group.afterUpdate?.();
       // The wrapped groups' terms first, as they ran (and as readTerms reads them: in the updates' order).
       return [...inner, ...own];
@@ -301,6 +303,18 @@ function makeGroups(model: TrainableModel, settingsOf: (group: string) => Resolv
       }
     }
     const settings = settingsOf(group.name);
-    return { group, optimizer: createOptimizer(settings), settings, steps, terms: null };
+    return { group, optimizer: createOptimizer(settings), settings, steps, decays: decaysOf(model, group), terms: null };
   });
+}
+
+/** Each of the group's variables' weight decay λ (0 for those it does not name), or null without decay. */
+function decaysOf(model: TrainableModel, group: LossGroup): number[] | null {
+  if (!group.decay || group.decay.rate === 0) return null;
+  const { rate, variables } = group.decay;
+  const where = `${model.kind}: loss group '${group.name}'`;
+  if (!(rate > 0 && Number.isFinite(rate))) throw new GenlabError('internal', `${where} has weight decay ${rate}`);
+  const decayed = new Set(variables);
+  const outside = variables.find((v) => !group.variables.includes(v as tf.Variable));
+  if (outside) throw new GenlabError('internal', `${where} decays ${outside.name}, which it does not update`);
+  return group.variables.map((v) => (decayed.has(v) ? rate : 0));
 }

@@ -158,9 +158,9 @@ function drawImages(): void {
   lastImages = performance.now();
 }
 
+/** With the KL term off, reconstruction alone (weight decay, if any, is applied by the update either way). */
 function objective(terms: LossTerms): tf.Scalar {
-  if (klOn) return terms.loss;
-  return terms['weightDecay'] ? tf.add(terms['recon']!, terms['weightDecay']) : terms['recon']!;
+  return klOn ? terms.loss : terms['recon']!;
 }
 
 function resetVae(): void {

@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path';
 /** The addon's functions (native/src/*.cc; module.cc lists them). */
 export interface NativeAddon {
   library: string;
+  /** What the functions below take; an addon of another version was built from other sources (see the check below). */
+  interfaceVersion?: number;
   gemm(batch: number, m: number, n: number, k: number, transA: number, transB: number, a: Float32Array, strideA: number,
     b: Float32Array, strideB: number, c: Float32Array, bias: Float32Array | null, biasMode: number, act: number, alpha: number): void;
   /** The gradients of a dense layer before its products: dPre = dy·act′(y) (not for linear) and dBias = Σ_rows dPre. */
@@ -30,7 +32,7 @@ export interface NativeAddon {
   epilogue(out: Float32Array, rows: number, cols: number, bias: Float32Array | null, biasMode: number, act: number, alpha: number): void;
   adam(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outX: Float32Array, outM: Float32Array, outV: Float32Array,
     learningRate: number, oneMinusBeta1: number, oneMinusBeta2: number, beta1: number, beta2: number, epsilon: number,
-    oneMinusAccBeta1: number, oneMinusAccBeta2: number): void;
+    oneMinusAccBeta1: number, oneMinusAccBeta2: number, weightDecay: number): void;
   batchNormTraining(x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
   batchNormTrainingGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array,
     dMean: Float32Array, dVariance: Float32Array, eps: number, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array): void;
@@ -88,6 +90,13 @@ export function nativeBuildStatus(): NativeBuildStatus | null {
   }
 }
 
+/**
+ * The addon's interface these sources call (native/src/module.cc kInterfaceVersion). An addon built before a change of
+ * arguments would ignore or misread the new ones (an extra number is silently dropped), so it is refused with a line
+ * saying how to rebuild, and the engine falls back to wasm.
+ */
+export const NATIVE_INTERFACE_VERSION = 2;
+
 let addon: NativeAddon | null = null;
 let loadError: string | null = null;
 
@@ -101,16 +110,22 @@ export function loadNativeAddon(): NativeAddon {
     loadError = `native addon not built (${status?.reason ?? 'run node native/build.mjs'}; needs libdnnl-dev)`;
     throw new Error(loadError);
   }
+  let loaded: NativeAddon;
   try {
     // OpenMP's threads sleep when idle instead of spinning (read once, when libgomp loads with the addon): on a
     // machine whose cores are shared, spinning threads wait for each other's descheduled peers at every barrier.
     if (process.env['OMP_WAIT_POLICY'] === undefined) process.env['OMP_WAIT_POLICY'] = 'PASSIVE';
-    addon = createRequire(import.meta.url)(file) as NativeAddon;
-    const threads = Number(process.env['GENLAB_NATIVE_THREADS'] ?? '');
-    if (Number.isInteger(threads) && threads > 0) addon.threads(threads);
-    return addon;
+    loaded = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (e) {
     loadError = `native addon cannot load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
     throw new Error(loadError);
   }
+  if (loaded.interfaceVersion !== NATIVE_INTERFACE_VERSION) {
+    loadError = `native addon is stale (interface ${loaded.interfaceVersion ?? 1}, these sources need ${NATIVE_INTERFACE_VERSION}): rebuild it with node native/build.mjs`;
+    throw new Error(loadError);
+  }
+  addon = loaded;
+  const threads = Number(process.env['GENLAB_NATIVE_THREADS'] ?? '');
+  if (Number.isInteger(threads) && threads > 0) addon.threads(threads);
+  return addon;
 }
