@@ -40,6 +40,34 @@ test('captions make the image taller and draw dark text pixels', () => {
   assert.ok(below.some((v, i) => i % 4 === 0 && v < 100), 'caption text is drawn');
 });
 
+test('a titled, labelled grid keeps every cell pixel for pixel, its rows moved apart for the text; text only in the margins', () => {
+  // 6 images of distinct noise, 3 columns × 2 rows, scale 1, padding 2: cells and gaps must survive unresampled.
+  const count = 6, h = 10, w = 10, pad = 2;
+  const data = new Float32Array(count * h * w).map((_, k) => ((k * 7919) % 251) / 250);
+  const plain = decode(imageGridPng({ data, count, shape: [h, w, 1] }, { columns: 3, scale: 1, padding: pad }));
+  const rowLabels = ['first', 'second'];
+  const captioned = decode(imageGridPng({ data, count, shape: [h, w, 1] }, { columns: 3, scale: 1, padding: pad, title: 'run · epoch 3 of 9', rowLabels, labels: ['a', 'b', 'c', 'd', 'e', 'f'] }));
+  const pixel = (png: PNG, x: number, y: number): number[] => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 4)];
+  // Where the text's layout puts the rows (grid.ts captionGrid: title 23 px, a caption line of 15 px under each row).
+  const top = 23, captionH = 15, left = 8 + 7 * 'second'.length;
+  for (let r = 0; r < 2; r++) {
+    for (let y = 0; y < h + 2 * pad; y++) {
+      for (let x = 0; x < plain.width; x++) {
+        const srcY = r * (h + pad) + y;
+        assert.deepEqual(pixel(captioned, left + x, top + srcY + r * captionH), pixel(plain, x, srcY), `row ${r}, pixel (${x}, ${y})`);
+      }
+    }
+  }
+  const dark = (x0: number, y0: number, x1: number, y1: number): boolean => {
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (pixel(captioned, x, y)[0]! < 100) return true;
+    return false;
+  };
+  assert.ok(dark(0, 0, captioned.width, top), 'the title is drawn above');
+  assert.ok(dark(0, top, left, top + h + 2 * pad), 'the first row\'s label is drawn at its left');
+  assert.ok(dark(left, top + h + 2 * pad, captioned.width, top + h + 2 * pad + captionH), 'captions under the first row');
+  assert.deepEqual(pixel(captioned, captioned.width - 1, top + h + 2 * pad + captionH - 1), [255, 255, 255, 255], 'white margin');
+});
+
 test('a wrong value count is a clear error', () => {
   assert.throws(() => imageGridPng({ data: new Float32Array(10), count: 2, shape: [2, 2, 1] }), /10 values for 2 images/);
 });

@@ -86,36 +86,50 @@ export function buildAutoregressivePixels(name: string, d: number, hidden: reado
  * Decodes through a MADE of the pixels (`buildAutoregressivePixels`) by mean field, per example:
  * p_i = σ(base_i + MADE(p)_i) in natural order, each pixel's probability fed to the pixels after it. `weights` are
  * the net's [kernel, bias] per dense layer (kernels [sources, targets], row-major), `base` the decoder's logits
- * [n·D]. A hidden unit of degree m sees pixels 1..m only, so it is computed once, as soon as pixel m is known: the
- * whole pass costs one forward pass of the net per example.
+ * [n·D]. Values are pushed forward as they become known: pixel i, once computed, adds p_i times its kernel row to the
+ * units that may see it; a hidden unit of degree m is complete once pixel m is, and then pushes its ReLU the same way.
+ * Each connection is used once, reading kernel rows in order: the cost of one forward pass of the net per example.
+ * The masks decide who receives (weights under a mask are ignored, whatever they hold).
  */
 export function madeMeanField(weights: readonly Float32Array[], hidden: readonly number[], d: number, base: Float32Array): Float32Array {
   const n = base.length / d;
-  const degrees = [inputDegrees(d, false), ...hidden.map((units) => hiddenDegrees(units, d))];
-  const widths = [d, ...hidden];
-  const byDegree = degrees.slice(1).map((deg) => Array.from({ length: d + 1 }, (_, m) => deg.flatMap((v, k) => (v === m ? [k] : []))));
+  const layers = hidden.length;
+  const degrees = hidden.map((units) => hiddenDegrees(units, d));
+  // Units of each hidden layer by degree: those of degree m are complete once pixel m is known.
+  const byDegree = degrees.map((deg) => Array.from({ length: d + 1 }, (_, m) => deg.flatMap((v, k) => (v === m ? [k] : []))));
+  const [outKernel, outBias] = [weights[2 * layers]!, weights[2 * layers + 1]!];
   const p = new Float32Array(base.length);
-  const values = widths.map((w) => new Float32Array(w)); // layer 0: the pixels so far; then each hidden layer's ReLU
-  const last = widths.length - 1;
-  const [outKernel, outBias] = [weights[2 * last]!, weights[2 * last + 1]!];
+  const pre = hidden.map((units) => new Float64Array(units)); // each hidden layer's pre-activations so far
+  const logits = new Float64Array(d);
+  /** Adds v times row `j` of the output kernel to the logits of pixels `from`…D (0-based). */
+  const pushToOutputs = (v: number, j: number, from: number): void => {
+    if (v === 0) return;
+    const row = j * d;
+    for (let o = from; o < d; o++) logits[o] = logits[o]! + v * outKernel[row + o]!;
+  };
+  /** Adds v times row `j` of hidden layer `layer`'s kernel to its units of degree ≥ `degree`. */
+  const pushToHidden = (v: number, j: number, layer: number, degree: number): void => {
+    if (v === 0) return;
+    const kernel = weights[2 * layer]!, deg = degrees[layer]!, acc = pre[layer]!, width = hidden[layer]!, row = j * width;
+    for (let k = 0; k < width; k++) if (deg[k]! >= degree) acc[k] = acc[k]! + v * kernel[row + k]!;
+  };
   for (let e = 0; e < n; e++) {
-    values.forEach((v) => v.fill(0));
+    pre.forEach((acc, layer) => acc.set(weights[2 * layer + 1]!));
+    for (let o = 0; o < d; o++) logits[o] = base[e * d + o]! + outBias[o]!;
     for (let i = 1; i <= d; i++) {
-      for (let layer = 1; layer <= last; layer++) {
-        // Units of degree i − 1 are complete: their sources (degree ≤ i − 1) are known.
-        const [kernel, bias, from, width] = [weights[2 * layer - 2]!, weights[2 * layer - 1]!, degrees[layer - 1]!, widths[layer]!];
-        for (const k of byDegree[layer - 1]![i - 1]!) {
-          let a = bias[k]!;
-          for (let j = 0; j < from.length; j++) if (from[j]! <= i - 1) a += kernel[j * width + k]! * values[layer - 1]![j]!;
-          values[layer]![k] = a > 0 ? a : 0;
+      // Hidden units of degree i − 1 are complete (their sources have degree ≤ i − 1): push them on, layer by layer.
+      for (let layer = 0; layer < layers; layer++) {
+        for (const k of byDegree[layer]![i - 1]!) {
+          const v = Math.max(0, pre[layer]![k]!);
+          if (layer + 1 < layers) pushToHidden(v, k, layer + 1, i - 1);
+          else pushToOutputs(v, k, i - 1);
         }
       }
-      let logit = base[e * d + i - 1]! + outBias[i - 1]!;
-      const from = degrees[last]!;
-      for (let j = 0; j < from.length; j++) if (from[j]! < i) logit += outKernel[j * d + i - 1]! * values[last]![j]!;
-      const prob = 1 / (1 + Math.exp(-logit));
-      values[0]![i - 1] = prob;
+      const prob = 1 / (1 + Math.exp(-logits[i - 1]!));
       p[e * d + i - 1] = prob;
+      // Pixel i reaches the first hidden layer's units of degree ≥ i, or directly the pixels after it.
+      if (layers > 0) pushToHidden(prob, i - 1, 0, i);
+      else pushToOutputs(prob, i - 1, i);
     }
   }
   return p;

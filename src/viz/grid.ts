@@ -1,10 +1,10 @@
 /**
- * Image grids and interpolation strips as PNG. Plain grids are drawn pixel by pixel into a canvas; captions are
- * added by wrapping that bitmap in SVG with text and rasterising it (resvg), so no font code lives here.
+ * Image grids and interpolation strips as PNG. Grids are drawn pixel by pixel into a canvas; captions are SVG text
+ * rasterised by resvg and laid over it, so no font code lives here.
  */
 import { badInput } from '../engine/errors.js';
 import { createCanvas, drawImage, encodePng, writePngFile, type Canvas } from './png.js';
-import { svgToPng } from './render.js';
+import { svgToPixels } from './render.js';
 
 /** A batch of images: `data` holds `count` images of `shape` = [height, width, channels], row-major. */
 export interface ImageBatch {
@@ -77,22 +77,20 @@ export function imageGridPng(batch: ImageBatch, options: GridOptions = {}): Buff
     drawImage(canvas, batch.data, i * size, [h, w, c], x, y, scale);
     if (options.highlight?.includes(i)) frameCell(canvas, x, y, cellW, cellH, pad, HIGHLIGHT);
   }
-  const png = encodePng(canvas);
-  if (!options.labels && !options.rowLabels && !options.title) return png;
-  return captionGrid(png, canvas.width, canvas.height, { columns, rows, cellW, cellH, pad }, options);
+  if (!options.labels && !options.rowLabels && !options.title) return encodePng(canvas);
+  return captionGrid(canvas, { columns, rows, cellW, cellH, pad }, options);
 }
 
 const escapeXml = (s: string): string =>
   s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
 
 /**
- * Adds a title above, captions under cells and labels left of rows by composing the bitmap into an SVG and
- * rasterising it.
+ * Adds a title above, captions under cells and labels left of rows. The bitmap's rows of cells are copied into a
+ * larger canvas with room for the text; only the text goes through SVG and resvg (rasterised on a transparent
+ * layer and laid over the canvas), so the cells are never re-encoded, decoded or resampled.
  */
 function captionGrid(
-  png: Buffer,
-  width: number,
-  height: number,
+  grid: Canvas,
   layout: { columns: number; rows: number; cellW: number; cellH: number; pad: number },
   options: GridOptions,
 ): Buffer {
@@ -101,33 +99,50 @@ function captionGrid(
   const captionH = options.labels ? font + 4 : 0;
   const top = options.title ? font + 12 : 0;
   const left = options.rowLabels ? 8 + 7 * Math.max(...options.rowLabels.map((l) => l.length)) : 0;
-  // Stretch the bitmap's rows apart to leave room for the captions under each row of cells.
-  const parts: string[] = [];
-  const outH = top + height + rows * captionH;
-  if (options.title) parts.push(`<text x="4" y="${font + 5}" font-size="${font + 1}" font-weight="bold">${escapeXml(options.title)}</text>`);
+  // A title longer than the grid widens the picture rather than being cut off.
+  const titleW = options.title ? 8 + 7 * options.title.length : 0;
+  const out = createCanvas(Math.max(left + grid.width, titleW), top + grid.height + rows * captionH + pad, 255);
+  const texts: string[] = [];
+  if (options.title) texts.push(`<text x="4" y="${font + 5}" font-size="${font + 1}" font-weight="bold">${escapeXml(options.title)}</text>`);
   for (let r = 0; r < rows; r++) {
+    // Each row of cells with the gaps around it, moved down by the captions of the rows above.
     const srcY = r * (cellH + pad);
     const dstY = top + srcY + r * captionH;
-    parts.push(
-      `<svg x="${left}" y="${dstY}" width="${width}" height="${cellH + 2 * pad}" viewBox="0 ${srcY} ${width} ${cellH + 2 * pad}">` +
-        `<image width="${width}" height="${height}" style="image-rendering:pixelated" href="data:image/png;base64,${png.toString('base64')}"/></svg>`,
-    );
+    copyRows(grid, srcY, Math.min(cellH + 2 * pad, grid.height - srcY), out, left, dstY);
     if (options.rowLabels?.[r] !== undefined) {
-      parts.push(`<text x="4" y="${dstY + pad + cellH / 2 + font / 3}" font-size="${font + 1}">${escapeXml(options.rowLabels[r]!)}</text>`);
+      texts.push(`<text x="4" y="${dstY + pad + cellH / 2 + font / 3}" font-size="${font + 1}">${escapeXml(options.rowLabels[r]!)}</text>`);
     }
     for (let col = 0; options.labels && col < columns; col++) {
       const label = options.labels[r * columns + col];
       if (label === undefined) continue;
       const cx = left + pad + col * (cellW + pad) + cellW / 2;
-      parts.push(`<text x="${cx}" y="${dstY + cellH + 2 * pad + font}" font-size="${font}" text-anchor="middle">${escapeXml(label)}</text>`);
+      texts.push(`<text x="${cx}" y="${dstY + cellH + 2 * pad + font}" font-size="${font}" text-anchor="middle">${escapeXml(label)}</text>`);
     }
   }
-  // A title longer than the grid widens the picture rather than being cut off.
-  const titleW = options.title ? 8 + 7 * options.title.length : 0;
   const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(left + width, titleW)}" height="${outH + pad}" font-family="DejaVu Sans, sans-serif">` +
-    `<rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>`;
-  return svgToPng(svg, 1);
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${out.width}" height="${out.height}" font-family="DejaVu Sans, sans-serif">` +
+    `${texts.join('')}</svg>`;
+  overlay(out, svgToPixels(svg, out.width, out.height));
+  return encodePng(out);
+}
+
+/** Copies `count` rows of `src` from row `srcY` into `dst` at (x, y). */
+function copyRows(src: Canvas, srcY: number, count: number, dst: Canvas, x: number, y: number): void {
+  for (let r = 0; r < count; r++) {
+    const from = (srcY + r) * src.width * 4;
+    dst.rgba.set(src.rgba.subarray(from, from + src.width * 4), ((y + r) * dst.width + x) * 4);
+  }
+}
+
+/** Lays premultiplied RGBA `layer` (the canvas's size) over the opaque canvas: c = layer + c·(1 − α). */
+function overlay(canvas: Canvas, layer: Uint8Array): void {
+  const c = canvas.rgba;
+  for (let p = 0; p < c.length; p += 4) {
+    const alpha = layer[p + 3]!;
+    if (alpha === 0) continue;
+    const keep = 1 - alpha / 255;
+    for (let k = 0; k < 3; k++) c[p + k] = Math.round(layer[p + k]! + c[p + k]! * keep);
+  }
 }
 
 /** Writes a batch as a PNG grid to `file`. */

@@ -31,6 +31,16 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   return resvg.render().asPng();
 }
 
+/**
+ * Rasterises SVG at its nominal size onto a transparent layer: RGBA bytes, premultiplied by alpha (resvg's pixmap),
+ * `width` × `height` as the caller laid it out.
+ */
+export function svgToPixels(svg: string, width: number, height: number): Uint8Array {
+  const image = new Resvg(svg, { fitTo: { mode: 'original' }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render();
+  if (image.width !== width || image.height !== height) throw new Error(`svgToPixels: rendered ${image.width}×${image.height}, expected ${width}×${height}`);
+  return image.pixels;
+}
+
 /** Writes SVG text to `file` as SVG or PNG, chosen by the extension. */
 export async function writeSvgOrPng(svg: string, file: string): Promise<void> {
   const ext = extname(file).toLowerCase();
