@@ -276,7 +276,8 @@ export abstract class AdversarialBase implements TrainableModel {
       if (!this.discriminatorHead) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
       const features = outputs[0] as tf.Tensor2D;
       const o = minibatchFeatures(outputs[1]!, this.minibatchKernels); // [n, B]
-      const logit = this.discriminatorHead.apply([features, o], { training }) as tf.Tensor;
+      let logit = this.discriminatorHead.apply([features, o], { training }) as tf.Tensor;
+      if (outputs[2]) logit = tf.add(logit, outputs[2]); // a conditional conv D's projection term (nets/dcgan.ts)
       return { out: tf.reshape(logit, [n]) as tf.Tensor1D, features };
     });
   }
@@ -392,7 +393,8 @@ export abstract class AdversarialBase implements TrainableModel {
     const input = `inputs: x [${this.dataShape.join(', ')}]${this.tanhData ? ' mapped to [−1, 1] (2·data − 1)' : ''}${label}`;
     const what = this.discriminatorOutput === 'probability' ? 'a logit (σ gives P(real))' : this.discriminatorOutput === 'score' ? 'a least-squares score (1 real, 0 generated)' : 'a critic value';
     if (this.discriminatorHead) {
-      return `${input}; outputs: [features, projection M (${this.minibatchKernels} kernels)]: o_b = Σ_{j≠i} exp(−‖M_ib − M_jb‖₁) over the batch, then discriminator-head/ ([features, o] → ${what})`;
+      const projection = this.discriminator.outputs.length > 2 ? ', label term ⟨V·y, features⟩ added to the head’s output' : '';
+      return `${input}; outputs: [features, projection M (${this.minibatchKernels} kernels)${projection}]: o_b = Σ_{j≠i} exp(−‖M_ib − M_jb‖₁) over the batch, then discriminator-head/ ([features, o] → ${what})`;
     }
     return `${input}; outputs: [${what}, features of the last hidden layer]`;
   }

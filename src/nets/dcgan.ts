@@ -11,7 +11,7 @@
  *                       Learning with Deep Convolutional GANs", §3: no pooling, BN in G and D, ReLU in G with tanh
  *                       out, LeakyReLU in D; weights ~ N(0, 0.02), §4)
  *   DCGAN discriminator: x → conv 5×5/2 32 → LeakyReLU 0.2 → conv 5×5/2 64 → BN → LeakyReLU 0.2 → flatten
- *                       (+ label) → features → dense 1
+ *                       → features → dense 1 (+ ⟨V·label, features⟩: a projection discriminator when conditional)
  *
  * On MNIST the DCGAN nets are exactly the peer reference's (../shared/peer/dcgan_mnist.py: 7·7·64 → 32 → 1 and
  * 32 → 64 → dense) plus batch normalisation (which can be turned off to match it exactly). Other image sizes: `filters`
@@ -130,25 +130,48 @@ function imageShape(what: string, shape: readonly number[]): [number, number, nu
 
 export const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]): tfl.SymbolicTensor => layer.apply(x) as tfl.SymbolicTensor;
 
-/** The output layers of a discriminator on top of its `features` (see the file comment). */
-export function finishDiscriminator(name: string, inputs: tfl.SymbolicTensor[], features: tfl.SymbolicTensor, minibatch: MinibatchOptions | undefined, rng: Rng): DiscriminatorNets {
+/**
+ * The output layers of a discriminator on top of its `features` (see the file comment). With `labels` (the one-hot
+ * inputs of a conditional conv discriminator, whose convolutions see the image alone) the logit gains the projection
+ * term ⟨V·y, features⟩ (Miyato & Koyama 2018, "cGANs with Projection Discriminator", eq. 3): D judges whether the image
+ * fits its label. A label joined to the features just before the last dense layer would only add a bias per class,
+ * from which G learns nothing about the class it was asked for. With minibatch discrimination the term is a third
+ * output of the body, which the model adds to the head's logit.
+ */
+export function finishDiscriminator(
+  name: string,
+  inputs: tfl.SymbolicTensor[],
+  features: tfl.SymbolicTensor,
+  minibatch: MinibatchOptions | undefined,
+  rng: Rng,
+  labels: readonly tfl.SymbolicTensor[] = [],
+): DiscriminatorNets {
+  const projection = labels.length > 0 ? projectLabels(name, features, labels, rng) : null;
   if (!minibatch) {
-    const logit = apply(dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), features);
+    let logit = apply(dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), features);
+    if (projection) logit = apply(tfl.layers.add({ name: `${name}_logit` }), [logit, projection]);
     return { discriminator: tfl.model({ inputs, outputs: [logit, features], name }), head: null };
   }
   const { kernels, kernelDims } = minibatch;
   checkWidths(`${name} minibatch kernels`, [kernels, kernelDims], false);
   // T of Salimans et al.: A×B×C as a dense layer without bias; small weights so that early L1 distances are moderate.
-  const projection = apply(
+  const m = apply(
     dense({ units: kernels * kernelDims, useBias: false, kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: rng.tfSeed() }), name: `${name}_minibatch_T` }),
     features,
   );
-  const body = tfl.model({ inputs, outputs: [features, projection], name });
+  const body = tfl.model({ inputs, outputs: projection ? [features, m, projection] : [features, m], name });
   const f = tfl.input({ shape: [features.shape[1]!], name: `${name}_head_features` });
   const o = tfl.input({ shape: [kernels], name: `${name}_head_minibatch` });
   const joined = apply(tfl.layers.concatenate({ name: `${name}_head_concat` }), [f, o]);
   const logit = apply(dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_head_out` }), joined);
   return { discriminator: body, head: tfl.model({ inputs: [f, o], outputs: logit, name: `${name}_head` }) };
+}
+
+/** ⟨V·y, features⟩ [batch, 1] for the one-hot labels y (several inputs are joined): the projection term. */
+function projectLabels(name: string, features: tfl.SymbolicTensor, labels: readonly tfl.SymbolicTensor[], rng: Rng): tfl.SymbolicTensor {
+  const y = labels.length === 1 ? labels[0]! : apply(tfl.layers.concatenate({ name: `${name}_labels` }), [...labels]);
+  const embedded = apply(dense({ units: features.shape[1]!, useBias: false, kernelInitializer: kernelInit(rng), name: `${name}_embed` }), y);
+  return apply(tfl.layers.dot({ axes: 1, name: `${name}_projection` }), [features, embedded]);
 }
 
 /** MLP generator (see the file comment). Output [batch, ...output]. */
@@ -268,12 +291,7 @@ export function buildDcganDiscriminator(options: DcganDiscriminatorOptions): Dis
     x = apply(tfl.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `${name}_lrelu${i + 1}` }), x);
   });
   x = apply(tfl.layers.flatten({ name: `${name}_flatten` }), x);
-  const inputs = [image];
-  if (extraInputs.length > 0) {
-    extraInputs.forEach((s, i) => checkShape(`${name} input ${i + 2}`, s));
-    const extra = extraInputs.map((shape, i) => tfl.input({ shape: [...shape], name: `${name}_in${i + 2}` }));
-    inputs.push(...extra);
-    x = apply(tfl.layers.concatenate({ name: `${name}_concat` }), [x, ...extra]);
-  }
-  return finishDiscriminator(name, inputs, x, minibatch, rng);
+  extraInputs.forEach((s, i) => checkShape(`${name} input ${i + 2}`, s));
+  const labels = extraInputs.map((shape, i) => tfl.input({ shape: [...shape], name: `${name}_in${i + 2}` }));
+  return finishDiscriminator(name, [image, ...labels], x, minibatch, rng, labels);
 }

@@ -75,7 +75,6 @@ export function buildResidualDiscriminator(options: DcganDiscriminatorOptions): 
   filters.forEach((f, i) => (x = blockDown(`${name}_block${i + 1}`, x, f, i === 0, rng)));
   x = apply(tfl.layers.reLU({ name: `${name}_relu_out` }), x);
   x = apply(tfl.layers.globalAveragePooling2d({ name: `${name}_pool_out` }), x);
-  const extra = extraInputs.map((shape, i) => tfl.input({ shape: [...shape], name: `${name}_in${i + 2}` }));
-  if (extra.length > 0) x = apply(tfl.layers.concatenate({ name: `${name}_concat` }), [x, ...extra]);
-  return finishDiscriminator(name, [image, ...extra], x, minibatch, rng);
+  const labels = extraInputs.map((shape, i) => tfl.input({ shape: [...shape], name: `${name}_in${i + 2}` }));
+  return finishDiscriminator(name, [image, ...labels], x, minibatch, rng, labels);
 }
