@@ -11,8 +11,13 @@
  * weights, so `genlab eval --iw-k` scores it like any VAE. Burda et al.'s MNIST nets: x → 200 → 200 → z₁ (100) →
  * 100 → 100 → z₂ (50); Table 1: two layers reach 85.33 nats (VAE) and 82.90 (IWAE, k = 50), one layer 86.76 / 84.78.
  *
+ * With `vampPrior` K the top layer's prior is a VampPrior (Tomczak & Welling 2018, §3.2, who put it on the top layer
+ * of their two-layer model, where it helped most): p(z₂) = (1/K) Σ_k q(z₂ | z₁ = μ₁(u_k)), the mixture of the
+ * inference path's top posteriors at K learned pseudo-inputs u_k (this model infers z₂ from z₁, so a component is
+ * q(z₂|z₁) at the mean code of u_k). Its KL has no closed form: it is drawn like the first layer's.
+ *
  * Saved form: a VAE's `encoder/` and `decoder/`, plus `upperEncoder/` (z₁ → [mean ‖ log-variance] of q(z₂|z₁)) and
- * `upperDecoder/` (z₂ → [mean ‖ log-variance] of p(z₁|z₂)), stock TF.js layers models.
+ * `upperDecoder/` (z₂ → [mean ‖ log-variance] of p(z₁|z₂)), stock TF.js layers models (+ `pseudoInputs/`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -30,6 +35,7 @@ import {
 import type { DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
 import { VAE, averageOf, readVariant, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
+import { PSEUDO_INPUTS, buildPseudoInputs, describePseudoInputs, gaussianMixtureLogDensity, pseudoInputsOf } from './vamp.js';
 import { randomNormal } from '../engine/kernels/random.js';
 
 /** The networks between the two stochastic layers. */
@@ -44,11 +50,15 @@ export interface UpperNetworks {
 export class HierarchicalVAE extends VAE {
   readonly upperEncoder: tfl.LayersModel;
   readonly upperDecoder: tfl.LayersModel;
+  /** The pseudo-inputs of the top layer's VampPrior (`vampPrior` > 0), or null for p(z₂) = N(0, I). */
+  private readonly pseudoInputs: tfl.LayersModel | null;
 
-  constructor(config: VAEConfig, data: DataInfo, nets: Networks & UpperNetworks, state: { decoderLogVar?: number } = {}, average: NetworkAverage | null = null) {
+  constructor(config: VAEConfig, data: DataInfo, nets: Networks & UpperNetworks & { [PSEUDO_INPUTS]?: tfl.LayersModel }, state: { decoderLogVar?: number } = {}, average: NetworkAverage | null = null) {
     super(config, data, nets, state, average);
     this.upperEncoder = nets.upperEncoder;
     this.upperDecoder = nets.upperDecoder;
+    this.pseudoInputs = nets[PSEUDO_INPUTS] ?? null;
+    if ((config.vampPrior > 0) !== (this.pseudoInputs !== null)) throw new Error('HierarchicalVAE: pseudo-inputs are needed exactly when vampPrior > 0');
   }
 
   /** A new two-layer VAE with seeded weights (`topLatent` ≥ 1). */
@@ -56,10 +66,12 @@ export class HierarchicalVAE extends VAE {
     const config = VAE.resolveConfig(options, data, kind);
     checkNumber(`${kind}: topLatent`, config.topLatent, 1, true);
     const { latent, topLatent, topHidden } = config;
+    const size = data.shape.reduce((a, b) => a * b, 1);
     const build = (r: Rng): Networks & UpperNetworks => ({
       ...buildNetworks(config, data, 2 * latent, r),
       upperEncoder: buildMlp({ name: 'upperEncoder', inputs: [[latent]], hidden: topHidden, output: [2 * topLatent], rng: r }),
       upperDecoder: buildMlp({ name: 'upperDecoder', inputs: [[topLatent]], hidden: [...topHidden].reverse(), output: [2 * latent], rng: r }),
+      ...(config.vampPrior > 0 ? { [PSEUDO_INPUTS]: buildPseudoInputs(config.vampPrior, size, r) } : {}),
     });
     const nets = build(rng);
     return new HierarchicalVAE(config, data, nets, {}, averageOf(config, nets, build));
@@ -67,12 +79,23 @@ export class HierarchicalVAE extends VAE {
 
   /** Loads a two-layer VAE saved by `save`. */
   static override async load(dir: string): Promise<HierarchicalVAE> {
-    const { config, data, nets, state, average } = await readVariant(dir, 'a VAE with two stochastic layers', 'topLatent', () => ['upperEncoder', 'upperDecoder']);
+    const { config, data, nets, state, average } = await readVariant(dir, 'a VAE with two stochastic layers', 'topLatent', (recorded) => [
+      'upperEncoder',
+      'upperDecoder',
+      ...(typeof recorded.vampPrior === 'number' && recorded.vampPrior > 0 ? [PSEUDO_INPUTS] : []),
+    ]);
     return new HierarchicalVAE(config, data, { ...nets, upperEncoder: nets['upperEncoder']!, upperDecoder: nets['upperDecoder']! }, state, average);
   }
 
   protected override networks(): Record<string, tfl.LayersModel> {
-    return { ...super.networks(), upperEncoder: this.upperEncoder, upperDecoder: this.upperDecoder };
+    return { ...super.networks(), upperEncoder: this.upperEncoder, upperDecoder: this.upperDecoder, ...(this.pseudoInputs ? { [PSEUDO_INPUTS]: this.pseudoInputs } : {}) };
+  }
+
+  /** The networks' kernels without the pseudo-inputs: weight decay would pull them all to one grey image. */
+  protected override kernels(): tf.Variable[] {
+    if (!this.pseudoInputs) return super.kernels();
+    const pseudo = new Set<tf.Tensor>(this.pseudoInputs.trainableWeights.map((w) => w.read()));
+    return super.kernels().filter((k) => !pseudo.has(k));
   }
 
   protected override networkDescriptions(): Record<string, string> {
@@ -81,7 +104,21 @@ export class HierarchicalVAE extends VAE {
       ...super.networkDescriptions(),
       upperEncoder: `input: z₁ [${z1}]; output: [${2 * z2}] = mean [0, ${z2}) ‖ log-variance [${z2}, ${2 * z2}) of q(z₂|z₁)`,
       upperDecoder: `input: z₂ [${z2}]; output: [${2 * z1}] = mean [0, ${z1}) ‖ log-variance [${z1}, ${2 * z1}) of p(z₁|z₂)`,
+      ...(this.pseudoInputs ? { [PSEUDO_INPUTS]: describePseudoInputs(this.config.vampPrior, { shape: this.dataShape, kind: this.dataKind }, `the top prior p(z₂) = (1/${this.config.vampPrior}) Σ_k q(z₂ | z₁ = mean of q(z₁|u_k)), through encoder/ and upperEncoder/`) } : {}),
     };
+  }
+
+  /** The top prior's components q(z₂ | z₁ = μ₁(u_k)) at the pseudo-inputs: { mean, logVar }, each [K, L₂]. */
+  private topPriorComponents(): Posterior {
+    const u = pseudoInputsOf(this.net(PSEUDO_INPUTS), this.config.vampPrior, { shape: this.dataShape, kind: this.dataKind });
+    return this.gaussian('upperEncoder', this.posterior(u, []).mean);
+  }
+
+  /** log p(z₂) for codes z₂ [m, L₂]: the VampPrior's mixture, or N(0, I). [m] */
+  private topPriorLogDensity(z2: tf.Tensor2D): tf.Tensor1D {
+    if (!this.pseudoInputs) return standardNormalLogDensity(z2) as tf.Tensor1D;
+    const { mean, logVar } = this.topPriorComponents();
+    return gaussianMixtureLogDensity(z2, mean, logVar);
   }
 
   /** A diagonal Gaussian from a network's [mean ‖ log-variance] output on `input` [m, …]: each [m, size]. */
@@ -105,25 +142,38 @@ export class HierarchicalVAE extends VAE {
     const ll = this.decodedLogLikelihood(x, z1, cond); // [k, n]
     const logQ1 = diagonalNormalLogDensityOfNoise(eps1, logVar); // [k, n]
     const logP1 = tf.reshape(diagonalNormalLogDensity(z1Flat, p1.mean, p1.logVar), lead);
-    const klTop = tf.reshape(klPerExample(q2.mean, q2.logVar), lead); // KL(q(z₂|z₁) ‖ N(0, I)), given each z₁
+    const logQ2 = diagonalNormalLogDensityOfNoise(eps2, q2.logVar); // [k·n]
+    // KL(q(z₂|z₁) ‖ p(z₂)) given each z₁: in closed form against N(0, I), drawn against a VampPrior.
+    const logP2 = this.pseudoInputs ? this.topPriorLogDensity(z2 as tf.Tensor2D) : null;
+    const klTop = tf.reshape(logP2 ? tf.sub(logQ2, logP2) : klPerExample(q2.mean, q2.logVar), lead);
     const klDraws = tf.add(tf.sub(logQ1, logP1), klTop); // [k, n]
     return {
       logLikelihoods: ll,
       kl: tf.mean(klDraws, 0) as tf.Tensor1D,
       logWeights: () => {
-        const logP2MinusQ2 = tf.reshape(tf.sub(standardNormalLogDensity(z2), diagonalNormalLogDensityOfNoise(eps2, q2.logVar)), lead);
+        const logP2MinusQ2 = tf.reshape(tf.sub(logP2 ?? standardNormalLogDensity(z2), logQ2), lead);
         return tf.add(tf.sub(tf.add(ll, logP1), logQ1), logP2MinusQ2) as tf.Tensor2D;
       },
       logVar,
     };
   }
 
-  /** n new examples: z₂ ~ N(0, I), z₁ ~ p(z₁|z₂), decoded to the mean of p(x|z₁). [n, ...dataShape]. */
+  /**
+   * n new examples: z₂ ~ p(z₂) (N(0, I), or a VampPrior component picked uniformly), z₁ ~ p(z₁|z₂), decoded to the
+   * mean of p(x|z₁). [n, ...dataShape].
+   */
   override sample(n: number, rng: Rng): tf.Tensor {
     checkNumber(`${this.kind}.sample: n`, n, 1, true);
+    const picks = this.pseudoInputs ? Int32Array.from({ length: n }, () => rng.int(this.config.vampPrior)) : null;
     const [topSeed, bottomSeed] = [rng.tfSeed(), rng.tfSeed()];
     const z1 = this.averaged(() => tf.tidy(() => {
-      const z2 = randomNormal([n, this.config.topLatent], topSeed);
+      const noise = randomNormal([n, this.config.topLatent], topSeed);
+      let z2 = noise;
+      if (picks) {
+        const { mean, logVar } = this.topPriorComponents();
+        const index = tf.tensor1d(picks, 'int32');
+        z2 = reparameterize(tf.gather(mean, index), tf.gather(logVar, index), noise);
+      }
       const p1 = this.gaussian('upperDecoder', z2);
       return reparameterize(p1.mean, p1.logVar, randomNormal([n, this.latent], bottomSeed));
     }));

@@ -72,7 +72,7 @@ export const MODEL_OPTIONS = {
   },
   flowHidden: { help: 'hidden widths of each flow step’s MADE network, comma-separated (default 4 × latent)', value: WIDTHS },
   vampPrior: {
-    help: 'a VampPrior of N learned pseudo-inputs: p(z) the mixture of the encoder’s q(z|u_k) (Tomczak & Welling 2018; e.g. 500; default 0 = N(0, I))',
+    help: 'a VampPrior of N learned pseudo-inputs: p(z) the mixture of the encoder’s q(z|u_k) (Tomczak & Welling 2018; e.g. 500; default 0 = N(0, I)); with --top-latent it is the top layer’s prior',
     value: { type: 'int', min: 0, max: 10000, why: 'every step encodes all pseudo-inputs' },
   },
   loss: { help: 'adversarial objective: minimax, nonsaturating, lsgan, hinge, wgan-gp', value: { type: 'choice', choices: GAN_LOSSES } },

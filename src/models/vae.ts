@@ -276,8 +276,8 @@ function checkVariant(kind: string, config: VAEConfig): void {
   if (flowSteps > 0 && flowHidden.length === 0) throw badInput(`${kind}: flowHidden`, 'each flow step needs at least one hidden layer (the encoder’s context joins the first)');
   if (topLatent > 0 && config.conditional) throw badInput(`${kind}: topLatent`, 'two stochastic layers are not conditional: drop topLatent or the labels');
   if (flowSteps > 0 && topLatent > 0) throw badInput(`${kind}: flowSteps`, 'a flow on a VAE with two stochastic layers is not supported: drop flowSteps or topLatent');
-  if (vampPrior > 0 && (topLatent > 0 || flowSteps > 0 || config.conditional)) {
-    throw badInput(`${kind}: vampPrior`, 'a VampPrior is for a one-layer VAE without a flow or labels: drop vampPrior, or topLatent, flowSteps and the labels');
+  if (vampPrior > 0 && (flowSteps > 0 || config.conditional)) {
+    throw badInput(`${kind}: vampPrior`, 'a VampPrior is for a VAE without a flow or labels: drop vampPrior, or flowSteps and the labels');
   }
 }
 

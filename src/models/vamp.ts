@@ -25,7 +25,25 @@ import { VAE, averageOf, readVariant, drawsByDensities, type LatentDraws, type V
 import { randomNormal } from '../engine/kernels/random.js';
 
 /** The network of pseudo-inputs, by name. */
-const PSEUDO_INPUTS = 'pseudoInputs';
+export const PSEUDO_INPUTS = 'pseudoInputs';
+
+/** The network of K pseudo-inputs for data of `size` values: a stock dense layer from the constant [1] to K·size values. */
+export function buildPseudoInputs(k: number, size: number, rng: Rng): tfl.LayersModel {
+  return buildMlp({ name: PSEUDO_INPUTS, inputs: [[1]], hidden: [], output: [k * size], rng });
+}
+
+/** The pseudo-inputs u_k [K, ...shape] the network `net` holds: images through a sigmoid (in [0, 1] as the data). */
+export function pseudoInputsOf(net: tfl.LayersModel, k: number, data: DataInfo): tf.Tensor {
+  const logits = net.apply(tf.ones([1, 1]), { training: true }) as tf.Tensor2D;
+  const values = tf.reshape(logits, [k, ...data.shape]);
+  return data.kind === 'images' ? tf.sigmoid(values) : values;
+}
+
+/** What the pseudo-input network's output means, for genlab-model.json; `prior` names the prior it defines. */
+export function describePseudoInputs(k: number, data: DataInfo, prior: string): string {
+  const size = data.shape.reduce((a, b) => a * b, 1);
+  return `input: the constant [1]; output: [${k} · ${size}] values: ${data.kind === 'images' ? 'sigmoid of them' : 'they'}, reshaped to [${k}, ${data.shape.join(', ')}], are the pseudo-inputs u_k of ${prior}`;
+}
 
 /**
  * log of the mixture (1/K) Σ_k N(z; μ_k, diag exp(logVar_k)) for codes z [m, L] and components [K, L]: [m]. The
@@ -59,7 +77,7 @@ export class VampVAE extends VAE {
     const size = data.shape.reduce((a, b) => a * b, 1);
     const build = (r: Rng): Networks & Record<string, tfl.LayersModel> => ({
       ...buildNetworks(config, data, 2 * config.latent, r),
-      [PSEUDO_INPUTS]: buildMlp({ name: PSEUDO_INPUTS, inputs: [[1]], hidden: [], output: [config.vampPrior * size], rng: r }),
+      [PSEUDO_INPUTS]: buildPseudoInputs(config.vampPrior, size, r),
     });
     const nets = build(rng);
     return new VampVAE(config, data, nets, {}, averageOf(config, nets, build));
@@ -79,7 +97,7 @@ export class VampVAE extends VAE {
     const k = this.config.vampPrior;
     return {
       ...super.networkDescriptions(),
-      [PSEUDO_INPUTS]: `input: the constant [1]; output: [${k} · ${this.dataSize}] values: ${this.dataKind === 'images' ? 'sigmoid of them' : 'they'}, reshaped to [${k}, ${this.dataShape.join(', ')}], are the pseudo-inputs u_k of the prior p(z) = (1/${k}) Σ_k q(z|u_k)`,
+      [PSEUDO_INPUTS]: describePseudoInputs(k, { shape: this.dataShape, kind: this.dataKind }, `the prior p(z) = (1/${k}) Σ_k q(z|u_k)`),
     };
   }
 
@@ -95,9 +113,7 @@ export class VampVAE extends VAE {
   }
 
   private inputs(): tf.Tensor {
-    const logits = this.net(PSEUDO_INPUTS).apply(tf.ones([1, 1]), { training: true }) as tf.Tensor2D;
-    const values = tf.reshape(logits, [this.config.vampPrior, ...this.dataShape]);
-    return this.dataKind === 'images' ? tf.sigmoid(values) : values;
+    return pseudoInputsOf(this.net(PSEUDO_INPUTS), this.config.vampPrior, { shape: this.dataShape, kind: this.dataKind });
   }
 
   /** log p(z) under the VampPrior for codes z [m, L]: [m]. */
