@@ -3,11 +3,14 @@
 # and recall from 10,000 samples (genlab's classifier features). The flags are the best found so far (a moving average
 # of G, hinge loss, spectral normalisation, two time-scale learning rates); extra flags go after the folder, e.g.
 #   examples/gan-mnist-30min.sh runs/gan30 --residual --filters 64,128
+# KIND picks another GAN kind, e.g. the class-conditional one (projection discriminator; samples cycle through the
+# digits): KIND=cgan examples/gan-mnist-30min.sh runs/cgan30 --arch conv
 set -euo pipefail
 out=${1:-runs/gan-mnist-30min}
+kind=${KIND:-dcgan}
 shift || true
 for seed in 0 1 2; do
-  npx genlab train dcgan --data mnist --epochs 200 --time-limit 30 --ema 0.999 --loss hinge --spectral-norm \
+  npx genlab train "$kind" --data mnist --epochs 200 --time-limit 30 --ema 0.999 --loss hinge --spectral-norm \
     --group-lr discriminator=4e-4,generator=1e-4 --quality-samples 1000 --seed "$seed" --out "$out/seed$seed" "$@"
   echo "{\"seed\": $seed, \"eval\": $(npx genlab eval "$out/seed$seed" --samples 10000 --json)}"
 done
