@@ -114,9 +114,8 @@ export class HierarchicalVAE extends VAE {
     return this.gaussian('upperEncoder', this.posterior(u, []).mean);
   }
 
-  /** log p(z₂) for codes z₂ [m, L₂]: the VampPrior's mixture, or N(0, I). [m] */
-  private topPriorLogDensity(z2: tf.Tensor2D): tf.Tensor1D {
-    if (!this.pseudoInputs) return standardNormalLogDensity(z2) as tf.Tensor1D;
+  /** log p(z₂) under the VampPrior for codes z₂ [m, L₂]: [m]. */
+  private vampLogDensity(z2: tf.Tensor2D): tf.Tensor1D {
     const { mean, logVar } = this.topPriorComponents();
     return gaussianMixtureLogDensity(z2, mean, logVar);
   }
@@ -144,7 +143,7 @@ export class HierarchicalVAE extends VAE {
     const logP1 = tf.reshape(diagonalNormalLogDensity(z1Flat, p1.mean, p1.logVar), lead);
     const logQ2 = diagonalNormalLogDensityOfNoise(eps2, q2.logVar); // [k·n]
     // KL(q(z₂|z₁) ‖ p(z₂)) given each z₁: in closed form against N(0, I), drawn against a VampPrior.
-    const logP2 = this.pseudoInputs ? this.topPriorLogDensity(z2 as tf.Tensor2D) : null;
+    const logP2 = this.pseudoInputs ? this.vampLogDensity(z2 as tf.Tensor2D) : null;
     const klTop = tf.reshape(logP2 ? tf.sub(logQ2, logP2) : klPerExample(q2.mean, q2.logVar), lead);
     const klDraws = tf.add(tf.sub(logQ1, logP1), klTop); // [k, n]
     return {
