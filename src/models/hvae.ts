@@ -35,7 +35,7 @@ import {
 import type { DataInfo } from './model.js';
 import { checkNumber } from './validate.js';
 import { VAE, averageOf, readVariant, type LatentDraws, type Posterior, type VAEConfig } from './vae.js';
-import { PSEUDO_INPUTS, buildPseudoInputs, describePseudoInputs, gaussianMixtureLogDensity, pseudoInputsOf } from './vamp.js';
+import { PSEUDO_INPUTS, buildPseudoInputs, describePseudoInputs, gaussianMixtureLogDensity, pseudoInputsOf, withoutPseudoInputs } from './vamp.js';
 import { randomNormal } from '../engine/kernels/random.js';
 
 /** The networks between the two stochastic layers. */
@@ -91,11 +91,9 @@ export class HierarchicalVAE extends VAE {
     return { ...super.networks(), upperEncoder: this.upperEncoder, upperDecoder: this.upperDecoder, ...(this.pseudoInputs ? { [PSEUDO_INPUTS]: this.pseudoInputs } : {}) };
   }
 
-  /** The networks' kernels without the pseudo-inputs: weight decay would pull them all to one grey image. */
+  /** The networks' kernels without the pseudo-inputs (not decayed). */
   protected override kernels(): tf.Variable[] {
-    if (!this.pseudoInputs) return super.kernels();
-    const pseudo = new Set<tf.Tensor>(this.pseudoInputs.trainableWeights.map((w) => w.read()));
-    return super.kernels().filter((k) => !pseudo.has(k));
+    return this.pseudoInputs ? withoutPseudoInputs(super.kernels(), this.pseudoInputs) : super.kernels();
   }
 
   protected override networkDescriptions(): Record<string, string> {

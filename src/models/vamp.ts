@@ -39,6 +39,12 @@ export function pseudoInputsOf(net: tfl.LayersModel, k: number, data: DataInfo):
   return data.kind === 'images' ? tf.sigmoid(values) : values;
 }
 
+/** `kernels` without the pseudo-input network's: weight decay would pull the pseudo-inputs all to one grey image. */
+export function withoutPseudoInputs(kernels: tf.Variable[], pseudoInputs: tfl.LayersModel): tf.Variable[] {
+  const pseudo = new Set<tf.Tensor>(pseudoInputs.trainableWeights.map((w) => w.read()));
+  return kernels.filter((k) => !pseudo.has(k));
+}
+
 /** What the pseudo-input network's output means, for genlab-model.json; `prior` names the prior it defines. */
 export function describePseudoInputs(k: number, data: DataInfo, prior: string): string {
   const size = data.shape.reduce((a, b) => a * b, 1);
@@ -101,10 +107,9 @@ export class VampVAE extends VAE {
     };
   }
 
-  /** The networks' kernels without the pseudo-inputs: weight decay would pull them all to one grey image. */
+  /** The networks' kernels without the pseudo-inputs (not decayed). */
   protected override kernels(): tf.Variable[] {
-    const pseudo = new Set<tf.Tensor>(this.pseudoInputs.trainableWeights.map((w) => w.read()));
-    return super.kernels().filter((k) => !pseudo.has(k));
+    return withoutPseudoInputs(super.kernels(), this.pseudoInputs);
   }
 
   /** The pseudo-inputs u_k [K, ...dataShape] (images: in [0, 1]). */
