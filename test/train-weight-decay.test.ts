@@ -1,5 +1,5 @@
 /**
- * L2 weight decay applied in the optimiser's update (LossGroup.decay, train/optimizers.ts `applyUpdate`) rather than
+ * L2 weight decay applied in the optimiser's update (LossGroup.decay; train/step.ts, train/optimizers.ts) rather than
  * differentiated through the loss: training must be the same, float for float, as with the penalty (λ/2)·Σ‖W‖² in the
  * loss under autodiff — on the engine's backend (the fused Adam kernel on native) and on the cpu backend (the
  * fallback, g + λ·W as tensors), for Adam and plain SGD.

@@ -128,7 +128,7 @@ export function logMeanExp(a: tf.Tensor, axis = 0): tf.Tensor {
 /**
  * L2 regularisation (the lecture's third term): (λ/2) Σ‖W‖² over `weights` (the kernels; biases are not decayed by
  * convention), each ‖W‖² one dot product. Its gradient λW is the classic weight decay, which training adds in the
- * optimiser's update (LossGroup.decay, train/optimizers.ts `applyUpdate`) rather than through this value. Returns 0
+ * optimiser's update (LossGroup.decay; train/step.ts, train/optimizers.ts) rather than through this value. Returns 0
  * when λ = 0 or there are no weights.
  */
 export function l2WeightDecay(weights: readonly tf.Tensor[], lambda: number): tf.Scalar {

@@ -111,9 +111,10 @@ export interface DecayedGradient {
 
 /**
  * The gradients with each variable's weight decay added, g + λ·x: the float32 operations autodiff of (λ/2)·‖x‖² in the
- * loss would add to g (a λ·x, then a sum). New tensors belong to the caller's tidy scope.
+ * loss would add to g (a λ·x, then a sum). For optimisers that do not fold the decay in themselves (`foldsWeightDecay`).
+ * New tensors belong to the caller's tidy scope.
  */
-function withDecayAdded(gradients: readonly DecayedGradient[]): { name: string; tensor: tf.Tensor }[] {
+export function withDecayAdded(gradients: readonly DecayedGradient[]): { name: string; tensor: tf.Tensor }[] {
   return gradients.map(({ name, tensor, decay }) => ({
     name,
     tensor: (tensor && decay ? tf.add(tensor, tf.mul(tf.engine().registeredVariables[name]!, decay)) : tensor) as tf.Tensor,
@@ -121,23 +122,19 @@ function withDecayAdded(gradients: readonly DecayedGradient[]): { name: string; 
 }
 
 /**
- * One update of `optimizer` from `gradients` (a loss group's variables in their declared order), with L2 weight decay
- * folded in: λ·x added to the gradient of each variable given a decay λ — the gradient of (λ/2)·‖x‖² (LossGroup.decay),
- * without tracing the penalty through the loss. FusedAdam adds it inside its one pass over memory; other optimisers get
- * g + λ·x as a tensor. Either way the same floats as the penalty's autodiff.
+ * Whether `optimizer` takes gradients with their weight decay (DecayedGradient) and applies it in its own update:
+ * FusedAdam does, in the same pass as Adam's (PyTorch's Adam `weight_decay`); others get `withDecayAdded`'s sums.
+ * (Not instanceof: TF.js optimisers answer it by duck typing, so any Adam "is" a FusedAdam.)
  */
-export function applyUpdate(optimizer: tf.Optimizer, gradients: readonly DecayedGradient[]): void {
-  // Not instanceof: TF.js optimisers answer it by duck typing (any Adam "is" a FusedAdam).
-  if (optimizer.constructor === FusedAdam) return (optimizer as FusedAdam).applyGradients(gradients);
-  if (!gradients.some((g) => g.decay)) return optimizer.applyGradients(gradients as { name: string; tensor: tf.Tensor }[]);
-  tf.tidy(() => optimizer.applyGradients(withDecayAdded(gradients)));
+export function foldsWeightDecay(optimizer: tf.Optimizer): optimizer is FusedAdam {
+  return optimizer.constructor === FusedAdam;
 }
 
 /**
  * TF.js's Adam, with the update of all the variables of a step done by one fused kernel where the backend has it (the
  * native backend: one pass over x, m, v, g per variable, in place from the second step on, instead of ~20
  * element-wise kernels per variable, each a full pass over memory). Same float32 operations in the same order, same
- * state, same checkpoints; elsewhere it is TF.js's Adam unchanged. Gradients may carry a weight decay (`applyUpdate`).
+ * state, same checkpoints; elsewhere it is TF.js's Adam unchanged. Gradients may carry a weight decay (DecayedGradient).
  */
 export class FusedAdam extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.Optimizer["applyGradients"]>[0] | readonly DecayedGradient[]): void {

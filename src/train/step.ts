@@ -18,7 +18,7 @@ import { readScalars, tensorIdMark } from '../engine/read-scalars.js';
 import type { Rng } from '../engine/rng.js';
 import { untaped } from '../engine/untaped.js';
 import type { LossGroup, LossTerms, TensorBatch, TrainableModel } from '../models/model.js';
-import { applyUpdate, createOptimizer, learningRateAt, resolveOptimizerOptions, setLearningRate, type OptimizerOptions, type ResolvedOptimizerOptions } from './optimizers.js';
+import { createOptimizer, foldsWeightDecay, learningRateAt, resolveOptimizerOptions, setLearningRate, withDecayAdded, type OptimizerOptions, type ResolvedOptimizerOptions } from './optimizers.js';
 
 export interface StepOptions extends OptimizerOptions {
   /** Steps of the whole run, over which `lrDecay` falls to 0. Required when lrDecay is not 'none'. */
@@ -236,8 +236,10 @@ export class TrainStep {
         });
         return this.objective ? this.objective(terms, g.group.name) : terms.loss;
       }, g.group.variables);
-      // In declared order, with a missing gradient left out: TF.js optimisers index accumulators by position.
-      applyUpdate(g.optimizer, g.group.variables.map((v, i) => ({ name: v.name, tensor: grads[v.name], ...(g.decays ? { decay: g.decays[i]! } : {}) })));
+      // In declared order, with a missing gradient left out: TF.js optimisers index accumulators by position. Weight
+      // decay (λW, LossGroup.decay) goes with each gradient: FusedAdam adds it in its own pass, others get g + λW.
+      const gradients = g.group.variables.map((v, i) => ({ name: v.name, tensor: grads[v.name], ...(g.decays ? { decay: g.decays[i]! } : {}) }));
+      g.optimizer.applyGradients(g.decays && !foldsWeightDecay(g.optimizer) ? withDecayAdded(gradients) : (gradients as { name: string; tensor: tf.Tensor }[]));
       g.group.afterUpdate?.();
       // The wrapped groups' terms first, as they ran (and as readTerms reads them: in the updates' order).
       return [...inner, ...own];
