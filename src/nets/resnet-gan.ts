@@ -19,7 +19,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { Rng } from '../engine/rng.js';
 import { BN, apply, finishDiscriminator, paddedImage, projectNoise, type DcganDiscriminatorOptions, type DcganGeneratorOptions, type DiscriminatorNets } from './dcgan.js';
 import { batchNormalization, conv2d } from './layers.js';
-import { kernelInit } from './mlp.js';
+import { checkShape, kernelInit } from './mlp.js';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -75,6 +75,7 @@ export function buildResidualDiscriminator(options: DcganDiscriminatorOptions): 
   filters.forEach((f, i) => (x = blockDown(`${name}_block${i + 1}`, x, f, i === 0, rng)));
   x = apply(tfl.layers.reLU({ name: `${name}_relu_out` }), x);
   x = apply(tfl.layers.globalAveragePooling2d({ name: `${name}_pool_out` }), x);
+  extraInputs.forEach((s, i) => checkShape(`${name} input ${i + 2}`, s));
   const labels = extraInputs.map((shape, i) => tfl.input({ shape: [...shape], name: `${name}_in${i + 2}` }));
   return finishDiscriminator(name, [image, ...labels], x, minibatch, rng, labels);
 }

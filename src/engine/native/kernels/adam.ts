@@ -18,7 +18,7 @@ export const adamKernels: KernelGroup = (native) => [
       const n = xv!.length;
       if (mv!.length !== n || vv!.length !== n || gv!.length !== n) throw new Error(`${ADAM_UPDATE_KERNEL}: x, m, v, g of variable ${i} differ in size`);
       const out = names.slice(0, 3).map((name) => backend.exclusive(inputs[name]!) ?? backend.alloc(n)) as [Float32Array, Float32Array, Float32Array];
-      native.adam(xv!, mv!, vv!, gv!, ...out, a.learningRate, 1 - a.beta1, 1 - a.beta2, a.beta1, a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2, Math.fround(a.weightDecays?.[i] ?? 0));
+      native.adam(xv!, mv!, vv!, gv!, ...out, a.learningRate, 1 - a.beta1, 1 - a.beta2, a.beta1, a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2, a.weightDecays?.[i] ?? 0);
       for (const o of out) outs.push(backend.makeTensorInfo(inputs[names[0]!]!.shape, 'float32', o));
     }
     return outs;
