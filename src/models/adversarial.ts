@@ -96,12 +96,16 @@ export function resolveNetConfig(kind: string, options: Partial<AdversarialNetCo
   return config;
 }
 
-/** Builds G alone for a config (`classes` > 0 adds the one-hot label input): the first network `buildAdversarialNets` makes. */
-export function buildAdversarialGenerator(config: AdversarialNetConfig, data: DataInfo, rng: Rng, classes: number): tfl.LayersModel {
+/**
+ * Builds G alone for a config (`classes` > 0 adds the one-hot label input): the first network `buildAdversarialNets`
+ * makes. Images get a tanh output, or a linear one with `exactBounds` (the model clips it to [−1, 1]).
+ */
+export function buildAdversarialGenerator(config: AdversarialNetConfig, data: DataInfo, rng: Rng, classes: number, exactBounds = false): tfl.LayersModel {
   const label = classes > 0 ? [[classes]] : [];
+  const outputActivation = data.kind === 'images' && !exactBounds ? 'tanh' : 'linear';
   if (config.arch === 'conv') {
     const build = config.residual ? buildResidualGenerator : buildDcganGenerator;
-    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, rng });
+    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, outputActivation, rng });
   }
   return buildGanMlpGenerator({
     name: 'generator',
@@ -109,7 +113,7 @@ export function buildAdversarialGenerator(config: AdversarialNetConfig, data: Da
     hidden: config.hidden,
     output: data.shape,
     batchNorm: config.batchNorm,
-    outputActivation: data.kind === 'images' ? 'tanh' : 'linear',
+    outputActivation,
     rng,
   });
 }
@@ -119,11 +123,11 @@ export function buildAdversarialNets(
   config: AdversarialNetConfig,
   data: DataInfo,
   rng: Rng,
-  options: { classes: number; criticBatchNorm: boolean; minibatch?: MinibatchOptions | undefined; pack?: number },
+  options: { classes: number; criticBatchNorm: boolean; minibatch?: MinibatchOptions | undefined; pack?: number; exactBounds?: boolean },
 ): GanNetworks {
   const pack = options.pack ?? 1;
   const packedLabel = options.classes > 0 ? [[pack * options.classes]] : [];
-  const generator = buildAdversarialGenerator(config, data, rng, options.classes);
+  const generator = buildAdversarialGenerator(config, data, rng, options.classes, options.exactBounds);
   let d: DiscriminatorNets;
   if (config.arch === 'conv') {
     const [h, w, c] = data.shape as [number, number, number];
@@ -244,9 +248,18 @@ export abstract class AdversarialBase implements TrainableModel {
   }
 
 
-  /** G (or `net`, a network of G's shape) on codes z [n, latent] (+ labels): its raw output, in the networks' range. */
+  /**
+   * Whether G's last layer is linear and its output clipped to [−1, 1] (GAN `exactBounds`), so generated images reach
+   * the ends of the range exactly; otherwise G's tanh (images) or linear output (points) is used as it is.
+   */
+  protected get clipsOutput(): boolean {
+    return false;
+  }
+
+  /** G (or `net`, a network of G's shape) on codes z [n, latent] (+ labels): its output, in the networks' range. */
   protected runGenerator(z: tf.Tensor, cond: tf.Tensor[], training: boolean, net: tfl.LayersModel = this.generator): tf.Tensor {
-    return net.apply(cond.length ? [z, ...cond] : z, { training }) as tf.Tensor;
+    const out = net.apply(cond.length ? [z, ...cond] : z, { training }) as tf.Tensor;
+    return this.clipsOutput ? tf.clipByValue(out, -1, 1) : out;
   }
 
   /** The generator that `generate` and `sample` run (GAN: the moving average of G's weights when it has one). */
@@ -383,7 +396,7 @@ export abstract class AdversarialBase implements TrainableModel {
   /** One line on what G's output means, for genlab-model.json. */
   protected describeGenerator(): string {
     const label = this.config.conditional ? ', one-hot label' : '';
-    const range = this.tanhData ? 'tanh output in [−1, 1]; data = (output + 1) / 2' : 'linear output, in the data’s units';
+    const range = !this.tanhData ? 'linear output, in the data’s units' : `${this.clipsOutput ? 'linear output, clipped to [−1, 1] by the model' : 'tanh output in [−1, 1]'}; data = (output + 1) / 2`;
     return `inputs: z [${this.latent}] ~ N(0, I)${label}; output: an example [${this.dataShape.join(', ')}], ${range}`;
   }
 

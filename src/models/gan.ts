@@ -139,6 +139,13 @@ export interface GANConfig extends AdversarialNetConfig {
    * the same batch (LossGroup.wraps). One pass of G per step instead of two. Default: on when dSteps is 1.
    */
   shareFakes: boolean;
+  /**
+   * Generated images reach 0 and 1 exactly, as real ones do (MNIST: 81% of the test digits' pixels are exactly 0 and
+   * 6% ≥ 0.99; a tanh reaches its ends only in the limit): G's last layer is linear and its output clipped to [−1, 1],
+   * in training and sampling alike, as LAPGAN's coarsest level (lapgan.ts `exactBounds`). D sees what sampling gives.
+   * Images only. Default false (G's tanh, Radford et al. 2016).
+   */
+  exactBounds: boolean;
 }
 
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
@@ -230,6 +237,7 @@ export class GAN extends AdversarialBase {
       emaDecay: options.emaDecay ?? 0,
       diffAugment: options.diffAugment ?? false,
       shareFakes: options.shareFakes ?? dSteps === 1,
+      exactBounds: options.exactBounds ?? false,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -242,7 +250,7 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: zeroCenteredPenalty`, config.zeroCenteredPenalty, 0);
     checkNumber(`${kind}: r1Penalty`, config.r1Penalty, 0);
     checkNumber(`${kind}: emaDecay`, config.emaDecay, 0, false, MAX_EMA_DECAY);
-    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm', 'spectralNorm', 'diffAugment', 'shareFakes'] as const) {
+    for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm', 'spectralNorm', 'diffAugment', 'shareFakes', 'exactBounds'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
     }
     if (config.shareFakes && config.dSteps !== 1) {
@@ -267,6 +275,9 @@ export class GAN extends AdversarialBase {
       throw badInput(`${kind}: pack`, 'the gradient penalty is defined per example; packing (PacGAN) is for minimax, nonsaturating or lsgan');
     }
     if (config.conditional && !(data.classes && data.classes.length >= 1)) throw badInput(kind, 'a conditional GAN needs data with class labels (e.g. mnist)');
+    if (config.exactBounds && data.kind !== 'images') {
+      throw badInput(`${kind}: exactBounds`, `clips generated images to the pixel range; points have no bounds (the data are ${data.kind})`);
+    }
     if (config.diffAugment && !(data.kind === 'images' && data.shape.length === 3)) {
       throw badInput(`${kind}: diffAugment`, `augments images (colour, translation, cutout); the data are ${data.kind} of shape [${data.shape.join(', ')}]`);
     }
@@ -287,10 +298,11 @@ export class GAN extends AdversarialBase {
       criticBatchNorm: config.batchNorm && config.loss !== 'wgan-gp' && !config.spectralNorm,
       minibatch: config.minibatchDiscrimination ? { kernels: config.minibatchKernels, kernelDims: config.minibatchKernelDims } : undefined,
       pack: config.pack,
+      exactBounds: config.exactBounds,
     });
     const spectral = config.spectralNorm ? SpectralNorm.create([nets.discriminator, nets.head], rng) : undefined;
     // The average's copy is built with any seed: its initial weights are overwritten.
-    const average = config.emaDecay > 0 ? startAverageOf(nets.generator, buildAdversarialGenerator(config, data, new Rng(0), classes)) : undefined;
+    const average = config.emaDecay > 0 ? startAverageOf(nets.generator, buildAdversarialGenerator(config, data, new Rng(0), classes, config.exactBounds)) : undefined;
     return new GAN(kind, config, data, nets, { spectral, average });
   }
 
@@ -499,6 +511,10 @@ export class GAN extends AdversarialBase {
 
   protected override samplingGenerator(): tfl.LayersModel {
     return this.average?.generator ?? this.generator;
+  }
+
+  protected override get clipsOutput(): boolean {
+    return this.config.exactBounds;
   }
 
   protected override withDiscriminatorWeights<T>(f: () => T): T {

@@ -133,7 +133,7 @@ export const MODEL_OPTIONS = {
     value: { type: 'boolean', negatable: true },
   },
   exactBounds: {
-    help: 'LAPGAN: generated levels reach −1 and 1 exactly, as real images do: G_0’s output clipped instead of tanh, each band scaled by 1 − |coarser image| (default on; --no-exact-bounds: G_0’s tanh and unbounded bands)',
+    help: 'generated images reach the ends of the pixel range exactly, as real images do: G’s output clipped instead of tanh (GANs: default off; LAPGAN: G_0’s, and each band scaled by 1 − |coarser image|, default on, --no-exact-bounds: G_0’s tanh and unbounded bands)',
     value: { type: 'boolean', negatable: true },
   },
   levelSteps: {

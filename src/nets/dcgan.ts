@@ -92,6 +92,8 @@ export interface DcganGeneratorOptions {
   /** Filters of the discriminator this mirrors, shallow to deep (G runs them in reverse). Default [32, 64]. */
   filters?: readonly number[];
   batchNorm: boolean;
+  /** The last layer's activation: 'tanh' (default), or 'linear' for a model that clips the output to [−1, 1] itself. */
+  outputActivation?: 'tanh' | 'linear';
   rng: Rng;
 }
 
@@ -244,7 +246,7 @@ export function paddedImage(name: string, input: readonly number[], filters: rea
 
 /** DCGAN generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
 export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
-  const { name, filters = [32, 64], batchNorm, rng } = options;
+  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', rng } = options;
   const start = projectNoise(options, dcganInit(rng), !batchNorm);
   const { inputs, crop, channels: c } = start;
   let x = start.x; // [h/2^L, w/2^L, deepest]
@@ -260,7 +262,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
         strides: 2,
         padding: 'same',
         useBias: last || !batchNorm,
-        activation: last ? 'tanh' : 'linear',
+        activation: last ? outputActivation : 'linear',
         kernelInitializer: dcganInit(rng),
         biasInitializer: 'zeros',
         name: `${name}_deconv${i + 1}`,

@@ -55,14 +55,14 @@ function blockDown(name: string, x: Tensor, filters: number, first: boolean, rng
 
 /** Residual generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
 export function buildResidualGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
-  const { name, filters = [32, 64], batchNorm, rng } = options;
+  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', rng } = options;
   const start = projectNoise(options, kernelInit(rng), true);
   const { inputs, crop, channels: c } = start;
   let x = start.x;
   [...filters].reverse().forEach((f, i) => (x = blockUp(`${name}_block${i + 1}`, x, f, batchNorm, rng)));
   if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn_out` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu_out` }), x);
-  x = apply(conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), x);
+  x = apply(conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), x);
   return tfl.model({ inputs, outputs: crop(x), name });
 }
 
