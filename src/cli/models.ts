@@ -44,6 +44,7 @@ import {
   referenceVerdict,
   REFERENCE_FILE,
   subset,
+  classFrequencies,
   toyModes,
   writeImageGrid,
   writeImageStrips,
@@ -307,9 +308,15 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
     // --limit bounds the test images the samples are compared with, and so (unless --samples says) the samples.
     const samples = flags.samples ?? flags.limit;
     // The memorisation check compares samples with the run's own training and held-out images (its seeded split).
-    const splits = name !== undefined && qualityMeasure(model, name) === 'memorisation' ? { splits: { train: await runSplit(run, model, 'train'), test: await runSplit(run, model) } } : {};
+    const measure = name === undefined ? null : qualityMeasure(model, name);
+    const splits = measure === 'memorisation' ? { splits: { train: await runSplit(run, model, 'train'), test: await runSplit(run, model) } } : {};
+    // A conditional model's samples take their labels with its training set's class shares, as real data have them.
+    const prior = measure !== null && isConditional(model) ? classFrequencies(splits.splits?.train ?? (await runSplit(run, model, 'train'))) : undefined;
     const bar = progressFor('eval: sample quality');
-    const quality = name === undefined ? null : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}), ...splits, ...bar.options }).finally(bar.stop);
+    const quality =
+      name === undefined
+        ? null
+        : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}), ...splits, ...(prior ? { classPrior: prior } : {}), ...bar.options }).finally(bar.stop);
     if (quality) {
       Object.assign(report, quality.report);
       if (quality.measure === 'modes') {

@@ -17,6 +17,7 @@ import {
   OPTIMIZERS,
   Rng,
   badInput,
+  classFrequencies,
   createModel,
   describeEngine,
   fit,
@@ -36,6 +37,7 @@ import {
   sampleGrids,
   formatEpochLine,
   optionFlag,
+  type Dataset,
   type FitOptions,
   type FitResult,
   type ModelKind,
@@ -162,11 +164,13 @@ function report(out: string, result: FitResult, plan: Plan): void {
 }
 
 /** Per-epoch sample quality where the data declare a measure (and --quality-samples is not 0), and the best epoch by it. */
-function quality(kind: ModelKind, dataName: string, samples: number): Pick<FitOptions, 'epochMetrics' | 'bestBy'> {
+function quality(kind: ModelKind, train: Dataset, samples: number): Pick<FitOptions, 'epochMetrics' | 'bestBy'> {
+  const dataName = train.name;
   const bestBy = qualityBestBy(dataName, KINDS[kind].capabilities);
   // An upscaler's PSNR comes with its test evaluation, not from samples: it marks the best epoch whatever --quality-samples says.
   if (samples === 0) return KINDS[kind].capabilities.includes('upscale') ? { bestBy } : {};
-  return { epochMetrics: qualityPerEpoch(dataName, samples), bestBy };
+  // A conditional model's samples take their labels with the training set's class shares (sample-quality.ts).
+  return { epochMetrics: qualityPerEpoch(dataName, samples, classFrequencies(train)), bestBy };
 }
 
 async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, unknown>): Promise<void> {
@@ -218,7 +222,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
     process.stderr.write(`genlab: resuming ${manifest.kind} on ${d.name} from epoch ${manifest.epoch}, step ${manifest.step} (${flags.out}, status ${manifest.status})\n`);
     const stop = stopOnSignals(undefined, flags.timeLimit);
     try {
-      const resumed = await resumeRun(flags.out, data, { loadModel, callbacks, ...quality(kind, d.name, qualitySamples), signal: stop.signal, ...plan, ...checkpointEvery });
+      const resumed = await resumeRun(flags.out, data, { loadModel, callbacks, ...quality(kind, data.train, qualitySamples), signal: stop.signal, ...plan, ...checkpointEvery });
       resumed.model.dispose();
       result = resumed;
     } finally {
@@ -252,7 +256,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
         ...checkpointEvery,
         callbacks,
         signal: stop.signal,
-        ...quality(kind, train.name, qualitySamples),
+        ...quality(kind, train, qualitySamples),
       });
     } finally {
       stoppedBy = stop.stoppedBy();

@@ -52,6 +52,14 @@ export function makeDataset(parts: Omit<Dataset, 'count'> & { count?: number }):
   return { ...parts, count };
 }
 
+/** Each class's share of the examples (summing to 1), or undefined when the data have no class labels. */
+export function classFrequencies(ds: Pick<Dataset, 'labels' | 'count'>): number[] | undefined {
+  if (ds.labels?.kind !== 'class' || ds.count === 0) return undefined;
+  const counts = new Array<number>(ds.labels.classes.length).fill(0);
+  for (const c of ds.labels.values) counts[c]!++;
+  return counts.map((c) => c / ds.count);
+}
+
 /** The examples at `indices` (in that order), labels included. */
 export function subset(ds: Dataset, indices: ArrayLike<number>, name = ds.name): Dataset {
   const size = exampleSize(ds.shape);

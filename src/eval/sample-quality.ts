@@ -19,20 +19,51 @@ import { modeMetrics, type ModeMetrics } from './gan-toy.js';
 import { takesClassifierImages } from './mnist-classifier-model.js';
 import { evaluateImageSamples, memorisationCheck, type ImageMetrics, type ImageMetricsOptions, type MemorisationReport } from './image-metrics.js';
 
-/** `n` samples of a model, drawn in chunks of 500 (conditional models cycle through the classes). */
-export async function drawSamples(model: TrainableModel & Samples, n: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
+/**
+ * `n` samples of a model, drawn in chunks of 500. A conditional model draws its labels from `classPrior` (each class's
+ * share, e.g. the training set's `classFrequencies`), so that its samples follow the data's marginal p(x) = Σ_y p(y)
+ * p(x|y), as a set of real digits does; without one it cycles through the classes.
+ */
+export async function drawSamples(
+  model: TrainableModel & Samples,
+  n: number,
+  seed: number,
+  onProgress?: (done: number, total: number) => void,
+  classPrior?: readonly number[],
+): Promise<Float32Array> {
   const size = exampleSize(model.dataShape);
   const out = new Float32Array(n * size);
   const rng = new Rng(seed);
+  const allLabels = isConditional(model) ? sampleLabels(n, model.classes!.length, seed, classPrior) : null;
   for (let start = 0; start < n; start += 500) {
     const m = Math.min(500, n - start);
-    const labels = isConditional(model) ? tf.tensor1d(Int32Array.from({ length: m }, (_, i) => (start + i) % model.classes!.length), 'int32') : undefined;
+    const labels = allLabels ? tf.tensor1d(allLabels.subarray(start, start + m), 'int32') : undefined;
     const s = model.sample(m, rng, labels);
     out.set((await s.data()) as Float32Array, start * size);
     tf.dispose([s, ...(labels ? [labels] : [])]);
     onProgress?.(start + m, n);
   }
   return out;
+}
+
+/**
+ * Labels for `n` samples of a model with `classes` classes: drawn from `prior` (each class's share; seeded by `seed`,
+ * on a stream of their own so that the samples' noise stays the same), or 0, 1, …, classes − 1, 0, … without one.
+ */
+export function sampleLabels(n: number, classes: number, seed: number, prior?: readonly number[]): Int32Array {
+  if (!prior) return Int32Array.from({ length: n }, (_, i) => i % classes);
+  const total = prior.reduce((a, b) => a + b, 0);
+  if (prior.length !== classes || prior.some((p) => !(p >= 0)) || !(total > 0 && Number.isFinite(total))) {
+    throw badInput('classPrior', `expected ${classes} non-negative class shares with a positive sum, got [${prior.join(', ')}]`);
+  }
+  let sum = 0;
+  const cumulative = prior.map((p) => (sum += p) / total);
+  const rng = new Rng(seed).fork();
+  return Int32Array.from({ length: n }, () => {
+    const u = rng.uniform();
+    const k = cumulative.findIndex((c) => u < c);
+    return k < 0 ? classes - 1 : k;
+  });
 }
 
 /** Which measure a model of the dataset `dataName` gets: 'modes', 'images' (MNIST features), 'memorisation' or null. */
@@ -62,6 +93,8 @@ export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referen
   seed?: number;
   /** Called as the work goes on: `done` of `total` (drawing the samples, then each stage of the image metrics). */
   onProgress?: (done: number, total: number) => void;
+  /** A conditional model's label distribution for its samples (each class's share): see `drawSamples`. */
+  classPrior?: readonly number[];
   /** The model's training and held-out images, as its run split them: the memorisation measure needs them. */
   splits?: { train: Dataset; test: Dataset };
 }
@@ -73,15 +106,15 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
   const seed = options.seed ?? 0;
   if (measure === 'modes') {
     const n = options.samples ?? 2500;
-    const metrics = modeMetrics(await drawSamples(model, n, seed, options.onProgress), exampleSize(model.dataShape), toyModes(dataName)!);
+    const metrics = modeMetrics(await drawSamples(model, n, seed, options.onProgress, options.classPrior), exampleSize(model.dataShape), toyModes(dataName)!);
     return { measure, samples: n, metrics, report: { modesCovered: metrics.modesCovered, modesTotal: metrics.modesTotal, highQuality: metrics.highQuality } };
   }
   if (measure === 'images') {
     const n = options.samples ?? 10_000;
-    const { samples: _, onProgress, ...imageOptions } = options;
+    const { samples: _, onProgress, classPrior, ...imageOptions } = options;
     // In percent: drawing counts as half of the work, the metrics' stages as the other half.
     const half = (offset: number) => (done: number, total: number) => onProgress?.(Math.round(50 * (offset + done / total)), 100);
-    const drawn = await drawSamples(model, n, seed, half(0));
+    const drawn = await drawSamples(model, n, seed, half(0), classPrior);
     const metrics = await evaluateImageSamples(drawn, { ...imageOptions, count: n, seed, onProgress: half(1) });
     const { fid, kid, inceptionScore, precision, recall } = metrics;
     return { measure, samples: n, metrics, report: { fid, kid, inceptionScore, precision, recall } };
@@ -91,7 +124,7 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
     if (!splits || splits.test.count < 1) throw badInput(`${dataName}: memorisation`, 'needs the run’s training and held-out images (its data split)');
     const n = options.samples ?? 1000;
     const size = exampleSize(model.dataShape);
-    const drawn = await drawSamples(model, n, seed, options.onProgress);
+    const drawn = await drawSamples(model, n, seed, options.onProgress, options.classPrior);
     const metrics = memorisationCheck(drawn, splits.train.data, splits.test.data, splits.test.data, size);
     const report = {
       nearestTrainMedian: metrics.sampleToTrain.median,
@@ -110,12 +143,12 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
  * search over the training set would outweigh an epoch of a small data set (`genlab eval` runs it). FID is biased at
  * small counts: compare epochs with each other, and with `genlab eval` only at the same count.
  */
-export function qualityPerEpoch(dataName: string, samples: number): (model: TrainableModel) => Promise<Record<string, number>> {
+export function qualityPerEpoch(dataName: string, samples: number, classPrior?: readonly number[]): (model: TrainableModel) => Promise<Record<string, number>> {
   return async (model) => {
     const measure = qualityMeasure(model, dataName);
     if (measure === 'memorisation') return {};
     const count = measure === 'images' ? samples : 2500;
-    const q = await sampleQuality(model, dataName, { samples: count, referenceCount: count, memorisationCount: 0 });
+    const q = await sampleQuality(model, dataName, { samples: count, referenceCount: count, memorisationCount: 0, ...(classPrior ? { classPrior } : {}) });
     return q ? { ...q.report, qualitySamples: count } : {};
   };
 }
