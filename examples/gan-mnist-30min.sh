@@ -3,8 +3,8 @@
 # and recall from 10,000 samples (genlab's classifier features). The flags are the best found so far (a moving average
 # of G, hinge loss, spectral normalisation, two time-scale learning rates); extra flags go after the folder, e.g.
 #   examples/gan-mnist-30min.sh runs/gan30 --residual --filters 64,128
-# KIND picks another GAN kind, e.g. the class-conditional one (projection discriminator; samples cycle through the
-# digits), and MINUTES the training time of each seed (default 30); the best so far:
+# KIND picks another GAN kind, e.g. the class-conditional one (projection discriminator; its samples' labels drawn with
+# the training digits' class shares), and MINUTES the training time of each seed (default 30); the best so far:
 #   KIND=cgan examples/gan-mnist-30min.sh runs/cgan30 --arch conv --exact-bounds
 set -euo pipefail
 out=${1:-runs/gan-mnist-30min}

@@ -489,7 +489,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .option('--batch-size <n>', 'examples per batch', intOption('--batch-size', 1, 65536, 'a batch is one tensor in memory'), 100)
     .option('--seed <S>', 'seed of the samples', intOption('--seed', 0), 0)
     .option('--limit <N>', 'only the first N test examples', intOption('--limit', 1, 100000, 'it also sets the samples drawn at once'))
-    .option('--samples <N>', 'samples behind the sample quality (default 2500 on toy sets, 10000 on MNIST, or --limit)', intOption('--samples', 2, 100000, 'they are drawn and compared at once'))
+    .option('--samples <N>', 'samples behind the sample quality (default 2500 on toy sets, 10000 on MNIST, or --limit; a conditional model\'s labels drawn with its training set\'s class shares)', intOption('--samples', 2, 100000, 'they are drawn and compared at once'))
     .option('--json', 'print one JSON object')
     .action(async (run: string, flags: EvalFlags) => void (await evalCommand(run, flags, print)));
   program
