@@ -116,7 +116,7 @@ export function sampleToy(name: string, n: number, rng: Rng): ToySample {
   switch (set) {
     case 'gauss1d':
       for (let i = 0; i < n; i++) {
-        const k = pickWeighted(GAUSS1D.weights, rng);
+        const k = rng.weightedIndex(GAUSS1D.weights);
         modes![i] = k;
         points[i] = GAUSS1D.means[k]! + GAUSS1D.stds[k]! * rng.normal();
       }
@@ -198,12 +198,3 @@ function toyDataset(set: ToyName, n: number, rng: Rng): Dataset {
   });
 }
 
-/** Index drawn with probabilities proportional to `weights`. */
-function pickWeighted(weights: readonly number[], rng: Rng): number {
-  let u = rng.uniform() * weights.reduce((a, b) => a + b, 0);
-  for (let k = 0; k < weights.length - 1; k++) {
-    u -= weights[k]!;
-    if (u < 0) return k;
-  }
-  return weights.length - 1;
-}

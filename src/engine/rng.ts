@@ -72,6 +72,16 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
+  /** Index drawn with probabilities proportional to `weights` (non-negative, positive sum). */
+  weightedIndex(weights: readonly number[]): number {
+    let u = this.uniform() * weights.reduce((a, b) => a + b, 0);
+    for (let k = 0; k < weights.length - 1; k++) {
+      u -= weights[k]!;
+      if (u < 0) return k;
+    }
+    return weights.length - 1;
+  }
+
   /** Uniform integer in [0, n). */
   int(n: number): number {
     if (!(n >= 1)) throw new RangeError(`Rng.int: n must be >= 1, got ${n}`);

@@ -56,14 +56,8 @@ export function sampleLabels(n: number, classes: number, seed: number, prior?: r
   if (prior.length !== classes || prior.some((p) => !(p >= 0)) || !(total > 0 && Number.isFinite(total))) {
     throw badInput('classPrior', `expected ${classes} non-negative class shares with a positive sum, got [${prior.join(', ')}]`);
   }
-  let sum = 0;
-  const cumulative = prior.map((p) => (sum += p) / total);
   const rng = new Rng(seed).fork();
-  return Int32Array.from({ length: n }, () => {
-    const u = rng.uniform();
-    const k = cumulative.findIndex((c) => u < c);
-    return k < 0 ? classes - 1 : k;
-  });
+  return Int32Array.from({ length: n }, () => rng.weightedIndex(prior));
 }
 
 /** Which measure a model of the dataset `dataName` gets: 'modes', 'images' (MNIST features), 'memorisation' or null. */
