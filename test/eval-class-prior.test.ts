@@ -50,7 +50,7 @@ test('drawSamples: a conditional GAN\'s samples follow the prior\'s labels, with
   const gan = createModel('cgan', { arch: 'mlp', hidden: [16], latent: 4 }, { shape: [4, 4, 1], kind: 'images', classes }, new Rng(1)) as GAN;
   const before = tf.memory().numTensors;
   const n = 600; // more than one chunk of 500
-  const onlyTwos = await drawSamples(gan, n, 3, undefined, [0, 0, 1]);
+  const onlyTwos = await drawSamples(gan, n, 3, { classPrior: [0, 0, 1] });
   const cycled = await drawSamples(gan, n, 3);
   const expect = async (labels: Int32Array): Promise<Float32Array> => {
     const rng = new Rng(3);

@@ -438,6 +438,7 @@ test('CLI: every listed bad input and its kin get one line and exit status 2 (no
     { name: 'eval --iw-k 1000000000', argv: ['eval', run, '--iw-k', '1000000000'] },
     { name: 'eval --samples 1000000000', argv: ['eval', run, '--samples', '1000000000'] },
     { name: 'eval --limit 1000000000', argv: ['eval', run, '--limit', '1000000000'] },
+    { name: 'eval --temperature 1.5 of a vae', argv: ['eval', run, '--temperature', '1.5'] },
     { name: 'reconstruct -n 1000000000', argv: ['reconstruct', run, '-n', '1000000000', '--out', join(work, 'r.png')] },
     // checkpoint files
     { name: 'truncated optimizer-0.bin', argv: ['train', 'vae', '--out', copy('opt-trunc', (d) => truncateSync(join(d, 'checkpoint/optimizer-0.bin'), 24)), '--resume'] },

@@ -90,6 +90,20 @@ test('eval --json on a toy set: { modesCovered, modesTotal, highQuality }', asyn
   assert.match(await cli(['eval', ringRun, '--samples', '500']), /\d\/8 modes covered, \d+\.\d% high-quality samples/);
 });
 
+test('sample and eval --temperature σ: codes z ~ N(0, σ²I); σ = 0 puts every sample on G(0), one mode at most', async () => {
+  const cold = join(root, 'out', 'cold.npy'), warm = join(root, 'out', 'warm.npy'), plain = join(root, 'out', 'plain.npy');
+  await cli(['sample', ringRun, '-n', '40', '--temperature', '0', '--out', cold]);
+  const c = parseNpy(new Uint8Array(await readFile(cold)), cold).data;
+  for (let i = 1; i < 40; i++) assert.deepEqual([c[2 * i], c[2 * i + 1]], [c[0], c[1]]);
+  await cli(['sample', ringRun, '-n', '40', '--temperature', '1', '--out', warm]);
+  await cli(['sample', ringRun, '-n', '40', '--out', plain]);
+  assert.deepEqual(await readFile(warm), await readFile(plain), 'σ = 1 is the default');
+  const r = JSON.parse(await cli(['eval', ringRun, '--json', '--samples', '500', '--temperature', '0']));
+  assert.equal(r.temperature, 0);
+  assert.ok(r.modesCovered <= 1, `${r.modesCovered} modes from one point`);
+  await assert.rejects(cli(['eval', ringRun, '--temperature', '9']), /--temperature: expected a number in \[0, 4\], got '9'/);
+});
+
 test('eval on MNIST: FID, KID, IS, precision and recall from the MNIST classifier', { skip: !existsSync(join(defaultClassifierDir(), 'model.json')) && 'no classifier weights in assets/mnist-classifier yet' }, async () => {
   const r = JSON.parse(await cli(['eval', mnistRun, '--json', '--samples', '200']));
   assert.deepEqual(Object.keys(r), ['fid', 'kid', 'inceptionScore', 'precision', 'recall']);

@@ -34,6 +34,9 @@ import {
   reconstructionGrid,
   requireCapability,
   sampleQuality,
+  sampleAtTemperature,
+  checkTemperature,
+  MAX_TEMPERATURE,
   scoreImages,
   computeReferenceScores,
   formatShare,
@@ -55,7 +58,7 @@ import {
   type RunInfo,
   type Scores,
 } from '../index.js';
-import { checkDataset, choiceOption, intOption } from './options.js';
+import { checkDataset, choiceOption, intOption, numberOption } from './options.js';
 import { progressFor } from './progress.js';
 
 type AnyModel = GenerativeModel;
@@ -116,6 +119,8 @@ const stdoutLine: Print = (line) => void process.stdout.write(`${line}\n`);
 export interface SampleFlags {
   n: number;
   seed: number;
+  /** σ of the codes z ~ N(0, σ²I) (models that generate from their own noise); default 1. */
+  temperature?: number;
   label?: string;
   out: string;
 }
@@ -131,15 +136,20 @@ export async function sampleCommand(runDir: string, flags: SampleFlags, say: Pri
       const instead = can(model, 'upscale') ? ': it upscales given images (genlab upscale RUN)' : '';
       throw new GenlabError('unsupported', `sample: a ${model.kind} model cannot invent examples${instead}`);
     }
-    const samples = model.sample(flags.n, new Rng(flags.seed), labels);
-    labels?.dispose();
+    const temperature = flags.temperature ?? 1;
+    let samples: tf.Tensor;
+    try {
+      samples = sampleAtTemperature(model, flags.n, new Rng(flags.seed), temperature, labels);
+    } finally {
+      labels?.dispose();
+    }
     const data = (await samples.data()) as Float32Array;
     samples.dispose();
     if (ext === '.npy') {
       await writeBytes(flags.out, encodeNpy([flags.n, ...model.dataShape], data));
     } else if (model.dataKind === 'images') {
       if (ext !== '.png') throw badInput('--out', 'image samples are written as .png or .npy');
-      const what = `${flags.n} samples${flags.label !== undefined ? ` of class ${flags.label}` : ''} · seed ${flags.seed}`;
+      const what = `${flags.n} samples${flags.label !== undefined ? ` of class ${flags.label}` : ''} · seed ${flags.seed}${temperature !== 1 ? ` · σ ${temperature}` : ''}`;
       await writeImageGrid(flags.out, { data, count: flags.n, shape: needImages(model, 'sample') }, { title: caption(model, run, what) });
     } else {
       await writeSamplesOverData(flags.out, model, run, data, flags);
@@ -271,6 +281,8 @@ export interface EvalFlags {
   limit?: number;
   /** Samples behind the sample quality (default 2500 on toy sets, 10 000 on MNIST, or --limit). */
   samples?: number;
+  /** σ of the samples' codes z ~ N(0, σ²I) (models that generate from their own noise); default 1. */
+  temperature?: number;
   json?: boolean;
 }
 
@@ -312,13 +324,15 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
     const splits = measure === 'memorisation' ? { splits: { train: await runSplit(run, model, 'train'), test: await runSplit(run, model) } } : {};
     // A conditional model's samples take their labels with its training set's class shares, as real data have them.
     const prior = measure !== null && isConditional(model) ? classFrequencies(splits.splits?.train ?? (await runSplit(run, model, 'train'))) : undefined;
+    const temperature = flags.temperature ?? 1;
+    if (temperature !== 1) checkTemperature(model, temperature);
     const bar = progressFor('eval: sample quality');
     const quality =
       name === undefined
         ? null
-        : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}), ...splits, ...(prior ? { classPrior: prior } : {}), ...bar.options }).finally(bar.stop);
+        : await sampleQuality(model, name, { seed: flags.seed, ...(samples !== undefined ? { samples, referenceCount: samples } : {}), ...splits, ...(prior ? { classPrior: prior } : {}), temperature, ...bar.options }).finally(bar.stop);
     if (quality) {
-      Object.assign(report, quality.report);
+      Object.assign(report, quality.report, temperature !== 1 ? { temperature } : {});
       if (quality.measure === 'modes') {
         const m = quality.metrics;
         lines.push(`${name}, ${model.kind}: ${m.modesCovered}/${m.modesTotal} modes covered, ${(100 * m.highQuality).toFixed(1)}% high-quality samples (${quality.samples} samples)`);
@@ -327,7 +341,7 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
       } else if (quality.measure === 'memorisation') {
         lines.push(`${name} samples (${quality.samples}), ${model.kind}: ${formatMemorisation(quality.metrics, 'image')}`);
       } else {
-        lines.push(`${name} samples (${quality.samples}), ${model.kind}:`);
+        lines.push(`${name} samples (${quality.samples}${temperature !== 1 ? `, codes z ~ N(0, ${temperature}²I)` : ''}), ${model.kind}:`);
         for (const line of formatImageMetrics(quality.metrics)) lines.push(`  ${line}`);
       }
     }
@@ -452,6 +466,9 @@ export async function scoreCommand(runDir: string, inputs: string[], flags: Scor
 }
 
 /** Registers sample, reconstruct, interpolate, eval and score on `program` (`print` receives their output lines). */
+const TEMPERATURE_HELP =
+  'GANs and LAPGAN: σ of the codes z ~ N(0, σ²I) (default 1, as trained): below 1 fewer, surer samples (truncation), above 1 more varied ones, trading precision for recall';
+
 export function registerModelCommands(program: Command, print: Print = stdoutLine): void {
   const runHelp = 'run folder (runs/NAME, with manifest.json and model/), or a saved model folder';
   program
@@ -461,6 +478,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .option('-n <count>', 'number of samples', intOption('-n', 1, 10000, 'they are drawn and written at once'), 64)
     .option('--seed <S>', 'seed of the codes z', intOption('--seed', 0), 0)
     .option('--label <L>', 'class name or index, for a conditional model (default: cycle through the classes)')
+    .option('--temperature <σ>', TEMPERATURE_HELP, numberOption('--temperature', 0, MAX_TEMPERATURE), 1)
     .requiredOption('--out <file>', 'output: grid.png, or samples.npy (N×H×W×C in [0, 1])')
     .action((run: string, flags: SampleFlags) => sampleCommand(run, flags, print));
   program
@@ -490,6 +508,7 @@ export function registerModelCommands(program: Command, print: Print = stdoutLin
     .option('--seed <S>', 'seed of the samples', intOption('--seed', 0), 0)
     .option('--limit <N>', 'only the first N test examples', intOption('--limit', 1, 100000, 'it also sets the samples drawn at once'))
     .option('--samples <N>', 'samples behind the sample quality (default 2500 on toy sets, 10000 on MNIST, or --limit; a conditional model\'s labels drawn with its training set\'s class shares)', intOption('--samples', 2, 100000, 'they are drawn and compared at once'))
+    .option('--temperature <σ>', TEMPERATURE_HELP, numberOption('--temperature', 0, MAX_TEMPERATURE), 1)
     .option('--json', 'print one JSON object')
     .action(async (run: string, flags: EvalFlags) => void (await evalCommand(run, flags, print)));
   program

@@ -14,23 +14,37 @@ import { exampleSize, type Dataset } from '../data/dataset.js';
 import { toyModes } from '../data/toy.js';
 import { qualityMeasureOf } from '../data/registry.js';
 import { isConditional, type TrainableModel } from '../models/model.js';
-import { can, type Capability, type Samples } from '../models/kinds.js';
+import { can, requireCapability, type Capability, type Samples } from '../models/kinds.js';
+import { checkNumber } from '../models/validate.js';
 import { modeMetrics, type ModeMetrics } from './gan-toy.js';
 import { takesClassifierImages } from './mnist-classifier-model.js';
 import { evaluateImageSamples, memorisationCheck, type ImageMetrics, type ImageMetricsOptions, type MemorisationReport } from './image-metrics.js';
 
-/**
- * `n` samples of a model, drawn in chunks of 500. A conditional model draws its labels from `classPrior` (each class's
- * share, e.g. the training set's `classFrequencies`), so that its samples follow the data's marginal p(x) = Σ_y p(y)
- * p(x|y), as a set of real digits does; without one it cycles through the classes.
- */
-export async function drawSamples(
-  model: TrainableModel & Samples,
-  n: number,
-  seed: number,
-  onProgress?: (done: number, total: number) => void,
-  classPrior?: readonly number[],
-): Promise<Float32Array> {
+/** How `drawSamples` draws. */
+export interface DrawOptions {
+  /** Called as the samples come: `done` of `total`. */
+  onProgress?: (done: number, total: number) => void;
+  /**
+   * A conditional model's label distribution (each class's share, e.g. the training set's `classFrequencies`), so
+   * that its samples follow the data's marginal p(x) = Σ_y p(y) p(x|y), as a set of real digits does; without one
+   * the labels cycle through the classes.
+   */
+  classPrior?: readonly number[];
+  /**
+   * σ of the codes z ~ N(0, σ²I) of a model that generates from its own noise (default 1: the prior it trained
+   * with). Below 1 the truncation trick's precision-for-diversity trade (Brock et al. 2019), above 1 the reverse:
+   * more recall, less precision (Kynkäänniemi et al. 2019 trace the curve). The same seed draws the same e, z = σ·e.
+   */
+  temperature?: number;
+}
+
+/** The most temperature a sample takes: far beyond it codes leave what any generator trained on. */
+export const MAX_TEMPERATURE = 4;
+
+/** `n` samples of a model, drawn in chunks of 500 (see `DrawOptions`). */
+export async function drawSamples(model: TrainableModel & Samples, n: number, seed: number, options: DrawOptions = {}): Promise<Float32Array> {
+  const { onProgress, classPrior, temperature = 1 } = options;
+  checkTemperature(model, temperature);
   const size = exampleSize(model.dataShape);
   const out = new Float32Array(n * size);
   const rng = new Rng(seed);
@@ -38,12 +52,34 @@ export async function drawSamples(
   for (let start = 0; start < n; start += 500) {
     const m = Math.min(500, n - start);
     const labels = allLabels ? tf.tensor1d(allLabels.subarray(start, start + m), 'int32') : undefined;
-    const s = model.sample(m, rng, labels);
+    const s = sampleAtTemperature(model, m, rng, temperature, labels);
     out.set((await s.data()) as Float32Array, start * size);
     tf.dispose([s, ...(labels ? [labels] : [])]);
     onProgress?.(start + m, n);
   }
   return out;
+}
+
+/** Throws unless `model` can sample at `temperature`: in [0, MAX_TEMPERATURE], and other than 1 only from its own noise. */
+export function checkTemperature(model: TrainableModel, temperature: number): void {
+  checkNumber('temperature', temperature, 0, false, MAX_TEMPERATURE, 'σ of the codes z ~ N(0, σ²I)');
+  if (temperature !== 1) requireCapability(model, 'generate', 'temperature');
+}
+
+/**
+ * `model.sample(n, rng, labels)` with codes z = σ·e, e ~ N(0, I) (see `DrawOptions`): at σ = 1 the model's own
+ * `sample`; otherwise G(σ·e) of a model that generates from its own noise, e drawn as `sample` draws it, so a seed
+ * gives the same e at every temperature.
+ */
+export function sampleAtTemperature(model: TrainableModel & Samples, n: number, rng: Rng, temperature: number, labels?: tf.Tensor1D): tf.Tensor {
+  checkTemperature(model, temperature);
+  if (temperature === 1) return model.sample(n, rng, labels);
+  const generating = requireCapability(model, 'generate', 'temperature');
+  return tf.tidy(() => {
+    // A conditional model's own labels when none are given, as its `sample` cycles them.
+    const own = !labels && isConditional(model) ? tf.tensor1d(sampleLabels(n, model.classes!.length, 0), 'int32') : undefined;
+    return generating.generate(tf.mul(generating.noise(n, rng), temperature), labels ?? own);
+  });
 }
 
 /**
@@ -87,11 +123,20 @@ export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referen
   seed?: number;
   /** Called as the work goes on: `done` of `total` (drawing the samples, then each stage of the image metrics). */
   onProgress?: (done: number, total: number) => void;
-  /** A conditional model's label distribution for its samples (each class's share): see `drawSamples`. */
+  /** A conditional model's label distribution for its samples (each class's share): see `DrawOptions`. */
   classPrior?: readonly number[];
+  /** σ of the samples' codes z ~ N(0, σ²I), for models that generate from their own noise: see `DrawOptions`. */
+  temperature?: number;
   /** The model's training and held-out images, as its run split them: the memorisation measure needs them. */
   splits?: { train: Dataset; test: Dataset };
 }
+
+/** The drawing part of the options. */
+const draw = ({ onProgress, classPrior, temperature }: SampleQualityOptions): DrawOptions => ({
+  ...(onProgress ? { onProgress } : {}),
+  ...(classPrior ? { classPrior } : {}),
+  ...(temperature !== undefined ? { temperature } : {}),
+});
 
 /** The model's quality measure on its data (see the file comment); null when the data have none. */
 export async function sampleQuality(model: TrainableModel, dataName: string, options: SampleQualityOptions = {}): Promise<SampleQuality | null> {
@@ -100,15 +145,15 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
   const seed = options.seed ?? 0;
   if (measure === 'modes') {
     const n = options.samples ?? 2500;
-    const metrics = modeMetrics(await drawSamples(model, n, seed, options.onProgress, options.classPrior), exampleSize(model.dataShape), toyModes(dataName)!);
+    const metrics = modeMetrics(await drawSamples(model, n, seed, draw(options)), exampleSize(model.dataShape), toyModes(dataName)!);
     return { measure, samples: n, metrics, report: { modesCovered: metrics.modesCovered, modesTotal: metrics.modesTotal, highQuality: metrics.highQuality } };
   }
   if (measure === 'images') {
     const n = options.samples ?? 10_000;
-    const { samples: _, onProgress, classPrior, ...imageOptions } = options;
+    const { samples: _, onProgress, classPrior: _prior, temperature: _temperature, ...imageOptions } = options;
     // In percent: drawing counts as half of the work, the metrics' stages as the other half.
     const half = (offset: number) => (done: number, total: number) => onProgress?.(Math.round(50 * (offset + done / total)), 100);
-    const drawn = await drawSamples(model, n, seed, half(0), classPrior);
+    const drawn = await drawSamples(model, n, seed, { ...draw(options), onProgress: half(0) });
     const metrics = await evaluateImageSamples(drawn, { ...imageOptions, count: n, seed, onProgress: half(1) });
     const { fid, kid, inceptionScore, precision, recall } = metrics;
     return { measure, samples: n, metrics, report: { fid, kid, inceptionScore, precision, recall } };
@@ -118,7 +163,7 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
     if (!splits || splits.test.count < 1) throw badInput(`${dataName}: memorisation`, 'needs the run’s training and held-out images (its data split)');
     const n = options.samples ?? 1000;
     const size = exampleSize(model.dataShape);
-    const drawn = await drawSamples(model, n, seed, options.onProgress, options.classPrior);
+    const drawn = await drawSamples(model, n, seed, draw(options));
     const metrics = memorisationCheck(drawn, splits.train.data, splits.test.data, splits.test.data, size);
     const report = {
       nearestTrainMedian: metrics.sampleToTrain.median,
