@@ -6,13 +6,17 @@
 # KIND picks another GAN kind, e.g. the class-conditional one (projection discriminator; its samples' labels drawn with
 # the training digits' class shares), and MINUTES the training time of each seed (default 30); the best so far:
 #   KIND=cgan examples/gan-mnist-30min.sh runs/cgan30 --arch conv --exact-bounds
+# Each seed is evaluated twice: with the codes of training, z ~ N(0, I), and with z ~ N(0, σ²I), σ = TEMPERATURE
+# (default 1.1: more recall for a little precision; README's GAN section).
 set -euo pipefail
 out=${1:-runs/gan-mnist-30min}
 kind=${KIND:-dcgan}
 minutes=${MINUTES:-30}
+temperature=${TEMPERATURE:-1.1}
 shift || true
 for seed in 0 1 2; do
   npx genlab train "$kind" --data mnist --epochs 200 --time-limit "$minutes" --ema 0.999 --loss hinge --spectral-norm \
     --group-lr discriminator=4e-4,generator=1e-4 --quality-samples 1000 --seed "$seed" --out "$out/seed$seed" "$@"
   echo "{\"seed\": $seed, \"eval\": $(npx genlab eval "$out/seed$seed" --samples 10000 --json)}"
+  echo "{\"seed\": $seed, \"eval\": $(npx genlab eval "$out/seed$seed" --samples 10000 --temperature "$temperature" --json)}"
 done
