@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../src/engine/backend.js';
@@ -50,6 +50,34 @@ test('genlab eval of a Pokémon GAN run reports the memorisation check against i
     assert.ok(report['nearestTrainMedian']! > 0, 'an untrained generator copies nothing');
     const text = await runCli(['eval', out, '--samples', '64']);
     assert.match(text.stdout, /pokemon samples \(64\), dcgan: nearest training image \(pixel L2, \d+ searched\)/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded, resumed and evaluated at that size; MNIST refuses a size', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'genlab-pokemon-size-'));
+  try {
+    const out = join(root, 'run');
+    const args = ['train', 'dcgan', '--data', 'pokemon', '--size', '20', '--filters', '8,16', '--latent', '8', '--seed', '3', '--out', out];
+    const first = await runCli([...args, '--steps', '2']);
+    assert.equal(first.code, 0, first.stderr);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { data: { shape: number[]; size: number } };
+    assert.deepEqual(manifest.data.shape, [20, 20, 3]);
+    assert.equal(manifest.data.size, 20);
+    const resumed = await runCli(['train', 'dcgan', '--out', out, '--resume', '--steps', '4']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming dcgan on pokemon from epoch \d+, step 2/);
+    const clash = await runCli(['train', 'dcgan', '--out', out, '--resume', '--size', '40', '--steps', '6']);
+    assert.equal(clash.code, 2);
+    assert.match(clash.stderr, /--size/);
+    const ev = await runCli(['eval', out, '--samples', '32', '--json']);
+    assert.equal(ev.code, 0, ev.stderr);
+    const report = JSON.parse(ev.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+    assert.ok(Number.isFinite(report['memorisationRatio']) && report['heldOutNearestTrainMedian']! > 0);
+    const mnist = await runCli(['train', 'vae', '--data', 'mnist', '--size', '20', '--steps', '1', '--out', join(root, 'mnist')]);
+    assert.equal(mnist.code, 2);
+    assert.match(mnist.stderr.trim().split('\n').at(-1)!, /^genlab: --size: mnist's examples are \[28, 28, 1\] and take no size \(it resizes pokemon, moons and image folders\)$/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

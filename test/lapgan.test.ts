@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../src/engine/backend.js';
 import { GenlabError } from '../src/engine/errors.js';
 import { Rng } from '../src/engine/rng.js';
+import { randomNormal } from '../src/engine/kernels/random.js';
 import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { parseNpy } from '../src/data/npy.js';
@@ -108,7 +109,8 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   model.dispose();
   const bad = (options: object, data: object, pattern: RegExp) =>
     assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
-  bad({ loss: 'lsgan' }, mnistInfo, /^loss: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay\)$/);
+  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss\)$/);
+  bad({ loss: 'lsgan' }, mnistInfo, /^loss: expected one of nonsaturating, hinge, got 'lsgan'$/);
   bad({ levelSteps: [8, 0, 1] }, mnistInfo, /^levelSteps: expected an integer >= 1, got 0$/);
   bad({ levelSteps: [65, 1, 1] }, mnistInfo, /^levelSteps: .*64/);
   bad({ levelSteps: [8, 2] }, mnistInfo, /^levelSteps: expected one count per level \(3\), got 2$/);
@@ -222,6 +224,52 @@ test('lapgan: a short run on MNIST digits keeps every level finite and moves sam
   tf.dispose([a, b, real]);
   loaded.dispose();
   model.dispose();
+});
+
+test('lapgan --loss hinge: every level plays the hinge game (its formula on D\'s raw scores), the samples move, the choice saves', async () => {
+  const digits = tf.tensor4d(mnist.train.data.subarray(0, 128 * 784), [128, 28, 28, 1]);
+  const model = createModel('lapgan', { latent: 16, hidden: [64], filters: [8, 16], loss: 'hinge' }, mnistInfo, new Rng(1));
+  // Level 0 (no batch norm in its D): the terms are the hinge's on D's raw scores of the real 7×7 images and of G's.
+  tf.tidy(() => {
+    const batch = { x: tf.slice(digits, 0, 32) };
+    const d = model.discriminatorTerms(0, batch, new Rng(9));
+    const g = model.generatorTerms(0, batch, new Rng(9));
+    const coarse = laplacianPyramid(tf.sub(tf.mul(batch.x, 2), 1) as tf.Tensor4D, 3).coarse;
+    const score = (x: tf.Tensor) => tf.reshape((model.nets[0]!.discriminator.apply(x, { training: true }) as tf.Tensor[])[0]!, [-1]);
+    const r = score(coarse);
+    const f = score(tf.clipByValue(model.nets[0]!.generator.apply(randomNormal([32, 16], new Rng(9).tfSeed()), { training: true }) as tf.Tensor, -1, 1));
+    const close = (a: tf.Tensor, b: tf.Tensor, what: string) => assert.ok(Math.abs(a.dataSync()[0]! - b.dataSync()[0]!) < 1e-4, `${what}: ${a.dataSync()[0]} vs ${b.dataSync()[0]}`);
+    close(d['real']!, tf.mean(r), 'real: the mean raw score');
+    close(d['fake']!, tf.mean(f), 'fake: the mean raw score');
+    close(d.loss, tf.add(tf.mean(tf.relu(tf.sub(1, r))), tf.mean(tf.relu(tf.add(1, f)))), 'D: E[max(0, 1 − D(x))] + E[max(0, 1 + D(G(z)))]');
+    close(g.loss, tf.neg(tf.mean(f)), 'G: −E[D(G(z))]');
+  });
+  const coarseGap = (): number =>
+    tf.tidy(() => {
+      const s = model.sample(128, new Rng(7));
+      return meanAbs(tf.mean(laplacianPyramid(tf.sub(tf.mul(s, 2), 1) as tf.Tensor4D, 3).coarse, 0), tf.mean(laplacianPyramid(tf.sub(tf.mul(digits, 2), 1) as tf.Tensor4D, 3).coarse, 0));
+    });
+  const before = coarseGap();
+  const step = new TrainStep(model, new Rng(2), { learningRate: 1e-3, beta1: 0.5 });
+  const rng = new Rng(3);
+  let terms = await step.run({ x: digits });
+  for (let i = 0; i < 40; i++) {
+    const x = tf.gather(digits, Int32Array.from({ length: 64 }, () => rng.int(128)));
+    terms = await step.run({ x });
+    x.dispose();
+  }
+  terms.values.forEach((v, j) => assert.ok(Number.isFinite(v), `${terms.names[j]} finite`));
+  const after = coarseGap();
+  assert.ok(after < before * 0.7, `coarse level: mean image ${before.toFixed(3)} → ${after.toFixed(3)}`);
+  const dir = join(root, 'hinge');
+  await model.save(dir);
+  const loaded = await loadModel(dir);
+  assert.ok(loaded instanceof LAPGAN && loaded.config.loss === 'hinge');
+  const manifest = JSON.parse(await readFile(join(dir, 'genlab-model.json'), 'utf8')) as { networks: Record<string, string> };
+  assert.match(JSON.stringify(manifest), /a score \(higher = more real; hinge loss\)/);
+  loaded.dispose();
+  model.dispose();
+  digits.dispose();
 });
 
 test('lapgan --ema: every level samples from its moving average, which saves, loads and trains on exactly', async () => {

@@ -74,6 +74,7 @@ export function reproduceCommand(manifest: unknown, out: string, qualitySamples?
   if (typeof kind !== 'string' || typeof data['name'] !== 'string') return null;
   const words = ['genlab', 'train', kind, '--data', data['name'], '--out', out];
   if (typeof data['binarize'] === 'string') words.push('--binarize', data['binarize']);
+  if (typeof data['size'] === 'number') words.push('--size', String(data['size']));
   if (typeof data['limit'] === 'number') words.push('--limit', String(data['limit']));
   if (typeof data['testLimit'] === 'number') words.push('--test-limit', String(data['testLimit']));
   words.push(...trainFlags(record(m['options'])));

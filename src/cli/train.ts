@@ -69,6 +69,7 @@ interface RunFlags {
   checkpointEvery?: number;
   timeLimit?: number;
   binarize?: 'none' | 'static' | 'dynamic';
+  size?: number;
   limit?: number;
   testLimit?: number;
   seed?: number;
@@ -129,6 +130,7 @@ function checkResumeFlags(kind: ModelKind, flags: RunFlags & Record<string, unkn
   if (flags.data !== undefined && flags.data !== manifest.data.name) throw conflict('--data', flags.data, manifest.data.name);
   if (flags.seed !== undefined && flags.seed !== manifest.seed) throw conflict('--seed', flags.seed, manifest.seed);
   if (flags.binarize !== undefined && flags.binarize !== (manifest.data.binarize ?? 'none')) throw conflict('--binarize', flags.binarize, manifest.data.binarize ?? 'none');
+  if (flags.size !== undefined && flags.size !== manifest.data.size) throw conflict('--size', flags.size, manifest.data.size);
   if (flags.limit !== undefined && flags.limit !== manifest.data.limit) throw conflict('--limit', flags.limit, manifest.data.limit);
   if (flags.testLimit !== undefined && flags.testLimit !== manifest.data.testLimit) throw conflict('--test-limit', flags.testLimit, manifest.data.testLimit);
 }
@@ -217,7 +219,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
   let stoppedBy: string | null = null;
   if (manifest) {
     const d = manifest.data;
-    const data = await loadRunData(d.name, { seed: manifest.seed, binarize: d.binarize, limit: d.limit, testLimit: d.testLimit });
+    const data = await loadRunData(d.name, { seed: manifest.seed, binarize: d.binarize, size: d.size, limit: d.limit, testLimit: d.testLimit });
     startUp();
     process.stderr.write(`genlab: resuming ${manifest.kind} on ${d.name} from epoch ${manifest.epoch}, step ${manifest.step} (${flags.out}, status ${manifest.status})\n`);
     const stop = stopOnSignals(undefined, flags.timeLimit);
@@ -231,7 +233,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
     }
   } else {
     const seed = flags.seed ?? 0;
-    const data = await loadRunData(flags.data!, { seed, binarize: flags.binarize, limit: flags.limit, testLimit: flags.testLimit });
+    const data = await loadRunData(flags.data!, { seed, binarize: flags.binarize, size: flags.size, limit: flags.limit, testLimit: flags.testLimit });
     const { train, test } = data;
     const classes = train.labels?.kind === 'class' ? train.labels.classes : undefined;
     const options = modelOptions(kind, flags);
@@ -250,6 +252,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
         runDir: flags.out,
         dataInfo: {
           ...(flags.binarize !== undefined ? { binarize: flags.binarize } : {}),
+          ...(flags.size !== undefined ? { size: flags.size } : {}),
           ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
           ...(flags.testLimit !== undefined ? { testLimit: flags.testLimit } : {}),
         },
@@ -320,6 +323,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--momentum <x>', 'SGD momentum (default 0)', numberOption('--momentum', 0, 0.999999))
     .option('--quality-samples <N>', 'samples (and test digits) behind each epoch’s sample quality where the data have a measure (FID… on mnist, modes on toy sets; default 2000; 0 = off)', intOption('--quality-samples', 0, 100_000, 'the samples are drawn and compared at once'))
     .option('--binarize <mode>', 'MNIST binarisation: none, static or dynamic', choiceOption('--binarize', ['none', 'static', 'dynamic'] as const))
+    .option('--size <px>', 'image data (pokemon, moons, image folders): side of the square the images are resized to (Pokémon default 40; the lecture’s 20)', intOption('--size', 4, 1024, 'images are held in memory at this size'))
     .option('--limit <N>', 'use only the first N training examples (quick runs)', intOption('--limit', 1, 10_000_000, 'more than any dataset genlab loads'))
     .option('--test-limit <N>', 'evaluate on only the first N test examples', intOption('--test-limit', 1, 10_000_000, 'more than any dataset genlab loads'))
     .option('--checkpoint-every <N>', 'also checkpoint every N steps within epochs', intOption('--checkpoint-every', 1, 1_000_000_000, 'years of training on this machine'))

@@ -11,7 +11,7 @@
  *
  * Each level trains on the real pyramid of the batch, independently of the others (paper §3.2), so the loss groups
  * are `discriminator-k` then `generator-k` per level, each with its own optimiser: D maximises the cross-entropy
- * objective of Goodfellow et al. 2014 and G the non-saturating one (gan-losses.ts). The pyramid (d: 2×2 means, u:
+ * objective of Goodfellow et al. 2014 and G the non-saturating one (gan-losses.ts), or both play the hinge game (`loss`). The pyramid (d: 2×2 means, u:
  * nearest 2× upsampling) and the networks are in nets/lapgan.ts.
  *
  * As in the GAN family, images are modelled in [−1, 1] (G_0's output clipped, or its tanh without `exactBounds`);
@@ -29,10 +29,11 @@ import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { keepingState, trainableVariables } from './adversarial.js';
-import { discriminatorMinimaxLoss, generatorNonSaturatingLoss } from './gan-losses.js';
+import { discriminatorHingeLoss, discriminatorMinimaxLoss, generatorNonSaturatingLoss, generatorWassersteinLoss } from './gan-losses.js';
 import { checkBatchShape, derivedOnce } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
-import { checkNumber } from './validate.js';
+import { checkChoice, checkNumber } from './validate.js';
+import type { GanLoss } from './gan.js';
 import { randomNormal } from '../engine/kernels/random.js';
 
 export interface LapganConfig {
@@ -75,7 +76,15 @@ export interface LapganConfig {
    * finest level's average (1,876 updates, a horizon of 1,000) the cause: level 0's alone 71.2, levels 0 and 1 73.2.
    */
   emaDecay: number;
+  /**
+   * Every level's adversarial objective: 'nonsaturating' (the paper's: D the cross-entropy of Goodfellow et al. 2014,
+   * G the non-saturating one) or 'hinge' (Lim & Ye 2017; Miyato et al. 2018 eq. 16–17: D's raw score, margin 1).
+   */
+  loss: GanLoss;
 }
+
+/** The GAN family's objectives a LAPGAN takes. */
+export const LAPGAN_LOSSES = ['nonsaturating', 'hinge'] as const satisfies readonly GanLoss[];
 
 /** `levelSteps` unless given: many updates of the cheap coarsest GAN, two of the next, one of the others. */
 export function defaultLevelSteps(levels: number): number[] {
@@ -139,7 +148,9 @@ export class LAPGAN implements TrainableModel {
       exactBounds: options.exactBounds ?? true,
       levelSteps: [...(options.levelSteps ?? defaultLevelSteps(levels))],
       emaDecay: options.emaDecay ?? 0,
+      loss: options.loss ?? 'nonsaturating',
     };
+    checkChoice('loss', config.loss, LAPGAN_LOSSES);
     checkNumber('emaDecay', config.emaDecay, 0, false, MAX_EMA_DECAY);
     checkNumber('latent', config.latent, 1, true);
     if (config.levelSteps.length !== config.levels) throw badInput('levelSteps', `expected one count per level (${config.levels}), got ${config.levelSteps.length}`);
@@ -298,7 +309,10 @@ export class LAPGAN implements TrainableModel {
     return this.config.exactBounds ? boundBand(band, condition) : band;
   }
 
-  /** D_k's terms on a batch: G_k runs in training mode with its batch-norm state kept (G is fixed). */
+  /**
+   * D_k's terms on a batch: G_k runs in training mode with its batch-norm state kept (G is fixed). `real` and `fake`
+   * are D_k's mean output: probabilities with the non-saturating loss, raw scores with the hinge.
+   */
   discriminatorTerms(k: number, batch: TensorBatch, rng: Rng): LossTerms {
     const seed = rng.tfSeed();
     return tf.tidy(() => {
@@ -307,19 +321,19 @@ export class LAPGAN implements TrainableModel {
       const fake = keepingState([this.nets[k]!.generator], () => this.generateLevel(k, seed, n, coarse, true));
       const r = this.judge(k, real, coarse, true);
       const f = this.judge(k, fake, coarse, true);
-      const loss = discriminatorMinimaxLoss(r, f);
-      return { loss, real: tf.mean(tf.sigmoid(r)) as tf.Scalar, fake: tf.mean(tf.sigmoid(f)) as tf.Scalar };
+      if (this.config.loss === 'hinge') return { loss: discriminatorHingeLoss(r, f), real: tf.mean(r) as tf.Scalar, fake: tf.mean(f) as tf.Scalar };
+      return { loss: discriminatorMinimaxLoss(r, f), real: tf.mean(tf.sigmoid(r)) as tf.Scalar, fake: tf.mean(tf.sigmoid(f)) as tf.Scalar };
     });
   }
 
-  /** G_k's non-saturating loss on a batch's conditions: D_k runs in training mode with its state kept (D is fixed). */
+  /** G_k's loss (non-saturating, or −E[D] with the hinge) on a batch's conditions: D_k runs in training mode with its state kept (D is fixed). */
   generatorTerms(k: number, batch: TensorBatch, rng: Rng): LossTerms {
     const seed = rng.tfSeed();
     return tf.tidy(() => {
       const { real, coarse } = this.levelData(batch, k);
       const fake = this.generateLevel(k, seed, real.shape[0], coarse, true);
       const f = keepingState([this.nets[k]!.discriminator], () => this.judge(k, fake, coarse, true));
-      return { loss: generatorNonSaturatingLoss(f) };
+      return { loss: this.config.loss === 'hinge' ? generatorWassersteinLoss(f) : generatorNonSaturatingLoss(f) };
     });
   }
 
@@ -366,6 +380,7 @@ export class LAPGAN implements TrainableModel {
   async save(dir: string): Promise<void> {
     const networks: Record<string, tfl.LayersModel> = {};
     const described: Record<string, string> = {};
+    const verdict = this.config.loss === 'hinge' ? 'a score (higher = more real; hinge loss)' : 'a logit (σ gives P(real))';
     this.levelShapes.forEach(([h, w, c], k) => {
       networks[`generator-${k}`] = this.samplingGenerator(k);
       if (this.averages) networks[trainedDir(k)] = this.nets[k]!.generator;
@@ -377,8 +392,8 @@ export class LAPGAN implements TrainableModel {
           : `inputs: z [${this.config.latent}] ~ N(0, I), ${coarse}, in [−1, 1]; output: the band h${this.config.projectBands ? ' after each 2×2 block’s mean is subtracted from the output' : ''}${this.config.exactBounds ? ', then multiplied by 1 − |l|' : ''}, level-${k} image = clip(l + h, −1, 1)`;
       described[`discriminator-${k}`] =
         k === 0
-          ? `input: a coarsest image [${h}, ${w}, ${c}] in [−1, 1] (2·data − 1); outputs: [a logit (σ gives P(real)), features]`
-          : `input: [${h}, ${w}, ${2 * c}] = the band and ${coarse} concatenated in channels; outputs: [a logit (σ gives P(real)), features]`;
+          ? `input: a coarsest image [${h}, ${w}, ${c}] in [−1, 1] (2·data − 1); outputs: [${verdict}, features]`
+          : `input: [${h}, ${w}, ${2 * c}] = the band and ${coarse} concatenated in channels; outputs: [${verdict}, features]`;
     });
     if (this.averages) {
       this.averages.forEach((a, k) => {

@@ -180,6 +180,7 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
           trainCount: train.count,
           testCount: test?.count ?? 0,
           ...(options.dataInfo?.binarize !== undefined ? { binarize: options.dataInfo.binarize } : {}),
+          ...(options.dataInfo?.size !== undefined ? { size: options.dataInfo.size } : {}),
           ...(options.dataInfo?.limit !== undefined ? { limit: options.dataInfo.limit } : {}),
           ...(options.dataInfo?.testLimit !== undefined ? { testLimit: options.dataInfo.testLimit } : {}),
         },

@@ -1,4 +1,5 @@
-/** The data of a run as its flags or manifest.json describe them: a dataset, its seed and binarisation, and limits. */
+/** The data of a run as its flags or manifest.json describe them: a dataset, its seed, binarisation and image size, and limits. */
+import { badInput } from '../engine/errors.js';
 import { subset, type Dataset } from '../data/dataset.js';
 import { loadDataset, type LoadOptions } from '../data/registry.js';
 import type { FitData } from './types.js';
@@ -6,6 +7,8 @@ import type { FitData } from './types.js';
 export interface RunDataOptions {
   seed?: number;
   binarize?: string | undefined;
+  /** Images: side of the square they are resized to (Pokémon, moons, image folders); the dataset's default without it. */
+  size?: number | undefined;
   /** Only the first `limit` training (and `testLimit` test) examples. */
   limit?: number | undefined;
   testLimit?: number | undefined;
@@ -16,7 +19,11 @@ export async function loadRunData(spec: string, options: RunDataOptions = {}): P
   const load: LoadOptions = { seed: options.seed ?? 0 };
   const b = options.binarize;
   if (b === 'none' || b === 'static' || b === 'dynamic') load.binarize = b;
+  if (options.size !== undefined) load.size = options.size;
   const { train, test } = await loadDataset(spec, load);
+  if (options.size !== undefined && !(train.kind === 'images' && train.shape[0] === options.size && train.shape[1] === options.size)) {
+    throw badInput('--size', `${spec}'s examples are [${train.shape.join(', ')}] and take no size (it resizes pokemon, moons and image folders)`);
+  }
   const first = (ds: Dataset, n: number | undefined): Dataset => (n === undefined || n >= ds.count ? ds : subset(ds, Int32Array.from({ length: n }, (_, i) => i)));
   return { train: first(train, options.limit), test: first(test, options.testLimit) };
 }

@@ -63,6 +63,8 @@ export interface RunDataInfo {
   testCount: number;
   /** MNIST binarisation, when one was asked for. */
   binarize?: string;
+  /** Images resized to this side (--size), when one was asked for. */
+  size?: number;
   /** Only the first N training examples were used (--limit), and the first N test examples (--test-limit). */
   limit?: number;
   testLimit?: number;
@@ -124,6 +126,7 @@ export async function readManifest(dir: string): Promise<RunManifest> {
   const data = d as Record<string, unknown>;
   if (!Array.isArray(data['shape']) || data['shape'].length === 0 || data['shape'].length > 4 || !data['shape'].every((v) => isCount(v) && v >= 1)) bad('"data.shape" must be a list of 1 to 4 positive integers');
   if (data['kind'] !== undefined && data['kind'] !== 'images' && data['kind'] !== 'points') bad('"data.kind" must be images or points');
+  if (data['size'] !== undefined && !(isCount(data['size']) && data['size'] >= 1)) bad('"data.size" must be a positive integer');
   for (const k of ['trainCount', 'testCount', 'limit', 'testLimit']) if (data[k] !== undefined && !isCount(data[k])) bad(`"data.${k}" must be a non-negative integer`);
   if (data['binarize'] !== undefined && typeof data['binarize'] !== 'string') bad('"data.binarize" must be a string');
   if (m.config !== undefined && !isObject(m.config)) bad('"config" must be an object');

@@ -37,8 +37,8 @@ export interface FitOptions extends OptimizerOptions {
    * Must be empty or absent (use `resumeRun` to continue a run). Without it nothing is written.
    */
   runDir?: string;
-  /** Facts about the data for manifest.json beyond what the Dataset says (MNIST binarisation, --limit). */
-  dataInfo?: Pick<RunDataInfo, 'binarize' | 'limit' | 'testLimit'>;
+  /** Facts about the data for manifest.json beyond what the Dataset says (MNIST binarisation, --size, --limit). */
+  dataInfo?: Pick<RunDataInfo, 'binarize' | 'size' | 'limit' | 'testLimit'>;
   /** Also checkpoint every this many steps within epochs (default: only at epoch ends and on stop). */
   checkpointEverySteps?: number;
   /** Observers: progress bar, grids, the lab. Called in order; a promise returned is awaited. */
