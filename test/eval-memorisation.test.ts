@@ -65,7 +65,7 @@ test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded,
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { data: { shape: number[]; size: number } };
     assert.deepEqual(manifest.data.shape, [20, 20, 3]);
     assert.equal(manifest.data.size, 20);
-    const resumed = await runCli(['train', 'dcgan', '--out', out, '--resume', '--steps', '4']);
+    const resumed = await runCli(['train', 'dcgan', '--out', out, '--resume', '--size', '20', '--steps', '4']);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /resuming dcgan on pokemon from epoch \d+, step 2/);
     const clash = await runCli(['train', 'dcgan', '--out', out, '--resume', '--size', '40', '--steps', '6']);

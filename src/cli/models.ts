@@ -293,6 +293,8 @@ export interface EvalFlags {
  */
 export async function evalCommand(runDir: string, flags: EvalFlags, say: Print = stdoutLine): Promise<Record<string, number>> {
   return withModel(runDir, async (model, run) => {
+    const temperature = flags.temperature ?? 1;
+    checkTemperature(model, temperature); // before any long measure
     const report: Record<string, number> = {};
     const lines: string[] = [];
     const f = (v: number): string => v.toFixed(2);
@@ -324,8 +326,6 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
     const splits = measure === 'memorisation' ? { splits: { train: await runSplit(run, model, 'train'), test: await runSplit(run, model) } } : {};
     // A conditional model's samples take their labels with its training set's class shares, as real data have them.
     const prior = measure !== null && isConditional(model) ? classFrequencies(splits.splits?.train ?? (await runSplit(run, model, 'train'))) : undefined;
-    const temperature = flags.temperature ?? 1;
-    if (temperature !== 1) checkTemperature(model, temperature);
     const bar = progressFor('eval: sample quality');
     const quality =
       name === undefined
@@ -465,9 +465,10 @@ export async function scoreCommand(runDir: string, inputs: string[], flags: Scor
   });
 }
 
-/** Registers sample, reconstruct, interpolate, eval and score on `program` (`print` receives their output lines). */
 const TEMPERATURE_HELP =
   'GANs and LAPGAN: σ of the codes z ~ N(0, σ²I) (default 1, as trained): below 1 fewer, surer samples (truncation), above 1 more varied ones, trading precision for recall';
+
+/** Registers sample, reconstruct, interpolate, eval and score on `program` (`print` receives their output lines). */
 
 export function registerModelCommands(program: Command, print: Print = stdoutLine): void {
   const runHelp = 'run folder (runs/NAME, with manifest.json and model/), or a saved model folder';

@@ -130,7 +130,8 @@ function checkResumeFlags(kind: ModelKind, flags: RunFlags & Record<string, unkn
   if (flags.data !== undefined && flags.data !== manifest.data.name) throw conflict('--data', flags.data, manifest.data.name);
   if (flags.seed !== undefined && flags.seed !== manifest.seed) throw conflict('--seed', flags.seed, manifest.seed);
   if (flags.binarize !== undefined && flags.binarize !== (manifest.data.binarize ?? 'none')) throw conflict('--binarize', flags.binarize, manifest.data.binarize ?? 'none');
-  if (flags.size !== undefined && flags.size !== manifest.data.size) throw conflict('--size', flags.size, manifest.data.size);
+  const savedSize = manifest.data.size ?? (manifest.data.kind === 'images' ? manifest.data.shape[0] : undefined); // a run without --size: its data's own side
+  if (flags.size !== undefined && flags.size !== savedSize) throw conflict('--size', flags.size, savedSize);
   if (flags.limit !== undefined && flags.limit !== manifest.data.limit) throw conflict('--limit', flags.limit, manifest.data.limit);
   if (flags.testLimit !== undefined && flags.testLimit !== manifest.data.testLimit) throw conflict('--test-limit', flags.testLimit, manifest.data.testLimit);
 }

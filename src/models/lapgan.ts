@@ -11,8 +11,8 @@
  *
  * Each level trains on the real pyramid of the batch, independently of the others (paper §3.2), so the loss groups
  * are `discriminator-k` then `generator-k` per level, each with its own optimiser: D maximises the cross-entropy
- * objective of Goodfellow et al. 2014 and G the non-saturating one (gan-losses.ts), or both play the hinge game (`loss`). The pyramid (d: 2×2 means, u:
- * nearest 2× upsampling) and the networks are in nets/lapgan.ts.
+ * objective of Goodfellow et al. 2014 and G the non-saturating one (gan-losses.ts), or both play the hinge game
+ * (`loss`). The pyramid (d: 2×2 means, u: nearest 2× upsampling) and the networks are in nets/lapgan.ts.
  *
  * As in the GAN family, images are modelled in [−1, 1] (G_0's output clipped, or its tanh without `exactBounds`);
  * every level's image is clipped to [−1, 1] while sampling, so the next level is conditioned on images of the range
