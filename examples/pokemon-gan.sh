@@ -3,6 +3,7 @@
 # the hinge loss, spectral normalisation and a moving average of G, for a fixed wall time; then the memorisation
 # check (each sample's nearest training sprite against the held-out sprites') and a grid of 64 samples.
 #   examples/pokemon-gan.sh [MINUTES] [RUN] [extra train flags…]     e.g. examples/pokemon-gan.sh 40 runs/pk40
+# The lecture's 20×20 sprites: examples/pokemon-gan.sh 25 runs/pk20 --size 20
 # Open the run in the lab's board to sample it in the browser: npx genlab lab --runs "$(dirname RUN)"
 set -euo pipefail
 minutes=${1:-40}
