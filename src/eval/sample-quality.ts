@@ -60,9 +60,11 @@ export async function drawSamples(model: TrainableModel & Samples, n: number, se
   return out;
 }
 
+const checkTemperatureRange = (t: number): void => checkNumber('temperature', t, 0, false, MAX_TEMPERATURE, 'σ of the codes z ~ N(0, σ²I)');
+
 /** Throws unless `model` can sample at `temperature`: in [0, MAX_TEMPERATURE], and other than 1 only from its own noise. */
 export function checkTemperature(model: TrainableModel, temperature: number): void {
-  checkNumber('temperature', temperature, 0, false, MAX_TEMPERATURE, 'σ of the codes z ~ N(0, σ²I)');
+  checkTemperatureRange(temperature);
   if (temperature !== 1) requireCapability(model, 'generate', 'temperature');
 }
 
@@ -72,7 +74,7 @@ export function checkTemperature(model: TrainableModel, temperature: number): vo
  * gives the same e at every temperature.
  */
 export function sampleAtTemperature(model: TrainableModel & Samples, n: number, rng: Rng, temperature: number, labels?: tf.Tensor1D): tf.Tensor {
-  checkTemperature(model, temperature);
+  checkTemperatureRange(temperature);
   if (temperature === 1) return model.sample(n, rng, labels);
   const generating = requireCapability(model, 'generate', 'temperature');
   return tf.tidy(() => {
@@ -116,27 +118,16 @@ export type SampleQuality =
       report: { nearestTrainMedian: number; heldOutNearestTrainMedian: number; memorisationRatio: number; nearCopies: number };
     };
 
-export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referenceCount' | 'memorisationCount' | 'classifier'> {
+export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referenceCount' | 'memorisationCount' | 'classifier'>, DrawOptions {
   /** Samples drawn. Default 2 500 on toy sets (the VEEGAN/PacGAN protocol), 10 000 on MNIST. */
   samples?: number;
   /** Seed of the samples' noise (and of the metrics' subsets). Default 0. */
   seed?: number;
   /** Called as the work goes on: `done` of `total` (drawing the samples, then each stage of the image metrics). */
   onProgress?: (done: number, total: number) => void;
-  /** A conditional model's label distribution for its samples (each class's share): see `DrawOptions`. */
-  classPrior?: readonly number[];
-  /** σ of the samples' codes z ~ N(0, σ²I), for models that generate from their own noise: see `DrawOptions`. */
-  temperature?: number;
   /** The model's training and held-out images, as its run split them: the memorisation measure needs them. */
   splits?: { train: Dataset; test: Dataset };
 }
-
-/** The drawing part of the options. */
-const draw = ({ onProgress, classPrior, temperature }: SampleQualityOptions): DrawOptions => ({
-  ...(onProgress ? { onProgress } : {}),
-  ...(classPrior ? { classPrior } : {}),
-  ...(temperature !== undefined ? { temperature } : {}),
-});
 
 /** The model's quality measure on its data (see the file comment); null when the data have none. */
 export async function sampleQuality(model: TrainableModel, dataName: string, options: SampleQualityOptions = {}): Promise<SampleQuality | null> {
@@ -145,7 +136,7 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
   const seed = options.seed ?? 0;
   if (measure === 'modes') {
     const n = options.samples ?? 2500;
-    const metrics = modeMetrics(await drawSamples(model, n, seed, draw(options)), exampleSize(model.dataShape), toyModes(dataName)!);
+    const metrics = modeMetrics(await drawSamples(model, n, seed, options), exampleSize(model.dataShape), toyModes(dataName)!);
     return { measure, samples: n, metrics, report: { modesCovered: metrics.modesCovered, modesTotal: metrics.modesTotal, highQuality: metrics.highQuality } };
   }
   if (measure === 'images') {
@@ -153,7 +144,7 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
     const { samples: _, onProgress, classPrior: _prior, temperature: _temperature, ...imageOptions } = options;
     // In percent: drawing counts as half of the work, the metrics' stages as the other half.
     const half = (offset: number) => (done: number, total: number) => onProgress?.(Math.round(50 * (offset + done / total)), 100);
-    const drawn = await drawSamples(model, n, seed, { ...draw(options), onProgress: half(0) });
+    const drawn = await drawSamples(model, n, seed, { ...options, onProgress: half(0) });
     const metrics = await evaluateImageSamples(drawn, { ...imageOptions, count: n, seed, onProgress: half(1) });
     const { fid, kid, inceptionScore, precision, recall } = metrics;
     return { measure, samples: n, metrics, report: { fid, kid, inceptionScore, precision, recall } };
@@ -163,7 +154,7 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
     if (!splits || splits.test.count < 1) throw badInput(`${dataName}: memorisation`, 'needs the run’s training and held-out images (its data split)');
     const n = options.samples ?? 1000;
     const size = exampleSize(model.dataShape);
-    const drawn = await drawSamples(model, n, seed, draw(options));
+    const drawn = await drawSamples(model, n, seed, options);
     const metrics = memorisationCheck(drawn, splits.train.data, splits.test.data, splits.test.data, size);
     const report = {
       nearestTrainMedian: metrics.sampleToTrain.median,
