@@ -14,6 +14,7 @@ import {
   buildDcganGenerator,
   buildGanMlpDiscriminator,
   buildGanMlpGenerator,
+  checkPalette,
   type DiscriminatorNets,
   type MinibatchOptions,
 } from '../nets/dcgan.js';
@@ -41,6 +42,8 @@ export interface AdversarialNetConfig {
   labelSmoothing: number;
   /** Conv nets: residual blocks instead of the DCGAN's stride-2 layers (Gulrajani et al. 2017; Miyato et al. 2018; nets/resnet-gan.ts). Default false. */
   residual: boolean;
+  /** Conv nets: G paints each image with K colours of its own (nets/dcgan.ts `paletteImage`). Default 0 = off. */
+  palette: number;
 }
 
 /** The networks of a GAN. */
@@ -81,9 +84,12 @@ export function resolveNetConfig(kind: string, options: Partial<AdversarialNetCo
     batchNorm: options.batchNorm ?? arch === 'conv',
     labelSmoothing: options.labelSmoothing ?? 1,
     residual: options.residual ?? false,
+    palette: options.palette ?? 0,
   };
   if (typeof config.residual !== 'boolean') throw badInput(`${kind}: residual`, `expected true or false, got ${String(config.residual)}`);
   if (config.residual && arch !== 'conv') throw badInput(`${kind}: residual`, 'residual blocks replace the conv nets’ layers: use arch conv (kind dcgan)');
+  checkPalette(`${kind}: palette`, config.palette);
+  if (config.palette > 0 && arch !== 'conv') throw badInput(`${kind}: palette`, 'a palette paints the conv generator’s images: use arch conv (kind dcgan)');
   if (arch === 'mlp' && config.hidden.length === 0) throw badInput(`${kind}: hidden`, 'an MLP discriminator needs at least one hidden layer');
   config.hidden.forEach((h) => checkNumber(`${kind}: hidden`, h, 1, true));
   config.filters.forEach((f) => checkNumber(`${kind}: filters`, f, 1, true));
@@ -105,7 +111,7 @@ export function buildAdversarialGenerator(config: AdversarialNetConfig, data: Da
   const outputActivation = data.kind === 'images' && !exactBounds ? 'tanh' : 'linear';
   if (config.arch === 'conv') {
     const build = config.residual ? buildResidualGenerator : buildDcganGenerator;
-    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, outputActivation, rng });
+    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, outputActivation, palette: config.palette, rng });
   }
   return buildGanMlpGenerator({
     name: 'generator',

@@ -123,6 +123,10 @@ export const MODEL_OPTIONS = {
     help: 'conv GANs: residual blocks (each with a 1×1 shortcut) instead of the DCGAN’s stride-2 layers, no batch norm in D (Gulrajani et al. 2017; Miyato et al. 2018)',
     value: { type: 'boolean' },
   },
+  palette: {
+    help: 'conv GANs: G paints each image with K colours of its own — a palette from z and per-pixel softmax weights over it, as sprites are indexed-colour images of a few flat colours (default 0 = a colour per pixel)',
+    value: { type: 'int', min: 0, max: 256, why: 'a palette of more than 256 colours is no longer a palette' },
+  },
   gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
   levels: {
     help: 'LAPGAN pyramid levels, the coarsest a plain GAN (default: halve while the sides stay even and ≥ 7 px: 3 for MNIST 28 → 14 → 7)',

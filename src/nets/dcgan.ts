@@ -94,6 +94,8 @@ export interface DcganGeneratorOptions {
   batchNorm: boolean;
   /** The last layer's activation: 'tanh' (default), or 'linear' for a model that clips the output to [−1, 1] itself. */
   outputActivation?: 'tanh' | 'linear';
+  /** K ≥ 1: paint each image with a palette of K colours of its own (`paletteImage`); 0 or absent: colours per pixel. */
+  palette?: number;
   rng: Rng;
 }
 
@@ -216,7 +218,7 @@ export function projectNoise(
   options: DcganGeneratorOptions,
   kernelInitializer: ReturnType<typeof tfl.initializers.randomNormal>,
   useBias: boolean,
-): { inputs: tfl.SymbolicTensor[]; x: tfl.SymbolicTensor; channels: number; crop: (x: tfl.SymbolicTensor) => tfl.SymbolicTensor } {
+): { inputs: tfl.SymbolicTensor[]; flat: tfl.SymbolicTensor; x: tfl.SymbolicTensor; channels: number; crop: (x: tfl.SymbolicTensor) => tfl.SymbolicTensor } {
   const { name, filters = [32, 64] } = options;
   const [h, w, c] = imageShape(`${name} output`, options.output);
   checkWidths(`${name} filters`, filters, false);
@@ -229,7 +231,39 @@ export function projectNoise(
   const x = apply(dense({ units: h0 * w0 * deepest, useBias, kernelInitializer, biasInitializer: 'zeros', name: `${name}_project` }), flat);
   const crop = (y: tfl.SymbolicTensor): tfl.SymbolicTensor =>
     top + bottom + left + right > 0 ? apply(tfl.layers.cropping2D({ cropping: [[top, bottom], [left, right]], name: `${name}_crop` }), y) : y;
-  return { inputs, x: apply(tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }), x), channels: c, crop };
+  return { inputs, flat, x: apply(tfl.layers.reshape({ targetShape: [h0, w0, deepest], name: `${name}_reshape` }), x), channels: c, crop };
+}
+
+/** Hidden width of the small MLP that turns z (+ label) into a palette. */
+const PALETTE_HIDDEN = 128;
+
+/**
+ * An image painted from a palette: `weights` [h, w, K] are per-pixel logits over K colours, softmax-ed; the K colours
+ * [K, c] come from the generator's input (`flat`: z and any label) through a small MLP, so each image gets a colour
+ * scheme of its own and every pixel is a convex mix of its K colours. Sprites are indexed-colour images — a few flat
+ * colours each — where a per-pixel output can mix any colours anywhere. Stock layers only (softmax, dense, reshape,
+ * dot), so the generator still loads with `tf.loadLayersModel`.
+ */
+export function paletteImage(
+  name: string,
+  weights: tfl.SymbolicTensor,
+  flat: tfl.SymbolicTensor,
+  channels: number,
+  activation: 'tanh' | 'linear',
+  rng: Rng,
+): tfl.SymbolicTensor {
+  const [, h, w, k] = weights.shape as [null, number, number, number];
+  const mix = apply(tfl.layers.reshape({ targetShape: [h * w, k], name: `${name}_palette_pixels` }), apply(tfl.layers.softmax({ axis: -1, name: `${name}_palette_weights` }), weights));
+  const hidden = apply(dense({ units: PALETTE_HIDDEN, activation: 'relu', kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_palette_hidden` }), flat);
+  const colours = apply(dense({ units: k * channels, activation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_palette` }), hidden);
+  const palette = apply(tfl.layers.reshape({ targetShape: [k, channels], name: `${name}_palette_colours` }), colours);
+  const painted = apply(tfl.layers.dot({ axes: [2, 1], name: `${name}_palette_paint` }), [mix, palette]); // [h·w, c]
+  return apply(tfl.layers.reshape({ targetShape: [h, w, channels], name: `${name}_palette_image` }), painted);
+}
+
+/** Checks a palette size: 0 (none) or a whole number of colours up to 256. */
+export function checkPalette(what: string, palette: number): void {
+  if (!(Number.isInteger(palette) && palette >= 0 && palette <= 256)) throw badInput(what, `expected a whole number of colours in [0, 256] (0 = off), got ${String(palette)}`);
 }
 
 /** The start of an image discriminator: the image input, zero-padded to sides divisible by 2^L (L = filters.length). */
@@ -246,13 +280,14 @@ export function paddedImage(name: string, input: readonly number[], filters: rea
 
 /** DCGAN generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
 export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
-  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', rng } = options;
+  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', palette = 0, rng } = options;
+  checkPalette(`${name} palette`, palette);
   const start = projectNoise(options, dcganInit(rng), !batchNorm);
   const { inputs, crop, channels: c } = start;
   let x = start.x; // [h/2^L, w/2^L, deepest]
   if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn0` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu0` }), x);
-  const outFilters = [...filters.slice(0, -1).reverse(), c];
+  const outFilters = [...filters.slice(0, -1).reverse(), palette > 0 ? palette : c];
   outFilters.forEach((f, i) => {
     const last = i === outFilters.length - 1;
     x = apply(
@@ -262,7 +297,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
         strides: 2,
         padding: 'same',
         useBias: last || !batchNorm,
-        activation: last ? outputActivation : 'linear',
+        activation: last && palette === 0 ? outputActivation : 'linear',
         kernelInitializer: dcganInit(rng),
         biasInitializer: 'zeros',
         name: `${name}_deconv${i + 1}`,
@@ -274,6 +309,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
       x = apply(tfl.layers.reLU({ name: `${name}_relu${i + 1}` }), x);
     }
   });
+  if (palette > 0) x = paletteImage(name, x, start.flat, c, outputActivation, rng);
   return tfl.model({ inputs, outputs: crop(x), name });
 }
 

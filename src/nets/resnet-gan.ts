@@ -17,7 +17,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Rng } from '../engine/rng.js';
-import { BN, apply, finishDiscriminator, paddedImage, projectNoise, type DcganDiscriminatorOptions, type DcganGeneratorOptions, type DiscriminatorNets } from './dcgan.js';
+import { BN, apply, checkPalette, finishDiscriminator, paddedImage, paletteImage, projectNoise, type DcganDiscriminatorOptions, type DcganGeneratorOptions, type DiscriminatorNets } from './dcgan.js';
 import { batchNormalization, conv2d } from './layers.js';
 import { checkShape, kernelInit } from './mlp.js';
 
@@ -55,14 +55,17 @@ function blockDown(name: string, x: Tensor, filters: number, first: boolean, rng
 
 /** Residual generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
 export function buildResidualGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
-  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', rng } = options;
+  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', palette = 0, rng } = options;
+  checkPalette(`${name} palette`, palette);
   const start = projectNoise(options, kernelInit(rng), true);
   const { inputs, crop, channels: c } = start;
   let x = start.x;
   [...filters].reverse().forEach((f, i) => (x = blockUp(`${name}_block${i + 1}`, x, f, batchNorm, rng)));
   if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn_out` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu_out` }), x);
-  x = apply(conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), x);
+  const outputs = palette > 0 ? palette : c;
+  x = apply(conv2d({ filters: outputs, kernelSize: 3, padding: 'same', activation: palette > 0 ? 'linear' : outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), x);
+  if (palette > 0) x = paletteImage(name, x, start.flat, c, outputActivation, rng);
   return tfl.model({ inputs, outputs: crop(x), name });
 }
 

@@ -16,6 +16,7 @@ import { matMulKernels } from './matmul.js';
 import { randomKernels } from './random.js';
 import { reductionKernels } from './reductions.js';
 import { resampleKernels } from './resample.js';
+import { softmaxKernels } from './softmax.js';
 
 export { nativeKernelCalls } from './define.js';
 
@@ -34,6 +35,7 @@ const GROUPS: readonly KernelGroup[] = [
   fusedLossKernels,
   resampleKernels,
   randomKernels,
+  softmaxKernels,
 ];
 
 /** The native backend's kernel configs for the loaded addon; `cpu` gives the cpu kernel each falls back to. */
