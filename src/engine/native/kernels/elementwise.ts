@@ -12,7 +12,7 @@ import { binaryOperands, f32 } from './operands.js';
 /** TF.js kernel → the addon's op code (native/src/elementwise.cc's enums). */
 const BINARY: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 };
 const COMPARE: Record<string, number> = { Greater: 8, GreaterEqual: 9, Less: 10, LessEqual: 11, Equal: 12, NotEqual: 13 };
-const UNARY: Record<string, number> = {
+export const UNARY: Record<string, number> = {
   Relu: 0, Sigmoid: 1, Exp: 2, Log: 3, Sqrt: 4, Square: 5, Neg: 6, Abs: 7, Tanh: 8, Rsqrt: 10, Reciprocal: 11, Log1p: 12, Step: 13,
   LeakyRelu: 14,
 };
