@@ -15,6 +15,8 @@ import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
 import { createModel, loadModel } from '../src/models/kinds.js';
 import type { GAN } from '../src/models/gan.js';
+import { paletteEntropy } from '../src/models/gan-losses.js';
+import { withPaletteWeights } from '../src/nets/dcgan.js';
 import { firstN, trainSteps } from './helpers/models.js';
 
 await initEngine();
@@ -57,6 +59,39 @@ for (const residual of [false, true]) {
   });
 }
 
+test('paletteEntropy: log K for an even mix, 0 for one colour per pixel, the mean over pixels', () => {
+  const even = tf.fill([2, 3, 3, 4], 0.25);
+  const one = tf.reshape(tf.oneHot(tf.tensor1d([0, 2, 1, 3], 'int32'), 4), [1, 2, 2, 4]);
+  const half = tf.tensor4d([0.5, 0.5, 0, 0, 1, 0, 0, 0], [1, 1, 2, 4]);
+  const [e, o, h] = [paletteEntropy(even), paletteEntropy(one), paletteEntropy(half)].map((t) => t.dataSync()[0]!);
+  assert.ok(Math.abs(e - Math.log(4)) < 1e-6, `even: ${e}`);
+  assert.ok(Math.abs(o) < 1e-6, `one-hot: ${o}`);
+  assert.ok(Math.abs(h - Math.log(2) / 2) < 1e-6, `half the pixels mix two colours: ${h}`);
+  tf.dispose([even, one, half]);
+});
+
+test('paletteEntropy in G\'s loss pushes each pixel to one colour of its palette', async () => {
+  const pokemon = await loadDataset('pokemon', { size: 20 });
+  const data = firstN(pokemon.train, 256);
+  const entropyAfter = async (weight: number): Promise<{ entropy: number; logged: number | undefined }> => {
+    const gan = createModel('dcgan', { palette: 8, paletteEntropy: weight, loss: 'hinge', latent: 16, filters: [8, 16] }, sprites, new Rng(1)) as GAN;
+    const { last } = await trainSteps(gan, data, { steps: 40, batchSize: 32, learningRate: 5e-3, beta1: 0.5 });
+    const logged = last!.values[last!.names.indexOf('generator/paletteEntropy')];
+    const view = withPaletteWeights(gan.generator)!;
+    const z = tf.randomNormal([16, 16], 0, 1, 'float32', 9);
+    const [image, weights] = view.predict(z) as tf.Tensor[];
+    const entropy = paletteEntropy(weights!).dataSync()[0]!;
+    tf.dispose([z, image!, weights!]);
+    gan.dispose();
+    return { entropy, logged };
+  };
+  const without = await entropyAfter(0);
+  const withIt = await entropyAfter(20);
+  assert.equal(without.logged, undefined, 'no term without the option');
+  assert.ok(withIt.logged !== undefined && Number.isFinite(withIt.logged), 'G logs the term');
+  assert.ok(withIt.entropy < 0.7 * without.entropy, `mean entropy of the colour weights ${withIt.entropy.toFixed(3)} nats with λ = 20 against ${without.entropy.toFixed(3)} without (log 8 = 2.08)`);
+});
+
 test('a palette DCGAN learns on Pokémon sprites, saves stock networks and loads back', async () => {
   const pokemon = await loadDataset('pokemon', { size: 20 });
   const root = await mkdtemp(join(tmpdir(), 'genlab-palette-'));
@@ -90,4 +125,6 @@ test('palette: conv nets only, a whole number of colours in [0, 256]', () => {
   assert.throws(() => createModel('dcgan', { palette: 2.5 }, sprites, new Rng(0)), /dcgan: palette: expected a whole number of colours in \[0, 256\] \(0 = off\), got 2.5/);
   assert.throws(() => createModel('dcgan', { palette: 300 }, sprites, new Rng(0)), /palette: expected an integer in \[0, 256\] \(a palette of more than 256 colours is no longer a palette\), got 300/);
   assert.throws(() => createModel('vaegan', { palette: 4 } as never, sprites, new Rng(0)), /palette: not an option of vaegan/);
+  assert.throws(() => createModel('dcgan', { paletteEntropy: 0.5 }, sprites, new Rng(0)), /dcgan: paletteEntropy: weighs the entropy of each pixel's choice among a palette's colours: set palette to 2 or more \(it is 0\)/);
+  assert.throws(() => createModel('dcgan', { palette: 4, paletteEntropy: -1 }, sprites, new Rng(0)), /paletteEntropy/);
 });

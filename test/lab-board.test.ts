@@ -275,4 +275,24 @@ describe('the runs board in chromium', { timeout: 180_000 }, () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  it("a palette DCGAN's run on 20×20 sprites samples in the page what genlab sample writes in Node", async () => {
+    const gan = await runCli(['train', 'dcgan', '--data', 'pokemon', '--size', '20', '--palette', '4', '--filters', '4,8', '--latent', '8', '--limit', '64', '--test-limit', '16', '--steps', '4', '--batch-size', '16', '--backend', 'cpu', '--quality-samples', '0', '--out', join(runs, 'pal')]);
+    assert.equal(gan.code, 0, gan.stderr);
+    const node = await runCli(['sample', join(runs, 'pal'), '--seed', '5', '-n', '16', '--out', join(session.work, 'palette-samples.npy')], { env: { GENLAB_BACKEND: 'cpu' } });
+    assert.equal(node.code, 0, node.stderr);
+    const { page, errors } = await session.open('runs.html?run=pal&backend=cpu#model-section');
+    await page.waitForSelector('#model[data-state="ready"][data-backend="cpu"]', { timeout: 30_000 });
+    await page.fill('#sample-seed', '5');
+    await page.selectOption('#sample-count', '16');
+    await page.click('#sample');
+    await page.waitForSelector('#model-samples[data-seed="5"][data-count="16"]');
+    const bytes = await page.evaluate(async () => [...new Uint8Array(await (await fetch((document.getElementById('model-samples-npy') as HTMLAnchorElement).href)).arrayBuffer())]);
+    const inPage = parseNpy(Uint8Array.from(bytes), 'page samples');
+    const inNode = await readNpyFile(join(session.work, 'palette-samples.npy'));
+    assert.deepEqual(inPage.shape, [16, 20, 20, 3]);
+    assert.deepEqual(Array.from(inPage.data), Array.from(inNode.data), 'the same bits on the same backend');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

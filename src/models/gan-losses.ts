@@ -195,3 +195,14 @@ export function registerComparisonGradients(): void {
     });
   }
 }
+
+/**
+ * The mean entropy of a palette generator's per-pixel colour weights w [n, h, w, K] (softmax outputs, nets/dcgan.ts
+ * `paletteImage`): E_pixels[−Σ_k w_k log w_k], in nats; 0 when every pixel takes one colour, log K when it mixes all
+ * equally. Added to G's loss it pushes each pixel to one colour of its palette — entropy minimisation (Grandvalet &
+ * Bengio 2005, "Semi-supervised Learning by Entropy Minimization") on the colour choice — as indexed-colour sprites
+ * are painted, where a soft mix can make any colour between the palette's.
+ */
+export function paletteEntropy(weights: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(weights, tf.log(tf.maximum(weights, 1e-12))), -1))) as tf.Scalar);
+}

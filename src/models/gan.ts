@@ -35,6 +35,7 @@ import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
+import { withPaletteWeights } from '../nets/dcgan.js';
 import { diffAugment } from './diff-augment.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
@@ -64,6 +65,7 @@ import {
   generatorWassersteinLoss,
   gradientPenalty,
   historicalAveragePenalty,
+  paletteEntropy,
   r1Penalty,
 } from './gan-losses.js';
 import type { LossGroup, LossTerms, TensorBatch } from './model.js';
@@ -146,6 +148,11 @@ export interface GANConfig extends AdversarialNetConfig {
    * Images only. Default false (G's tanh, Radford et al. 2016).
    */
   exactBounds: boolean;
+  /**
+   * Weight λ of the mean entropy of a palette G's per-pixel colour weights in G's loss (gan-losses.ts
+   * `paletteEntropy`): each pixel pushed to one colour of its image's palette. Needs `palette`. 0 = off.
+   */
+  paletteEntropy: number;
 }
 
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
@@ -171,6 +178,8 @@ export class GAN extends AdversarialBase {
 
   /** Spectral normalisation of D's kernels (u, v per kernel); null when off. */
   private readonly spectral: SpectralNorm | null;
+  /** Palette generators with their colour weights as a second output (paletteEntropy), per network. */
+  private readonly paletteViews = new Map<tfl.LayersModel, tfl.LayersModel>();
   /** The moving average of G's weights (`emaDecay`; the generator group's afterUpdate takes each update in); null when off. */
   private readonly average: AverageState | null;
   /** G's batch of this step while the generator group's loss runs D's update inside it (shareFakes); else null. */
@@ -238,6 +247,7 @@ export class GAN extends AdversarialBase {
       diffAugment: options.diffAugment ?? false,
       shareFakes: options.shareFakes ?? dSteps === 1,
       exactBounds: options.exactBounds ?? false,
+      paletteEntropy: options.paletteEntropy ?? 0,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -250,6 +260,10 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: zeroCenteredPenalty`, config.zeroCenteredPenalty, 0);
     checkNumber(`${kind}: r1Penalty`, config.r1Penalty, 0);
     checkNumber(`${kind}: emaDecay`, config.emaDecay, 0, false, MAX_EMA_DECAY);
+    checkNumber(`${kind}: paletteEntropy`, config.paletteEntropy, 0);
+    if (config.paletteEntropy > 0 && config.palette < 2) {
+      throw badInput(`${kind}: paletteEntropy`, `weighs the entropy of each pixel's choice among a palette's colours: set palette to 2 or more (it is ${config.palette})`);
+    }
     for (const flag of ['featureMatching', 'minibatchDiscrimination', 'conditional', 'batchNorm', 'spectralNorm', 'diffAugment', 'shareFakes', 'exactBounds'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(`${kind}: ${flag}`, `expected true or false, got ${String(config[flag])}`);
     }
@@ -473,9 +487,13 @@ export class GAN extends AdversarialBase {
     const z = rng.tfSeed();
     const noisy = this.discriminatorInputs(step, rng, update);
     const g = update ? this.generator : this.samplingGenerator();
+    const painted = this.config.paletteEntropy > 0 ? this.withPaletteWeights(g) : null;
     const terms = tf.tidy(() => {
       const cond = this.conditioning(batch.labels, n, 'loss');
-      const generated = this.runGenerator(randomNormal([n, this.latent], z), cond, true, g);
+      let generated: tf.Tensor;
+      let colourChoice: tf.Tensor | null = null;
+      if (painted) [generated, colourChoice] = this.runPaletteGenerator(painted, randomNormal([n, this.latent], z), cond);
+      else generated = this.runGenerator(randomNormal([n, this.latent], z), cond, true, g);
       if (discriminatorUpdate) {
         this.sharedFake = generated;
         try {
@@ -496,6 +514,11 @@ export class GAN extends AdversarialBase {
         terms['featureMatching'] = fm;
         loss = fm;
       }
+      if (colourChoice) {
+        const h = paletteEntropy(colourChoice);
+        terms['paletteEntropy'] = h;
+        loss = tf.add(loss, tf.mul(h, this.config.paletteEntropy)) as tf.Scalar;
+      }
       if (this.history) {
         const vars = this.generatorVariables();
         if (update) updateHistory(this.history.generator, vars);
@@ -507,6 +530,19 @@ export class GAN extends AdversarialBase {
       return terms;
     });
     return terms;
+  }
+
+  /** `g` with its colour weights as a second output (nets/dcgan.ts `withPaletteWeights`), made once per network. */
+  private withPaletteWeights(g: tfl.LayersModel): tfl.LayersModel {
+    let view = this.paletteViews.get(g);
+    if (!view) this.paletteViews.set(g, (view = withPaletteWeights(g)!));
+    return view;
+  }
+
+  /** A palette G in training mode: its output as `runGenerator` gives it, and its colour weights [n, h, w, K]. */
+  private runPaletteGenerator(painted: tfl.LayersModel, z: tf.Tensor, cond: tf.Tensor[]): [tf.Tensor, tf.Tensor] {
+    const [out, weights] = painted.apply(cond.length ? [z, ...cond] : z, { training: true }) as tf.Tensor[];
+    return [this.clipsOutput ? tf.clipByValue(out!, -1, 1) : out!, weights!];
   }
 
   protected override samplingGenerator(): tfl.LayersModel {

@@ -127,6 +127,10 @@ export const MODEL_OPTIONS = {
     help: 'conv GANs: G paints each image with K colours of its own — a palette from z and per-pixel softmax weights over it, as sprites are indexed-colour images of a few flat colours (default 0 = a colour per pixel)',
     value: { type: 'int', min: 0, max: 256, why: 'a palette of more than 256 colours is no longer a palette' },
   },
+  paletteEntropy: {
+    help: 'weight λ of the mean entropy of a palette G’s per-pixel colour weights in its loss: each pixel pushed to one colour of its palette (entropy minimisation, Grandvalet & Bengio 2005; needs --palette; default 0 = off)',
+    value: { type: 'number', min: 0 },
+  },
   gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
   levels: {
     help: 'LAPGAN pyramid levels, the coarsest a plain GAN (default: halve while the sides stay even and ≥ 7 px: 3 for MNIST 28 → 14 → 7)',

@@ -261,6 +261,15 @@ export function paletteImage(
   return apply(tfl.layers.reshape({ targetShape: [h, w, channels], name: `${name}_palette_image` }), painted);
 }
 
+/**
+ * A network of the same layers as the palette generator `g` that outputs [its image, its per-pixel colour weights
+ * [n, h, w, K] (padded sides)], for a loss on the weights; null when `g` paints no palette.
+ */
+export function withPaletteWeights(g: tfl.LayersModel): tfl.LayersModel | null {
+  const layer = g.layers.find((l) => l.name === `${g.name}_palette_weights`);
+  return layer ? tfl.model({ inputs: g.inputs, outputs: [g.outputs[0]!, layer.output as tfl.SymbolicTensor], name: `${g.name}_with_palette_weights` }) : null;
+}
+
 /** Checks a palette size: 0 (none) or a whole number of colours up to 256. */
 export function checkPalette(what: string, palette: number): void {
   if (!(Number.isInteger(palette) && palette >= 0 && palette <= 256)) throw badInput(what, `expected a whole number of colours in [0, 256] (0 = off), got ${String(palette)}`);
