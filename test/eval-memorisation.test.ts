@@ -48,8 +48,12 @@ test('genlab eval of a Pokémon GAN run reports the memorisation check against i
     const report = JSON.parse(ev.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     for (const key of ['nearestTrainMedian', 'heldOutNearestTrainMedian', 'memorisationRatio', 'nearCopies']) assert.ok(Number.isFinite(report[key]), key);
     assert.ok(report['nearestTrainMedian']! > 0, 'an untrained generator copies nothing');
+    // Colours per sprite: held-out sprites a few flat colours, an untrained G's grey-ish noise spread over other cells.
+    assert.ok(report['heldOutColourEntropy']! > 1.5 && report['heldOutColourEntropy']! < 5, `held-out sprites ${report['heldOutColourEntropy']} bits`);
+    assert.ok(Number.isFinite(report['colourEntropy']) && report['colourEntropy'] !== report['heldOutColourEntropy'], `samples ${report['colourEntropy']} bits`);
     const text = await runCli(['eval', out, '--samples', '64']);
     assert.match(text.stdout, /pokemon samples \(64\), dcgan: nearest training image \(pixel L2, \d+ searched\)/);
+    assert.match(text.stdout, /colours per image: samples [\d.]+ bits, held-out images [\d.]+ \(entropy of the non-white pixels over 4×4×4 RGB cells\)/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

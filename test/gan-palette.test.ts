@@ -63,7 +63,9 @@ test('paletteEntropy: log K for an even mix, 0 for one colour per pixel, the mea
   const even = tf.fill([2, 3, 3, 4], 0.25);
   const one = tf.reshape(tf.oneHot(tf.tensor1d([0, 2, 1, 3], 'int32'), 4), [1, 2, 2, 4]);
   const half = tf.tensor4d([0.5, 0.5, 0, 0, 1, 0, 0, 0], [1, 1, 2, 4]);
-  const [e, o, h] = [paletteEntropy(even), paletteEntropy(one), paletteEntropy(half)].map((t) => t.dataSync()[0]!);
+  const terms = [paletteEntropy(even), paletteEntropy(one), paletteEntropy(half)];
+  const [e, o, h] = terms.map((t) => t.dataSync()[0]!) as [number, number, number];
+  tf.dispose(terms);
   assert.ok(Math.abs(e - Math.log(4)) < 1e-6, `even: ${e}`);
   assert.ok(Math.abs(o) < 1e-6, `one-hot: ${o}`);
   assert.ok(Math.abs(h - Math.log(2) / 2) < 1e-6, `half the pixels mix two colours: ${h}`);

@@ -37,6 +37,7 @@ import {
   sampleAtTemperature,
   checkTemperature,
   MAX_TEMPERATURE,
+  COLOUR_LEVELS,
   scoreImages,
   computeReferenceScores,
   formatShare,
@@ -340,6 +341,10 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
         lines.push(`  per mode: ${m.perMode.join(' ')}`);
       } else if (quality.measure === 'memorisation') {
         lines.push(`${name} samples (${quality.samples}), ${model.kind}: ${formatMemorisation(quality.metrics, 'image')}`);
+        const { colourEntropy, heldOutColourEntropy } = quality.report;
+        if (colourEntropy !== undefined && heldOutColourEntropy !== undefined) {
+          lines.push(`  colours per image: samples ${colourEntropy.toFixed(2)} bits, held-out images ${heldOutColourEntropy.toFixed(2)} (entropy of the non-white pixels over ${COLOUR_LEVELS}×${COLOUR_LEVELS}×${COLOUR_LEVELS} RGB cells)`);
+        }
       } else {
         lines.push(`${name} samples (${quality.samples}${temperature !== 1 ? `, codes z ~ N(0, ${temperature}²I)` : ''}), ${model.kind}:`);
         for (const line of formatImageMetrics(quality.metrics)) lines.push(`  ${line}`);
