@@ -43,6 +43,16 @@ function raw(path: string, headers: Record<string, string> = {}, method = 'GET')
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
+/** Samples `count` images with `seed` in a run page's model panel and reads them back from its .npy download. */
+async function samplesInPage(page: Page, seed: number, count: number): Promise<ReturnType<typeof parseNpy>> {
+  await page.fill('#sample-seed', String(seed));
+  await page.selectOption('#sample-count', String(count));
+  await page.click('#sample');
+  await page.waitForSelector(`#model-samples[data-seed="${seed}"][data-count="${count}"]`);
+  const bytes = await page.evaluate(async () => [...new Uint8Array(await (await fetch((document.getElementById('model-samples-npy') as HTMLAnchorElement).href)).arrayBuffer())]);
+  return parseNpy(Uint8Array.from(bytes), 'page samples');
+}
+
 describe('the runs board in chromium', { timeout: 180_000 }, () => {
   before(async () => {
     session = await startLabSession(async (work) => {
@@ -134,12 +144,7 @@ describe('the runs board in chromium', { timeout: 180_000 }, () => {
     await page.waitForSelector('#model[data-state="ready"][data-backend="cpu"]', { timeout: 30_000 });
     await page.waitForSelector('#model-recon[data-indices]');
     await page.waitForSelector('#model-interp[data-steps="8"]');
-    await page.fill('#sample-seed', '7');
-    await page.selectOption('#sample-count', '16');
-    await page.click('#sample');
-    await page.waitForSelector('#model-samples[data-seed="7"][data-count="16"]');
-    const bytes = await page.evaluate(async () => [...new Uint8Array(await (await fetch((document.getElementById('model-samples-npy') as HTMLAnchorElement).href)).arrayBuffer())]);
-    const inPage = parseNpy(Uint8Array.from(bytes), 'page samples');
+    const inPage = await samplesInPage(page, 7, 16);
     const cli = await sampled;
     assert.equal(cli.code, 0, cli.stderr);
     const inNode = await readNpyFile(join(session.work, 'node-samples.npy'));
@@ -283,12 +288,7 @@ describe('the runs board in chromium', { timeout: 180_000 }, () => {
     assert.equal(node.code, 0, node.stderr);
     const { page, errors } = await session.open('runs.html?run=pal&backend=cpu#model-section');
     await page.waitForSelector('#model[data-state="ready"][data-backend="cpu"]', { timeout: 30_000 });
-    await page.fill('#sample-seed', '5');
-    await page.selectOption('#sample-count', '16');
-    await page.click('#sample');
-    await page.waitForSelector('#model-samples[data-seed="5"][data-count="16"]');
-    const bytes = await page.evaluate(async () => [...new Uint8Array(await (await fetch((document.getElementById('model-samples-npy') as HTMLAnchorElement).href)).arrayBuffer())]);
-    const inPage = parseNpy(Uint8Array.from(bytes), 'page samples');
+    const inPage = await samplesInPage(page, 5, 16);
     const inNode = await readNpyFile(join(session.work, 'palette-samples.npy'));
     assert.deepEqual(inPage.shape, [16, 20, 20, 3]);
     assert.deepEqual(Array.from(inPage.data), Array.from(inNode.data), 'the same bits on the same backend');
