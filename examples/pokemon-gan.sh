@@ -4,6 +4,8 @@
 # check (each sample's nearest training sprite against the held-out sprites') and a grid of 64 samples.
 #   examples/pokemon-gan.sh [MINUTES] [RUN] [extra train flags…]     e.g. examples/pokemon-gan.sh 40 runs/pk40
 # The lecture's 20×20 sprites: examples/pokemon-gan.sh 25 runs/pk20 --size 20
+# Painted from a palette of 8 colours per sprite, each pixel pushed to one of them (README, "Palette generators"):
+#   examples/pokemon-gan.sh 25 runs/pk20-palette --size 20 --palette 8 --palette-entropy 1
 # Open the run in the lab's board to sample it in the browser: npx genlab lab --runs "$(dirname RUN)"
 set -euo pipefail
 minutes=${1:-40}
