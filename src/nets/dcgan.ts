@@ -238,7 +238,7 @@ export function projectNoise(
 const PALETTE_HIDDEN = 128;
 
 /**
- * An image painted from a palette: `weights` [h, w, K] are per-pixel logits over K colours, softmax-ed; the K colours
+ * An image painted from a palette: `logits` [h, w, K] are per-pixel scores of K colours, softmax-ed; the K colours
  * [K, c] come from the generator's input (`flat`: z and any label) through a small MLP, so each image gets a colour
  * scheme of its own and every pixel is a convex mix of its K colours. Sprites are indexed-colour images — a few flat
  * colours each — where a per-pixel output can mix any colours anywhere. Stock layers only (softmax, dense, reshape,
@@ -246,14 +246,14 @@ const PALETTE_HIDDEN = 128;
  */
 export function paletteImage(
   name: string,
-  weights: tfl.SymbolicTensor,
+  logits: tfl.SymbolicTensor,
   flat: tfl.SymbolicTensor,
   channels: number,
   activation: 'tanh' | 'linear',
   rng: Rng,
 ): tfl.SymbolicTensor {
-  const [, h, w, k] = weights.shape as [null, number, number, number];
-  const mix = apply(tfl.layers.reshape({ targetShape: [h * w, k], name: `${name}_palette_pixels` }), apply(tfl.layers.softmax({ axis: -1, name: `${name}_palette_weights` }), weights));
+  const [, h, w, k] = logits.shape as [null, number, number, number];
+  const mix = apply(tfl.layers.reshape({ targetShape: [h * w, k], name: `${name}_palette_pixels` }), apply(tfl.layers.softmax({ axis: -1, name: `${name}_palette_weights` }), logits));
   const hidden = apply(dense({ units: PALETTE_HIDDEN, activation: 'relu', kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_palette_hidden` }), flat);
   const colours = apply(dense({ units: k * channels, activation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_palette` }), hidden);
   const palette = apply(tfl.layers.reshape({ targetShape: [k, channels], name: `${name}_palette_colours` }), colours);
