@@ -474,7 +474,6 @@ const TEMPERATURE_HELP =
   'GANs and LAPGAN: σ of the codes z ~ N(0, σ²I) (default 1, as trained): below 1 fewer, surer samples (truncation), above 1 more varied ones, trading precision for recall';
 
 /** Registers sample, reconstruct, interpolate, eval and score on `program` (`print` receives their output lines). */
-
 export function registerModelCommands(program: Command, print: Print = stdoutLine): void {
   const runHelp = 'run folder (runs/NAME, with manifest.json and model/), or a saved model folder';
   program

@@ -66,6 +66,11 @@ export interface AdversarialModelFile extends ModelFile {
   };
 }
 
+/** What G is applied to: the codes z alone, or z and the conditioning inputs (one-hot labels). */
+export function generatorInputs(z: tf.Tensor, cond: readonly tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+  return cond.length ? [z, ...cond] : z;
+}
+
 /** Fills in and checks the network options shared by GAN and VAE-GAN. */
 export function resolveNetConfig(kind: string, options: Partial<AdversarialNetConfig>, data: DataInfo, defaultArch: Arch): AdversarialNetConfig {
   const arch = options.arch ?? defaultArch;
@@ -264,7 +269,11 @@ export abstract class AdversarialBase implements TrainableModel {
 
   /** G (or `net`, a network of G's shape) on codes z [n, latent] (+ labels): its output, in the networks' range. */
   protected runGenerator(z: tf.Tensor, cond: tf.Tensor[], training: boolean, net: tfl.LayersModel = this.generator): tf.Tensor {
-    const out = net.apply(cond.length ? [z, ...cond] : z, { training }) as tf.Tensor;
+    return this.bounded(net.apply(generatorInputs(z, cond), { training }) as tf.Tensor);
+  }
+
+  /** G's raw output as the model uses it: clipped to [−1, 1] when `clipsOutput`. */
+  protected bounded(out: tf.Tensor): tf.Tensor {
     return this.clipsOutput ? tf.clipByValue(out, -1, 1) : out;
   }
 

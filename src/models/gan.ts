@@ -44,6 +44,7 @@ import {
   AdversarialBase,
   buildAdversarialGenerator,
   buildAdversarialNets,
+  generatorInputs,
   keepingState,
   resolveNetConfig,
   type AdversarialModelFile,
@@ -541,8 +542,8 @@ export class GAN extends AdversarialBase {
 
   /** A palette G in training mode: its output as `runGenerator` gives it, and its colour weights [n, h, w, K]. */
   private runPaletteGenerator(painted: tfl.LayersModel, z: tf.Tensor, cond: tf.Tensor[]): [tf.Tensor, tf.Tensor] {
-    const [out, weights] = painted.apply(cond.length ? [z, ...cond] : z, { training: true }) as tf.Tensor[];
-    return [this.clipsOutput ? tf.clipByValue(out!, -1, 1) : out!, weights!];
+    const [out, weights] = painted.apply(generatorInputs(z, cond), { training: true }) as tf.Tensor[];
+    return [this.bounded(out!), weights!];
   }
 
   protected override samplingGenerator(): tfl.LayersModel {

@@ -270,6 +270,14 @@ export function withPaletteWeights(g: tfl.LayersModel): tfl.LayersModel | null {
   return layer ? tfl.model({ inputs: g.inputs, outputs: [g.outputs[0]!, layer.output as tfl.SymbolicTensor], name: `${g.name}_with_palette_weights` }) : null;
 }
 
+/**
+ * A generator's last layer: with a palette (K ≥ 1) it gives each pixel K linear logits, which `paletteImage` paints;
+ * without one, the image's channels through `activation`.
+ */
+export function lastLayerOf(palette: number, channels: number, activation: 'tanh' | 'linear'): { filters: number; activation: 'tanh' | 'linear' } {
+  return palette > 0 ? { filters: palette, activation: 'linear' } : { filters: channels, activation };
+}
+
 /** Checks a palette size: 0 (none) or a whole number of colours up to 256. */
 export function checkPalette(what: string, palette: number): void {
   if (!(Number.isInteger(palette) && palette >= 0 && palette <= 256)) throw badInput(what, `expected a whole number of colours in [0, 256] (0 = off), got ${String(palette)}`);
@@ -296,7 +304,8 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
   let x = start.x; // [h/2^L, w/2^L, deepest]
   if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn0` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu0` }), x);
-  const outFilters = [...filters.slice(0, -1).reverse(), palette > 0 ? palette : c];
+  const lastLayer = lastLayerOf(palette, c, outputActivation);
+  const outFilters = [...filters.slice(0, -1).reverse(), lastLayer.filters];
   outFilters.forEach((f, i) => {
     const last = i === outFilters.length - 1;
     x = apply(
@@ -306,7 +315,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
         strides: 2,
         padding: 'same',
         useBias: last || !batchNorm,
-        activation: last && palette === 0 ? outputActivation : 'linear',
+        activation: last ? lastLayer.activation : 'linear',
         kernelInitializer: dcganInit(rng),
         biasInitializer: 'zeros',
         name: `${name}_deconv${i + 1}`,

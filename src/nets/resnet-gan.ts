@@ -17,7 +17,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Rng } from '../engine/rng.js';
-import { BN, apply, checkPalette, finishDiscriminator, paddedImage, paletteImage, projectNoise, type DcganDiscriminatorOptions, type DcganGeneratorOptions, type DiscriminatorNets } from './dcgan.js';
+import { BN, apply, checkPalette, finishDiscriminator, lastLayerOf, paddedImage, paletteImage, projectNoise, type DcganDiscriminatorOptions, type DcganGeneratorOptions, type DiscriminatorNets } from './dcgan.js';
 import { batchNormalization, conv2d } from './layers.js';
 import { checkShape, kernelInit } from './mlp.js';
 
@@ -63,8 +63,7 @@ export function buildResidualGenerator(options: DcganGeneratorOptions): tfl.Laye
   [...filters].reverse().forEach((f, i) => (x = blockUp(`${name}_block${i + 1}`, x, f, batchNorm, rng)));
   if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn_out` }), x);
   x = apply(tfl.layers.reLU({ name: `${name}_relu_out` }), x);
-  const outputs = palette > 0 ? palette : c;
-  x = apply(conv2d({ filters: outputs, kernelSize: 3, padding: 'same', activation: palette > 0 ? 'linear' : outputActivation, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), x);
+  x = apply(conv2d({ ...lastLayerOf(palette, c, outputActivation), kernelSize: 3, padding: 'same', kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_out` }), x);
   if (palette > 0) x = paletteImage(name, x, start.flat, c, outputActivation, rng);
   return tfl.model({ inputs, outputs: crop(x), name });
 }
