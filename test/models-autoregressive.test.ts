@@ -16,7 +16,7 @@ import { loadDataset } from '../src/data/registry.js';
 import { HierarchicalVAE } from '../src/models/hvae.js';
 import { createModel, loadModel } from '../src/models/kinds.js';
 import type { VAE } from '../src/models/vae.js';
-import { madeForward, madeMasks } from '../src/nets/made.js';
+import { causalWindowMask, madeForward, madeMasks } from '../src/nets/made.js';
 import { evaluateLocal, firstN, loadStockLayersModel, trainSteps } from './helpers/models.js';
 import { trainAndScoreWithCli } from './helpers/likelihood.js';
 
@@ -33,8 +33,9 @@ const randomWeights = (shape: number[], seed: number, scale = 1): tf.Tensor => t
  * scored with the same code z; the pixels' net (one masked layer, or a MADE with `hidden` widths) gets random weights
  * everywhere, masked entries included.
  */
-function tinyModel(hidden: number[] = []): VAE {
-  const model = createModel('vae', { hidden: [8], latent: 2, autoregressive: true, autoregressiveHidden: hidden }, { shape: [2, 2, 1], kind: 'images' }, new Rng(4));
+function tinyModel(hidden: number[] = [], window = 0, side = 2): VAE {
+  const options = { hidden: [8], latent: 2, autoregressive: true, autoregressiveHidden: hidden, autoregressiveWindow: window };
+  const model = createModel('vae', options, { shape: [side, side, 1], kind: 'images' }, new Rng(4));
   const weights = model.encoder.getWeights();
   model.encoder.setWeights([...weights.slice(0, -1).map((w) => tf.zerosLike(w)), tf.tensor1d([0.7, -1.2, -40, -40])]); // the output bias: mean ‖ log-variance
   model.pixels!.setWeights(model.pixels!.getWeights().map((w, i) => randomWeights(w.shape, 11 + i, 2)));
@@ -43,11 +44,19 @@ function tinyModel(hidden: number[] = []): VAE {
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
-for (const hidden of [[], [5], [6, 3]]) {
-  const what = hidden.length ? `a MADE of hidden widths ${hidden.join(', ')}` : 'one masked layer';
-  test(`p(x|z) of autoregressive pixels (${what}) sums to 1 over all 16 binary 2×2 images, masked entries ignored`, () => {
-    const model = tinyModel(hidden);
-    const all = tf.tensor(Float32Array.from({ length: 64 }, (_, i) => (Math.floor(i / 4) >> (i % 4)) & 1), [16, 2, 2, 1]);
+/** Every binary side × side image, [2^D, side, side, 1]. */
+function allBinaryImages(side: number): tf.Tensor {
+  const d = side * side;
+  return tf.tensor(Float32Array.from({ length: d << d }, (_, i) => (Math.floor(i / d) >> (i % d)) & 1), [1 << d, side, side, 1]);
+}
+
+const cases = [{ hidden: [], window: 0, side: 2 }, { hidden: [5], window: 0, side: 2 }, { hidden: [6, 3], window: 0, side: 2 }, { hidden: [], window: 1, side: 3 }];
+for (const { hidden, window, side } of cases) {
+  const d = side * side;
+  const what = hidden.length ? `a MADE of hidden widths ${hidden.join(', ')}` : window ? `one layer masked to a causal window of ${window}` : 'one masked layer';
+  test(`p(x|z) of autoregressive pixels (${what}) sums to 1 over all ${1 << d} binary ${side}×${side} images, masked entries ignored`, () => {
+    const model = tinyModel(hidden, window, side);
+    const all = allBinaryImages(side);
     const terms = model.importanceTerms(all, 1, new Rng(1));
     const total = tf.sum(tf.exp(terms.logLikelihoods)).dataSync()[0]!;
     assert.ok(Math.abs(total - 1) < 1e-5, `Σ_x p(x|z) = ${total}`);
@@ -60,37 +69,61 @@ for (const hidden of [[], [5], [6, 3]]) {
   });
 
   test(`decode (${what}): each pixel σ(l_i + net(p)_i) given the probabilities before it, as D passes of the net compute it`, () => {
-    const model = tinyModel(hidden);
+    const model = tinyModel(hidden, window, side);
     const z = tf.tensor2d([[0.3, -1.1], [1.5, 0.2]]);
-    const logits = tf.reshape(model.decoder.predict(z) as tf.Tensor, [2, 4]).arraySync() as number[][];
-    const masks = madeMasks(4, hidden, 1, false);
+    const logits = tf.reshape(model.decoder.predict(z) as tf.Tensor, [2, d]).arraySync() as number[][];
+    const masks = window ? [causalWindowMask(side, side, window)] : madeMasks(d, hidden, 1, false);
     const want = logits.map((l) => {
-      const p = [0, 0, 0, 0];
-      for (let i = 0; i < 4; i++) p[i] = sigmoid(l[i]! + madeForward(model.pixels!, masks, tf.tensor2d([p])).dataSync()[i]!);
+      const p = new Array<number>(d).fill(0);
+      for (let i = 0; i < d; i++) p[i] = sigmoid(l[i]! + madeForward(model.pixels!, masks, tf.tensor2d([p])).dataSync()[i]!);
       return p;
     });
     const got = model.decode(z);
-    assert.deepEqual(got.shape, [2, 2, 2, 1]);
-    Array.from(got.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - want[Math.floor(i / 4)]![i % 4]!) < 1e-5, `pixel ${i}: ${v}, want ${want[Math.floor(i / 4)]![i % 4]}`));
+    assert.deepEqual(got.shape, [2, side, side, 1]);
+    Array.from(got.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - want[Math.floor(i / d)]![i % d]!) < 1e-5, `pixel ${i}: ${v}, want ${want[Math.floor(i / d)]![i % d]}`));
     model.pixels!.setWeights(model.pixels!.getWeights().map((w) => tf.zerosLike(w)));
     const flat = model.decode(z);
-    Array.from(flat.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - sigmoid(logits[Math.floor(i / 4)]![i % 4]!)) < 1e-5));
+    Array.from(flat.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - sigmoid(logits[Math.floor(i / d)]![i % d]!)) < 1e-5));
     tf.dispose([z, got, flat, ...masks]);
     model.dispose();
   });
 }
 
+test('a causal window of 1 on 3×3 images: pixel i sees the pixels before it at most one row up and one column aside, no others', () => {
+  const model = tinyModel([], 1, 3);
+  const all = allBinaryImages(3);
+  const score = (): Float32Array => tf.tidy(() => model.importanceTerms(all, 1, new Rng(1)).logWeights.dataSync() as Float32Array);
+  const zero = model.pixels!.getWeights().map((w) => tf.zerosLike(w));
+  model.pixels!.setWeights(zero);
+  const base = score();
+  // [source j, target i] in raster order: 0 1 2 / 3 4 5 / 6 7 8.
+  const seen = [[1, 3], [0, 4], [2, 4], [3, 4], [4, 8], [5, 8], [7, 8], [3, 7], [5, 7]];
+  const unseen = [[2, 3], [0, 5], [0, 8], [1, 8], [2, 6], [3, 5], [6, 8], [4, 3], [8, 0]];
+  for (const [j, i] of [...seen, ...unseen]) {
+    const kernel = new Float32Array(81);
+    kernel[j! * 9 + i!] = 3;
+    model.pixels!.setWeights([tf.tensor2d(kernel, [9, 9]), zero[1]!]);
+    const moved = Math.max(...score().map((v, e) => Math.abs(v - base[e]!)));
+    if (seen.some(([a, b]) => a === j && b === i)) assert.ok(moved > 0.1, `pixel ${i} should see pixel ${j}`);
+    else assert.equal(moved, 0, `pixel ${i} should not see pixel ${j}`);
+  }
+  tf.dispose([all, ...zero]);
+  model.dispose();
+});
+
 test('on MNIST the autoregressive decoder reaches a better bound than the factorised one; its kernel stays strictly lower-triangular; no leak', async () => {
   const data = firstN(mnist.train, 2000);
   const negElbo: number[] = [];
   let kernel: Float32Array | null = null;
-  for (const autoregressive of [false, true]) {
-    const model = createModel('vae', { hidden: [64], latent: 8, autoregressive }, images, new Rng(1));
+  let windowed: Float32Array | null = null;
+  for (const [autoregressive, window] of [[false, 0], [true, 0], [true, 3]] as const) {
+    const model = createModel('vae', { hidden: [64], latent: 8, autoregressive, autoregressiveWindow: window }, images, new Rng(1));
     const before = tf.memory().numTensors;
     await trainSteps(model, data, { steps: 150, batchSize: 50, learningRate: 3e-3 });
     assert.equal(tf.memory().numTensors, before, 'tensors flat over training');
     negElbo.push(evaluateLocal(model, firstN(mnist.test, 500))['negElbo']!);
-    if (autoregressive) kernel = model.pixels!.getWeights()[0]!.dataSync() as Float32Array;
+    if (autoregressive && window === 0) kernel = model.pixels!.getWeights()[0]!.dataSync() as Float32Array;
+    if (window > 0) windowed = model.pixels!.getWeights()[0]!.dataSync() as Float32Array;
     model.dispose();
   }
   assert.ok(negElbo[1]! < negElbo[0]! - 15, `test −ELBO: factorised ${negElbo[0]}, autoregressive ${negElbo[1]}`);
@@ -102,6 +135,17 @@ test('on MNIST the autoregressive decoder reaches a better bound than the factor
     }
   }
   assert.ok(below > 1000, `only ${below} trained connections below the diagonal`);
+  // A window of 3 rows and columns: 24 or fewer trained sources per pixel, none outside it, and still far better than factorised.
+  assert.ok(negElbo[2]! < negElbo[0]! - 15, `test −ELBO: factorised ${negElbo[0]}, window of 3 ${negElbo[2]}`);
+  let inside = 0;
+  for (let j = 0; j < 784; j++) {
+    for (let i = 0; i < 784; i++) {
+      const near = j < i && Math.floor(i / 28) - Math.floor(j / 28) <= 3 && Math.abs((i % 28) - (j % 28)) <= 3;
+      if (!near) assert.equal(windowed![j * 784 + i], 0, `kernel[${j}][${i}] is outside the window and must stay 0`);
+      else if (windowed![j * 784 + i] !== 0) inside++;
+    }
+  }
+  assert.ok(inside > 1000, `only ${inside} trained connections inside the window`);
 });
 
 test('a two-layer IWAE with autoregressive pixels saves and loads: same weights of the same draws, same samples, stock pixels/ network', async () => {
@@ -134,6 +178,14 @@ test('autoregressive pixels need a bernoulli decoder; the CLI trains and scores 
   assert.throws(() => createModel('vae', { autoregressive: true }, { shape: [2], kind: 'points' }, new Rng(0)), /bernoulli decoder/);
   assert.throws(() => createModel('vae', { autoregressiveHidden: [16] }, images, new Rng(0)), /autoregressiveHidden: the hidden layers of the pixels’ MADE need autoregressive on/);
   await trainAndScoreWithCli(join(root, 'cli'), ['iwae', '--hidden', '32', '--latent', '4', '--autoregressive']);
+  assert.throws(() => createModel('vae', { autoregressiveWindow: 2 }, images, new Rng(0)), /autoregressiveWindow: the pixels’ window needs autoregressive on/);
+  assert.throws(() => createModel('vae', { autoregressive: true, autoregressiveHidden: [8], autoregressiveWindow: 2 }, images, new Rng(0)), /autoregressiveWindow: a window is for the one masked layer/);
+  assert.throws(() => createModel('vae', { autoregressive: true, autoregressiveWindow: 2 }, { shape: [8, 8, 3], kind: 'images' }, new Rng(0)), /autoregressiveWindow: a window needs single-channel images \[height, width\(, 1\)\], got images \[8, 8, 3\]/);
+  assert.throws(() => createModel('vae', { autoregressive: true, autoregressiveWindow: 1.5 }, images, new Rng(0)), /autoregressiveWindow/);
+  await trainAndScoreWithCli(join(root, 'cli-window'), ['iwae', '--hidden', '32', '--latent', '4', '--autoregressive', '--autoregressive-window', '2']);
+  const manifest = JSON.parse(await readFile(join(root, 'cli-window', 'model', 'genlab-model.json'), 'utf8'));
+  assert.equal(manifest.config.autoregressiveWindow, 2);
+  assert.match(manifest.networks.pixels, /causal window: kernel\[j\]\[i\] = 0 unless j < i, j at most 2 rows above i and 2 columns to either side/);
   await trainAndScoreWithCli(join(root, 'cli-made'), ['vae', '--hidden', '32', '--latent', '4', '--autoregressive', '--autoregressive-hidden', '64']);
   await rm(root, { recursive: true, force: true });
 });

@@ -18,7 +18,7 @@ import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js'
 import type { Rng } from '../engine/rng.js';
 import { untaped } from '../engine/untaped.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
-import { madeForward, madeMasks, madeMeanField } from '../nets/made.js';
+import { causalWindowMask, madeForward, madeMasks, madeMeanField } from '../nets/made.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
 import { TRAINED_SUFFIX, updateAverage, type NetworkAverage } from './average.js';
 import {
@@ -76,7 +76,9 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     this.decoder = nets.decoder;
     if (config.autoregressive !== (nets.pixels !== undefined)) throw badInput('model', 'the pixels’ network is needed exactly when autoregressive is on');
     this.pixels = nets.pixels ?? null;
-    this.pixelMasks = config.autoregressive ? madeMasks(this.dataSize, config.autoregressiveHidden, 1, false) : [];
+    this.pixelMasks = !config.autoregressive ? []
+      : config.autoregressiveWindow > 0 ? [causalWindowMask(data.shape[0]!, data.shape[1]!, config.autoregressiveWindow)]
+      : madeMasks(this.dataSize, config.autoregressiveHidden, 1, false);
     this.average = average;
     const learned = config.decoder === 'gaussian' && config.decoderVariance === 'learned';
     this.decoderLogVar = learned ? tf.variable(tf.scalar(state.decoderLogVar ?? Math.log(config.decoderStd ** 2)), true) : null;
@@ -204,6 +206,11 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
   /** The autoregressive decoder's pixels for its logits l [n, D], each fed its predecessors' probabilities (nets/made.ts). */
   private meanFieldPixels(logits: tf.Tensor2D): Float32Array {
     const weights = this.net('pixels').getWeights().map((w) => w.dataSync() as Float32Array);
+    if (this.config.autoregressiveHidden.length === 0) {
+      // The one layer's mask may be narrower than "all before" (a causal window): decode with the kernel it lets through.
+      const mask = this.pixelMasks[0]!.dataSync();
+      weights[0] = weights[0]!.map((w, i) => w * mask[i]!);
+    }
     return madeMeanField(weights, this.config.autoregressiveHidden, this.dataSize, logits.dataSync() as Float32Array);
   }
 
@@ -266,7 +273,9 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     const d = this.dataSize;
     const masked = this.config.autoregressiveHidden.length > 0
       ? `a MADE (Germain et al. 2015): its kernels are multiplied by 0/1 masks of input degrees 1..${d} in order and hidden degrees 1 + (k mod ${d - 1})`
-      : 'the kernel is strictly lower-triangular: kernel[j][i] = 0 for j ≥ i';
+      : this.config.autoregressiveWindow > 0
+        ? `the kernel is masked to each pixel's causal window: kernel[j][i] = 0 unless j < i, j at most ${this.config.autoregressiveWindow} rows above i and ${this.config.autoregressiveWindow} columns to either side`
+        : 'the kernel is strictly lower-triangular: kernel[j][i] = 0 for j ≥ i';
     const pixels = `input: x [${d}] (the example flattened in raster order); output: logits added to the decoder's, output i seeing only inputs j < i (${masked})`;
     return { encoder: this.describeEncoder(), decoder: describeDecoder(this.config, this.dataKind), ...(this.pixels ? { pixels } : {}) };
   }

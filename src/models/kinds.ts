@@ -59,7 +59,7 @@ export interface KindSpec {
 }
 
 const NETS = ['arch', 'hidden', 'latent'] as const;
-const DECODER = ['decoder', 'decoderVariance', 'decoderStd', 'autoregressive', 'autoregressiveHidden', 'weightDecay'] as const;
+const DECODER = ['decoder', 'decoderVariance', 'decoderStd', 'autoregressive', 'autoregressiveHidden', 'autoregressiveWindow', 'weightDecay'] as const;
 const ADVERSARIAL_NETS = [...NETS, 'filters', 'batchNorm', 'labelSmoothing'] as const;
 const GAN_OPTIONS = [
   ...ADVERSARIAL_NETS,

@@ -54,6 +54,11 @@ export interface LatentModelConfig {
   /** Hidden widths of the pixels' MADE (ReLU layers, Germain et al. 2015) instead of the one masked layer. Default []. */
   autoregressiveHidden: number[];
   /**
+   * With the one masked layer on single-channel images: pixel i sees only the pixels before it at most this many rows
+   * above and columns to either side (nets/made.ts `causalWindowMask`), not all D − 1 of them. 0 = all (default).
+   */
+  autoregressiveWindow: number;
+  /**
    * Decay β of a moving average of every network's weights (Polyak & Juditsky 1992), bias-corrected, which evaluation,
    * sampling, scoring and the saved model use; training goes on with the trained weights (a learned decoder variance
    * is not averaged). 0 = off (default).
@@ -109,6 +114,7 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
     conditional: options.conditional ?? false,
     autoregressive: options.autoregressive ?? false,
     autoregressiveHidden: [...(options.autoregressiveHidden ?? [])],
+    autoregressiveWindow: options.autoregressiveWindow ?? 0,
     emaDecay: options.emaDecay ?? 0,
   };
   if (!data.shape.every((d) => Number.isInteger(d) && d >= 1) || data.shape.length === 0) {
@@ -129,11 +135,25 @@ export function resolveLatentConfig(kind: string, options: Partial<LatentModelCo
   }
   config.autoregressiveHidden.forEach((h) => checkNumber(`${kind}: autoregressiveHidden`, h, 1, true));
   if (config.autoregressiveHidden.length > 0 && !config.autoregressive) throw badInput(`${kind}: autoregressiveHidden`, 'the hidden layers of the pixels’ MADE need autoregressive on');
+  checkAutoregressiveWindow(kind, config, data);
   if (config.autoregressive && config.decoder !== 'bernoulli') throw badInput(`${kind}: autoregressive`, 'autoregressive pixels need a bernoulli decoder (binary images)');
   if (config.autoregressive && valuesPerExample(data) > MAX_AUTOREGRESSIVE_VALUES) {
     throw badInput(`${kind}: autoregressive`, `at most ${MAX_AUTOREGRESSIVE_VALUES} values per example (its kernel is D × D), got ${valuesPerExample(data)}`);
   }
   return config;
+}
+
+/** The causal window needs the one masked layer over a single-channel image (its rows and columns). */
+function checkAutoregressiveWindow(kind: string, config: LatentModelConfig, data: DataInfo): void {
+  const flag = `${kind}: autoregressiveWindow`;
+  checkNumber(flag, config.autoregressiveWindow, 0, true);
+  if (config.autoregressiveWindow === 0) return;
+  if (!config.autoregressive) throw badInput(flag, 'the pixels’ window needs autoregressive on');
+  if (config.autoregressiveHidden.length > 0) throw badInput(flag, 'a window is for the one masked layer, not with autoregressiveHidden');
+  const [, , channels = 1] = data.shape;
+  if (data.kind !== 'images' || data.shape.length < 2 || data.shape.length > 3 || channels !== 1) {
+    throw badInput(flag, `a window needs single-channel images [height, width(, 1)], got ${data.kind} [${data.shape.join(', ')}]`);
+  }
 }
 
 /**

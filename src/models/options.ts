@@ -51,6 +51,10 @@ export const MODEL_OPTIONS = {
     help: 'bernoulli decoders: each pixel’s logit also sees the pixels before it (raster order), a masked D × D layer (Gregor et al. 2014; Germain et al. 2015)',
     value: { type: 'boolean' },
   },
+  autoregressiveWindow: {
+    help: 'with --autoregressive on 1-channel images: each pixel sees only the pixels before it at most R rows above and R columns aside (default 0: all)',
+    value: { type: 'int', min: 0, max: 4096, why: 'a distance in pixels' },
+  },
   autoregressiveHidden: { help: 'hidden widths of the pixels’ MADE network instead of the one masked layer, e.g. 500 (with --autoregressive)', value: WIDTHS },
   weightDecay: { help: 'L2 penalty λ on the kernels (default 0)', value: { type: 'number', min: 0 } },
   noise: { help: 'input corruption: none, gaussian, masking, salt-and-pepper (default gaussian)', value: { type: 'choice', choices: NOISE_TYPES } },

@@ -63,6 +63,25 @@ export function madeForward(net: tfl.LayersModel, masks: readonly tf.Tensor2D[],
 }
 
 /**
+ * The mask [sources, targets] of a one-layer autoregressive net over a height × width image in raster order that keeps
+ * only each pixel's causal neighbourhood: pixel i sees pixel j < i when j lies at most `window` rows above it and at
+ * most `window` columns to either side — the half-square context of PixelCNN's masked convolutions (van den Oord et
+ * al. 2016, "Pixel Recurrent Neural Networks", §3.5), here with a weight per pair rather than shared. The caller owns it.
+ */
+export function causalWindowMask(height: number, width: number, window: number): tf.Tensor2D {
+  const d = height * width;
+  const m = new Float32Array(d * d);
+  for (let i = 0; i < d; i++) {
+    const [ri, ci] = [Math.floor(i / width), i % width];
+    for (let j = Math.max(0, i - window * width - window); j < i; j++) {
+      const [rj, cj] = [Math.floor(j / width), j % width];
+      if (ri - rj <= window && Math.abs(ci - cj) <= window) m[j * d + i] = 1;
+    }
+  }
+  return tf.tensor2d(m, [d, d]);
+}
+
+/**
  * The autoregressive connections between the pixels of a decoder, a MADE over D values in natural order whose
  * outputs are added to the decoder's logits. Without hidden layers, output i = b_i + Σ_{j<i} W_ji x_j: the
  * autoregressive visible connections of Gregor et al. 2014 ("Deep AutoRegressive Networks", §2), whose kernel stays
