@@ -15,8 +15,10 @@ import {
   buildGanMlpDiscriminator,
   buildGanMlpGenerator,
   checkPalette,
+  UPSAMPLES,
   type DiscriminatorNets,
   type MinibatchOptions,
+  type Upsample,
 } from '../nets/dcgan.js';
 import { ARCHS, modelFileBase, type Arch, type DataInfo, type LossGroup, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
@@ -44,6 +46,8 @@ export interface AdversarialNetConfig {
   residual: boolean;
   /** Conv nets: G paints each image with K colours of its own (nets/dcgan.ts `paletteImage`). Default 0 = off. */
   palette: number;
+  /** Conv nets: how the DCGAN's G doubles its sides, 'transposed' convolutions or 'nearest' upsampling and a conv (nets/dcgan.ts `UPSAMPLES`). Default 'transposed'. */
+  upsample: Upsample;
 }
 
 /** The networks of a GAN. */
@@ -90,11 +94,16 @@ export function resolveNetConfig(kind: string, options: Partial<AdversarialNetCo
     labelSmoothing: options.labelSmoothing ?? 1,
     residual: options.residual ?? false,
     palette: options.palette ?? 0,
+    upsample: options.upsample ?? 'transposed',
   };
   if (typeof config.residual !== 'boolean') throw badInput(`${kind}: residual`, `expected true or false, got ${String(config.residual)}`);
   if (config.residual && arch !== 'conv') throw badInput(`${kind}: residual`, 'residual blocks replace the conv nets’ layers: use arch conv (kind dcgan)');
   checkPalette(`${kind}: palette`, config.palette);
   if (config.palette > 0 && arch !== 'conv') throw badInput(`${kind}: palette`, 'a palette paints the conv generator’s images: use arch conv (kind dcgan)');
+  checkChoice(`${kind}: upsample`, config.upsample, UPSAMPLES);
+  if (config.upsample === 'nearest' && (arch !== 'conv' || config.residual)) {
+    throw badInput(`${kind}: upsample`, `nearest upsampling replaces the DCGAN generator’s transposed convolutions: use arch conv without residual (whose blocks upsample by nearest already), got ${config.residual ? 'residual' : `arch ${arch}`}`);
+  }
   if (arch === 'mlp' && config.hidden.length === 0) throw badInput(`${kind}: hidden`, 'an MLP discriminator needs at least one hidden layer');
   config.hidden.forEach((h) => checkNumber(`${kind}: hidden`, h, 1, true));
   config.filters.forEach((f) => checkNumber(`${kind}: filters`, f, 1, true));
@@ -116,7 +125,7 @@ export function buildAdversarialGenerator(config: AdversarialNetConfig, data: Da
   const outputActivation = data.kind === 'images' && !exactBounds ? 'tanh' : 'linear';
   if (config.arch === 'conv') {
     const build = config.residual ? buildResidualGenerator : buildDcganGenerator;
-    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, outputActivation, palette: config.palette, rng });
+    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, outputActivation, palette: config.palette, upsample: config.upsample, rng });
   }
   return buildGanMlpGenerator({
     name: 'generator',

@@ -11,6 +11,7 @@ import { MAX_EMA_DECAY } from './average.js';
 import { MAX_LAPGAN_LEVELS, MAX_LEVEL_STEPS } from './lapgan.js';
 import { SRGAN_CONTENT_LOSSES } from './srgan.js';
 import { ARCHS } from './model.js';
+import { UPSAMPLES } from '../nets/dcgan.js';
 import { badInput } from '../engine/errors.js';
 import { checkNumber } from './validate.js';
 
@@ -130,6 +131,10 @@ export const MODEL_OPTIONS = {
   palette: {
     help: 'conv GANs: G paints each image with K colours of its own — a palette from z and per-pixel softmax weights over it, as sprites are indexed-colour images of a few flat colours (default 0 = a colour per pixel)',
     value: { type: 'int', min: 0, max: 256, why: 'a palette of more than 256 colours is no longer a palette' },
+  },
+  upsample: {
+    help: 'conv GANs: how G doubles its sides — transposed (the DCGAN’s strided transposed convolutions, default) or nearest (nearest-neighbour upsampling then a 3×3 conv: no checkerboard; Odena et al. 2016)',
+    value: { type: 'choice', choices: UPSAMPLES },
   },
   paletteEntropy: {
     help: 'weight λ of the mean entropy of a palette G’s per-pixel colour weights in its loss: each pixel pushed to one colour of its palette (entropy minimisation, Grandvalet & Bengio 2005; needs --palette; default 0 = off)',

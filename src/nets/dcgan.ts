@@ -9,7 +9,8 @@
  *   DCGAN generator:    z (+ label) → dense h/4·w/4·64 → reshape → BN → ReLU → convT 5×5/2 32 → BN → ReLU
  *                       → convT 5×5/2 channels → tanh        (Radford et al. 2016, "Unsupervised Representation
  *                       Learning with Deep Convolutional GANs", §3: no pooling, BN in G and D, ReLU in G with tanh
- *                       out, LeakyReLU in D; weights ~ N(0, 0.02), §4)
+ *                       out, LeakyReLU in D; weights ~ N(0, 0.02), §4); or each convT as nearest ×2 → conv 3×3
+ *                       (`UPSAMPLES`)
  *   DCGAN discriminator: x → conv 5×5/2 32 → LeakyReLU 0.2 → conv 5×5/2 64 → BN → LeakyReLU 0.2 → flatten
  *                       → features → dense 1 (+ ⟨V·label, features⟩: a projection discriminator when conditional)
  *
@@ -96,8 +97,21 @@ export interface DcganGeneratorOptions {
   outputActivation?: 'tanh' | 'linear';
   /** K ≥ 1: paint each image with a palette of K colours of its own (`paletteImage`); 0 or absent: colours per pixel. */
   palette?: number;
+  /** How G doubles its sides: 'transposed' convolutions (default), or 'nearest' upsampling then a convolution. */
+  upsample?: Upsample;
   rng: Rng;
 }
+
+/**
+ * How the DCGAN generator doubles its sides: the paper's transposed 5×5 convolutions of stride 2, whose kernel overlaps
+ * unevenly (5 is odd) and paints a 2-pixel checkerboard into flat areas, or "resize-convolution" — nearest-neighbour
+ * upsampling then a 3×3 convolution, which spreads every input pixel evenly (Odena, Dumoulin & Olah 2016,
+ * "Deconvolution and Checkerboard Artifacts", Distill) at ≈ 1.4× the multiply-adds.
+ */
+export const UPSAMPLES = ['transposed', 'nearest'] as const;
+export type Upsample = (typeof UPSAMPLES)[number];
+/** Kernel of the convolution after nearest upsampling. */
+export const RESIZE_KERNEL = 3;
 
 export interface DcganDiscriminatorOptions {
   name: string;
@@ -297,7 +311,7 @@ export function paddedImage(name: string, input: readonly number[], filters: rea
 
 /** DCGAN generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
 export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
-  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', palette = 0, rng } = options;
+  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', palette = 0, upsample = 'transposed', rng } = options;
   checkPalette(`${name} palette`, palette);
   const start = projectNoise(options, dcganInit(rng), !batchNorm);
   const { inputs, crop, channels: c } = start;
@@ -308,20 +322,20 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
   const outFilters = [...filters.slice(0, -1).reverse(), lastLayer.filters];
   outFilters.forEach((f, i) => {
     const last = i === outFilters.length - 1;
-    x = apply(
-      conv2dTranspose({
-        filters: f,
-        kernelSize: DCGAN_KERNEL,
-        strides: 2,
-        padding: 'same',
-        useBias: last || !batchNorm,
-        activation: last ? lastLayer.activation : 'linear',
-        kernelInitializer: dcganInit(rng),
-        biasInitializer: 'zeros',
-        name: `${name}_deconv${i + 1}`,
-      }),
-      x,
-    ); // side doubles
+    const layer = {
+      filters: f,
+      padding: 'same',
+      useBias: last || !batchNorm,
+      activation: last ? lastLayer.activation : 'linear',
+      kernelInitializer: dcganInit(rng),
+      biasInitializer: 'zeros',
+    } as const;
+    if (upsample === 'nearest') {
+      x = apply(tfl.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${name}_up${i + 1}` }), x); // side doubles
+      x = apply(conv2d({ ...layer, kernelSize: RESIZE_KERNEL, name: `${name}_conv${i + 1}` }), x);
+    } else {
+      x = apply(conv2dTranspose({ ...layer, kernelSize: DCGAN_KERNEL, strides: 2, name: `${name}_deconv${i + 1}` }), x); // side doubles
+    }
     if (!last) {
       if (batchNorm) x = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
       x = apply(tfl.layers.reLU({ name: `${name}_relu${i + 1}` }), x);
