@@ -51,10 +51,11 @@ export {
   type UpscalingModel,
 } from './eval/upscale-metrics.js';
 export * from './eval/gan-toy.js';
-export { sampleQuality, qualityMeasure, qualityPerEpoch, qualityBestBy, drawSamples, sampleLabels, sampleAtTemperature, checkTemperature, MAX_TEMPERATURE, type ColourReport, type DrawOptions, type SampleQuality, type SampleQualityOptions } from './eval/sample-quality.js';
+export { sampleQuality, qualityMeasure, qualityPerEpoch, qualityBestBy, drawSamples, sampleLabels, sampleAtTemperature, checkTemperature, MAX_TEMPERATURE, type CheckerboardReport, type ColourReport, type DrawOptions, type SampleQuality, type SampleQualityOptions } from './eval/sample-quality.js';
 export { loadMnistClassifier, trainMnistClassifier, saveMnistClassifier, measureFeatureScales, defaultClassifierDir, MnistClassifier, CLASSIFIER_FEATURES, TRAINING_FILE } from './eval/mnist-classifier.js';
 export { formatImageMetrics, formatMemorisation, evaluateImageSamples, prepareImageReference, fid, kid, inceptionScore, precisionRecall, memorisationCheck } from './eval/image-metrics.js';
 export { colourEntropy, COLOUR_LEVELS, WHITE_LEVEL } from './eval/colour-entropy.js';
+export { checkerboardShare } from './eval/checkerboard.js';
 export * as tf from '@tensorflow/tfjs-core';
 export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
 export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';

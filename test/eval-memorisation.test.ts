@@ -51,7 +51,10 @@ test('genlab eval of a Pokémon GAN run reports the memorisation check against i
     // Colours per sprite: held-out sprites a few flat colours, an untrained G's grey-ish noise spread over other cells.
     assert.ok(report['heldOutColourEntropy']! > 1.5 && report['heldOutColourEntropy']! < 5, `held-out sprites ${report['heldOutColourEntropy']} bits`);
     assert.ok(Number.isFinite(report['colourEntropy']) && report['colourEntropy'] !== report['heldOutColourEntropy'], `samples ${report['colourEntropy']} bits`);
+    // An untrained DCGAN's transposed convolutions paint a 2×2 checkerboard; the held-out sprites hold little of it.
+    assert.ok(report['heldOutCheckerboard']! < 0.05 && report['checkerboard']! > 2 * report['heldOutCheckerboard']!, `checkerboard: samples ${report['checkerboard']}, held-out ${report['heldOutCheckerboard']}`);
     const text = await runCli(['eval', out, '--samples', '64']);
+    assert.match(text.stdout, /2×2 checkerboard: samples [\d.]+% of each image's variance, held-out images [\d.]+% \(the variance of the four pixel phases' means\)/);
     assert.match(text.stdout, /pokemon samples \(64\), dcgan: nearest training image \(pixel L2, \d+ searched\)/);
     assert.match(text.stdout, /colours per image: samples [\d.]+ bits, held-out images [\d.]+ \(entropy of the non-white pixels over 4×4×4 RGB cells\)/);
   } finally {

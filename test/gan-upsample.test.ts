@@ -14,6 +14,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { loadLayersModel } from '../src/engine/model-io.js';
 import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
+import { checkerboardShare } from '../src/eval/checkerboard.js';
 import { createModel } from '../src/models/kinds.js';
 import type { GAN } from '../src/models/gan.js';
 import { saveAndReloadGan, trainHingeGanChecked } from './helpers/models.js';
@@ -21,33 +22,9 @@ import { saveAndReloadGan, trainHingeGanChecked } from './helpers/models.js';
 await initEngine();
 const sprites = { shape: [20, 20, 3], kind: 'images' } as const;
 
-/**
- * The checkerboard in a batch [n, h, w, c]: per image and channel, the variance of the four 2×2 phases' means (pixels
- * at even/odd rows × even/odd columns) over the variance of all its pixels, averaged. 0 when the phases look alike.
- */
-function checkerboardShare(images: tf.Tensor4D): number {
-  const [n, h, w, c] = images.shape;
-  const x = images.dataSync();
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    for (let ch = 0; ch < c; ch++) {
-      const sums = [0, 0, 0, 0], counts = [0, 0, 0, 0];
-      let [s, s2] = [0, 0];
-      for (let r = 0; r < h; r++) {
-        for (let q = 0; q < w; q++) {
-          const v = x[((i * h + r) * w + q) * c + ch]!;
-          const phase = (r % 2) * 2 + (q % 2);
-          sums[phase] = sums[phase]! + v;
-          counts[phase] = counts[phase]! + 1;
-          [s, s2] = [s + v, s2 + v * v];
-        }
-      }
-      const mean = s / (h * w);
-      const phaseVariance = sums.reduce((a, v, k) => a + (v / counts[k]! - mean) ** 2, 0) / 4;
-      total += phaseVariance / (s2 / (h * w) - mean * mean);
-    }
-  }
-  return total / (n * c);
+/** The checkerboard share of a batch [n, h, w, c] (src/eval/checkerboard.ts). */
+function checkerboardOf(images: tf.Tensor4D): number {
+  return checkerboardShare(images.dataSync() as Float32Array, ...images.shape);
 }
 
 test('a fresh G: the transposed convolutions put a 2×2 checkerboard into its images, nearest upsampling does not (3 seeds)', () => {
@@ -57,7 +34,7 @@ test('a fresh G: the transposed convolutions put a 2×2 checkerboard into its im
       const z = tf.randomNormal([32, 16], 0, 1, 'float32', seed);
       const images = gan.generate(z) as tf.Tensor4D;
       assert.deepEqual(images.shape, [32, 20, 20, 3]);
-      const s = checkerboardShare(images);
+      const s = checkerboardOf(images);
       tf.dispose([z, images]);
       gan.dispose();
       return s;

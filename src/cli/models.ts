@@ -341,7 +341,8 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
         lines.push(`  per mode: ${m.perMode.join(' ')}`);
       } else if (quality.measure === 'memorisation') {
         lines.push(`${name} samples (${quality.samples}), ${model.kind}: ${formatMemorisation(quality.metrics, 'image')}`);
-        const { colourEntropy, heldOutColourEntropy } = quality.report;
+        const { checkerboard, heldOutCheckerboard, colourEntropy, heldOutColourEntropy } = quality.report;
+        lines.push(`  2×2 checkerboard: samples ${(100 * checkerboard).toFixed(1)}% of each image's variance, held-out images ${(100 * heldOutCheckerboard).toFixed(1)}% (the variance of the four pixel phases' means)`);
         if (colourEntropy !== undefined && heldOutColourEntropy !== undefined) {
           lines.push(`  colours per image: samples ${colourEntropy.toFixed(2)} bits, held-out images ${heldOutColourEntropy.toFixed(2)} (entropy of the non-white pixels over ${COLOUR_LEVELS}×${COLOUR_LEVELS}×${COLOUR_LEVELS} RGB cells)`);
         }

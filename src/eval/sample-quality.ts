@@ -18,6 +18,7 @@ import { can, requireCapability, type Capability, type Samples } from '../models
 import { checkNumber } from '../models/validate.js';
 import { modeMetrics, type ModeMetrics } from './gan-toy.js';
 import { takesClassifierImages } from './mnist-classifier-model.js';
+import { checkerboardShare } from './checkerboard.js';
 import { colourEntropy } from './colour-entropy.js';
 import { evaluateImageSamples, memorisationCheck, type ImageMetrics, type ImageMetricsOptions, type MemorisationReport } from './image-metrics.js';
 
@@ -116,13 +117,19 @@ export type SampleQuality =
       measure: 'memorisation';
       samples: number;
       metrics: MemorisationReport;
-      report: { nearestTrainMedian: number; heldOutNearestTrainMedian: number; memorisationRatio: number; nearCopies: number } & Partial<ColourReport>;
+      report: { nearestTrainMedian: number; heldOutNearestTrainMedian: number; memorisationRatio: number; nearCopies: number } & CheckerboardReport & Partial<ColourReport>;
     };
 
 /** RGB images: the mean colour entropy (colour-entropy.ts) of the samples and of the held-out images, in bits. */
 export interface ColourReport {
   colourEntropy: number;
   heldOutColourEntropy: number;
+}
+
+/** The share of each image's variance in a 2×2 checkerboard (checkerboard.ts) of the samples and of the held-out images. */
+export interface CheckerboardReport {
+  checkerboard: number;
+  heldOutCheckerboard: number;
 }
 
 export interface SampleQualityOptions extends Pick<ImageMetricsOptions, 'referenceCount' | 'memorisationCount' | 'classifier'>, DrawOptions {
@@ -163,12 +170,15 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
     const size = exampleSize(model.dataShape);
     const drawn = await drawSamples(model, n, seed, options);
     const metrics = memorisationCheck(drawn, splits.train.data, splits.test.data, splits.test.data, size);
-    const rgb = model.dataShape.length === 3 && model.dataShape[2] === 3;
+    const [height = 1, width = 1, channels = 1] = model.dataShape;
+    const rgb = model.dataShape.length === 3 && channels === 3;
     const report = {
       nearestTrainMedian: metrics.sampleToTrain.median,
       heldOutNearestTrainMedian: metrics.heldOutToTrain.median,
       memorisationRatio: metrics.medianRatio,
       nearCopies: metrics.nearCopies,
+      checkerboard: checkerboardShare(drawn, n, height, width, channels),
+      heldOutCheckerboard: checkerboardShare(splits.test.data, splits.test.count, height, width, channels),
       ...(rgb ? { colourEntropy: colourEntropy(drawn, n), heldOutColourEntropy: colourEntropy(splits.test.data, splits.test.count) } : {}),
     };
     return { measure, samples: n, metrics, report };
