@@ -6,8 +6,9 @@
  */
 
 /**
- * Mean checkerboard share in [0, 1] (the between-phase variance, weighted by the phases' pixel counts, is at most the total) of `count` images [count, height, width, channels] (row-major, channels last);
- * flat image-channels (no variance) are left out of the mean (NaN when every one is flat).
+ * Mean checkerboard share of `count` images [count, height, width, channels] (row-major, channels last), in [0, 1]:
+ * the phases' means are weighted by their pixel counts (unequal on odd sides), so the between-phase variance is at
+ * most the total. Flat image-channels (no variance) are left out of the mean (NaN when every one is flat).
  */
 export function checkerboardShare(pixels: Float32Array, count: number, height: number, width: number, channels: number): number {
   const size = height * width * channels;
