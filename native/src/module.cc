@@ -28,6 +28,15 @@ napi_value Threads(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// Every function runs with denormal floats as zero (common.h DenormalsAsZero), the flags restored on return: the
+// registered callback is this trampoline, the kernel's own function its data.
+napi_value WithDenormalsAsZero(napi_env env, napi_callback_info info) {
+  void* kernel = nullptr;
+  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &kernel);
+  DenormalsAsZero flushed;
+  return reinterpret_cast<napi_callback>(kernel)(env, info);
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   // Tensors are fresh ArrayBuffers from malloc/calloc; above glibc's default 128 KiB they are mmap'd and every page is
   // faulted in on first write (≈2 µs a page here: slower than the arithmetic). Served from the heap instead, freed
@@ -48,7 +57,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"randomNormal", RandomNormal}, {"copyBlock", CopyBlock}};
   for (const auto& f : fns) {
     napi_value v;
-    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, WithDenormalsAsZero, reinterpret_cast<void*>(f.fn), &v);
     napi_set_named_property(env, exports, f.name, v);
   }
   const dnnl_version_t* ver = dnnl_version();

@@ -6,6 +6,7 @@
 // the job number differs. A claimed chunk belongs to a live job (the caller returns only after every chunk is done),
 // so the job's function is valid while the chunk runs.
 #include "pool.h"
+#include "common.h"
 #include <omp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -71,6 +72,7 @@ void helperLoop(int index) {
   for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) sigdelset(&all, s);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
   omp_set_num_threads(1);
+  denormalsAsZeroForGood();  // as the caller runs its share (common.h DenormalsAsZero)
   inChunk = true;  // a shareWork call from one of this helper's chunks runs serially
   uint32_t seen = 0, current = 0;
   for (;;) {
