@@ -8,7 +8,9 @@
 # --autoregressive` (each pixel also sees the pixels before it) 85.33 nats after 117.0 minutes; `560 runs/hvae-iwae-ar-wd
 # --autoregressive --weight-decay 1e-5` 85.12 nats after 103.5 minutes; `680 runs/hvae-iwae-ar-wd17 --autoregressive
 # --weight-decay 1.6667e-5 --test-limit 2000` 85.08 nats after 112.6 minutes; `600 runs/hvae-vamp --autoregressive
-# --weight-decay 1.6667e-5 --vamp-prior 100 --test-limit 2000 --time-limit 119` 85.18 nats (571 epochs in 119 minutes).
+# --weight-decay 1.6667e-5 --vamp-prior 100 --test-limit 2000 --time-limit 119` 85.18 nats (571 epochs in 119 minutes);
+# `620 runs/hvae-win3 --autoregressive --autoregressive-window 3 --weight-decay 1.6667e-5 --test-limit 2000
+# --time-limit 119` 85.06 nats after 110.0 minutes.
 #   examples/vae-likelihood.sh [EPOCHS] [RUN] [more train flags, e.g. --autoregressive]
 #   (≈ 9 s an epoch, ≈ 10 s with --autoregressive, test bound included; --quality-samples 0: no FID per epoch)
 set -euo pipefail
