@@ -13,26 +13,26 @@
 export function checkerboardShare(pixels: Float32Array, count: number, height: number, width: number, channels: number): number {
   const size = height * width * channels;
   if (pixels.length !== count * size) throw new Error(`checkerboardShare: ${pixels.length} values are not ${count} images of ${height}×${width}×${channels}`);
+  const n = height * width;
+  // Pixels per phase, the same for every image: rows with even / odd index times columns with even / odd index.
+  const [evenRows, evenCols] = [Math.ceil(height / 2), Math.ceil(width / 2)];
+  const counts = [evenRows * evenCols, evenRows * (width - evenCols), (height - evenRows) * evenCols, (height - evenRows) * (width - evenCols)];
   const sums = new Float64Array(4);
-  const counts = new Float64Array(4);
   let total = 0;
   let measured = 0;
   for (let i = 0; i < count; i++) {
     for (let c = 0; c < channels; c++) {
       sums.fill(0);
-      counts.fill(0);
       let [s, s2] = [0, 0];
       for (let r = 0; r < height; r++) {
         for (let q = 0; q < width; q++) {
           const v = pixels[i * size + (r * width + q) * channels + c]!;
           const phase = (r % 2) * 2 + (q % 2);
           sums[phase] = sums[phase]! + v;
-          counts[phase] = counts[phase]! + 1;
           s += v;
           s2 += v * v;
         }
       }
-      const n = height * width;
       const mean = s / n;
       const variance = s2 / n - mean * mean;
       if (!(variance > 1e-12)) continue;

@@ -18,7 +18,7 @@ import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js'
 import type { Rng } from '../engine/rng.js';
 import { untaped } from '../engine/untaped.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
-import { causalWindowMask, madeForward, madeMasks, madeMeanField } from '../nets/made.js';
+import { madeForward, madeMeanField, pixelMasks } from '../nets/made.js';
 import { bernoulliLogLikelihood, gaussianLogLikelihood, l2WeightDecay } from './losses.js';
 import { TRAINED_SUFFIX, updateAverage, type NetworkAverage } from './average.js';
 import {
@@ -76,9 +76,7 @@ export abstract class LatentModelBase<C extends LatentModelConfig = LatentModelC
     this.decoder = nets.decoder;
     if (config.autoregressive !== (nets.pixels !== undefined)) throw badInput('model', 'the pixels’ network is needed exactly when autoregressive is on');
     this.pixels = nets.pixels ?? null;
-    this.pixelMasks = !config.autoregressive ? []
-      : config.autoregressiveWindow > 0 ? [causalWindowMask(data.shape[0]!, data.shape[1]!, config.autoregressiveWindow)]
-      : madeMasks(this.dataSize, config.autoregressiveHidden, 1, false);
+    this.pixelMasks = config.autoregressive ? pixelMasks(data.shape, config.autoregressiveHidden, config.autoregressiveWindow) : [];
     this.average = average;
     const learned = config.decoder === 'gaussian' && config.decoderVariance === 'learned';
     this.decoderLogVar = learned ? tf.variable(tf.scalar(state.decoderLogVar ?? Math.log(config.decoderStd ** 2)), true) : null;

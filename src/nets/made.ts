@@ -82,6 +82,15 @@ export function causalWindowMask(height: number, width: number, window: number):
 }
 
 /**
+ * The masks of a decoder's autoregressive pixels over an image of `shape` (raster order): each pixel's causal window
+ * (`causalWindowMask`) when `window` > 0 (the one masked layer, single-channel images), else MADE's (`madeMasks`).
+ */
+export function pixelMasks(shape: readonly number[], hidden: readonly number[], window: number): tf.Tensor2D[] {
+  if (window > 0) return [causalWindowMask(shape[0]!, shape[1]!, window)];
+  return madeMasks(shape.reduce((a, b) => a * b, 1), hidden, 1, false);
+}
+
+/**
  * The autoregressive connections between the pixels of a decoder, a MADE over D values in natural order whose
  * outputs are added to the decoder's logits. Without hidden layers, output i = b_i + Σ_{j<i} W_ji x_j: the
  * autoregressive visible connections of Gregor et al. 2014 ("Deep AutoRegressive Networks", §2), whose kernel stays
