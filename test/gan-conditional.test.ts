@@ -36,12 +36,12 @@ test('a conditional conv GAN draws the digit it is asked for: the classifier agr
   model.dispose();
 });
 
-test('the label changes D\'s output by an amount that depends on the image (projection), for plain, residual and minibatch-discrimination D, packed or not; saved and loaded alike', async () => {
+test('the label changes D\'s output by an amount that depends on the image (projection), for plain, residual, minibatch-discrimination and minibatch-sd D, packed or not; saved and loaded alike', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'genlab-cgan-'));
   try {
     const x = tf.randomUniform([6, 8, 8, 1], 0, 1, 'float32', 7);
     const [a, b] = [0, 2].map((c) => tf.fill([6], c, 'int32') as tf.Tensor1D);
-    for (const options of [{}, { residual: true }, { minibatchDiscrimination: true }, { pack: 2 }]) {
+    for (const options of [{}, { residual: true }, { minibatchDiscrimination: true }, { minibatchStddev: 3 }, { pack: 2 }]) {
       const what = JSON.stringify(options);
       const model = createModel('cgan', { arch: 'conv', filters: [4, 8], latent: 4, ...options }, tiny, new Rng(2)) as GAN;
       // Untrained, V is random: logit(x, a) − logit(x, b) = ⟨V·(e_a − e_b), features(x)⟩ varies with x. (A bias per

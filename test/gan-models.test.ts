@@ -27,6 +27,7 @@ import {
   gradientPenalty,
   historicalAveragePenalty,
   minibatchFeatures,
+  minibatchStddev,
 } from '../src/models/gan-losses.js';
 import type { LossGroup, TensorBatch, TrainableModel } from '../src/models/model.js';
 import { modeMetrics } from '../src/eval/gan-toy.js';
@@ -106,6 +107,19 @@ test('losses: each matches its formula on hand-computed values', () => {
   const o = minibatchFeatures(tf.tensor2d([[0, 0], [1, 0], [0, 2]]), 1).dataSync();
   const e = Math.exp;
   [e(-1) + e(-2), e(-1) + e(-3), e(-2) + e(-3)].forEach((v, i) => close(o[i]!, v, 1e-5, `o[${i}]`));
+  // Minibatch standard deviation (Karras et al. 2018, §3): per group, each feature's population sd over the group,
+  // averaged over features, √(v + 1e-8); groups of consecutive rows, the largest divisor of n up to the group size.
+  const rows = tf.tensor2d([[0, 0], [2, 0], [1, 1], [1, 5]]);
+  const sd = (v: number): number => Math.sqrt(v + 1e-8);
+  const pairs = [(sd(1) + sd(0)) / 2, (sd(0) + sd(4)) / 2];
+  const whole = (sd(0.5) + sd(4.25)) / 2; // columns [0, 2, 1, 1] and [0, 0, 1, 5]: variances 0.5 and 4.25
+  for (const [group, want] of [[2, [pairs[0], pairs[0], pairs[1], pairs[1]]], [3, [pairs[0], pairs[0], pairs[1], pairs[1]]], [4, [whole, whole, whole, whole]], [9, [whole, whole, whole, whole]]] as const) {
+    const got = minibatchStddev(rows, group);
+    assert.deepEqual(got.shape, [4, 1]);
+    got.dataSync().forEach((v, i) => close(v, want[i]!, 1e-5, `minibatch sd, group ${group}, row ${i}`));
+    got.dispose();
+  }
+  rows.dispose();
   // Historical averaging (§3.3): λ Σ‖θ − θ̄‖².
   close(num(historicalAveragePenalty([tf.tensor1d([1, 2]), tf.scalar(3)], [tf.tensor1d([0, 0]), tf.scalar(1)], 0.5)), 0.5 * (1 + 4 + 4), 1e-6, 'historical');
   // VAE-GAN's feature-space reconstruction (Larsen et al. 2016, eq. 7): ½ Σ_f (a − b)², batch mean.
@@ -192,6 +206,10 @@ test('registry: every GAN kind builds with its defaults; bad combinations give o
   bad('gan', { labelSmoothing: 0.1 }, points2, /target α in \(0\.5, 1\].*got 0\.1/);
   bad('wgan-gp', { labelSmoothing: 0.9 }, points2, /no labels to smooth/);
   bad('wgan-gp', { minibatchDiscrimination: true }, points2, /couples the batch/);
+  bad('wgan-gp', { minibatchStddev: 4 }, points2, /couples the batch/);
+  bad('gan', { minibatchStddev: 1 }, points2, /minibatchStddev: a group of 1 example has no spread/);
+  bad('gan', { minibatchStddev: 2.5 }, points2, /minibatchStddev: expected an integer/);
+  bad('gan', { minibatchStddev: 4, minibatchDiscrimination: true }, points2, /one way/);
   bad('gan', { loss: 'hinged' as 'hinge' }, points2, /loss: expected one of minimax, nonsaturating, lsgan, hinge, wgan-gp/);
   bad('cgan', {}, points2, /needs data with class labels/);
   bad('gan', { dSteps: 0 }, points2, /dSteps: expected an integer/);
@@ -361,6 +379,39 @@ test('minibatch discrimination: D\'s verdict on an example depends on the rest o
       // The discriminator body outputs features and the projection M; o = Σ_{j≠i} exp(−L1) = n − 1 for identical rows.
       const o = tf.tidy(() => minibatchFeatures((m.discriminator.apply(collapsed) as tf.Tensor[])[1]!, 5).dataSync());
       assert.ok(o.every((v) => Math.abs(v - 3) < 1e-5));
+    } else close(a, b, 1e-6, 'without, examples are scored alone');
+    m.dispose();
+  }
+  tf.dispose([x, collapsed]);
+});
+
+test('minibatch standard deviation: a collapsed batch shows no spread, D scores it apart, and G\'s gradient through it spreads the batch', () => {
+  const x = tf.tensor2d([[2, 0], [0, 2], [-2, 0], [0, -2]]);
+  const collapsed = tf.tensor2d([[2, 0], [2, 0], [2, 0], [2, 0]]);
+  for (const group of [0, 4]) {
+    const m = createModel('gan', { ...small, minibatchStddev: group }, points2, new Rng(2)) as GAN;
+    assert.equal(m.discriminatorHead !== null, group > 0);
+    const a = m.discriminate(x).dataSync()[0]!;
+    const b = m.discriminate(collapsed).dataSync()[0]!;
+    if (group > 0) {
+      assert.notEqual(a, b, 'with the batch\'s spread, the same point scores differently in a collapsed batch');
+      const spread = (batch: tf.Tensor): number => tf.tidy(() => minibatchStddev(m.discriminator.apply(batch) as tf.Tensor, group).dataSync()[0]!);
+      close(spread(collapsed), 1e-4, 1e-6, 'identical rows: √ε');
+      assert.ok(spread(x) > 0.01, 'distinct rows spread');
+      // D rewarding spread (the head's weight on o positive): the gradient of D's mean logit on a nearly collapsed batch
+      // moves its points apart — the signal G gets when its batches have less variety than the data's.
+      const head = m.discriminatorHead!.getLayer('discriminator_head_out');
+      const [kernel, bias] = head.getWeights();
+      const w = kernel!.arraySync() as number[][];
+      w[w.length - 1]![0] = 10;
+      const boosted = tf.tensor2d(w);
+      head.setWeights([boosted, bias!]);
+      const near = tf.tensor2d([[2, 0], [2.01, 0], [2, 0.01], [1.99, 0]]);
+      const grad = tf.grad((p: tf.Tensor) => tf.mean(m.discriminate(p)))(near);
+      const moved = tf.add(near, tf.mul(grad, 0.5 / (tf.max(tf.abs(grad)).dataSync()[0]! + 1e-12)));
+      const sdOf = (p: tf.Tensor): number => tf.tidy(() => tf.mean(tf.sqrt(tf.moments(p, 0).variance)).dataSync()[0]!);
+      assert.ok(sdOf(moved) > 2 * sdOf(near), `a step up D's gradient spreads the batch (sd ${sdOf(near).toFixed(4)} → ${sdOf(moved).toFixed(4)})`);
+      tf.dispose([boosted, near, grad, moved]);
     } else close(a, b, 1e-6, 'without, examples are scored alone');
     m.dispose();
   }

@@ -22,7 +22,7 @@ import {
 } from '../nets/dcgan.js';
 import { ARCHS, modelFileBase, type Arch, type DataInfo, type LossGroup, type ModelFile, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
-import { minibatchFeatures } from './gan-losses.js';
+import { minibatchFeatures, minibatchStddev } from './gan-losses.js';
 import { randomNormal } from '../engine/kernels/random.js';
 
 /** What `discriminate` returns: a probability of "real" (minimax, non-saturating), a score (lsgan), a critic value. */
@@ -209,7 +209,7 @@ export abstract class AdversarialBase implements TrainableModel {
   readonly classes: readonly string[] | undefined;
   readonly generator: tfl.LayersModel;
   readonly discriminator: tfl.LayersModel;
-  /** Minibatch discrimination only: the layers after the minibatch features. */
+  /** Minibatch discrimination or standard deviation only: the layers after the batch's comparison. */
   readonly discriminatorHead: tfl.LayersModel | null;
 
   protected constructor(data: DataInfo, nets: GanNetworks) {
@@ -232,9 +232,9 @@ export abstract class AdversarialBase implements TrainableModel {
     return this.config.latent;
   }
 
-  /** Minibatch discrimination kernels B (0 when off). */
-  protected get minibatchKernels(): number {
-    return 0;
+  /** How D compares the examples of its batch (between its body and head), or undefined: each alone. */
+  protected get minibatch(): MinibatchOptions | undefined {
+    return undefined;
   }
 
   /** Examples D judges together (PacGAN); 1 = each alone. */
@@ -309,12 +309,14 @@ export abstract class AdversarialBase implements TrainableModel {
     const n = x.shape[0]!;
     const inputs = cond.length ? [x, ...cond] : x;
     return this.withDiscriminatorWeights(() => {
-      const outputs = this.discriminator.apply(inputs, { training }) as tf.Tensor[];
+      const applied = this.discriminator.apply(inputs, { training }) as tf.Tensor | tf.Tensor[];
+      const outputs = Array.isArray(applied) ? applied : [applied]; // a body of one output: [features]
       if (!this.discriminatorHead) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
-      const features = outputs[0] as tf.Tensor2D;
-      const o = minibatchFeatures(outputs[1]!, this.minibatchKernels); // [n, B]
+      const [features, ...rest] = outputs as [tf.Tensor2D, ...tf.Tensor[]];
+      const minibatch = this.minibatch!;
+      const o = 'stddevGroup' in minibatch ? minibatchStddev(features, minibatch.stddevGroup) : minibatchFeatures(rest.shift()!, minibatch.kernels); // [n, 1 or B]
       let logit = this.discriminatorHead.apply([features, o], { training }) as tf.Tensor;
-      if (outputs[2]) logit = tf.add(logit, outputs[2]); // a conditional conv D's projection term (nets/dcgan.ts)
+      if (rest[0]) logit = tf.add(logit, rest[0]); // a conditional conv D's projection term (nets/dcgan.ts)
       return { out: tf.reshape(logit, [n]) as tf.Tensor1D, features };
     });
   }
@@ -429,9 +431,15 @@ export abstract class AdversarialBase implements TrainableModel {
     const label = this.config.conditional ? ', one-hot label' : '';
     const input = `inputs: x [${this.dataShape.join(', ')}]${this.tanhData ? ' mapped to [−1, 1] (2·data − 1)' : ''}${label}`;
     const what = this.discriminatorOutput === 'probability' ? 'a logit (σ gives P(real))' : this.discriminatorOutput === 'score' ? 'a least-squares score (1 real, 0 generated)' : 'a critic value';
-    if (this.discriminatorHead) {
-      const projection = this.discriminator.outputs.length > 2 ? ', label term ⟨V·y, features⟩ added to the head’s output' : '';
-      return `${input}; outputs: [features, projection M (${this.minibatchKernels} kernels)${projection}]: o_b = Σ_{j≠i} exp(−‖M_ib − M_jb‖₁) over the batch, then discriminator-head/ ([features, o] → ${what})`;
+    const minibatch = this.minibatch;
+    if (this.discriminatorHead && minibatch) {
+      const compared = 'stddevGroup' in minibatch ? 0 : 1;
+      const projection = this.discriminator.outputs.length > 1 + compared ? ', label term ⟨V·y, features⟩' : '';
+      const head = `then discriminator-head/ ([features, o] → ${what})${projection ? ', the label term added to its output' : ''}`;
+      if ('stddevGroup' in minibatch) {
+        return `${input}; outputs: [features${projection}]: o = mean over features of their standard deviation over each group of ${minibatch.stddevGroup} consecutive examples, ${head}`;
+      }
+      return `${input}; outputs: [features, projection M (${minibatch.kernels} kernels)${projection}]: o_b = Σ_{j≠i} exp(−‖M_ib − M_jb‖₁) over the batch, ${head}`;
     }
     return `${input}; outputs: [${what}, features of the last hidden layer]`;
   }

@@ -151,6 +151,30 @@ export function minibatchFeatures(projection: tf.Tensor, kernels: number): tf.Te
   });
 }
 
+/** ε under the square root of the minibatch standard deviation, as in Karras et al.'s code (10⁻⁸). */
+const STDDEV_EPSILON = 1e-8;
+
+/**
+ * Minibatch standard deviation (Karras et al. 2018, "Progressive Growing of GANs for Improved Quality, Stability, and
+ * Variation", §3): the batch's features [n, F] in groups of g consecutive examples; per group, each feature's standard
+ * deviation over the group, averaged over the features — one number per group, given to each of its examples: [n, 1].
+ * A generator with less variety than the data shows it in every group, and its gradient through it asks for more.
+ * g is the largest divisor of n up to `group` (the paper's code needs n divisible by the group size), so that any batch
+ * can be judged; a group of 1 has no spread and gives √ε.
+ */
+export function minibatchStddev(features: tf.Tensor, group: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const n = features.shape[0]!;
+    let g = Math.max(1, Math.min(group, n));
+    while (n % g !== 0) g--;
+    const grouped = tf.reshape(features, [n / g, g, -1]);
+    const centred = tf.sub(grouped, tf.mean(grouped, 1, true));
+    const sd = tf.sqrt(tf.add(tf.mean(tf.square(centred), 1), STDDEV_EPSILON)); // [n/g, F]
+    const perGroup = tf.mean(sd, 1, true); // [n/g, 1]
+    return tf.reshape(tf.tile(tf.expandDims(perGroup, 1), [1, g, 1]), [n, 1]) as tf.Tensor2D;
+  });
+}
+
 /**
  * Historical averaging (Salimans et al. 2016, §3.3): λ Σ_θ ‖θ − (1/t) Σ_{i=1..t} θ[i]‖², each player's parameters
  * pulled towards their own running mean over past steps. `averages` are held outside the gradient (constants here).

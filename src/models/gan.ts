@@ -35,7 +35,7 @@ import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
-import { withPaletteWeights } from '../nets/dcgan.js';
+import { withPaletteWeights, type MinibatchOptions } from '../nets/dcgan.js';
 import { diffAugment } from './diff-augment.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
@@ -97,6 +97,11 @@ export interface GANConfig extends AdversarialNetConfig {
   /** Minibatch discrimination: B kernels of C dimensions. Default 32 × 4. */
   minibatchKernels: number;
   minibatchKernelDims: number;
+  /**
+   * Minibatch standard deviation (Karras et al. 2018, §3): D also sees, per group of this many examples, its features'
+   * mean standard deviation over the group, so a generator with too little variety is told. 0 = off.
+   */
+  minibatchStddev: number;
   /** λ of historical averaging (§3.3), both players; 0 = off. */
   historicalAveraging: number;
   /** Class label (one-hot) into G and D. Default true for cgan. */
@@ -159,6 +164,15 @@ export interface GANConfig extends AdversarialNetConfig {
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
 export const TRAINED_GENERATOR_DIR = `generator${TRAINED_SUFFIX}`;
 
+/** Largest group of the minibatch standard deviation: a batch's size is its natural limit; this bounds typos. */
+const MAX_STDDEV_GROUP = 1024;
+
+/** How a config's D compares the examples of its batch, if at all. */
+function minibatchOf(config: GANConfig): MinibatchOptions | undefined {
+  if (config.minibatchDiscrimination) return { kernels: config.minibatchKernels, kernelDims: config.minibatchKernelDims };
+  return config.minibatchStddev > 0 ? { stddevGroup: config.minibatchStddev } : undefined;
+}
+
 /** Adam settings for GANs when the user gives none: Radford et al. 2016 (lr 2e-4, β1 0.5); WGAN-GP: Gulrajani et al. 2017 (1e-4, β = (0, 0.9)). */
 export function recommendedOptimizer(loss: GanLoss): { learningRate: number; beta1: number; beta2: number } {
   return loss === 'wgan-gp' ? { learningRate: 1e-4, beta1: 0, beta2: 0.9 } : { learningRate: 2e-4, beta1: 0.5, beta2: 0.999 };
@@ -205,7 +219,9 @@ export class GAN extends AdversarialBase {
     this.kind = kind;
     this.config = config;
     const { history, spectral, average } = state;
-    if (config.minibatchDiscrimination !== (nets.head !== null)) throw badInput(`${kind}`, 'the networks do not match minibatchDiscrimination (a discriminator head is needed exactly when it is on)');
+    if ((minibatchOf(config) !== undefined) !== (nets.head !== null)) {
+      throw badInput(`${kind}`, 'the networks do not match minibatchDiscrimination / minibatchStddev (a discriminator head is needed exactly when one is on)');
+    }
     if (config.spectralNorm !== (spectral !== undefined)) throw badInput(`${kind}`, 'spectral normalisation state is needed exactly when spectralNorm is on');
     if ((config.emaDecay > 0) !== (average !== undefined)) throw badInput(`${kind}`, 'an averaged generator is needed exactly when emaDecay > 0');
     this.history =
@@ -236,6 +252,7 @@ export class GAN extends AdversarialBase {
       minibatchDiscrimination: options.minibatchDiscrimination ?? false,
       minibatchKernels: options.minibatchKernels ?? 32,
       minibatchKernelDims: options.minibatchKernelDims ?? 4,
+      minibatchStddev: options.minibatchStddev ?? 0,
       historicalAveraging: options.historicalAveraging ?? 0,
       conditional: options.conditional ?? kind === 'cgan',
       pack: options.pack ?? 1,
@@ -254,6 +271,11 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
     checkNumber(`${kind}: minibatchKernels`, config.minibatchKernels, 1, true);
     checkNumber(`${kind}: minibatchKernelDims`, config.minibatchKernelDims, 1, true);
+    checkNumber(`${kind}: minibatchStddev`, config.minibatchStddev, 0, true, MAX_STDDEV_GROUP);
+    if (config.minibatchStddev === 1) throw badInput(`${kind}: minibatchStddev`, 'a group of 1 example has no spread: use 2 or more (Karras et al. take 4), or 0 for off');
+    if (config.minibatchStddev > 0 && config.minibatchDiscrimination) {
+      throw badInput(`${kind}: minibatchStddev`, 'D compares the examples of its batch one way: minibatch discrimination or the minibatch standard deviation, not both');
+    }
     checkNumber(`${kind}: historicalAveraging`, config.historicalAveraging, 0);
     checkNumber(`${kind}: pack`, config.pack, 1, true, 64);
     checkNumber(`${kind}: instanceNoise`, config.instanceNoise, 0);
@@ -283,6 +305,9 @@ export class GAN extends AdversarialBase {
     if (loss === 'wgan-gp' && config.minibatchDiscrimination) {
       throw badInput(`${kind}: minibatchDiscrimination`, 'the gradient penalty assumes a critic that scores each example alone; minibatch discrimination couples the batch');
     }
+    if (loss === 'wgan-gp' && config.minibatchStddev > 0) {
+      throw badInput(`${kind}: minibatchStddev`, 'the gradient penalty assumes a critic that scores each example alone; the minibatch standard deviation couples the batch');
+    }
     if (loss === 'wgan-gp' && config.zeroCenteredPenalty > 0) {
       throw badInput(`${kind}: zeroCenteredPenalty`, 'WGAN-GP has its own gradient penalty (gpWeight); the zero-centred one is for minimax, nonsaturating or lsgan');
     }
@@ -311,7 +336,7 @@ export class GAN extends AdversarialBase {
       classes,
       // No batch norm in a WGAN-GP critic (Gulrajani et al. §4) nor in a spectrally normalised D (Miyato et al. 2018).
       criticBatchNorm: config.batchNorm && config.loss !== 'wgan-gp' && !config.spectralNorm,
-      minibatch: config.minibatchDiscrimination ? { kernels: config.minibatchKernels, kernelDims: config.minibatchKernelDims } : undefined,
+      minibatch: minibatchOf(config),
       pack: config.pack,
       exactBounds: config.exactBounds,
     });
@@ -338,7 +363,7 @@ export class GAN extends AdversarialBase {
     const generator = await loadLayersModel(joinPath(dir, averaged ? TRAINED_GENERATOR_DIR : 'generator'));
     const average = averaged ? { generator: await loadLayersModel(joinPath(dir, 'generator')), count: count! } : undefined;
     const discriminator = await loadLayersModel(joinPath(dir, 'discriminator'));
-    const head = config.minibatchDiscrimination ? await loadLayersModel(joinPath(dir, 'discriminator-head')) : null;
+    const head = minibatchOf(config) ? await loadLayersModel(joinPath(dir, 'discriminator-head')) : null;
     const saved = file.state?.historicalAverage;
     const history = saved ? await decodeHistory(dir, saved) : undefined;
     let spectral: SpectralNorm | undefined;
@@ -357,8 +382,8 @@ export class GAN extends AdversarialBase {
     return this.config.loss === 'lsgan' || this.config.loss === 'hinge' ? 'score' : this.config.loss === 'wgan-gp' ? 'critic' : 'probability';
   }
 
-  protected override get minibatchKernels(): number {
-    return this.config.minibatchDiscrimination ? this.config.minibatchKernels : 0;
+  protected override get minibatch(): MinibatchOptions | undefined {
+    return minibatchOf(this.config);
   }
 
   override get pack(): number {
@@ -653,7 +678,7 @@ export class GAN extends AdversarialBase {
       networks[TRAINED_GENERATOR_DIR] = 'the generator as trained (same inputs and output as generator/), which training continues from';
     }
     if (this.spectral) networks['discriminator'] += `; every dense and conv kernel W is used as W/σ, σ = vᵀ·reshape(W, [−1, out])·u with u, v of ${SPECTRAL_NORM_FILE}`;
-    if (this.discriminatorHead) networks['discriminator-head'] = 'inputs: [features, minibatch features o]; output: D’s output (see discriminator)';
+    if (this.discriminatorHead) networks['discriminator-head'] = 'inputs: [features, the batch’s comparison o]; output: D’s output (see discriminator)';
     const file = this.fileBase(networks);
     const history = this.history ? await encodeHistory({ discriminator: this.history.discriminator, generator: this.history.generator }) : null;
     const spectral = this.spectral ? await encodeSpectralNorm(this.spectral) : null;

@@ -63,7 +63,7 @@ const DECODER = ['decoder', 'decoderVariance', 'decoderStd', 'autoregressive', '
 const ADVERSARIAL_NETS = [...NETS, 'filters', 'batchNorm', 'labelSmoothing'] as const;
 const GAN_OPTIONS = [
   ...ADVERSARIAL_NETS,
-  'loss', 'dSteps', 'gpWeight', 'featureMatching', 'minibatchDiscrimination', 'minibatchKernels', 'minibatchKernelDims',
+  'loss', 'dSteps', 'gpWeight', 'featureMatching', 'minibatchDiscrimination', 'minibatchKernels', 'minibatchKernelDims', 'minibatchStddev',
   'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'r1Penalty', 'spectralNorm', 'emaDecay', 'diffAugment',
   'shareFakes', 'residual', 'palette', 'paletteEntropy', 'upsample', 'exactBounds',
 ] as const;

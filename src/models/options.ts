@@ -87,6 +87,7 @@ export const MODEL_OPTIONS = {
   minibatchDiscrimination: { help: 'D sees how alike the examples of its batch are (Salimans et al. 2016)', value: { type: 'boolean' } },
   minibatchKernels: { help: 'minibatch discrimination: number of kernels B (default 32)', value: { type: 'int', min: 1, max: 1024, why: 'the layer compares every pair of examples per kernel' } },
   minibatchKernelDims: { help: 'minibatch discrimination: dimensions C of each kernel (default 4)', value: { type: 'int', min: 1, max: 256, why: 'the layer compares every pair of examples per kernel' } },
+  minibatchStddev: { help: 'D sees its features’ standard deviation over each group of N examples (Karras et al. 2018; e.g. 4; default 0: off)', value: { type: 'int', min: 0, max: 1024, why: 'a group is at most a batch' } },
   labelSmoothing: { help: 'one-sided target of real examples, e.g. 0.9 (default 1)', value: { type: 'number', min: 0.5, max: 1 } },
   historicalAveraging: { help: 'λ of ‖θ − mean of past θ‖² (Salimans et al. 2016; default 0)', value: { type: 'number', min: 0 } },
   pack: { help: 'D judges N examples at once (PacGAN, Lin et al. 2018; default 1)', value: { type: 'int', min: 1, max: 64, why: 'a batch must hold at least one pack' } },

@@ -28,7 +28,9 @@
  *   discriminator head:  [features [F], o [B]] → concatenate → dense 1
  *
  * and o_b(x_i) = Σ_{j≠i} exp(−‖M_{i,b} − M_{j,b}‖₁) is computed between them by the model (models/gan-losses.ts
- * `minibatchFeatures`): plain tensor ops, no custom layer.
+ * `minibatchFeatures`): plain tensor ops, no custom layer. The minibatch standard deviation (Karras et al. 2018, §3)
+ * splits D the same way without the projection: the body outputs [features], the model computes one number o [1] per
+ * example (`minibatchStddev`), the head joins [features, o].
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
@@ -44,17 +46,26 @@ export const DCGAN_KERNEL = 5;
 /** Batch-norm settings: PyTorch's (momentum 0.1 there = 0.9 here, ε 1e-5), so running statistics keep up. */
 export const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
 
-/** Minibatch discrimination sizes (Salimans et al. 2016, §3.2): B kernels of C dimensions each. */
-export interface MinibatchOptions {
-  kernels: number;
-  kernelDims: number;
+/**
+ * How D compares the examples of its batch, between its body and its head (see the file comment): minibatch
+ * discrimination (Salimans et al. 2016, §3.2) with B kernels of C dimensions each, or the minibatch standard deviation
+ * (Karras et al. 2018, §3) over groups of `stddevGroup` examples.
+ */
+export type MinibatchOptions = { kernels: number; kernelDims: number } | { stddevGroup: number };
+
+/** Width of what the model computes between body and head: B minibatch features, or one standard deviation. */
+export function minibatchWidth(minibatch: MinibatchOptions): number {
+  return 'stddevGroup' in minibatch ? 1 : minibatch.kernels;
 }
 
 /** A discriminator: one stock model, plus the head model when minibatch discrimination splits it. */
 export interface DiscriminatorNets {
-  /** Outputs [logit [1], features [F]]; with minibatch discrimination [features [F], projection [B·C]]. */
+  /**
+   * Outputs [logit [1], features [F]]; with minibatch discrimination [features [F], projection [B·C]], with the
+   * minibatch standard deviation [features [F]] (+ a conditional conv D's label term last).
+   */
   discriminator: tfl.LayersModel;
-  /** Minibatch discrimination only: [features [F], o [B]] → logit [1]. */
+  /** Minibatch discrimination or standard deviation only: [features [F], o [B or 1]] → logit [1]. */
   head: tfl.LayersModel | null;
 }
 
@@ -153,8 +164,8 @@ export const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.Symbo
  * inputs of a conditional conv discriminator, whose convolutions see the image alone) the logit gains the projection
  * term ⟨V·y, features⟩ (Miyato & Koyama 2018, "cGANs with Projection Discriminator", eq. 3): D judges whether the image
  * fits its label. A label joined to the features just before the last dense layer would only add a bias per class,
- * from which G learns nothing about the class it was asked for. With minibatch discrimination the term is a third
- * output of the body, which the model adds to the head's logit.
+ * from which G learns nothing about the class it was asked for. With minibatch discrimination or standard deviation
+ * the term is the body's last output, which the model adds to the head's logit.
  */
 export function finishDiscriminator(
   name: string,
@@ -170,16 +181,22 @@ export function finishDiscriminator(
     if (projection) logit = apply(tfl.layers.add({ name: `${name}_logit` }), [logit, projection]);
     return { discriminator: tfl.model({ inputs, outputs: [logit, features], name }), head: null };
   }
-  const { kernels, kernelDims } = minibatch;
-  checkWidths(`${name} minibatch kernels`, [kernels, kernelDims], false);
-  // T of Salimans et al.: A×B×C as a dense layer without bias; small weights so that early L1 distances are moderate.
-  const m = apply(
-    dense({ units: kernels * kernelDims, useBias: false, kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: rng.tfSeed() }), name: `${name}_minibatch_T` }),
-    features,
-  );
-  const body = tfl.model({ inputs, outputs: projection ? [features, m, projection] : [features, m], name });
+  const compared: tfl.SymbolicTensor[] = [];
+  if ('stddevGroup' in minibatch) {
+    checkWidths(`${name} minibatch standard deviation group`, [minibatch.stddevGroup], false);
+  } else {
+    const { kernels, kernelDims } = minibatch;
+    checkWidths(`${name} minibatch kernels`, [kernels, kernelDims], false);
+    // T of Salimans et al.: A×B×C as a dense layer without bias; small weights so that early L1 distances are moderate.
+    const m = apply(
+      dense({ units: kernels * kernelDims, useBias: false, kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: rng.tfSeed() }), name: `${name}_minibatch_T` }),
+      features,
+    );
+    compared.push(m);
+  }
+  const body = tfl.model({ inputs, outputs: [features, ...compared, ...(projection ? [projection] : [])], name });
   const f = tfl.input({ shape: [features.shape[1]!], name: `${name}_head_features` });
-  const o = tfl.input({ shape: [kernels], name: `${name}_head_minibatch` });
+  const o = tfl.input({ shape: [minibatchWidth(minibatch)], name: `${name}_head_minibatch` });
   const joined = apply(tfl.layers.concatenate({ name: `${name}_head_concat` }), [f, o]);
   const logit = apply(dense({ units: 1, kernelInitializer: kernelInit(rng), biasInitializer: 'zeros', name: `${name}_head_out` }), joined);
   return { discriminator: body, head: tfl.model({ inputs: [f, o], outputs: logit, name: `${name}_head` }) };
