@@ -14,6 +14,7 @@ import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { parseNpy } from '../src/data/npy.js';
 import { can, createModel, loadModel } from '../src/models/kinds.js';
+import { minibatchStddev } from '../src/models/gan-losses.js';
 import { LAPGAN } from '../src/models/lapgan.js';
 import { boundBand, defaultLevels, downsample, gaussianPyramid, laplacianPyramid, projectOntoBands, reconstructPyramid, upsample } from '../src/nets/lapgan.js';
 import { TrainStep } from '../src/train/step.js';
@@ -109,7 +110,7 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   model.dispose();
   const bad = (options: object, data: object, pattern: RegExp) =>
     assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
-  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss\)$/);
+  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss, minibatchStddev\)$/);
   bad({ loss: 'lsgan' }, mnistInfo, /^loss: expected one of nonsaturating, hinge, got 'lsgan'$/);
   bad({ levelSteps: [8, 0, 1] }, mnistInfo, /^levelSteps: expected an integer >= 1, got 0$/);
   bad({ levelSteps: [65, 1, 1] }, mnistInfo, /^levelSteps: .*64/);
@@ -118,6 +119,7 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   bad({ levels: 4 }, mnistInfo, /^levels: 4 levels halve the image 3 times: its sides must divide by 8, got 28×28 \(at most 3 levels/);
   bad({ levels: 99 }, mnistInfo, /levels: expected an integer in \[1, 8\]/);
   bad({ filters: [] }, mnistInfo, /filters: expected at least one convolution/);
+  bad({ minibatchStddev: 1 }, mnistInfo, /^minibatchStddev: a group of 1 example has no spread/);
   bad({}, { shape: [2], kind: 'points' }, /needs images \[height, width, channels\]/);
   assert.throws(() => createModel('dcgan', { levels: 2 }, mnistInfo, new Rng(0)), /levels: not an option of dcgan/);
 });
@@ -309,6 +311,46 @@ test('lapgan --ema: every level samples from its moving average, which saves, lo
   await writeFile(join(dir, 'genlab-model.json'), JSON.stringify(file));
   await assert.rejects(loadModel(dir), /state\.ema\.counts" must be 3 non-negative integers with emaDecay > 0, got nothing/);
   tf.dispose([a, b, digits]);
+  [step, rest, resumed].forEach((s) => s.dispose());
+  loaded.dispose();
+  model.dispose();
+});
+
+test('lapgan --minibatch-stddev: every level\'s D sees its batch\'s spread (a collapsed batch scores apart); heads save, load and train on exactly', async () => {
+  const digits = tf.tensor4d(mnist.train.data.subarray(0, 64 * 784), [64, 28, 28, 1]);
+  const batch = (i: number): { x: tf.Tensor } => ({ x: tf.slice(digits, [(i % 4) * 16, 0, 0, 0], [16, 28, 28, 1]) });
+  const train = async (step: TrainStep, from: number, to: number): Promise<void> => {
+    for (let i = from; i < to; i++) {
+      const b = batch(i);
+      await step.run(b);
+      b.x.dispose();
+    }
+  };
+  const model = createModel('lapgan', { ...tiny, minibatchStddev: 4, levelSteps: [2, 1, 1] }, mnistInfo, new Rng(5)) as LAPGAN;
+  const step = new TrainStep(model, new Rng(6), { learningRate: 1e-3 });
+  await train(step, 0, 2);
+  const inputs = model.levelShapes.map(([h, w, c], k) => tf.randomUniform([8, h, w, k === 0 ? c : 2 * c], -1, 1, 'float32', 3 + k));
+  model.nets.forEach(({ discriminator, head }, k) => {
+    assert.ok(head, `level ${k} has a head`);
+    const verdict = (x: tf.Tensor): number => tf.tidy(() => {
+      const features = discriminator.apply(x, { training: false }) as tf.Tensor;
+      return (head.apply([features, minibatchStddev(features, 4)]) as tf.Tensor).dataSync()[0]!;
+    });
+    const collapsed = tf.tidy(() => tf.tile(tf.slice(inputs[k]!, 0, 1), [8, 1, 1, 1]));
+    assert.notEqual(verdict(collapsed), verdict(inputs[k]!), `level ${k}: the first example scores differently in a collapsed batch`);
+    collapsed.dispose();
+  });
+  const dir = join(root, 'stddev');
+  await model.save(dir);
+  assert.ok((await readdir(dir)).includes('discriminator-2-head'));
+  const loaded = (await loadModel(dir)) as LAPGAN;
+  const resumed = new TrainStep(loaded, new Rng(7), { learningRate: 1e-3 });
+  const rest = new TrainStep(model, new Rng(7), { learningRate: 1e-3 });
+  await train(rest, 2, 4);
+  await train(resumed, 2, 4);
+  const [a, b] = [model.sample(8, new Rng(9)), loaded.sample(8, new Rng(9))];
+  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), 'the same samples after the same updates (D heads included)');
+  tf.dispose([a, b, digits, ...inputs]);
   [step, rest, resumed].forEach((s) => s.dispose());
   loaded.dispose();
   model.dispose();

@@ -29,7 +29,7 @@ import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { keepingState, trainableVariables } from './adversarial.js';
-import { discriminatorHingeLoss, discriminatorMinimaxLoss, generatorNonSaturatingLoss, generatorWassersteinLoss } from './gan-losses.js';
+import { discriminatorHingeLoss, discriminatorMinimaxLoss, generatorNonSaturatingLoss, generatorWassersteinLoss, minibatchStddev } from './gan-losses.js';
 import { checkBatchShape, derivedOnce } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
@@ -81,6 +81,12 @@ export interface LapganConfig {
    * G the non-saturating one) or 'hinge' (Lim & Ye 2017; Miyato et al. 2018 eq. 16–17: D's raw score, margin 1).
    */
   loss: GanLoss;
+  /**
+   * Minibatch standard deviation in every level's D (Karras et al. 2018, §3; models/gan-losses.ts): D also sees its
+   * features' standard deviation over each group of this many examples, so a level whose samples vary less than the
+   * data's is told. 0 = off (default).
+   */
+  minibatchStddev: number;
 }
 
 /** The GAN family's objectives a LAPGAN takes. */
@@ -105,6 +111,10 @@ interface LevelData {
 
 /** With a moving average: the folder of G_k as trained (generator-k/ holds the averaged weights). */
 const trainedDir = (k: number): string => `generator-${k}${TRAINED_SUFFIX}`;
+/** With the minibatch standard deviation: the folder of D_k's head. */
+const headDir = (k: number): string => `discriminator-${k}-head`;
+/** Largest group of the minibatch standard deviation: a batch's size is its natural limit; this bounds typos. */
+const MAX_STDDEV_GROUP = 1024;
 
 export class LAPGAN implements TrainableModel {
   readonly kind = 'lapgan';
@@ -149,10 +159,13 @@ export class LAPGAN implements TrainableModel {
       levelSteps: [...(options.levelSteps ?? defaultLevelSteps(levels))],
       emaDecay: options.emaDecay ?? 0,
       loss: options.loss ?? 'nonsaturating',
+      minibatchStddev: options.minibatchStddev ?? 0,
     };
     checkChoice('loss', config.loss, LAPGAN_LOSSES);
     checkNumber('emaDecay', config.emaDecay, 0, false, MAX_EMA_DECAY);
     checkNumber('latent', config.latent, 1, true);
+    checkNumber('minibatchStddev', config.minibatchStddev, 0, true, MAX_STDDEV_GROUP);
+    if (config.minibatchStddev === 1) throw badInput('minibatchStddev', 'a group of 1 example has no spread: use 2 or more (Karras et al. take 4), or 0 for off');
     if (config.levelSteps.length !== config.levels) throw badInput('levelSteps', `expected one count per level (${config.levels}), got ${config.levelSteps.length}`);
     config.levelSteps.forEach((n) => checkNumber('levelSteps', n, 1, true, MAX_LEVEL_STEPS, 'each is a D and a G update on the batch'));
     if (config.hidden.length === 0) throw badInput('hidden', 'level 0’s MLP discriminator needs at least one hidden layer');
@@ -170,7 +183,7 @@ export class LAPGAN implements TrainableModel {
   static create(options: Partial<LapganConfig>, data: DataInfo, rng: Rng): LAPGAN {
     const config = LAPGAN.resolveConfig(options, data);
     const shapes = levelShapes(data.shape, config.levels, 'levels');
-    const netOptions = (level: number, netRng: Rng) => ({ level, shape: shapes[level]!, latent: config.latent, hidden: config.hidden, filters: config.filters, batchNorm: config.batchNorm, coarseOutput: config.exactBounds ? ('linear' as const) : ('tanh' as const), rng: netRng });
+    const netOptions = (level: number, netRng: Rng) => ({ level, shape: shapes[level]!, latent: config.latent, hidden: config.hidden, filters: config.filters, batchNorm: config.batchNorm, minibatchStddev: config.minibatchStddev, coarseOutput: config.exactBounds ? ('linear' as const) : ('tanh' as const), rng: netRng });
     const nets = shapes.map((_, level) => buildLevelNets(netOptions(level, rng)));
     // Each average's copy is built with any seed: its initial weights are overwritten.
     const averages = config.emaDecay > 0 ? nets.map((net, level) => startAverageOf(net.generator, buildLevelGenerator(netOptions(level, new Rng(0))))) : null;
@@ -203,7 +216,9 @@ export class LAPGAN implements TrainableModel {
     try {
       // With a moving average generator-k/ holds the averaged weights (what sampling uses), generator-k-trained/ G_k as trained.
       for (let k = 0; k < config.levels; k++) {
-        nets.push({ generator: await open(averaged ? trainedDir(k) : `generator-${k}`), discriminator: await open(`discriminator-${k}`) });
+        const generator = await open(averaged ? trainedDir(k) : `generator-${k}`);
+        const discriminator = await open(`discriminator-${k}`);
+        nets.push({ generator, discriminator, head: config.minibatchStddev > 0 ? await open(headDir(k)) : null });
         if (averaged) averages.push({ generator: await open(`generator-${k}`), count: (counts as number[])[k]! });
       }
     } catch (e) {
@@ -288,8 +303,11 @@ export class LAPGAN implements TrainableModel {
   /** D_k's logits [n] on level-k data (a band with its condition side by side in channels above level 0). */
   private judge(k: number, target: tf.Tensor, coarse: tf.Tensor | null, training: boolean): tf.Tensor1D {
     const input = coarse ? tf.concat([target, coarse], 3) : target;
-    const [logit] = this.nets[k]!.discriminator.apply(input, { training }) as tf.Tensor[];
-    return tf.reshape(logit!, [-1]) as tf.Tensor1D;
+    const { discriminator, head } = this.nets[k]!;
+    if (!head) return tf.reshape((discriminator.apply(input, { training }) as tf.Tensor[])[0]!, [-1]) as tf.Tensor1D;
+    const features = discriminator.apply(input, { training }) as tf.Tensor;
+    const logit = head.apply([features, minibatchStddev(features, this.config.minibatchStddev)], { training }) as tf.Tensor;
+    return tf.reshape(logit, [-1]) as tf.Tensor1D;
   }
 
   /** G_k's output on level-k conditions: an image at level 0, a band above. */
@@ -332,14 +350,14 @@ export class LAPGAN implements TrainableModel {
     return tf.tidy(() => {
       const { real, coarse } = this.levelData(batch, k);
       const fake = this.generateLevel(k, seed, real.shape[0], coarse, true);
-      const f = keepingState([this.nets[k]!.discriminator], () => this.judge(k, fake, coarse, true));
+      const f = keepingState([this.nets[k]!.discriminator, this.nets[k]!.head], () => this.judge(k, fake, coarse, true));
       return { loss: this.config.loss === 'hinge' ? generatorWassersteinLoss(f) : generatorNonSaturatingLoss(f) };
     });
   }
 
   lossGroups(): LossGroup[] {
     return this.nets.flatMap((net, k) => [
-      { name: `discriminator-${k}`, variables: trainableVariables([net.discriminator]), loss: (batch: TensorBatch, rng: Rng) => this.discriminatorTerms(k, batch, rng), steps: this.config.levelSteps[k]! },
+      { name: `discriminator-${k}`, variables: trainableVariables([net.discriminator, net.head]), loss: (batch: TensorBatch, rng: Rng) => this.discriminatorTerms(k, batch, rng), steps: this.config.levelSteps[k]! },
       {
         name: `generator-${k}`,
         variables: trainableVariables([net.generator]),
@@ -355,7 +373,7 @@ export class LAPGAN implements TrainableModel {
    * test data against fresh samples), and `loss`, the discriminators' losses summed (as a GAN's `loss` is D's).
    */
   evaluate(batch: TensorBatch, rng: Rng): Record<string, tf.Scalar> {
-    const all = this.nets.flatMap((n) => [n.generator, n.discriminator]);
+    const all = this.nets.flatMap((n) => [n.generator, n.discriminator, n.head]);
     return tf.tidy(() =>
       keepingState(all, () => {
         const out: Record<string, tf.Scalar> = {};
@@ -373,7 +391,7 @@ export class LAPGAN implements TrainableModel {
   /** Every variable the model owns: per level G's and D's trainable ones, then the averaged generators' weights. */
   variables(): tf.Variable[] {
     const averaged = (this.averages ?? []).flatMap((a) => a.generator.weights.map((w) => w.read() as tf.Variable));
-    return [...this.nets.flatMap((n) => trainableVariables([n.generator, n.discriminator])), ...averaged];
+    return [...this.nets.flatMap((n) => trainableVariables([n.generator, n.discriminator, n.head])), ...averaged];
   }
 
   /** Writes generator-k/, discriminator-k/ per level and genlab-model.json into `dir`, atomically. */
@@ -385,6 +403,8 @@ export class LAPGAN implements TrainableModel {
       networks[`generator-${k}`] = this.samplingGenerator(k);
       if (this.averages) networks[trainedDir(k)] = this.nets[k]!.generator;
       networks[`discriminator-${k}`] = this.nets[k]!.discriminator;
+      const head = this.nets[k]!.head;
+      if (head) networks[headDir(k)] = head;
       const coarse = `l = the level-${k - 1} image upsampled 2× (nearest) [${h}, ${w}, ${c}]`;
       described[`generator-${k}`] =
         k === 0
@@ -394,6 +414,10 @@ export class LAPGAN implements TrainableModel {
         k === 0
           ? `input: a coarsest image [${h}, ${w}, ${c}] in [−1, 1] (2·data − 1); outputs: [${verdict}, features]`
           : `input: [${h}, ${w}, ${2 * c}] = the band and ${coarse} concatenated in channels; outputs: [${verdict}, features]`;
+      if (head) {
+        described[`discriminator-${k}`] = described[`discriminator-${k}`]!.replace(`outputs: [${verdict}, features]`, 'output: features');
+        described[headDir(k)] = `inputs: [features of discriminator-${k}, o = their standard deviation over each group of ${this.config.minibatchStddev} examples, averaged over the features]; output: ${verdict}`;
+      }
     });
     if (this.averages) {
       this.averages.forEach((a, k) => {
@@ -410,6 +434,7 @@ export class LAPGAN implements TrainableModel {
     this.nets.forEach((n) => {
       n.generator.dispose();
       n.discriminator.dispose();
+      n.head?.dispose();
     });
     this.averages?.forEach((a) => a.generator.dispose());
   }

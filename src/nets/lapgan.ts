@@ -153,8 +153,10 @@ export function buildBandGenerator(options: BandGeneratorOptions): tfl.LayersMod
 /** The two networks of one level. */
 export interface LevelNets {
   generator: tfl.LayersModel;
-  /** Outputs [logit [1], features [F]] (the GAN family's discriminators). */
+  /** Outputs [logit [1], features [F]] (the GAN family's discriminators); with `minibatchStddev` [features [F]]. */
   discriminator: tfl.LayersModel;
+  /** With `minibatchStddev`: [features [F], the group's standard deviation o [1]] → logit [1] (nets/dcgan.ts). */
+  head: tfl.LayersModel | null;
 }
 
 export interface LevelNetOptions {
@@ -169,6 +171,8 @@ export interface LevelNetOptions {
   filters: readonly number[];
   /** Batch norm in the generators and the band discriminators (never in level 0's discriminator). */
   batchNorm: boolean;
+  /** Group size of the minibatch standard deviation in every D (Karras et al. 2018, §3); 0 = off. */
+  minibatchStddev?: number;
   /**
    * Level 0's generator output: 'tanh' (the GAN family's), or 'linear' for a model that clips it to [−1, 1] itself,
    * so that it reaches the ends of the range exactly (see `boundBand`).
@@ -187,13 +191,14 @@ export function buildLevelGenerator(options: LevelNetOptions): tfl.LayersModel {
 
 /** G and D of one level: the GAN MLPs at level 0, the band generator and a DCGAN discriminator of (band, u(coarse)) pairs above. */
 export function buildLevelNets(options: LevelNetOptions): LevelNets {
-  const { level, shape, hidden, filters, batchNorm, rng } = options;
+  const { level, shape, hidden, filters, batchNorm, minibatchStddev = 0, rng } = options;
   const [h, w, c] = shape;
   const generator = buildLevelGenerator(options);
   const name = `discriminator-${level}`;
-  const { discriminator } =
+  const minibatch = minibatchStddev > 0 ? { stddevGroup: minibatchStddev } : undefined;
+  const { discriminator, head } =
     level === 0
-      ? buildGanMlpDiscriminator({ name, inputs: [shape], hidden: [...hidden].reverse(), batchNorm: false, rng })
-      : buildDcganDiscriminator({ name, input: [h, w, 2 * c], filters, batchNorm, rng });
-  return { generator, discriminator };
+      ? buildGanMlpDiscriminator({ name, inputs: [shape], hidden: [...hidden].reverse(), batchNorm: false, minibatch, rng })
+      : buildDcganDiscriminator({ name, input: [h, w, 2 * c], filters, batchNorm, minibatch, rng });
+  return { generator, discriminator, head };
 }
