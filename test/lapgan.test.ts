@@ -31,6 +31,15 @@ const mnist = await loadDataset('mnist');
 /** Mean absolute difference of two tensors. */
 const meanAbs = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.mean(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 
+/** Runs `step` on batches from … to − 1, batch i the (i mod 4)-th 16 of the first 64 training digits. */
+async function train(step: TrainStep, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) {
+    const x = tf.tensor4d(mnist.train.data.subarray((i % 4) * 16 * 784, ((i % 4) + 1) * 16 * 784), [16, 28, 28, 1]);
+    await step.run({ x });
+    x.dispose();
+  }
+}
+
 test('pyramid: the bands and the coarsest image rebuild the image exactly; d and u are block means and repeats', () => {
   const rng = new Rng(3);
   const x = tf.tensor4d(rng.normals(new Float32Array(2 * 40 * 40 * 3)), [2, 40, 40, 3]);
@@ -275,15 +284,6 @@ test('lapgan --loss hinge: every level plays the hinge game (its formula on D\'s
 });
 
 test('lapgan --ema: every level samples from its moving average, which saves, loads and trains on exactly', async () => {
-  const digits = tf.tensor4d(mnist.train.data.subarray(0, 64 * 784), [64, 28, 28, 1]);
-  const batch = (i: number): { x: tf.Tensor } => ({ x: tf.slice(digits, [(i % 4) * 16, 0, 0, 0], [16, 28, 28, 1]) });
-  const train = async (step: TrainStep, from: number, to: number): Promise<void> => {
-    for (let i = from; i < to; i++) {
-      const b = batch(i);
-      await step.run(b);
-      b.x.dispose();
-    }
-  };
   const model = createModel('lapgan', { ...tiny, emaDecay: 0.9, levelSteps: [3, 2, 1] }, mnistInfo, new Rng(5)) as LAPGAN;
   const step = new TrainStep(model, new Rng(6), { learningRate: 1e-3 });
   await train(step, 0, 3);
@@ -310,22 +310,13 @@ test('lapgan --ema: every level samples from its moving average, which saves, lo
   delete file.state;
   await writeFile(join(dir, 'genlab-model.json'), JSON.stringify(file));
   await assert.rejects(loadModel(dir), /state\.ema\.counts" must be 3 non-negative integers with emaDecay > 0, got nothing/);
-  tf.dispose([a, b, digits]);
+  tf.dispose([a, b]);
   [step, rest, resumed].forEach((s) => s.dispose());
   loaded.dispose();
   model.dispose();
 });
 
 test('lapgan --minibatch-stddev: every level\'s D sees its batch\'s spread (a collapsed batch scores apart); heads save, load and train on exactly', async () => {
-  const digits = tf.tensor4d(mnist.train.data.subarray(0, 64 * 784), [64, 28, 28, 1]);
-  const batch = (i: number): { x: tf.Tensor } => ({ x: tf.slice(digits, [(i % 4) * 16, 0, 0, 0], [16, 28, 28, 1]) });
-  const train = async (step: TrainStep, from: number, to: number): Promise<void> => {
-    for (let i = from; i < to; i++) {
-      const b = batch(i);
-      await step.run(b);
-      b.x.dispose();
-    }
-  };
   const model = createModel('lapgan', { ...tiny, minibatchStddev: 4, levelSteps: [2, 1, 1] }, mnistInfo, new Rng(5)) as LAPGAN;
   const step = new TrainStep(model, new Rng(6), { learningRate: 1e-3 });
   await train(step, 0, 2);
@@ -350,7 +341,7 @@ test('lapgan --minibatch-stddev: every level\'s D sees its batch\'s spread (a co
   await train(resumed, 2, 4);
   const [a, b] = [model.sample(8, new Rng(9)), loaded.sample(8, new Rng(9))];
   assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), 'the same samples after the same updates (D heads included)');
-  tf.dispose([a, b, digits, ...inputs]);
+  tf.dispose([a, b, ...inputs]);
   [step, rest, resumed].forEach((s) => s.dispose());
   loaded.dispose();
   model.dispose();
