@@ -8,6 +8,7 @@
 #   examples/pokemon-gan.sh 25 runs/pk20-palette --size 20 --palette 8 --palette-entropy 1
 # and G doubling its sides by nearest upsampling and a 3×3 convolution (no checkerboard; seed 0: 924 epochs, ratio 1.02):
 #   examples/pokemon-gan.sh 25 runs/pk20n --size 20 --palette 8 --palette-entropy 1 --upsample nearest
+# (40×40, 40 minutes: examples/pokemon-gan.sh 40 runs/pk40n --palette 8 --palette-entropy 1 --upsample nearest)
 # Open the run in the lab's board to sample it in the browser: npx genlab lab --runs "$(dirname RUN)"
 set -euo pipefail
 minutes=${1:-40}
