@@ -161,6 +161,29 @@ export function buildAdversarialNets(
 }
 
 /**
+ * D's output [n] (logit, score or critic) and features [n, F] on `inputs`: the stock model alone, or, split for a
+ * comparison of the batch's examples (nets/dcgan.ts finishDiscriminator), its body, the comparison — minibatch
+ * discrimination's o [n, B] or the minibatch standard deviation [n, 1] — and its head, plus a conditional conv D's
+ * projection term, the body's last output. `n`: the examples D judges (packs, with PacGAN).
+ */
+export function applyDiscriminator(
+  nets: DiscriminatorNets,
+  minibatch: MinibatchOptions | undefined,
+  inputs: tf.Tensor | tf.Tensor[],
+  training: boolean,
+  n: number,
+): { out: tf.Tensor1D; features: tf.Tensor2D } {
+  const applied = nets.discriminator.apply(inputs, { training }) as tf.Tensor | tf.Tensor[];
+  const outputs = Array.isArray(applied) ? applied : [applied]; // a body of one output: [features]
+  if (!nets.head || !minibatch) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
+  const [features, ...rest] = outputs as [tf.Tensor2D, ...tf.Tensor[]];
+  const o = 'stddevGroup' in minibatch ? minibatchStddev(features, minibatch.stddevGroup) : minibatchFeatures(rest.shift()!, minibatch.kernels);
+  let logit = nets.head.apply([features, o], { training }) as tf.Tensor;
+  if (rest[0]) logit = tf.add(logit, rest[0]);
+  return { out: tf.reshape(logit, [n]) as tf.Tensor1D, features };
+}
+
+/**
  * PacGAN packing: x [n, ...] → [n/pack, ...] with each row `pack` consecutive examples side by side — features
  * concatenated ([n, d] → [n/pack, pack·d], images flattened first) for MLP discriminators, channels for conv ones
  * ([n, h, w, c] → [n/pack, h, w, pack·c]). A batch that is not a multiple of `pack` loses its last n mod pack examples.
@@ -308,17 +331,8 @@ export abstract class AdversarialBase implements TrainableModel {
     }
     const n = x.shape[0]!;
     const inputs = cond.length ? [x, ...cond] : x;
-    return this.withDiscriminatorWeights(() => {
-      const applied = this.discriminator.apply(inputs, { training }) as tf.Tensor | tf.Tensor[];
-      const outputs = Array.isArray(applied) ? applied : [applied]; // a body of one output: [features]
-      if (!this.discriminatorHead) return { out: tf.reshape(outputs[0]!, [n]) as tf.Tensor1D, features: outputs[1] as tf.Tensor2D };
-      const [features, ...rest] = outputs as [tf.Tensor2D, ...tf.Tensor[]];
-      const minibatch = this.minibatch!;
-      const o = 'stddevGroup' in minibatch ? minibatchStddev(features, minibatch.stddevGroup) : minibatchFeatures(rest.shift()!, minibatch.kernels); // [n, 1 or B]
-      let logit = this.discriminatorHead.apply([features, o], { training }) as tf.Tensor;
-      if (rest[0]) logit = tf.add(logit, rest[0]); // a conditional conv D's projection term (nets/dcgan.ts)
-      return { out: tf.reshape(logit, [n]) as tf.Tensor1D, features };
-    });
+    const nets = { discriminator: this.discriminator, head: this.discriminatorHead };
+    return this.withDiscriminatorWeights(() => applyDiscriminator(nets, this.minibatch, inputs, training, n));
   }
 
   /** Codes z ~ N(0, I): [n, latent], seeded by `rng`. */

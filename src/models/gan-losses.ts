@@ -8,6 +8,8 @@
  * - log σ(l) = −softplus(−l) and log(1 − σ(l)) = −softplus(l): no log(0) for saturated discriminators.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { badInput } from '../engine/errors.js';
+import { checkNumber } from './validate.js';
 
 /**
  * Binary cross-entropy against a constant target t, from logits, batch mean:
@@ -149,6 +151,15 @@ export function minibatchFeatures(projection: tf.Tensor, kernels: number): tf.Te
     const c = tf.exp(tf.neg(tf.sum(tf.abs(diff), 3))); // [n, n, B]
     return tf.sub(tf.sum(c, 1), 1) as tf.Tensor2D; // [n, B]: the diagonal term is exp(0) = 1
   });
+}
+
+/** Largest group of the minibatch standard deviation: a batch's size is its natural limit; this bounds typos. */
+const MAX_STDDEV_GROUP = 1024;
+
+/** Checks a config's minibatch standard deviation group size (0 = off) under the option name `name`. */
+export function checkStddevGroup(name: string, group: number): void {
+  checkNumber(name, group, 0, true, MAX_STDDEV_GROUP);
+  if (group === 1) throw badInput(name, 'a group of 1 example has no spread: use 2 or more (Karras et al. take 4), or 0 for off');
 }
 
 /** ε under the square root of the minibatch standard deviation, as in Karras et al.'s code (10⁻⁸). */

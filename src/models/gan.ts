@@ -55,6 +55,7 @@ import {
 import { SPECTRAL_NORM_FILE, createHistory, decodeHistory, decodeSpectralNorm, encodeHistory, encodeSpectralNorm, updateHistory, HISTORY_FILE, type HistoryState } from './gan-state.js';
 import {
   GRADIENT_PENALTY_WEIGHT,
+  checkStddevGroup,
   criticWassersteinLoss,
   discriminatorHingeLoss,
   discriminatorLeastSquaresLoss,
@@ -164,9 +165,6 @@ export interface GANConfig extends AdversarialNetConfig {
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
 export const TRAINED_GENERATOR_DIR = `generator${TRAINED_SUFFIX}`;
 
-/** Largest group of the minibatch standard deviation: a batch's size is its natural limit; this bounds typos. */
-const MAX_STDDEV_GROUP = 1024;
-
 /** How a config's D compares the examples of its batch, if at all. */
 function minibatchOf(config: GANConfig): MinibatchOptions | undefined {
   if (config.minibatchDiscrimination) return { kernels: config.minibatchKernels, kernelDims: config.minibatchKernelDims };
@@ -271,8 +269,7 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
     checkNumber(`${kind}: minibatchKernels`, config.minibatchKernels, 1, true);
     checkNumber(`${kind}: minibatchKernelDims`, config.minibatchKernelDims, 1, true);
-    checkNumber(`${kind}: minibatchStddev`, config.minibatchStddev, 0, true, MAX_STDDEV_GROUP);
-    if (config.minibatchStddev === 1) throw badInput(`${kind}: minibatchStddev`, 'a group of 1 example has no spread: use 2 or more (Karras et al. take 4), or 0 for off');
+    checkStddevGroup(`${kind}: minibatchStddev`, config.minibatchStddev);
     if (config.minibatchStddev > 0 && config.minibatchDiscrimination) {
       throw badInput(`${kind}: minibatchStddev`, 'D compares the examples of its batch one way: minibatch discrimination or the minibatch standard deviation, not both');
     }

@@ -28,8 +28,8 @@ import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js'
 import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
-import { keepingState, trainableVariables } from './adversarial.js';
-import { discriminatorHingeLoss, discriminatorMinimaxLoss, generatorNonSaturatingLoss, generatorWassersteinLoss, minibatchStddev } from './gan-losses.js';
+import { applyDiscriminator, keepingState, trainableVariables } from './adversarial.js';
+import { discriminatorHingeLoss, discriminatorMinimaxLoss, generatorNonSaturatingLoss, generatorWassersteinLoss, checkStddevGroup } from './gan-losses.js';
 import { checkBatchShape, derivedOnce } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
@@ -113,8 +113,6 @@ interface LevelData {
 const trainedDir = (k: number): string => `generator-${k}${TRAINED_SUFFIX}`;
 /** With the minibatch standard deviation: the folder of D_k's head. */
 const headDir = (k: number): string => `discriminator-${k}-head`;
-/** Largest group of the minibatch standard deviation: a batch's size is its natural limit; this bounds typos. */
-const MAX_STDDEV_GROUP = 1024;
 
 export class LAPGAN implements TrainableModel {
   readonly kind = 'lapgan';
@@ -164,8 +162,7 @@ export class LAPGAN implements TrainableModel {
     checkChoice('loss', config.loss, LAPGAN_LOSSES);
     checkNumber('emaDecay', config.emaDecay, 0, false, MAX_EMA_DECAY);
     checkNumber('latent', config.latent, 1, true);
-    checkNumber('minibatchStddev', config.minibatchStddev, 0, true, MAX_STDDEV_GROUP);
-    if (config.minibatchStddev === 1) throw badInput('minibatchStddev', 'a group of 1 example has no spread: use 2 or more (Karras et al. take 4), or 0 for off');
+    checkStddevGroup('minibatchStddev', config.minibatchStddev);
     if (config.levelSteps.length !== config.levels) throw badInput('levelSteps', `expected one count per level (${config.levels}), got ${config.levelSteps.length}`);
     config.levelSteps.forEach((n) => checkNumber('levelSteps', n, 1, true, MAX_LEVEL_STEPS, 'each is a D and a G update on the batch'));
     if (config.hidden.length === 0) throw badInput('hidden', 'level 0’s MLP discriminator needs at least one hidden layer');
@@ -303,11 +300,8 @@ export class LAPGAN implements TrainableModel {
   /** D_k's logits [n] on level-k data (a band with its condition side by side in channels above level 0). */
   private judge(k: number, target: tf.Tensor, coarse: tf.Tensor | null, training: boolean): tf.Tensor1D {
     const input = coarse ? tf.concat([target, coarse], 3) : target;
-    const { discriminator, head } = this.nets[k]!;
-    if (!head) return tf.reshape((discriminator.apply(input, { training }) as tf.Tensor[])[0]!, [-1]) as tf.Tensor1D;
-    const features = discriminator.apply(input, { training }) as tf.Tensor;
-    const logit = head.apply([features, minibatchStddev(features, this.config.minibatchStddev)], { training }) as tf.Tensor;
-    return tf.reshape(logit, [-1]) as tf.Tensor1D;
+    const minibatch = this.config.minibatchStddev > 0 ? { stddevGroup: this.config.minibatchStddev } : undefined;
+    return applyDiscriminator(this.nets[k]!, minibatch, input, training, input.shape[0]).out;
   }
 
   /** G_k's output on level-k conditions: an image at level 0, a band above. */
