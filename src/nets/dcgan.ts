@@ -58,7 +58,7 @@ export function minibatchWidth(minibatch: MinibatchOptions): number {
   return 'stddevGroup' in minibatch ? 1 : minibatch.kernels;
 }
 
-/** A discriminator: one stock model, plus the head model when minibatch discrimination splits it. */
+/** A discriminator: one stock model, plus the head model when a comparison of the batch's examples splits it. */
 export interface DiscriminatorNets {
   /**
    * Outputs [logit [1], features [F]]; with minibatch discrimination [features [F], projection [B·C]], with the

@@ -21,7 +21,7 @@ import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
 import { batchNormalization, conv2d, dense } from './layers.js';
 import { checkShape, kernelInit } from './mlp.js';
-import { buildDcganDiscriminator, buildGanMlpDiscriminator, buildGanMlpGenerator, dcganInit } from './dcgan.js';
+import { buildDcganDiscriminator, buildGanMlpDiscriminator, buildGanMlpGenerator, dcganInit, type DiscriminatorNets } from './dcgan.js';
 
 /** Images down to this side are worth another level; a default pyramid stops before going below it (MNIST: 28 → 14 → 7). */
 export const MIN_LEVEL_SIDE = 7;
@@ -150,13 +150,9 @@ export function buildBandGenerator(options: BandGeneratorOptions): tfl.LayersMod
   return tfl.model({ inputs: [z, coarse], outputs: band, name });
 }
 
-/** The two networks of one level. */
-export interface LevelNets {
+/** The networks of one level: G, and D as the GAN family builds it (with a head when the minibatch standard deviation splits it). */
+export interface LevelNets extends DiscriminatorNets {
   generator: tfl.LayersModel;
-  /** Outputs [logit [1], features [F]] (the GAN family's discriminators); with `minibatchStddev` [features [F]]. */
-  discriminator: tfl.LayersModel;
-  /** With `minibatchStddev`: [features [F], the group's standard deviation o [1]] → logit [1] (nets/dcgan.ts). */
-  head: tfl.LayersModel | null;
 }
 
 export interface LevelNetOptions {
