@@ -28,6 +28,7 @@ import {
   historicalAveragePenalty,
   minibatchFeatures,
   minibatchStddev,
+  modeSeekingLoss,
 } from '../src/models/gan-losses.js';
 import type { LossGroup, TensorBatch, TrainableModel } from '../src/models/model.js';
 import { modeMetrics } from '../src/eval/gan-toy.js';
@@ -418,6 +419,50 @@ test('minibatch standard deviation: a collapsed batch shows no spread, D scores 
   tf.dispose([x, collapsed]);
 });
 
+test('mode seeking: 1 / (image distance over code distance + ε) over pairs of one label, 0 without pairs; weighted into G\'s loss; descending it spreads G\'s outputs', () => {
+  const meanAbs = (a: number[], b: number[]): number => mean(a.map((v, i) => Math.abs(v - b[i]!)));
+  const x = [[0, 1, 2, 3], [1, 1, 0, 3], [5, 5, 5, 5]];
+  const z = [[0, 1], [2, -1], [0, 0]];
+  const images = tf.tensor4d(x.flat(), [3, 2, 2, 1]);
+  const codes = tf.tensor2d(z);
+  const labelled = (rows: number[][]): number => tf.tidy(() => modeSeekingLoss(images, codes, tf.tensor2d(rows)).dataSync()[0]!);
+  // labels a, a, b: the one pair (0, 1), counted both ways
+  close(labelled([[1, 0], [1, 0], [0, 1]]), 1 / (meanAbs(x[0]!, x[1]!) / meanAbs(z[0]!, z[1]!) + 1e-5), 1e-5, 'one pair');
+  const pairs = [[0, 1], [0, 2], [1, 2]] as const;
+  const sumOver = (rows: number[][]): number => pairs.reduce((s, [i, j]) => s + meanAbs(rows[i]!, rows[j]!), 0);
+  close(tf.tidy(() => modeSeekingLoss(images, codes).dataSync()[0]!), 1 / (sumOver(x) / sumOver(z) + 1e-5), 1e-5, 'unlabelled: every pair');
+  assert.equal(labelled([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), 0, 'no two examples share a label');
+  tf.dispose([images, codes]);
+
+  const batch = imageBatch(12);
+  const cgan = createModel('cgan', { ...small, modeSeeking: 2 }, tinyImages, new Rng(3)) as GAN;
+  const g = terms(cgan.lossGroups().find((l) => l.name === 'generator')!, batch);
+  assert.ok(g['modeSeeking']! > 0, 'logged');
+  close(g['loss']!, g['adversarial']! + 2 * g['modeSeeking']!, 1e-5, 'λ·term added to the adversarial loss');
+  cgan.dispose();
+  disposeBatch(batch);
+  assert.throws(() => createModel('gan', { ...small, modeSeeking: -1 }, points2, new Rng(0)), /modeSeeking/);
+
+  // A G that maps its codes to nearly one point: steps down the term alone spread its outputs apart.
+  const m = createModel('gan', { ...small, modeSeeking: 1 }, points2, new Rng(4)) as GAN;
+  const code = tf.randomNormal([32, 3], 0, 1, 'float32', 5);
+  const squash = m.generator.layers.at(-1)!;
+  squash.setWeights(squash.getWeights().map((w) => tf.mul(w, 0.01)));
+  const spread = (): number => tf.tidy(() => {
+    const p = m.generator.apply(code) as tf.Tensor;
+    return tf.mean(tf.abs(tf.sub(tf.expandDims(p, 1), tf.expandDims(p, 0)))).dataSync()[0]!;
+  });
+  const before = spread();
+  const sgd = tf.train.sgd(0.01);
+  const vars = m.generator.trainableWeights.map((w) => w.read() as tf.Variable);
+  for (let s = 0; s < 20; s++) sgd.minimize(() => modeSeekingLoss(m.generator.apply(code, { training: true }) as tf.Tensor, code), false, vars);
+  const after = spread();
+  assert.ok(after > 3 * before, `the outputs spread (mean distance ${before.toExponential(2)} → ${after.toExponential(2)})`);
+  sgd.dispose();
+  code.dispose();
+  m.dispose();
+});
+
 test('packing (PacGAN): D judges packs of examples — one output per pack in training, each example its pack\'s verdict from discriminate; a collapsed pack scores apart', () => {
   const x = tf.tensor2d([[2, 0], [0, 2], [-2, 0], [0, -2], [1, 1]]);
   const m = createModel('gan', { ...small, pack: 2 }, points2, new Rng(3)) as GAN;
@@ -609,7 +654,7 @@ test('no tensor leak: many steps of every group and evaluate, all options on', a
   const models: [TrainableModel, TensorBatch][] = [
     [createModel('gan', { ...small, featureMatching: true, minibatchDiscrimination: true, labelSmoothing: 0.9, historicalAveraging: 0.01, dSteps: 2, pack: 2, instanceNoise: 0.5, instanceNoiseSteps: 1000, zeroCenteredPenalty: 0.1 }, points2, new Rng(1)), toyBatch('ring8', 16)],
     [createModel('wgan-gp', { ...small, historicalAveraging: 0.01 }, points2, new Rng(1)), toyBatch('ring8', 16)],
-    [createModel('cgan', { latent: 4, arch: 'conv', filters: [4, 8], loss: 'minimax' }, tinyImages, new Rng(1)), imageBatch(8)],
+    [createModel('cgan', { latent: 4, arch: 'conv', filters: [4, 8], loss: 'minimax', modeSeeking: 1 }, tinyImages, new Rng(1)), imageBatch(8)],
     [createModel('vaegan', { latent: 4, filters: [4, 8], loss: 'lsgan' }, tinyImages, new Rng(1)), imageBatch(8)],
   ];
   for (const [m, batch] of models) {

@@ -186,6 +186,35 @@ export function minibatchStddev(features: tf.Tensor, group: number): tf.Tensor2D
   });
 }
 
+/** ε of the mode-seeking term's 1 / (ratio + ε), as in Mao et al.'s code (10⁻⁵). */
+const MODE_SEEKING_EPSILON = 1e-5;
+
+/**
+ * The mode-seeking term (Mao et al. 2019, "Mode Seeking Generative Adversarial Networks for Diverse Image Synthesis",
+ * eq. 3 and their code): G maximises the distance between two of its images relative to the distance between their
+ * codes, d_I(G(c, z₁), G(c, z₂)) / d_z(z₁, z₂) (mean absolute differences), over pairs of the same condition c; as a
+ * loss, 1 / (ratio + ε). Codes that G maps to nearly one image — a collapsed mode — make it large. The pairs here are
+ * every two examples of the batch with the same label (`labels` one-hot [n, C]; every two without labels), so no
+ * extra pass of G is needed. images [n, ...], codes [n, d]; 0 when the batch holds no pair.
+ */
+export function modeSeekingLoss(images: tf.Tensor, codes: tf.Tensor, labels?: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const n = images.shape[0]!;
+    const same = labels ? tf.matMul(labels, labels, false, true) : tf.ones([n, n]);
+    const pairs = tf.sub(same, tf.eye(n)); // 1 for i ≠ j of one condition
+    const imageDistance = tf.sum(tf.mul(pairs, meanAbsoluteDistances(tf.reshape(images, [n, -1]))));
+    const codeDistance = tf.sum(tf.mul(pairs, meanAbsoluteDistances(codes)));
+    const ratio = tf.div(imageDistance, tf.add(codeDistance, 1e-12)); // finite (0) without pairs, masked below
+    const loss = tf.div(1, tf.add(ratio, MODE_SEEKING_EPSILON));
+    return tf.where(tf.greater(tf.sum(pairs), 0), loss, tf.zerosLike(loss)) as tf.Scalar;
+  });
+}
+
+/** mean_k |x_ik − x_jk| for every two rows of x [n, d]: [n, n]. */
+function meanAbsoluteDistances(x: tf.Tensor): tf.Tensor2D {
+  return tf.mean(tf.abs(tf.sub(tf.expandDims(x, 1), tf.expandDims(x, 0))), 2) as tf.Tensor2D;
+}
+
 /**
  * Historical averaging (Salimans et al. 2016, §3.3): λ Σ_θ ‖θ − (1/t) Σ_{i=1..t} θ[i]‖², each player's parameters
  * pulled towards their own running mean over past steps. `averages` are held outside the gradient (constants here).

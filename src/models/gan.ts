@@ -67,6 +67,7 @@ import {
   generatorWassersteinLoss,
   gradientPenalty,
   historicalAveragePenalty,
+  modeSeekingLoss,
   paletteEntropy,
   r1Penalty,
 } from './gan-losses.js';
@@ -160,6 +161,12 @@ export interface GANConfig extends AdversarialNetConfig {
    * `paletteEntropy`): each pixel pushed to one colour of its image's palette. Needs `palette`. 0 = off.
    */
   paletteEntropy: number;
+  /**
+   * Weight λ of the mode-seeking term in G's loss (Mao et al. 2019; gan-losses.ts `modeSeekingLoss`): two codes of
+   * one label should give images as far apart as the codes are, so G spreads over the data instead of collapsing on
+   * its easiest modes. The paper takes λ = 1. 0 = off.
+   */
+  modeSeeking: number;
 }
 
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
@@ -180,7 +187,7 @@ export function recommendedOptimizer(loss: GanLoss): { learningRate: number; bet
 /**
  * A GAN (kinds gan, dcgan, cgan, wgan-gp). Two loss groups: 'discriminator' (dSteps updates, terms
  * { loss, adversarial, real, fake, gradientPenalty?, historical? }) then 'generator' (terms
- * { loss, adversarial, featureMatching?, historical? }). `real` and `fake` are D's mean output on the batch's real and
+ * { loss, adversarial, featureMatching?, modeSeeking?, paletteEntropy?, historical? }). `real` and `fake` are D's mean output on the batch's real and
  * generated examples (probabilities for minimax / non-saturating).
  */
 export class GAN extends AdversarialBase {
@@ -264,6 +271,7 @@ export class GAN extends AdversarialBase {
       shareFakes: options.shareFakes ?? dSteps === 1,
       exactBounds: options.exactBounds ?? false,
       paletteEntropy: options.paletteEntropy ?? 0,
+      modeSeeking: options.modeSeeking ?? 0,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -281,6 +289,7 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: r1Penalty`, config.r1Penalty, 0);
     checkNumber(`${kind}: emaDecay`, config.emaDecay, 0, false, MAX_EMA_DECAY);
     checkNumber(`${kind}: paletteEntropy`, config.paletteEntropy, 0);
+    checkNumber(`${kind}: modeSeeking`, config.modeSeeking, 0);
     if (config.paletteEntropy > 0 && config.palette < 2) {
       throw badInput(`${kind}: paletteEntropy`, `weighs the entropy of each pixel's choice among a palette's colours: set palette to 2 or more (it is ${config.palette})`);
     }
@@ -515,8 +524,9 @@ export class GAN extends AdversarialBase {
       const cond = this.conditioning(batch.labels, n, 'loss');
       let generated: tf.Tensor;
       let colourChoice: tf.Tensor | null = null;
-      if (painted) [generated, colourChoice] = this.runPaletteGenerator(painted, randomNormal([n, this.latent], z), cond);
-      else generated = this.runGenerator(randomNormal([n, this.latent], z), cond, true, g);
+      const codes = randomNormal([n, this.latent], z);
+      if (painted) [generated, colourChoice] = this.runPaletteGenerator(painted, codes, cond);
+      else generated = this.runGenerator(codes, cond, true, g);
       if (discriminatorUpdate) {
         this.sharedFake = generated;
         try {
@@ -536,6 +546,11 @@ export class GAN extends AdversarialBase {
         const fm = featureMatchingLoss(realFeatures, f.features);
         terms['featureMatching'] = fm;
         loss = fm;
+      }
+      if (this.config.modeSeeking > 0) {
+        const ms = modeSeekingLoss(generated, codes, cond[0]);
+        terms['modeSeeking'] = ms;
+        loss = tf.add(loss, tf.mul(ms, this.config.modeSeeking)) as tf.Scalar;
       }
       if (colourChoice) {
         const h = paletteEntropy(colourChoice);

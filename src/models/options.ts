@@ -141,6 +141,10 @@ export const MODEL_OPTIONS = {
     help: 'weight λ of the mean entropy of a palette G’s per-pixel colour weights in its loss: each pixel pushed to one colour of its palette (entropy minimisation, Grandvalet & Bengio 2005; needs --palette; default 0 = off)',
     value: { type: 'number', min: 0 },
   },
+  modeSeeking: {
+    help: 'weight λ of the mode-seeking term in G’s loss: two codes of one label should give images as far apart as the codes are (Mao et al. 2019; they take 1; default 0 = off)',
+    value: { type: 'number', min: 0 },
+  },
   gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
   levels: {
     help: 'LAPGAN pyramid levels, the coarsest a plain GAN (default: halve while the sides stay even and ≥ 7 px: 3 for MNIST 28 → 14 → 7)',
