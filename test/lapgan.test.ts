@@ -14,7 +14,7 @@ import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { parseNpy } from '../src/data/npy.js';
 import { can, createModel, loadModel } from '../src/models/kinds.js';
-import { minibatchStddev } from '../src/models/gan-losses.js';
+import { minibatchStddev, modeSeekingLoss } from '../src/models/gan-losses.js';
 import { LAPGAN } from '../src/models/lapgan.js';
 import { boundBand, defaultLevels, downsample, gaussianPyramid, laplacianPyramid, projectOntoBands, reconstructPyramid, upsample } from '../src/nets/lapgan.js';
 import { TrainStep } from '../src/train/step.js';
@@ -119,7 +119,7 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   model.dispose();
   const bad = (options: object, data: object, pattern: RegExp) =>
     assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
-  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss, minibatchStddev\)$/);
+  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss, minibatchStddev, modeSeeking\)$/);
   bad({ loss: 'lsgan' }, mnistInfo, /^loss: expected one of nonsaturating, hinge, got 'lsgan'$/);
   bad({ levelSteps: [8, 0, 1] }, mnistInfo, /^levelSteps: expected an integer >= 1, got 0$/);
   bad({ levelSteps: [65, 1, 1] }, mnistInfo, /^levelSteps: .*64/);
@@ -345,6 +345,25 @@ test('lapgan --minibatch-stddev: every level\'s D sees its batch\'s spread (a co
   [step, rest, resumed].forEach((s) => s.dispose());
   loaded.dispose();
   model.dispose();
+});
+
+test('lapgan --mode-seeking: level 0\'s G loss adds λ·the mode-seeking term over its coarse images and codes; the band levels\' do not', () => {
+  const model = createModel('lapgan', { ...tiny, modeSeeking: 2 }, mnistInfo, new Rng(5)) as LAPGAN;
+  const plain = createModel('lapgan', tiny, mnistInfo, new Rng(5)) as LAPGAN;
+  tf.tidy(() => {
+    const batch = { x: tf.tensor4d(mnist.train.data.subarray(0, 16 * 784), [16, 28, 28, 1]) };
+    const g = model.generatorTerms(0, batch, new Rng(9));
+    const z = randomNormal([16, 8], new Rng(9).tfSeed());
+    const coarse = tf.clipByValue(model.nets[0]!.generator.apply(z, { training: true }) as tf.Tensor, -1, 1);
+    const expected = modeSeekingLoss(coarse, z).dataSync()[0]!;
+    assert.ok(Math.abs(g['modeSeeking']!.dataSync()[0]! - expected) < 1e-4 * expected, 'the term over the coarse images and their codes');
+    assert.ok(Math.abs(g.loss.dataSync()[0]! - g['adversarial']!.dataSync()[0]! - 2 * expected) < 1e-4 * expected, 'λ·term added');
+    assert.ok(Math.abs(g['adversarial']!.dataSync()[0]! - plain.generatorTerms(0, batch, new Rng(9)).loss.dataSync()[0]!) < 1e-6, 'the adversarial part as without it');
+    assert.deepEqual(Object.keys(model.generatorTerms(1, batch, new Rng(9))), ['loss'], 'a band level: no term');
+  });
+  assert.throws(() => createModel('lapgan', { ...tiny, modeSeeking: -1 }, mnistInfo, new Rng(0)), /modeSeeking/);
+  model.dispose();
+  plain.dispose();
 });
 
 test('genlab train lapgan writes sample grids, then sample and eval work on the run', { timeout: 120_000 }, async () => {

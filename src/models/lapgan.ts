@@ -29,7 +29,7 @@ import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { applyDiscriminator, keepingState, trainableVariables } from './adversarial.js';
-import { discriminatorHingeLoss, discriminatorMinimaxLoss, generatorNonSaturatingLoss, generatorWassersteinLoss, checkStddevGroup } from './gan-losses.js';
+import { discriminatorHingeLoss, discriminatorMinimaxLoss, generatorNonSaturatingLoss, generatorWassersteinLoss, checkStddevGroup, modeSeekingLoss } from './gan-losses.js';
 import { checkBatchShape, derivedOnce } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
@@ -87,6 +87,12 @@ export interface LapganConfig {
    * data's is told. 0 = off (default).
    */
   minibatchStddev: number;
+  /**
+   * Weight λ of the mode-seeking term (Mao et al. 2019; models/gan-losses.ts `modeSeekingLoss`) in level 0's G loss:
+   * two codes should give coarse images as far apart as the codes are. Level 0 only: it is unconditional, so every two
+   * examples of its batch make a pair, where each band's condition is its own example's. 0 = off (default).
+   */
+  modeSeeking: number;
 }
 
 /** The GAN family's objectives a LAPGAN takes. */
@@ -158,10 +164,12 @@ export class LAPGAN implements TrainableModel {
       emaDecay: options.emaDecay ?? 0,
       loss: options.loss ?? 'nonsaturating',
       minibatchStddev: options.minibatchStddev ?? 0,
+      modeSeeking: options.modeSeeking ?? 0,
     };
     checkChoice('loss', config.loss, LAPGAN_LOSSES);
     checkNumber('emaDecay', config.emaDecay, 0, false, MAX_EMA_DECAY);
     checkNumber('latent', config.latent, 1, true);
+    checkNumber('modeSeeking', config.modeSeeking, 0);
     checkStddevGroup('minibatchStddev', config.minibatchStddev);
     if (config.levelSteps.length !== config.levels) throw badInput('levelSteps', `expected one count per level (${config.levels}), got ${config.levelSteps.length}`);
     config.levelSteps.forEach((n) => checkNumber('levelSteps', n, 1, true, MAX_LEVEL_STEPS, 'each is a D and a G update on the batch'));
@@ -305,8 +313,7 @@ export class LAPGAN implements TrainableModel {
   }
 
   /** G_k's output on level-k conditions: an image at level 0, a band above. */
-  private generateLevel(k: number, seed: number, n: number, coarse: tf.Tensor | null, training: boolean): tf.Tensor {
-    const z = randomNormal([n, this.config.latent], seed);
+  private generateLevel(k: number, z: tf.Tensor, coarse: tf.Tensor | null, training: boolean): tf.Tensor {
     const out = this.nets[k]!.generator.apply(coarse ? [z, coarse] : z, { training }) as tf.Tensor4D;
     // Level 0 clipped as sampling clips it (a no-op on tanh's outputs).
     return coarse ? this.band(out, coarse as tf.Tensor4D) : tf.clipByValue(out, -1, 1);
@@ -330,7 +337,7 @@ export class LAPGAN implements TrainableModel {
     return tf.tidy(() => {
       const { real, coarse } = this.levelData(batch, k);
       const n = real.shape[0];
-      const fake = keepingState([this.nets[k]!.generator], () => this.generateLevel(k, seed, n, coarse, true));
+      const fake = keepingState([this.nets[k]!.generator], () => this.generateLevel(k, randomNormal([n, this.config.latent], seed), coarse, true));
       const r = this.judge(k, real, coarse, true);
       const f = this.judge(k, fake, coarse, true);
       if (this.config.loss === 'hinge') return { loss: discriminatorHingeLoss(r, f), real: tf.mean(r) as tf.Scalar, fake: tf.mean(f) as tf.Scalar };
@@ -338,14 +345,21 @@ export class LAPGAN implements TrainableModel {
     });
   }
 
-  /** G_k's loss (non-saturating, or −E[D] with the hinge) on a batch's conditions: D_k runs in training mode with its state kept (D is fixed). */
+  /**
+   * G_k's loss (non-saturating, or −E[D] with the hinge) on a batch's conditions: D_k runs in training mode with its
+   * state kept (D is fixed). With modeSeeking, level 0 adds λ·the mode-seeking term (terms adversarial, modeSeeking).
+   */
   generatorTerms(k: number, batch: TensorBatch, rng: Rng): LossTerms {
     const seed = rng.tfSeed();
-    return tf.tidy(() => {
+    return tf.tidy((): LossTerms => {
       const { real, coarse } = this.levelData(batch, k);
-      const fake = this.generateLevel(k, seed, real.shape[0], coarse, true);
+      const z = randomNormal([real.shape[0], this.config.latent], seed);
+      const fake = this.generateLevel(k, z, coarse, true);
       const f = keepingState([this.nets[k]!.discriminator, this.nets[k]!.head], () => this.judge(k, fake, coarse, true));
-      return { loss: this.config.loss === 'hinge' ? generatorWassersteinLoss(f) : generatorNonSaturatingLoss(f) };
+      const adversarial = this.config.loss === 'hinge' ? generatorWassersteinLoss(f) : generatorNonSaturatingLoss(f);
+      if (k > 0 || this.config.modeSeeking === 0) return { loss: adversarial };
+      const modeSeeking = modeSeekingLoss(fake, z);
+      return { loss: tf.add(adversarial, tf.mul(modeSeeking, this.config.modeSeeking)) as tf.Scalar, adversarial, modeSeeking };
     });
   }
 
