@@ -32,6 +32,7 @@ import {
 } from '../src/models/gan-losses.js';
 import type { LossGroup, TensorBatch, TrainableModel } from '../src/models/model.js';
 import { modeMetrics } from '../src/eval/gan-toy.js';
+import { randomNormal } from '../src/engine/kernels/random.js';
 import { fit, resumeRun, TrainStep, type MetricsRecord } from '../src/train/index.js';
 
 await initEngine(); // wasm
@@ -442,6 +443,21 @@ test('mode seeking: 1 / (image distance over code distance + ε) over pairs of o
   cgan.dispose();
   disposeBatch(batch);
   assert.throws(() => createModel('gan', { ...small, modeSeeking: -1 }, points2, new Rng(0)), /modeSeeking/);
+  assert.throws(() => createModel('gan', { ...small, modeSeeking: 1, modeSeekingDistance: 'discriminator', pack: 2 }, points2, new Rng(0)), /modeSeekingDistance: with packing/);
+  assert.throws(() => createModel('gan', { ...small, modeSeekingDistance: 'lpips' as never }, points2, new Rng(0)), /modeSeekingDistance/);
+
+  // In D's features: the distances between two images are those of D's last hidden layer on them.
+  const points = toyBatch('ring8', 16);
+  const featured = createModel('gan', { ...small, modeSeeking: 1, modeSeekingDistance: 'discriminator' }, points2, new Rng(3)) as GAN;
+  const logged = terms(featured.lossGroups().find((l) => l.name === 'generator')!, points)['modeSeeking']!;
+  const expected = tf.tidy(() => {
+    const codes = randomNormal([16, 3], new Rng(3).tfSeed());
+    const features = (featured.discriminator.apply(featured.generator.apply(codes, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor[])[1]!;
+    return modeSeekingLoss(features, codes).dataSync()[0]!;
+  });
+  close(logged, expected, 1e-5, 'the term over D\'s features of G\'s batch');
+  featured.dispose();
+  disposeBatch(points);
 
   // A G that maps its codes to nearly one point: steps down the term alone spread its outputs apart.
   const m = createModel('gan', { ...small, modeSeeking: 1 }, points2, new Rng(4)) as GAN;

@@ -167,7 +167,17 @@ export interface GANConfig extends AdversarialNetConfig {
    * its easiest modes. The paper takes λ = 1. 0 = off.
    */
   modeSeeking: number;
+  /**
+   * Where the mode-seeking term measures the distance between two images: 'pixels' (the paper's) or 'discriminator',
+   * in D's features of them (its last hidden layer, as feature matching uses), so that G cannot spread its images by
+   * noise D sees through. Default 'pixels'.
+   */
+  modeSeekingDistance: ModeSeekingDistance;
 }
+
+/** Where the mode-seeking term compares two generated images: in pixels, or in D's features of them. */
+export const MODE_SEEKING_DISTANCES = ['pixels', 'discriminator'] as const;
+export type ModeSeekingDistance = (typeof MODE_SEEKING_DISTANCES)[number];
 
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
 export const TRAINED_GENERATOR_DIR = `generator${TRAINED_SUFFIX}`;
@@ -272,6 +282,7 @@ export class GAN extends AdversarialBase {
       exactBounds: options.exactBounds ?? false,
       paletteEntropy: options.paletteEntropy ?? 0,
       modeSeeking: options.modeSeeking ?? 0,
+      modeSeekingDistance: options.modeSeekingDistance ?? 'pixels',
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -290,6 +301,10 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: emaDecay`, config.emaDecay, 0, false, MAX_EMA_DECAY);
     checkNumber(`${kind}: paletteEntropy`, config.paletteEntropy, 0);
     checkNumber(`${kind}: modeSeeking`, config.modeSeeking, 0);
+    checkChoice(`${kind}: modeSeekingDistance`, config.modeSeekingDistance, MODE_SEEKING_DISTANCES);
+    if (config.modeSeekingDistance === 'discriminator' && config.pack > 1) {
+      throw badInput(`${kind}: modeSeekingDistance`, `with packing D's features describe packs of ${config.pack}, not single images: use pixels`);
+    }
     if (config.paletteEntropy > 0 && config.palette < 2) {
       throw badInput(`${kind}: paletteEntropy`, `weighs the entropy of each pixel's choice among a palette's colours: set palette to 2 or more (it is ${config.palette})`);
     }
@@ -548,7 +563,8 @@ export class GAN extends AdversarialBase {
         loss = fm;
       }
       if (this.config.modeSeeking > 0) {
-        const ms = modeSeekingLoss(generated, codes, cond[0]);
+        const between = this.config.modeSeekingDistance === 'pixels' ? generated : f.features;
+        const ms = modeSeekingLoss(between, codes, cond[0]);
         terms['modeSeeking'] = ms;
         loss = tf.add(loss, tf.mul(ms, this.config.modeSeeking)) as tf.Scalar;
       }

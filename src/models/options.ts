@@ -6,7 +6,7 @@
  * instead of allocating gigabytes. `checkOptionValues` checks a config against this table (createModel, loadModel).
  */
 import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './latent-config.js';
-import { GAN_LOSSES } from './gan.js';
+import { GAN_LOSSES, MODE_SEEKING_DISTANCES } from './gan.js';
 import { MAX_EMA_DECAY } from './average.js';
 import { MAX_LAPGAN_LEVELS, MAX_LEVEL_STEPS } from './lapgan.js';
 import { SRGAN_CONTENT_LOSSES } from './srgan.js';
@@ -144,6 +144,10 @@ export const MODEL_OPTIONS = {
   modeSeeking: {
     help: 'weight λ of the mode-seeking term in G’s loss: two codes of one label should give images as far apart as the codes are (Mao et al. 2019; they take 1; default 0 = off)',
     value: { type: 'number', min: 0 },
+  },
+  modeSeekingDistance: {
+    help: 'where the mode-seeking term compares two images: pixels (the paper’s, default) or discriminator (in D’s last hidden features, so noise D sees through does not count as variety)',
+    value: { type: 'choice', choices: MODE_SEEKING_DISTANCES },
   },
   gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
   levels: {
