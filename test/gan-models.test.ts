@@ -29,6 +29,7 @@ import {
   minibatchFeatures,
   minibatchStddev,
   modeSeekingLoss,
+  rootMeanSquareDistances,
 } from '../src/models/gan-losses.js';
 import type { LossGroup, TensorBatch, TrainableModel } from '../src/models/model.js';
 import { modeMetrics } from '../src/eval/gan-toy.js';
@@ -433,6 +434,9 @@ test('mode seeking: 1 / (image distance over code distance + ε) over pairs of o
   const sumOver = (rows: number[][]): number => pairs.reduce((s, [i, j]) => s + meanAbs(rows[i]!, rows[j]!), 0);
   close(tf.tidy(() => modeSeekingLoss(images, codes).dataSync()[0]!), 1 / (sumOver(x) / sumOver(z) + 1e-5), 1e-5, 'unlabelled: every pair');
   assert.equal(labelled([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), 0, 'no two examples share a label');
+  const rms = rootMeanSquareDistances(tf.tensor2d(x)).arraySync();
+  pairs.forEach(([i, j]) => close(rms[i]![j]!, Math.sqrt(mean(x[i]!.map((v, k) => (v - x[j]![k]!) ** 2))), 1e-5, `root mean square distance ${i}–${j}`));
+  close(rms[1]![1]!, 0, 1e-5, 'a row from itself');
   tf.dispose([images, codes]);
 
   const batch = imageBatch(12);
@@ -453,7 +457,7 @@ test('mode seeking: 1 / (image distance over code distance + ε) over pairs of o
   const expected = tf.tidy(() => {
     const codes = randomNormal([16, 3], new Rng(3).tfSeed());
     const features = (featured.discriminator.apply(featured.generator.apply(codes, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor[])[1]!;
-    return modeSeekingLoss(features, codes).dataSync()[0]!;
+    return modeSeekingLoss(features, codes, undefined, rootMeanSquareDistances).dataSync()[0]!;
   });
   close(logged, expected, 1e-5, 'the term over D\'s features of G\'s batch');
   featured.dispose();

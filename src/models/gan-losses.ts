@@ -195,14 +195,15 @@ const MODE_SEEKING_EPSILON = 1e-5;
  * codes, d_I(G(c, z₁), G(c, z₂)) / d_z(z₁, z₂) (mean absolute differences), over pairs of the same condition c; as a
  * loss, 1 / (ratio + ε). Codes that G maps to nearly one image — a collapsed mode — make it large. The pairs here are
  * every two examples of the batch with the same label (`labels` one-hot [n, C]; every two without labels), so no
- * extra pass of G is needed. images [n, ...], codes [n, d]; 0 when the batch holds no pair.
+ * extra pass of G is needed. images [n, ...], codes [n, d]; 0 when the batch holds no pair. `imageDistances` may
+ * replace the images' mean absolute distance (codes keep theirs).
  */
-export function modeSeekingLoss(images: tf.Tensor, codes: tf.Tensor, labels?: tf.Tensor): tf.Scalar {
+export function modeSeekingLoss(images: tf.Tensor, codes: tf.Tensor, labels?: tf.Tensor, imageDistances: (x: tf.Tensor2D) => tf.Tensor2D = meanAbsoluteDistances): tf.Scalar {
   return tf.tidy(() => {
     const n = images.shape[0]!;
     const same = labels ? tf.matMul(labels, labels, false, true) : tf.ones([n, n]);
     const pairs = tf.sub(same, tf.eye(n)); // 1 for i ≠ j of one condition
-    const imageDistance = tf.sum(tf.mul(pairs, meanAbsoluteDistances(tf.reshape(images, [n, -1]))));
+    const imageDistance = tf.sum(tf.mul(pairs, imageDistances(tf.reshape(images, [n, -1]))));
     const codeDistance = tf.sum(tf.mul(pairs, meanAbsoluteDistances(codes)));
     const ratio = tf.div(imageDistance, tf.add(codeDistance, 1e-12)); // finite (0) without pairs, masked below
     const loss = tf.div(1, tf.add(ratio, MODE_SEEKING_EPSILON));
@@ -210,9 +211,22 @@ export function modeSeekingLoss(images: tf.Tensor, codes: tf.Tensor, labels?: tf
   });
 }
 
-/** mean_k |x_ik − x_jk| for every two rows of x [n, d]: [n, n]. */
-function meanAbsoluteDistances(x: tf.Tensor): tf.Tensor2D {
+/** mean_k |x_ik − x_jk| for every two rows of x [n, d]: [n, n] (an [n, n, d] difference on the way). */
+export function meanAbsoluteDistances(x: tf.Tensor): tf.Tensor2D {
   return tf.mean(tf.abs(tf.sub(tf.expandDims(x, 1), tf.expandDims(x, 0))), 2) as tf.Tensor2D;
+}
+
+/**
+ * √(mean_k (x_ik − x_jk)²) for every two rows of x [n, d]: [n, n], from the Gram matrix (‖x_i‖² + ‖x_j‖² − 2 x_i·x_j)
+ * with no [n, n, d] difference — for wide rows such as D's features. A tiny constant under the root keeps the
+ * gradient finite on the diagonal.
+ */
+export function rootMeanSquareDistances(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const squares = tf.sum(tf.square(x), 1, true); // [n, 1]
+    const sq = tf.sub(tf.add(squares, tf.transpose(squares)), tf.mul(tf.matMul(x, x, false, true), 2));
+    return tf.sqrt(tf.add(tf.div(tf.relu(sq), x.shape[1]!), 1e-12)) as tf.Tensor2D;
+  });
 }
 
 /**

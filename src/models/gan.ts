@@ -70,6 +70,7 @@ import {
   modeSeekingLoss,
   paletteEntropy,
   r1Penalty,
+  rootMeanSquareDistances,
 } from './gan-losses.js';
 import type { LossGroup, LossTerms, TensorBatch } from './model.js';
 import { randomNormal } from '../engine/kernels/random.js';
@@ -168,8 +169,9 @@ export interface GANConfig extends AdversarialNetConfig {
    */
   modeSeeking: number;
   /**
-   * Where the mode-seeking term measures the distance between two images: 'pixels' (the paper's) or 'discriminator',
-   * in D's features of them (its last hidden layer, as feature matching uses), so that G cannot spread its images by
+   * Where the mode-seeking term measures the distance between two images: 'pixels' (the paper's mean absolute
+   * distance) or 'discriminator', the root mean square distance of D's features of them (its last hidden layer, as
+   * feature matching uses; from their Gram matrix, as the features are wide), so that G cannot spread its images by
    * noise D sees through. Default 'pixels'.
    */
   modeSeekingDistance: ModeSeekingDistance;
@@ -563,8 +565,7 @@ export class GAN extends AdversarialBase {
         loss = fm;
       }
       if (this.config.modeSeeking > 0) {
-        const between = this.config.modeSeekingDistance === 'pixels' ? generated : f.features;
-        const ms = modeSeekingLoss(between, codes, cond[0]);
+        const ms = this.config.modeSeekingDistance === 'pixels' ? modeSeekingLoss(generated, codes, cond[0]) : modeSeekingLoss(f.features, codes, cond[0], rootMeanSquareDistances);
         terms['modeSeeking'] = ms;
         loss = tf.add(loss, tf.mul(ms, this.config.modeSeeking)) as tf.Scalar;
       }
