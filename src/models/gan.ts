@@ -199,8 +199,8 @@ export function recommendedOptimizer(loss: GanLoss): { learningRate: number; bet
 /**
  * A GAN (kinds gan, dcgan, cgan, wgan-gp). Two loss groups: 'discriminator' (dSteps updates, terms
  * { loss, adversarial, real, fake, gradientPenalty?, historical? }) then 'generator' (terms
- * { loss, adversarial, featureMatching?, modeSeeking?, paletteEntropy?, historical? }). `real` and `fake` are D's mean output on the batch's real and
- * generated examples (probabilities for minimax / non-saturating).
+ * { loss, adversarial, featureMatching?, modeSeeking?, paletteEntropy?, historical? }). `real` and `fake` are D's
+ * mean output on the batch's real and generated examples (probabilities for minimax / non-saturating).
  */
 export class GAN extends AdversarialBase {
   readonly kind: string;
