@@ -14,7 +14,7 @@ import { subset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { parseNpy } from '../src/data/npy.js';
 import { can, createModel, loadModel } from '../src/models/kinds.js';
-import { minibatchStddev, modeSeekingLoss } from '../src/models/gan-losses.js';
+import { minibatchStddev, modeSeekingLoss, rootMeanSquareDistances } from '../src/models/gan-losses.js';
 import { LAPGAN } from '../src/models/lapgan.js';
 import { boundBand, defaultLevels, downsample, gaussianPyramid, laplacianPyramid, projectOntoBands, reconstructPyramid, upsample } from '../src/nets/lapgan.js';
 import { TrainStep } from '../src/train/step.js';
@@ -119,7 +119,7 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   model.dispose();
   const bad = (options: object, data: object, pattern: RegExp) =>
     assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
-  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss, minibatchStddev, modeSeeking\)$/);
+  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss, minibatchStddev, modeSeeking, modeSeekingDistance\)$/);
   bad({ loss: 'lsgan' }, mnistInfo, /^loss: expected one of nonsaturating, hinge, got 'lsgan'$/);
   bad({ levelSteps: [8, 0, 1] }, mnistInfo, /^levelSteps: expected an integer >= 1, got 0$/);
   bad({ levelSteps: [65, 1, 1] }, mnistInfo, /^levelSteps: .*64/);
@@ -364,6 +364,25 @@ test('lapgan --mode-seeking: level 0\'s G loss adds λ·the mode-seeking term ov
   assert.throws(() => createModel('lapgan', { ...tiny, modeSeeking: -1 }, mnistInfo, new Rng(0)), /modeSeeking/);
   model.dispose();
   plain.dispose();
+});
+
+test('lapgan --mode-seeking-distance discriminator: level 0\'s term over D_0\'s features of the coarse images', () => {
+  const model = createModel('lapgan', { ...tiny, modeSeeking: 2, modeSeekingDistance: 'discriminator' }, mnistInfo, new Rng(5)) as LAPGAN;
+  const pixels = createModel('lapgan', { ...tiny, modeSeeking: 2 }, mnistInfo, new Rng(5)) as LAPGAN;
+  tf.tidy(() => {
+    const batch = { x: tf.tensor4d(mnist.train.data.subarray(0, 16 * 784), [16, 28, 28, 1]) };
+    const g = model.generatorTerms(0, batch, new Rng(9));
+    const z = randomNormal([16, 8], new Rng(9).tfSeed());
+    const coarse = tf.clipByValue(model.nets[0]!.generator.apply(z, { training: true }) as tf.Tensor, -1, 1);
+    const features = (model.nets[0]!.discriminator.apply(coarse, { training: true }) as tf.Tensor[])[1] as tf.Tensor2D;
+    const expected = modeSeekingLoss(features, z, undefined, rootMeanSquareDistances).dataSync()[0]!;
+    assert.ok(Math.abs(g['modeSeeking']!.dataSync()[0]! - expected) < 1e-4 * expected, 'the term over D_0\'s features and the codes');
+    const inPixels = pixels.generatorTerms(0, batch, new Rng(9))['modeSeeking']!.dataSync()[0]!;
+    assert.ok(Math.abs(inPixels - expected) > 1e-3 * expected, 'not the pixels\' term');
+  });
+  assert.throws(() => createModel('lapgan', { ...tiny, modeSeeking: 1, modeSeekingDistance: 'features' as 'pixels' }, mnistInfo, new Rng(0)), /modeSeekingDistance/);
+  model.dispose();
+  pixels.dispose();
 });
 
 test('genlab train lapgan writes sample grids, then sample and eval work on the run', { timeout: 120_000 }, async () => {

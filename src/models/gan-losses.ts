@@ -211,6 +211,18 @@ export function modeSeekingLoss(images: tf.Tensor, codes: tf.Tensor, labels?: tf
   });
 }
 
+/** Where the mode-seeking term compares two generated images: in pixels (the paper's), or in D's features of them. */
+export const MODE_SEEKING_DISTANCES = ['pixels', 'discriminator'] as const;
+export type ModeSeekingDistance = (typeof MODE_SEEKING_DISTANCES)[number];
+
+/**
+ * The mode-seeking term with its image distance chosen by name: the images' mean absolute distance ('pixels'), or
+ * the root mean square distance of D's features of them ('discriminator': noise D sees through is no variety).
+ */
+export function modeSeekingLossIn(distance: ModeSeekingDistance, images: tf.Tensor, features: tf.Tensor2D, codes: tf.Tensor, labels?: tf.Tensor): tf.Scalar {
+  return distance === 'pixels' ? modeSeekingLoss(images, codes, labels) : modeSeekingLoss(features, codes, labels, rootMeanSquareDistances);
+}
+
 /** mean_k |x_ik − x_jk| for every two rows of x [n, d]: [n, n] (an [n, n, d] difference on the way). */
 export function meanAbsoluteDistances(x: tf.Tensor): tf.Tensor2D {
   return tf.mean(tf.abs(tf.sub(tf.expandDims(x, 1), tf.expandDims(x, 0))), 2) as tf.Tensor2D;

@@ -67,10 +67,11 @@ import {
   generatorWassersteinLoss,
   gradientPenalty,
   historicalAveragePenalty,
-  modeSeekingLoss,
+  MODE_SEEKING_DISTANCES,
+  modeSeekingLossIn,
   paletteEntropy,
   r1Penalty,
-  rootMeanSquareDistances,
+  type ModeSeekingDistance,
 } from './gan-losses.js';
 import type { LossGroup, LossTerms, TensorBatch } from './model.js';
 import { randomNormal } from '../engine/kernels/random.js';
@@ -177,9 +178,6 @@ export interface GANConfig extends AdversarialNetConfig {
   modeSeekingDistance: ModeSeekingDistance;
 }
 
-/** Where the mode-seeking term compares two generated images: in pixels, or in D's features of them. */
-export const MODE_SEEKING_DISTANCES = ['pixels', 'discriminator'] as const;
-export type ModeSeekingDistance = (typeof MODE_SEEKING_DISTANCES)[number];
 
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
 export const TRAINED_GENERATOR_DIR = `generator${TRAINED_SUFFIX}`;
@@ -565,7 +563,7 @@ export class GAN extends AdversarialBase {
         loss = fm;
       }
       if (this.config.modeSeeking > 0) {
-        const ms = this.config.modeSeekingDistance === 'pixels' ? modeSeekingLoss(generated, codes, cond[0]) : modeSeekingLoss(f.features, codes, cond[0], rootMeanSquareDistances);
+        const ms = modeSeekingLossIn(this.config.modeSeekingDistance, generated, f.features, codes, cond[0]);
         terms['modeSeeking'] = ms;
         loss = tf.add(loss, tf.mul(ms, this.config.modeSeeking)) as tf.Scalar;
       }

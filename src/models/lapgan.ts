@@ -29,7 +29,16 @@ import { Rng } from '../engine/rng.js';
 import { boundBand, buildLevelGenerator, buildLevelNets, defaultLevels, gaussianPyramid, levelShapes, projectOntoBands, upsample, type LevelNets } from '../nets/lapgan.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { applyDiscriminator, keepingState, trainableVariables } from './adversarial.js';
-import { discriminatorHingeLoss, discriminatorMinimaxLoss, generatorNonSaturatingLoss, generatorWassersteinLoss, checkStddevGroup, modeSeekingLoss } from './gan-losses.js';
+import {
+  MODE_SEEKING_DISTANCES,
+  checkStddevGroup,
+  discriminatorHingeLoss,
+  discriminatorMinimaxLoss,
+  generatorNonSaturatingLoss,
+  generatorWassersteinLoss,
+  modeSeekingLossIn,
+  type ModeSeekingDistance,
+} from './gan-losses.js';
 import { checkBatchShape, derivedOnce } from './inputs.js';
 import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup, type LossTerms, type TensorBatch, type TrainableModel } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
@@ -93,6 +102,11 @@ export interface LapganConfig {
    * examples of its batch make a pair, where each band's condition is its own example's. 0 = off (default).
    */
   modeSeeking: number;
+  /**
+   * Where the mode-seeking term compares two coarse images: 'pixels' (the paper's, default) or 'discriminator', the
+   * root mean square distance of D_0's last hidden features of them (as the GANs' `modeSeekingDistance`).
+   */
+  modeSeekingDistance: ModeSeekingDistance;
 }
 
 /** The GAN family's objectives a LAPGAN takes. */
@@ -165,11 +179,13 @@ export class LAPGAN implements TrainableModel {
       loss: options.loss ?? 'nonsaturating',
       minibatchStddev: options.minibatchStddev ?? 0,
       modeSeeking: options.modeSeeking ?? 0,
+      modeSeekingDistance: options.modeSeekingDistance ?? 'pixels',
     };
     checkChoice('loss', config.loss, LAPGAN_LOSSES);
     checkNumber('emaDecay', config.emaDecay, 0, false, MAX_EMA_DECAY);
     checkNumber('latent', config.latent, 1, true);
     checkNumber('modeSeeking', config.modeSeeking, 0);
+    checkChoice('modeSeekingDistance', config.modeSeekingDistance, MODE_SEEKING_DISTANCES);
     checkStddevGroup('minibatchStddev', config.minibatchStddev);
     if (config.levelSteps.length !== config.levels) throw badInput('levelSteps', `expected one count per level (${config.levels}), got ${config.levelSteps.length}`);
     config.levelSteps.forEach((n) => checkNumber('levelSteps', n, 1, true, MAX_LEVEL_STEPS, 'each is a D and a G update on the batch'));
@@ -305,11 +321,14 @@ export class LAPGAN implements TrainableModel {
     return { real: real!, coarse: coarse! };
   }
 
-  /** D_k's logits [n] on level-k data (a band with its condition side by side in channels above level 0). */
-  private judge(k: number, target: tf.Tensor, coarse: tf.Tensor | null, training: boolean): tf.Tensor1D {
+  /**
+   * D_k's logits [n] and last hidden features on level-k data (a band with its condition side by side in channels
+   * above level 0).
+   */
+  private judge(k: number, target: tf.Tensor, coarse: tf.Tensor | null, training: boolean): { out: tf.Tensor1D; features: tf.Tensor2D } {
     const input = coarse ? tf.concat([target, coarse], 3) : target;
     const minibatch = this.config.minibatchStddev > 0 ? { stddevGroup: this.config.minibatchStddev } : undefined;
-    return applyDiscriminator(this.nets[k]!, minibatch, input, training, input.shape[0]).out;
+    return applyDiscriminator(this.nets[k]!, minibatch, input, training, input.shape[0]);
   }
 
   /** G_k's output on level-k conditions: an image at level 0, a band above. */
@@ -338,8 +357,8 @@ export class LAPGAN implements TrainableModel {
       const { real, coarse } = this.levelData(batch, k);
       const n = real.shape[0];
       const fake = keepingState([this.nets[k]!.generator], () => this.generateLevel(k, randomNormal([n, this.config.latent], seed), coarse, true));
-      const r = this.judge(k, real, coarse, true);
-      const f = this.judge(k, fake, coarse, true);
+      const r = this.judge(k, real, coarse, true).out;
+      const f = this.judge(k, fake, coarse, true).out;
       if (this.config.loss === 'hinge') return { loss: discriminatorHingeLoss(r, f), real: tf.mean(r) as tf.Scalar, fake: tf.mean(f) as tf.Scalar };
       return { loss: discriminatorMinimaxLoss(r, f), real: tf.mean(tf.sigmoid(r)) as tf.Scalar, fake: tf.mean(tf.sigmoid(f)) as tf.Scalar };
     });
@@ -356,9 +375,9 @@ export class LAPGAN implements TrainableModel {
       const z = randomNormal([real.shape[0], this.config.latent], seed);
       const fake = this.generateLevel(k, z, coarse, true);
       const f = keepingState([this.nets[k]!.discriminator, this.nets[k]!.head], () => this.judge(k, fake, coarse, true));
-      const adversarial = this.config.loss === 'hinge' ? generatorWassersteinLoss(f) : generatorNonSaturatingLoss(f);
+      const adversarial = this.config.loss === 'hinge' ? generatorWassersteinLoss(f.out) : generatorNonSaturatingLoss(f.out);
       if (k > 0 || this.config.modeSeeking === 0) return { loss: adversarial };
-      const modeSeeking = modeSeekingLoss(fake, z);
+      const modeSeeking = modeSeekingLossIn(this.config.modeSeekingDistance, fake, f.features, z);
       return { loss: tf.add(adversarial, tf.mul(modeSeeking, this.config.modeSeeking)) as tf.Scalar, adversarial, modeSeeking };
     });
   }

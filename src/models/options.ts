@@ -6,7 +6,8 @@
  * instead of allocating gigabytes. `checkOptionValues` checks a config against this table (createModel, loadModel).
  */
 import { DECODER_LIKELIHOODS, DECODER_VARIANCES, NOISE_TYPES } from './latent-config.js';
-import { GAN_LOSSES, MODE_SEEKING_DISTANCES } from './gan.js';
+import { GAN_LOSSES } from './gan.js';
+import { MODE_SEEKING_DISTANCES } from './gan-losses.js';
 import { MAX_EMA_DECAY } from './average.js';
 import { MAX_LAPGAN_LEVELS, MAX_LEVEL_STEPS } from './lapgan.js';
 import { SRGAN_CONTENT_LOSSES } from './srgan.js';
