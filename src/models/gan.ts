@@ -178,7 +178,6 @@ export interface GANConfig extends AdversarialNetConfig {
   modeSeekingDistance: ModeSeekingDistance;
 }
 
-
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
 export const TRAINED_GENERATOR_DIR = `generator${TRAINED_SUFFIX}`;
 
