@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { initEngine } from '../src/engine/backend.js';
 import { GenlabError } from '../src/engine/errors.js';
 import { Rng } from '../src/engine/rng.js';
@@ -119,7 +120,7 @@ test('lapgan: strict options, images whose sides halve, per-level loss groups, g
   model.dispose();
   const bad = (options: object, data: object, pattern: RegExp) =>
     assert.throws(() => createModel('lapgan', options, data as typeof mnistInfo, new Rng(0)), (e: unknown) => e instanceof GenlabError && e.code === 'bad-input' && pattern.test(e.message) && !e.message.includes('\n'));
-  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss, minibatchStddev, modeSeeking, modeSeekingDistance\)$/);
+  bad({ pack: 2 }, mnistInfo, /^pack: not an option of lapgan \(its options: levels, latent, hidden, filters, batchNorm, projectBands, exactBounds, levelSteps, emaDecay, loss, minibatchStddev, modeSeeking, modeSeekingDistance, spectralNorm\)$/);
   bad({ loss: 'lsgan' }, mnistInfo, /^loss: expected one of nonsaturating, hinge, got 'lsgan'$/);
   bad({ levelSteps: [8, 0, 1] }, mnistInfo, /^levelSteps: expected an integer >= 1, got 0$/);
   bad({ levelSteps: [65, 1, 1] }, mnistInfo, /^levelSteps: .*64/);
@@ -342,6 +343,48 @@ test('lapgan --minibatch-stddev: every level\'s D sees its batch\'s spread (a co
   const [a, b] = [model.sample(8, new Rng(9)), loaded.sample(8, new Rng(9))];
   assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), 'the same samples after the same updates (D heads included)');
   tf.dispose([a, b, ...inputs]);
+  [step, rest, resumed].forEach((s) => s.dispose());
+  loaded.dispose();
+  model.dispose();
+});
+
+test('lapgan --spectral-norm: every level\'s D uses W/σ(W) (its terms ignore the kernels\' scale), no batch norm in D; u and v save, load and train on exactly', async () => {
+  const model = createModel('lapgan', { ...tiny, spectralNorm: true, loss: 'hinge', levelSteps: [2, 1, 1] }, mnistInfo, new Rng(5)) as LAPGAN;
+  const batchNorms = (net: tfl.LayersModel): number => net.layers.filter((l) => l.getClassName() === 'BatchNormalization').length;
+  model.nets.forEach(({ discriminator }, k) => assert.equal(batchNorms(discriminator), 0, `level ${k}: no batch norm in D`));
+  assert.ok(batchNorms(model.nets[1]!.generator) > 0, 'G keeps its batch norm');
+  const kernels = (k: number): string[] => model.spectralNormaliser(k)!.kernels.map((w) => w.originalName);
+  assert.deepEqual(kernels(0), ['discriminator-0_dense1/kernel', 'discriminator-0_out/kernel']);
+  assert.deepEqual(kernels(1), ['discriminator-1_conv1/kernel', 'discriminator-1_conv2/kernel', 'discriminator-1_out/kernel']);
+  const step = new TrainStep(model, new Rng(6), { learningRate: 1e-3 });
+  const u0 = model.spectralNormaliser(2)!.u.map((u) => Array.from(u.dataSync()));
+  await train(step, 0, 2);
+  assert.ok(model.spectralNormaliser(2)!.u.some((u, i) => u.dataSync().some((v, j) => v !== u0[i]![j])), 'power iterations move u as D trains');
+  // W/σ(W) does not change when every kernel is scaled (σ scales with it): every term through D stays the same.
+  const x = tf.tensor4d(mnist.test.data.subarray(0, 16 * 784), [16, 28, 28, 1]);
+  const terms = (): Record<string, number> => tf.tidy(() => Object.fromEntries(Object.entries(model.evaluate({ x }, new Rng(3))).map(([name, t]) => [name, t.dataSync()[0]!])));
+  const before = terms();
+  const raw = model.nets.map((_, k) => model.spectralNormaliser(k)!.kernels.map((w) => tf.clone(w.read())));
+  model.nets.forEach((_, k) => model.spectralNormaliser(k)!.kernels.forEach((w, i) => tf.tidy(() => { w.write(tf.mul(raw[k]![i]!, 3)); })));
+  const scaled = terms();
+  for (const [name, value] of Object.entries(before)) assert.ok(Math.abs(scaled[name]! - value) < 1e-4 * Math.max(1, Math.abs(value)), `${name}: ${value} → ${scaled[name]} with kernels × 3`);
+  model.nets.forEach((_, k) => model.spectralNormaliser(k)!.kernels.forEach((w, i) => w.write(raw[k]![i]!)));
+  tf.dispose([x, ...raw.flat()]);
+  const dir = join(root, 'spectral');
+  await model.save(dir);
+  assert.ok((await readdir(dir)).includes('spectral-norm-2.bin'));
+  const loaded = (await loadModel(dir)) as LAPGAN;
+  const resumed = new TrainStep(loaded, new Rng(7), { learningRate: 1e-3 });
+  const rest = new TrainStep(model, new Rng(7), { learningRate: 1e-3 });
+  await train(rest, 2, 4);
+  await train(resumed, 2, 4);
+  const [a, b] = [model.sample(8, new Rng(9)), loaded.sample(8, new Rng(9))];
+  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), 'the same samples after the same updates (u and v included)');
+  const file = JSON.parse(await readFile(join(dir, 'genlab-model.json'), 'utf8')) as { state?: object };
+  delete file.state;
+  await writeFile(join(dir, 'genlab-model.json'), JSON.stringify(file));
+  await assert.rejects(loadModel(dir), /state\.spectralNorm\.specs" must be 3 lists with spectralNorm, got nothing/);
+  tf.dispose([a, b]);
   [step, rest, resumed].forEach((s) => s.dispose());
   loaded.dispose();
   model.dispose();

@@ -3,8 +3,9 @@
  * (§3.3; history.bin) and the power-iteration vectors of spectral normalisation (spectral-norm.bin).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readModelBinaryFile } from '../engine/model-io.js';
-import type { SpectralNorm } from '../nets/spectral-norm.js';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { joinPath, readModelBinaryFile } from '../engine/model-io.js';
+import { SpectralNorm } from '../nets/spectral-norm.js';
 
 /** Historical averages of one player: the running mean of its trainable weights and how many values it holds. */
 export interface HistoryState {
@@ -55,17 +56,27 @@ export async function encodeSpectralNorm(sn: SpectralNorm): Promise<{ data: Arra
   return tf.io.encodeWeights(u.flatMap((ui, i) => [{ name: `u/${i}`, tensor: ui as tf.Tensor }, { name: `v/${i}`, tensor: v[i]! as tf.Tensor }]));
 }
 
-/** Reads spectral-norm.bin back: the u and v vectors in kernel order (the caller owns them). */
-export async function decodeSpectralNorm(dir: string, specs: tf.io.WeightsManifestEntry[]): Promise<{ u: tf.Tensor[]; v: tf.Tensor[] }> {
-  const bytes = await readModelBinaryFile(dir, SPECTRAL_NORM_FILE, 'missing: the model was saved with spectralNorm');
+/**
+ * The spectral normaliser of `nets` with the vectors `file` (spectral-norm.bin unless given) holds, as `specs`
+ * describe them (SpectralNorm.restore checks them against the kernels).
+ */
+export async function loadSpectralNorm(
+  dir: string,
+  specs: tf.io.WeightsManifestEntry[],
+  nets: readonly (tfl.LayersModel | null)[],
+  file = SPECTRAL_NORM_FILE,
+): Promise<SpectralNorm> {
+  const bytes = await readModelBinaryFile(dir, file, 'missing: the model was saved with spectralNorm');
   const decoded = tf.io.decodeWeights(bytes, specs);
-  const u: tf.Tensor[] = [];
-  const v: tf.Tensor[] = [];
-  for (let i = 0; decoded[`u/${i}`] && decoded[`v/${i}`]; i++) {
-    u.push(decoded[`u/${i}`]!);
-    v.push(decoded[`v/${i}`]!);
+  try {
+    const u: tf.Tensor[] = [];
+    const v: tf.Tensor[] = [];
+    for (let i = 0; decoded[`u/${i}`] && decoded[`v/${i}`]; i++) {
+      u.push(decoded[`u/${i}`]!);
+      v.push(decoded[`v/${i}`]!);
+    }
+    return SpectralNorm.restore(nets, { u, v }, joinPath(dir, file));
+  } finally {
+    tf.dispose(Object.values(decoded)); // restore copies what it keeps
   }
-  const used = new Set([...u, ...v]);
-  tf.dispose(Object.values(decoded).filter((t) => !used.has(t)));
-  return { u, v };
 }

@@ -52,7 +52,7 @@ import {
   type DiscriminatorOutput,
   type GanNetworks,
 } from './adversarial.js';
-import { SPECTRAL_NORM_FILE, createHistory, decodeHistory, decodeSpectralNorm, encodeHistory, encodeSpectralNorm, updateHistory, HISTORY_FILE, type HistoryState } from './gan-state.js';
+import { SPECTRAL_NORM_FILE, createHistory, decodeHistory, encodeHistory, loadSpectralNorm, encodeSpectralNorm, updateHistory, HISTORY_FILE, type HistoryState } from './gan-state.js';
 import {
   GRADIENT_PENALTY_WEIGHT,
   checkStddevGroup,
@@ -386,15 +386,7 @@ export class GAN extends AdversarialBase {
     const head = minibatchOf(config) ? await loadLayersModel(joinPath(dir, 'discriminator-head')) : null;
     const saved = file.state?.historicalAverage;
     const history = saved ? await decodeHistory(dir, saved) : undefined;
-    let spectral: SpectralNorm | undefined;
-    if (config.spectralNorm) {
-      const vectors = await decodeSpectralNorm(dir, file.state!.spectralNorm!.specs);
-      try {
-        spectral = SpectralNorm.restore([discriminator, head], vectors, joinPath(dir, SPECTRAL_NORM_FILE));
-      } finally {
-        tf.dispose([...vectors.u, ...vectors.v]);
-      }
-    }
+    const spectral = config.spectralNorm ? await loadSpectralNorm(dir, file.state!.spectralNorm!.specs, [discriminator, head]) : undefined;
     return new GAN(file.kind, config, data, { generator, discriminator, head }, { history, spectral, average });
   }
 

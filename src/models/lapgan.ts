@@ -19,7 +19,8 @@
  * it trained on. The code z of `noise` and `generate` is the levels' codes side by side ([n, levels · latent]), so
  * interpolating it moves every level. `save(dir)` writes generator-k/ and discriminator-k/ per level (stock TF.js
  * folders) and genlab-model.json; with `emaDecay` generator-k/ holds the moving average that sampling uses and
- * generator-k-trained/ G_k as trained, which training continues from.
+ * generator-k-trained/ G_k as trained, which training continues from; with `spectralNorm` spectral-norm-k.bin holds
+ * D_k's power-iteration vectors.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -44,6 +45,8 @@ import { MODEL_FILE, modelFileBase, readModelFile, type DataInfo, type LossGroup
 import { checkChoice, checkNumber } from './validate.js';
 import type { GanLoss } from './gan.js';
 import { randomNormal } from '../engine/kernels/random.js';
+import { SpectralNorm } from '../nets/spectral-norm.js';
+import { encodeSpectralNorm, loadSpectralNorm } from './gan-state.js';
 
 export interface LapganConfig {
   /** Pyramid levels, the coarsest a plain GAN. Default: halve while the sides stay even and ≥ 7 px (MNIST: 3). */
@@ -107,6 +110,12 @@ export interface LapganConfig {
    * root mean square distance of D_0's last hidden features of them (as the GANs' `modeSeekingDistance`).
    */
   modeSeekingDistance: ModeSeekingDistance;
+  /**
+   * Spectral normalisation of every level's D (Miyato et al. 2018; nets/spectral-norm.ts): each dense and conv kernel
+   * used as W/σ(W), σ by one power iteration per update of that D; no batch norm in the band discriminators then, as
+   * in the GANs. u and v of level k saved in spectral-norm-k.bin. Default false.
+   */
+  spectralNorm: boolean;
 }
 
 /** The GAN family's objectives a LAPGAN takes. */
@@ -133,6 +142,8 @@ interface LevelData {
 const trainedDir = (k: number): string => `generator-${k}${TRAINED_SUFFIX}`;
 /** With the minibatch standard deviation: the folder of D_k's head. */
 const headDir = (k: number): string => `discriminator-${k}-head`;
+/** With spectral normalisation: the file of D_k's power-iteration vectors. */
+const spectralFile = (k: number): string => `spectral-norm-${k}.bin`;
 
 export class LAPGAN implements TrainableModel {
   readonly kind = 'lapgan';
@@ -147,15 +158,19 @@ export class LAPGAN implements TrainableModel {
 
   /** With `emaDecay`: per level the averaged G. */
   private readonly averages: AverageState[] | null;
+  /** With `spectralNorm`: per level the normaliser of D's kernels. */
+  private readonly spectral: SpectralNorm[] | null;
 
-  private constructor(config: LapganConfig, data: DataInfo, nets: LevelNets[], averages: AverageState[] | null) {
+  private constructor(config: LapganConfig, data: DataInfo, nets: LevelNets[], averages: AverageState[] | null, spectral: SpectralNorm[] | null) {
     if ((config.emaDecay > 0) !== (averages !== null)) throw new GenlabError('internal', 'lapgan: averaged generators exactly when emaDecay > 0');
+    if (config.spectralNorm !== (spectral !== null)) throw new GenlabError('internal', 'lapgan: spectral normalisers exactly when spectralNorm is on');
     this.config = config;
     this.dataShape = [...data.shape];
     this.classes = data.classes ? [...data.classes] : undefined;
     this.levelShapes = levelShapes(data.shape, config.levels, 'levels');
     this.nets = nets;
     this.averages = averages;
+    this.spectral = spectral;
   }
 
   /** Validated config with defaults for images of `data`. */
@@ -180,6 +195,7 @@ export class LAPGAN implements TrainableModel {
       minibatchStddev: options.minibatchStddev ?? 0,
       modeSeeking: options.modeSeeking ?? 0,
       modeSeekingDistance: options.modeSeekingDistance ?? 'pixels',
+      spectralNorm: options.spectralNorm ?? false,
     };
     checkChoice('loss', config.loss, LAPGAN_LOSSES);
     checkNumber('emaDecay', config.emaDecay, 0, false, MAX_EMA_DECAY);
@@ -193,7 +209,7 @@ export class LAPGAN implements TrainableModel {
     config.hidden.forEach((u) => checkNumber('hidden', u, 1, true));
     if (config.filters.length === 0) throw badInput('filters', 'expected at least one convolution');
     config.filters.forEach((f) => checkNumber('filters', f, 1, true));
-    for (const flag of ['batchNorm', 'projectBands', 'exactBounds'] as const) {
+    for (const flag of ['batchNorm', 'projectBands', 'exactBounds', 'spectralNorm'] as const) {
       if (typeof config[flag] !== 'boolean') throw badInput(flag, `expected true or false, got ${String(config[flag])}`);
     }
     levelShapes(data.shape, config.levels, 'levels');
@@ -204,11 +220,13 @@ export class LAPGAN implements TrainableModel {
   static create(options: Partial<LapganConfig>, data: DataInfo, rng: Rng): LAPGAN {
     const config = LAPGAN.resolveConfig(options, data);
     const shapes = levelShapes(data.shape, config.levels, 'levels');
-    const netOptions = (level: number, netRng: Rng) => ({ level, shape: shapes[level]!, latent: config.latent, hidden: config.hidden, filters: config.filters, batchNorm: config.batchNorm, minibatchStddev: config.minibatchStddev, coarseOutput: config.exactBounds ? ('linear' as const) : ('tanh' as const), rng: netRng });
+    const netOptions = (level: number, netRng: Rng) => ({ level, shape: shapes[level]!, latent: config.latent, hidden: config.hidden, filters: config.filters, batchNorm: config.batchNorm, discriminatorBatchNorm: config.batchNorm && !config.spectralNorm, minibatchStddev: config.minibatchStddev, coarseOutput: config.exactBounds ? ('linear' as const) : ('tanh' as const), rng: netRng });
     const nets = shapes.map((_, level) => buildLevelNets(netOptions(level, rng)));
     // Each average's copy is built with any seed: its initial weights are overwritten.
     const averages = config.emaDecay > 0 ? nets.map((net, level) => startAverageOf(net.generator, buildLevelGenerator(netOptions(level, new Rng(0))))) : null;
-    return new LAPGAN(config, data, nets, averages);
+    // u drawn after every network's weights, so a config without it seeds the weights as before.
+    const spectral = config.spectralNorm ? nets.map((net) => SpectralNorm.create([net.discriminator, net.head], rng)) : null;
+    return new LAPGAN(config, data, nets, averages, spectral);
   }
 
   /** Loads a LAPGAN saved by `save`. */
@@ -233,7 +251,12 @@ export class LAPGAN implements TrainableModel {
     if (averaged && !(Array.isArray(counts) && counts.length === config.levels && counts.every((c) => Number.isSafeInteger(c) && c >= 0))) {
       throw badFile(joinPath(dir, MODEL_FILE), `"state.ema.counts" must be ${config.levels} non-negative integers with emaDecay > 0, got ${JSON.stringify(counts) ?? 'nothing'}`);
     }
+    const specs = (file.state as { spectralNorm?: { specs?: unknown } } | undefined)?.spectralNorm?.specs;
+    if (config.spectralNorm && !(Array.isArray(specs) && specs.length === config.levels && specs.every(Array.isArray))) {
+      throw badFile(joinPath(dir, MODEL_FILE), `"state.spectralNorm.specs" must be ${config.levels} lists with spectralNorm, got ${JSON.stringify(specs) ?? 'nothing'}`);
+    }
     const averages: AverageState[] = [];
+    const spectral: SpectralNorm[] = [];
     try {
       // With a moving average generator-k/ holds the averaged weights (what sampling uses), generator-k-trained/ G_k as trained.
       for (let k = 0; k < config.levels; k++) {
@@ -241,12 +264,14 @@ export class LAPGAN implements TrainableModel {
         const discriminator = await open(`discriminator-${k}`);
         nets.push({ generator, discriminator, head: config.minibatchStddev > 0 ? await open(headDir(k)) : null });
         if (averaged) averages.push({ generator: await open(`generator-${k}`), count: (counts as number[])[k]! });
+        if (config.spectralNorm) spectral.push(await loadSpectralNorm(dir, (specs as tf.io.WeightsManifestEntry[][])[k]!, [nets[k]!.discriminator, nets[k]!.head], spectralFile(k)));
       }
     } catch (e) {
       loaded.forEach((net) => net.dispose());
+      spectral.forEach((sn) => sn.dispose());
       throw e;
     }
-    return new LAPGAN(config, data, nets, averaged ? averages : null);
+    return new LAPGAN(config, data, nets, averaged ? averages : null, config.spectralNorm ? spectral : null);
   }
 
   /** Size of the whole code z: one `config.latent` block per level, coarsest first. */
@@ -281,6 +306,11 @@ export class LAPGAN implements TrainableModel {
   /** The generator of level k that sampling runs: the moving average of G_k's weights with `emaDecay`, else G_k. */
   samplingGenerator(k: number): tfl.LayersModel {
     return this.averages?.[k]!.generator ?? this.nets[k]!.generator;
+  }
+
+  /** The spectral normaliser of D_k's kernels, or null without `spectralNorm`. */
+  spectralNormaliser(k: number): SpectralNorm | null {
+    return this.spectral?.[k] ?? null;
   }
 
   /** Updates of G_k the moving average of level k has taken in (0 without one). */
@@ -328,7 +358,8 @@ export class LAPGAN implements TrainableModel {
   private judge(k: number, target: tf.Tensor, coarse: tf.Tensor | null, training: boolean): { out: tf.Tensor1D; features: tf.Tensor2D } {
     const input = coarse ? tf.concat([target, coarse], 3) : target;
     const minibatch = this.config.minibatchStddev > 0 ? { stddevGroup: this.config.minibatchStddev } : undefined;
-    return applyDiscriminator(this.nets[k]!, minibatch, input, training, input.shape[0]);
+    const run = () => applyDiscriminator(this.nets[k]!, minibatch, input, training, input.shape[0]);
+    return this.spectral ? this.spectral[k]!.apply(run) : run();
   }
 
   /** G_k's output on level-k conditions: an image at level 0, a band above. */
@@ -384,7 +415,15 @@ export class LAPGAN implements TrainableModel {
 
   lossGroups(): LossGroup[] {
     return this.nets.flatMap((net, k) => [
-      { name: `discriminator-${k}`, variables: trainableVariables([net.discriminator, net.head]), loss: (batch: TensorBatch, rng: Rng) => this.discriminatorTerms(k, batch, rng), steps: this.config.levelSteps[k]! },
+      {
+        name: `discriminator-${k}`,
+        variables: trainableVariables([net.discriminator, net.head]),
+        loss: (batch: TensorBatch, rng: Rng) => {
+          this.spectral?.[k]!.powerIteration(); // one per D update (Miyato et al. 2018, Algorithm 1), before D runs
+          return this.discriminatorTerms(k, batch, rng);
+        },
+        steps: this.config.levelSteps[k]!,
+      },
       {
         name: `generator-${k}`,
         variables: trainableVariables([net.generator]),
@@ -415,10 +454,11 @@ export class LAPGAN implements TrainableModel {
     );
   }
 
-  /** Every variable the model owns: per level G's and D's trainable ones, then the averaged generators' weights. */
+  /** Every variable the model owns: per level G's and D's trainable ones, then the averaged generators' weights, then u, v of D's kernels. */
   variables(): tf.Variable[] {
     const averaged = (this.averages ?? []).flatMap((a) => a.generator.weights.map((w) => w.read() as tf.Variable));
-    return [...this.nets.flatMap((n) => trainableVariables([n.generator, n.discriminator, n.head])), ...averaged];
+    const vectors = (this.spectral ?? []).flatMap((sn) => [...sn.u, ...sn.v]);
+    return [...this.nets.flatMap((n) => trainableVariables([n.generator, n.discriminator, n.head])), ...averaged, ...vectors];
   }
 
   /** Writes generator-k/, discriminator-k/ per level and genlab-model.json into `dir`, atomically. */
@@ -452,9 +492,17 @@ export class LAPGAN implements TrainableModel {
         described[trainedDir(k)] = `generator-${k} as trained (same inputs and output), which training continues from`;
       });
     }
+    const spectral = this.spectral ? await Promise.all(this.spectral.map((sn) => encodeSpectralNorm(sn))) : [];
+    spectral.forEach((_, k) => {
+      described[`discriminator-${k}`] += `; every dense and conv kernel W is used as W/σ, σ = vᵀ·reshape(W, [−1, out])·u with u, v of ${spectralFile(k)}`;
+    });
     const file = modelFileBase(this, described);
-    if (this.averages) file.state = { ema: { counts: this.averages.map((a) => a.count) } };
-    await writeModelDir(dir, { networks, manifest: { name: MODEL_FILE, content: file } });
+    const state: Record<string, unknown> = {};
+    if (this.averages) state['ema'] = { counts: this.averages.map((a) => a.count) };
+    if (this.spectral) state['spectralNorm'] = { specs: spectral.map((s) => s.specs) };
+    if (Object.keys(state).length > 0) file.state = state;
+    const files = Object.fromEntries(spectral.map((s, k) => [spectralFile(k), new Uint8Array(s.data)]));
+    await writeModelDir(dir, { networks, files, manifest: { name: MODEL_FILE, content: file } });
   }
 
   dispose(): void {
@@ -464,5 +512,6 @@ export class LAPGAN implements TrainableModel {
       n.head?.dispose();
     });
     this.averages?.forEach((a) => a.generator.dispose());
+    this.spectral?.forEach((sn) => sn.dispose());
   }
 }

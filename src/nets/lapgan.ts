@@ -167,6 +167,8 @@ export interface LevelNetOptions {
   filters: readonly number[];
   /** Batch norm in the generators and the band discriminators (never in level 0's discriminator). */
   batchNorm: boolean;
+  /** Batch norm in the band discriminators; default `batchNorm` (off under spectral normalisation, as in the GANs). */
+  discriminatorBatchNorm?: boolean;
   /** Group size of the minibatch standard deviation in every D (Karras et al. 2018, §3); 0 = off. */
   minibatchStddev?: number;
   /**
@@ -187,7 +189,7 @@ export function buildLevelGenerator(options: LevelNetOptions): tfl.LayersModel {
 
 /** G and D of one level: the GAN MLPs at level 0, the band generator and a DCGAN discriminator of (band, u(coarse)) pairs above. */
 export function buildLevelNets(options: LevelNetOptions): LevelNets {
-  const { level, shape, hidden, filters, batchNorm, minibatchStddev = 0, rng } = options;
+  const { level, shape, hidden, filters, batchNorm, discriminatorBatchNorm = batchNorm, minibatchStddev = 0, rng } = options;
   const [h, w, c] = shape;
   const generator = buildLevelGenerator(options);
   const name = `discriminator-${level}`;
@@ -195,6 +197,6 @@ export function buildLevelNets(options: LevelNetOptions): LevelNets {
   const { discriminator, head } =
     level === 0
       ? buildGanMlpDiscriminator({ name, inputs: [shape], hidden: [...hidden].reverse(), batchNorm: false, minibatch, rng })
-      : buildDcganDiscriminator({ name, input: [h, w, 2 * c], filters, batchNorm, minibatch, rng });
+      : buildDcganDiscriminator({ name, input: [h, w, 2 * c], filters, batchNorm: discriminatorBatchNorm, minibatch, rng });
   return { generator, discriminator, head };
 }
