@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/engine/rng.js';
-import { batches, makeDataset, splitTrainTest, subset, type Dataset } from '../src/data/dataset.js';
+import { batches, makeDataset, splitTrainTest, subset, withMirroring, type Dataset } from '../src/data/dataset.js';
 import { GenlabError } from '../src/engine/errors.js';
 
 function numbered(count: number): Dataset {
@@ -40,6 +40,41 @@ test('dropLast drops the short batch; a dataset batchTransform is applied', () =
   assert.equal(all.length, 2);
   assert.ok(all.every((b) => b.x.every((v) => v === 7)));
   assert.ok(ds.data.some((v) => v !== 7), 'the dataset itself is untouched');
+});
+
+test('withMirroring: each image of a batch is itself or its left-right mirror, about half flipped, seeded; after the dataset\'s own transform; none without a generator', () => {
+  const [h, w, c] = [3, 4, 2];
+  const size = h * w * c;
+  const count = 400;
+  const data = Float32Array.from({ length: count * size }, (_, i) => i);
+  const images = makeDataset({ name: 'images', kind: 'images', shape: [h, w, c], data, batchTransform: (x) => x.forEach((v, i) => (x[i] = v + 0.5)) });
+  const mirrored = withMirroring(images);
+  const mirrorOf = (img: Float32Array): number[] =>
+    Array.from({ length: size }, (_, i) => {
+      const [y, x, ch] = [Math.floor(i / (w * c)), Math.floor(i / c) % w, i % c];
+      return img[y * w * c + (w - 1 - x) * c + ch]!;
+    });
+  const flips = (seed: number): boolean[] => {
+    const out: boolean[] = [];
+    for (const batch of batches(mirrored, { batchSize: 64, rng: new Rng(seed) })) {
+      for (let i = 0; i < batch.size; i++) {
+        const got = Array.from(batch.x.subarray(i * size, (i + 1) * size));
+        const own = Float32Array.from(data.subarray(batch.indices[i]! * size, (batch.indices[i]! + 1) * size), (v) => v + 0.5);
+        const flipped = got.join() !== Array.from(own).join();
+        if (flipped) assert.deepEqual(got, mirrorOf(own), 'a flipped image is the exact mirror of the transformed one');
+        out.push(flipped);
+      }
+    }
+    return out;
+  };
+  const a = flips(1);
+  const share = a.filter(Boolean).length / count;
+  assert.ok(share > 0.4 && share < 0.6, `${share} of the images flipped`);
+  assert.deepEqual(flips(1), a, 'the same seed flips the same images');
+  assert.notDeepEqual(flips(2), a);
+  const plain = [...batches(mirrored, { batchSize: count })][0]!;
+  assert.deepEqual(Array.from(plain.x), Array.from(data, (v) => v + 0.5), 'no generator (evaluation): no flips');
+  assert.throws(() => withMirroring(numbered(4)), (e: unknown) => e instanceof GenlabError && /^numbered: mirroring flips images \[height, width, channels\], got points \[2\]$/.test(e.message));
 });
 
 test('splitTrainTest partitions the examples and keeps labels', () => {

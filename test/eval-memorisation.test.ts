@@ -62,7 +62,7 @@ test('genlab eval of a Pokémon GAN run reports the memorisation check against i
   }
 });
 
-test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded, resumed and evaluated at that size; MNIST refuses a size', async () => {
+test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded, resumed and evaluated at that size; MNIST refuses a size; --mirror recorded, kept on resume, refused for points', async () => {
   const root = await mkdtemp(join(tmpdir(), 'genlab-pokemon-size-'));
   try {
     const out = join(root, 'run');
@@ -82,6 +82,16 @@ test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded,
     assert.equal(ev.code, 0, ev.stderr);
     const report = JSON.parse(ev.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     assert.ok(Number.isFinite(report['memorisationRatio']) && report['heldOutNearestTrainMedian']! > 0);
+    const mirrored = join(root, 'mirrored');
+    const flipped = await runCli([...args.slice(0, -1), mirrored, '--mirror', '--steps', '2']);
+    assert.equal(flipped.code, 0, flipped.stderr);
+    assert.equal((JSON.parse(await readFile(join(mirrored, 'manifest.json'), 'utf8')) as { data: { mirror?: boolean } }).data.mirror, true, '--mirror is recorded');
+    const mirrorClash = await runCli(['train', 'dcgan', '--out', out, '--resume', '--mirror', '--steps', '6']);
+    assert.equal(mirrorClash.code, 2);
+    assert.match(mirrorClash.stderr.trim().split('\n').at(-1)!, /^genlab: --mirror: true conflicts with the run's false/);
+    const points = await runCli(['train', 'gan', '--data', 'ring8', '--mirror', '--steps', '1', '--out', join(root, 'ring8')]);
+    assert.equal(points.code, 2);
+    assert.match(points.stderr.trim().split('\n').at(-1)!, /^genlab: --mirror: ring8's examples are points \[2\]: only images flip left to right$/);
     const mnist = await runCli(['train', 'vae', '--data', 'mnist', '--size', '20', '--steps', '1', '--out', join(root, 'mnist')]);
     assert.equal(mnist.code, 2);
     assert.match(mnist.stderr.trim().split('\n').at(-1)!, /^genlab: --size: mnist's examples are \[28, 28, 1\] and take no size \(it resizes pokemon, moons and image folders\)$/);

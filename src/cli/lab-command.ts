@@ -77,6 +77,7 @@ export function reproduceCommand(manifest: unknown, out: string, qualitySamples?
   if (typeof data['size'] === 'number') words.push('--size', String(data['size']));
   if (typeof data['limit'] === 'number') words.push('--limit', String(data['limit']));
   if (typeof data['testLimit'] === 'number') words.push('--test-limit', String(data['testLimit']));
+  if (data['mirror'] === true) words.push('--mirror');
   words.push(...trainFlags(record(m['options'])));
   if (qualitySamples !== undefined) words.push('--quality-samples', String(qualitySamples));
   if (typeof m['seed'] === 'number') words.push('--seed', String(m['seed']));

@@ -72,6 +72,7 @@ interface RunFlags {
   size?: number;
   limit?: number;
   testLimit?: number;
+  mirror?: boolean;
   seed?: number;
   backend?: (typeof NODE_BACKENDS)[number];
 }
@@ -134,6 +135,7 @@ function checkResumeFlags(kind: ModelKind, flags: RunFlags & Record<string, unkn
   if (flags.size !== undefined && flags.size !== savedSize) throw conflict('--size', flags.size, savedSize);
   if (flags.limit !== undefined && flags.limit !== manifest.data.limit) throw conflict('--limit', flags.limit, manifest.data.limit);
   if (flags.testLimit !== undefined && flags.testLimit !== manifest.data.testLimit) throw conflict('--test-limit', flags.testLimit, manifest.data.testLimit);
+  if (flags.mirror !== undefined && flags.mirror !== (manifest.data.mirror ?? false)) throw conflict('--mirror', flags.mirror, manifest.data.mirror ?? false);
 }
 
 /** The run's plan as the loop saw it (the epochs and steps it aims at, a resume's extension included). */
@@ -220,7 +222,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
   let stoppedBy: string | null = null;
   if (manifest) {
     const d = manifest.data;
-    const data = await loadRunData(d.name, { seed: manifest.seed, binarize: d.binarize, size: d.size, limit: d.limit, testLimit: d.testLimit });
+    const data = await loadRunData(d.name, { seed: manifest.seed, binarize: d.binarize, size: d.size, limit: d.limit, testLimit: d.testLimit, mirror: d.mirror });
     startUp();
     process.stderr.write(`genlab: resuming ${manifest.kind} on ${d.name} from epoch ${manifest.epoch}, step ${manifest.step} (${flags.out}, status ${manifest.status})\n`);
     const stop = stopOnSignals(undefined, flags.timeLimit);
@@ -234,7 +236,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
     }
   } else {
     const seed = flags.seed ?? 0;
-    const data = await loadRunData(flags.data!, { seed, binarize: flags.binarize, size: flags.size, limit: flags.limit, testLimit: flags.testLimit });
+    const data = await loadRunData(flags.data!, { seed, binarize: flags.binarize, size: flags.size, limit: flags.limit, testLimit: flags.testLimit, mirror: flags.mirror });
     const { train, test } = data;
     const classes = train.labels?.kind === 'class' ? train.labels.classes : undefined;
     const options = modelOptions(kind, flags);
@@ -256,6 +258,7 @@ async function trainCommand(kind: ModelKind, flags: RunFlags & Record<string, un
           ...(flags.size !== undefined ? { size: flags.size } : {}),
           ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
           ...(flags.testLimit !== undefined ? { testLimit: flags.testLimit } : {}),
+          ...(flags.mirror ? { mirror: true } : {}),
         },
         ...checkpointEvery,
         callbacks,
@@ -327,6 +330,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--size <px>', 'image data (pokemon, moons, image folders): side of the square the images are resized to (Pokémon default 40; the lecture’s 20)', intOption('--size', 4, 1024, 'images are held in memory at this size'))
     .option('--limit <N>', 'use only the first N training examples (quick runs)', intOption('--limit', 1, 10_000_000, 'more than any dataset genlab loads'))
     .option('--test-limit <N>', 'evaluate on only the first N test examples', intOption('--test-limit', 1, 10_000_000, 'more than any dataset genlab loads'))
+    .option('--mirror', 'image data: flip each training image left to right with probability ½ at every pass (x-flips, Karras et al. 2020): twice the images for a small set such as the Pokémon sprites')
     .option('--checkpoint-every <N>', 'also checkpoint every N steps within epochs', intOption('--checkpoint-every', 1, 1_000_000_000, 'years of training on this machine'))
     .option('--time-limit <minutes>', 'stop after this many minutes of training (per-epoch evaluation included), as Ctrl-C would: checkpoint, model/, and --resume continues it', positiveNumberOption('--time-limit'))
     .option('--seed <S>', 'seed of weights, shuffling, noise and data generation (default 0)', intOption('--seed', 0))

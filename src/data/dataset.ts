@@ -97,6 +97,44 @@ export function splitTrainTest(ds: Dataset, testFraction: number, rng: Rng): Dat
   return { train: subset(ds, order.subarray(nTest)), test: subset(ds, order.subarray(0, nTest)) };
 }
 
+/**
+ * `ds` whose batches flip each image left to right with probability ½, after the dataset's own transform: x-flip
+ * augmentation, which doubles a small set of images with images of the same kind (Karras et al. 2020, "Training
+ * Generative Adversarial Networks with Limited Data", §3 and its `--mirror`). The draws come from the batch's
+ * generator, so a run's flips follow its seed; batches drawn without one (evaluation) are left as they are.
+ */
+export function withMirroring(ds: Dataset): Dataset {
+  if (ds.kind !== 'images' || ds.shape.length !== 3) throw badInput(ds.name, `mirroring flips images [height, width, channels], got ${ds.kind} [${ds.shape.join(', ')}]`);
+  const [, width, channels] = ds.shape as [number, number, number];
+  const own = ds.batchTransform;
+  return {
+    ...ds,
+    batchTransform: (x, rng) => {
+      own?.(x, rng);
+      if (rng) flipHalfLeftRight(x, exampleSize(ds.shape), width, channels, rng);
+    },
+  };
+}
+
+/** Flips each example of `x` (examples of `size` values, rows of `width` pixels of `channels`) left to right with probability ½, in place. */
+function flipHalfLeftRight(x: Float32Array, size: number, width: number, channels: number, rng: Rng): void {
+  const row = width * channels;
+  for (let start = 0; start < x.length; start += size) {
+    if (rng.uniform() >= 0.5) continue;
+    for (let r = start; r < start + size; r += row) {
+      for (let a = 0, b = width - 1; a < b; a++, b--) {
+        for (let c = 0; c < channels; c++) {
+          const i = r + a * channels + c;
+          const j = r + b * channels + c;
+          const t = x[i]!;
+          x[i] = x[j]!;
+          x[j] = t;
+        }
+      }
+    }
+  }
+}
+
 /** One minibatch: `x` holds `size` examples row-major; `indices` are their positions in the dataset. */
 export interface Batch {
   x: Float32Array;

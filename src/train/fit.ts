@@ -183,6 +183,7 @@ export async function fit(model: TrainableModel, data: FitData, options: FitOpti
           ...(options.dataInfo?.size !== undefined ? { size: options.dataInfo.size } : {}),
           ...(options.dataInfo?.limit !== undefined ? { limit: options.dataInfo.limit } : {}),
           ...(options.dataInfo?.testLimit !== undefined ? { testLimit: options.dataInfo.testLimit } : {}),
+          ...(options.dataInfo?.mirror ? { mirror: true } : {}),
         },
         seed: resolved.seed,
         backend: tf.getBackend(),

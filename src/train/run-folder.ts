@@ -68,6 +68,8 @@ export interface RunDataInfo {
   /** Only the first N training examples were used (--limit), and the first N test examples (--test-limit). */
   limit?: number;
   testLimit?: number;
+  /** Training images flipped left to right at random (--mirror). */
+  mirror?: boolean;
 }
 
 /** manifest.json of a run folder. */
@@ -127,6 +129,7 @@ export async function readManifest(dir: string): Promise<RunManifest> {
   if (!Array.isArray(data['shape']) || data['shape'].length === 0 || data['shape'].length > 4 || !data['shape'].every((v) => isCount(v) && v >= 1)) bad('"data.shape" must be a list of 1 to 4 positive integers');
   if (data['kind'] !== undefined && data['kind'] !== 'images' && data['kind'] !== 'points') bad('"data.kind" must be images or points');
   if (data['size'] !== undefined && !(isCount(data['size']) && data['size'] >= 1)) bad('"data.size" must be a positive integer');
+  if (data['mirror'] !== undefined && typeof data['mirror'] !== 'boolean') bad('"data.mirror" must be true or false');
   for (const k of ['trainCount', 'testCount', 'limit', 'testLimit']) if (data[k] !== undefined && !isCount(data[k])) bad(`"data.${k}" must be a non-negative integer`);
   if (data['binarize'] !== undefined && typeof data['binarize'] !== 'string') bad('"data.binarize" must be a string');
   if (m.config !== undefined && !isObject(m.config)) bad('"config" must be an object');

@@ -38,7 +38,7 @@ export interface FitOptions extends OptimizerOptions {
    */
   runDir?: string;
   /** Facts about the data for manifest.json beyond what the Dataset says (MNIST binarisation, --size, --limit). */
-  dataInfo?: Pick<RunDataInfo, 'binarize' | 'size' | 'limit' | 'testLimit'>;
+  dataInfo?: Pick<RunDataInfo, 'binarize' | 'size' | 'limit' | 'testLimit' | 'mirror'>;
   /** Also checkpoint every this many steps within epochs (default: only at epoch ends and on stop). */
   checkpointEverySteps?: number;
   /** Observers: progress bar, grids, the lab. Called in order; a promise returned is awaited. */
