@@ -41,6 +41,26 @@ async function train(step: TrainStep, from: number, to: number): Promise<void> {
   }
 }
 
+/**
+ * Saves `model` into `dir` (which must then hold `file`), loads it, trains both on batches from … to − 1 with fresh
+ * optimisers on the same stream, and checks they then draw the same samples: what the folder carries is all of the
+ * state. Returns the loaded model (the caller disposes it).
+ */
+async function checkResumesExactly(model: LAPGAN, dir: string, file: string, from: number, to: number, what: string): Promise<LAPGAN> {
+  await model.save(dir);
+  assert.ok((await readdir(dir)).includes(file), `${dir} holds ${file}`);
+  const loaded = (await loadModel(dir)) as LAPGAN;
+  const resumed = new TrainStep(loaded, new Rng(7), { learningRate: 1e-3 });
+  const rest = new TrainStep(model, new Rng(7), { learningRate: 1e-3 });
+  await train(rest, from, to);
+  await train(resumed, from, to);
+  const [a, b] = [model.sample(8, new Rng(9)), loaded.sample(8, new Rng(9))];
+  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), `the same samples after the same updates (${what})`);
+  tf.dispose([a, b]);
+  [rest, resumed].forEach((s) => s.dispose());
+  return loaded;
+}
+
 test('pyramid: the bands and the coarsest image rebuild the image exactly; d and u are block means and repeats', () => {
   const rng = new Rng(3);
   const x = tf.tensor4d(rng.normals(new Float32Array(2 * 40 * 40 * 3)), [2, 40, 40, 3]);
@@ -332,18 +352,9 @@ test('lapgan --minibatch-stddev: every level\'s D sees its batch\'s spread (a co
     assert.notEqual(verdict(collapsed), verdict(inputs[k]!), `level ${k}: the first example scores differently in a collapsed batch`);
     collapsed.dispose();
   });
-  const dir = join(root, 'stddev');
-  await model.save(dir);
-  assert.ok((await readdir(dir)).includes('discriminator-2-head'));
-  const loaded = (await loadModel(dir)) as LAPGAN;
-  const resumed = new TrainStep(loaded, new Rng(7), { learningRate: 1e-3 });
-  const rest = new TrainStep(model, new Rng(7), { learningRate: 1e-3 });
-  await train(rest, 2, 4);
-  await train(resumed, 2, 4);
-  const [a, b] = [model.sample(8, new Rng(9)), loaded.sample(8, new Rng(9))];
-  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), 'the same samples after the same updates (D heads included)');
-  tf.dispose([a, b, ...inputs]);
-  [step, rest, resumed].forEach((s) => s.dispose());
+  const loaded = await checkResumesExactly(model, join(root, 'stddev'), 'discriminator-2-head', 2, 4, 'D heads included');
+  tf.dispose(inputs);
+  step.dispose();
   loaded.dispose();
   model.dispose();
 });
@@ -371,21 +382,12 @@ test('lapgan --spectral-norm: every level\'s D uses W/σ(W) (its terms ignore th
   model.nets.forEach((_, k) => model.spectralNormaliser(k)!.kernels.forEach((w, i) => w.write(raw[k]![i]!)));
   tf.dispose([x, ...raw.flat()]);
   const dir = join(root, 'spectral');
-  await model.save(dir);
-  assert.ok((await readdir(dir)).includes('spectral-norm-2.bin'));
-  const loaded = (await loadModel(dir)) as LAPGAN;
-  const resumed = new TrainStep(loaded, new Rng(7), { learningRate: 1e-3 });
-  const rest = new TrainStep(model, new Rng(7), { learningRate: 1e-3 });
-  await train(rest, 2, 4);
-  await train(resumed, 2, 4);
-  const [a, b] = [model.sample(8, new Rng(9)), loaded.sample(8, new Rng(9))];
-  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), 'the same samples after the same updates (u and v included)');
+  const loaded = await checkResumesExactly(model, dir, 'spectral-norm-2.bin', 2, 4, 'u and v included');
   const file = JSON.parse(await readFile(join(dir, 'genlab-model.json'), 'utf8')) as { state?: object };
   delete file.state;
   await writeFile(join(dir, 'genlab-model.json'), JSON.stringify(file));
   await assert.rejects(loadModel(dir), /state\.spectralNorm\.specs" must be 3 lists with spectralNorm, got nothing/);
-  tf.dispose([a, b]);
-  [step, rest, resumed].forEach((s) => s.dispose());
+  step.dispose();
   loaded.dispose();
   model.dispose();
 });
