@@ -101,6 +101,18 @@ describe('the command line that trains a run again', () => {
       { hidden: [64, 64], latent: 8, batchNorm: false, featureMatching: true, labelSmoothing: 0.9, lr: 0.0002, lrDecay: 'cosine', seed: 3 },
     );
   });
+  it('keeps --size and --mirror of an image run, and genlab train takes them back', async () => {
+    const images = { ...manifest, kind: 'dcgan', config: { filters: [8, 16], latent: 8 }, data: { name: 'pokemon', shape: [20, 20, 3], size: 20, mirror: true } };
+    const argv = reproduceCommand(images, 'runs/pk')!.split(' ').slice(1);
+    assert.deepEqual(argv.slice(0, 9), ['train', 'dcgan', '--data', 'pokemon', '--out', 'runs/pk', '--size', '20', '--mirror']);
+    assert.ok(!reproduceCommand({ ...images, data: { ...images.data, mirror: false } }, 'runs/pk')!.includes('--mirror'));
+    let seen: Record<string, unknown> | undefined;
+    const program = new Command().exitOverride();
+    registerTrainCommand(program);
+    program.commands.find((c) => c.name() === 'train')!.commands.find((c) => c.name() === 'dcgan')!.action((flags: Record<string, unknown>) => void (seen = flags));
+    await program.parseAsync(argv, { from: 'user' });
+    assert.deepEqual({ size: seen!['size'], mirror: seen!['mirror'], filters: seen!['filters'] }, { size: 20, mirror: true, filters: [8, 16] });
+  });
 });
 
 describe('a saved model read from a URL', () => {
