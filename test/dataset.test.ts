@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/engine/rng.js';
-import { batches, makeDataset, splitTrainTest, subset, withMirroring, type Dataset } from '../src/data/dataset.js';
+import { batches, makeDataset, splitTrainTest, subset, withMirrorImages, withMirroring, type Dataset } from '../src/data/dataset.js';
 import { GenlabError } from '../src/engine/errors.js';
 
 function numbered(count: number): Dataset {
@@ -42,7 +42,7 @@ test('dropLast drops the short batch; a dataset batchTransform is applied', () =
   assert.ok(ds.data.some((v) => v !== 7), 'the dataset itself is untouched');
 });
 
-test('withMirroring: each image of a batch is itself or its left-right mirror, about half flipped, seeded; after the dataset\'s own transform; none without a generator', () => {
+test('withMirroring: each image of a batch is itself or its left-right mirror, about half flipped, seeded; after the dataset\'s own transform; none without a generator; withMirrorImages: the images, then their mirrors', () => {
   const [h, w, c] = [3, 4, 2];
   const size = h * w * c;
   const count = 400;
@@ -74,6 +74,11 @@ test('withMirroring: each image of a batch is itself or its left-right mirror, a
   assert.notDeepEqual(flips(2), a);
   const plain = [...batches(mirrored, { batchSize: count })][0]!;
   assert.deepEqual(Array.from(plain.x), Array.from(data, (v) => v + 0.5), 'no generator (evaluation): no flips');
+  const both = withMirrorImages(makeDataset({ ...images, labels: { kind: 'class', values: Int32Array.from({ length: count }, (_, i) => i % 3), classes: ['a', 'b', 'c'] } }));
+  assert.equal(both.count, 2 * count);
+  assert.deepEqual(Array.from(both.data.subarray(0, count * size)), Array.from(data), 'the images first');
+  assert.deepEqual(Array.from(both.data.subarray((count + 7) * size, (count + 8) * size)), mirrorOf(data.subarray(7 * size, 8 * size)), 'then their mirrors');
+  assert.equal((both.labels!.values as Int32Array)[count + 7], 7 % 3);
   assert.throws(() => withMirroring(numbered(4)), (e: unknown) => e instanceof GenlabError && /^numbered: mirroring flips images \[height, width, channels\], got points \[2\]$/.test(e.message));
 });
 

@@ -62,7 +62,7 @@ test('genlab eval of a Pokémon GAN run reports the memorisation check against i
   }
 });
 
-test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded, resumed and evaluated at that size; MNIST refuses a size; --mirror recorded, kept on resume, refused for points', async () => {
+test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded, resumed and evaluated at that size; MNIST refuses a size; --mirror recorded, kept on resume, its memorisation check searching the mirrors too, refused for points', async () => {
   const root = await mkdtemp(join(tmpdir(), 'genlab-pokemon-size-'));
   try {
     const out = join(root, 'run');
@@ -85,7 +85,11 @@ test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded,
     const mirrored = join(root, 'mirrored');
     const flipped = await runCli([...args.slice(0, -1), mirrored, '--mirror', '--steps', '2']);
     assert.equal(flipped.code, 0, flipped.stderr);
-    assert.equal((JSON.parse(await readFile(join(mirrored, 'manifest.json'), 'utf8')) as { data: { mirror?: boolean } }).data.mirror, true, '--mirror is recorded');
+    const recorded = (JSON.parse(await readFile(join(mirrored, 'manifest.json'), 'utf8')) as { data: { mirror?: boolean; trainCount: number } }).data;
+    assert.equal(recorded.mirror, true, '--mirror is recorded');
+    const mirroredEval = await runCli(['eval', mirrored, '--samples', '32']);
+    assert.equal(mirroredEval.code, 0, mirroredEval.stderr);
+    assert.match(mirroredEval.stdout, new RegExp(`pixel L2, ${2 * recorded.trainCount} searched`), 'the memorisation check searches the training images and their mirrors');
     const mirrorClash = await runCli(['train', 'dcgan', '--out', out, '--resume', '--mirror', '--steps', '6']);
     assert.equal(mirrorClash.code, 2);
     assert.match(mirrorClash.stderr.trim().split('\n').at(-1)!, /^genlab: --mirror: true conflicts with the run's false/);

@@ -48,6 +48,7 @@ import {
   referenceVerdict,
   REFERENCE_FILE,
   subset,
+  withMirrorImages,
   classFrequencies,
   toyModes,
   writeImageGrid,
@@ -324,7 +325,10 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
     const samples = flags.samples ?? flags.limit;
     // The memorisation check compares samples with the run's own training and held-out images (its seeded split).
     const measure = name === undefined ? null : qualityMeasure(model, name);
-    const splits = measure === 'memorisation' ? { splits: { train: await runSplit(run, model, 'train'), test: await runSplit(run, model) } } : {};
+    // A run trained on mirrored images (--mirror) saw each training image and its mirror: both count as training
+    // images, and held-out images come with theirs, so that a mirrored copy is caught as a copy.
+    const paired = async (split: 'train' | 'test'): Promise<Dataset> => (run.data?.mirror ? withMirrorImages(await runSplit(run, model, split)) : runSplit(run, model, split));
+    const splits = measure === 'memorisation' ? { splits: { train: await paired('train'), test: await paired('test') } } : {};
     // A conditional model's samples take their labels with its training set's class shares, as real data have them.
     const prior = measure !== null && isConditional(model) ? classFrequencies(splits.splits?.train ?? (await runSplit(run, model, 'train'))) : undefined;
     const bar = progressFor('eval: sample quality');

@@ -104,8 +104,7 @@ export function splitTrainTest(ds: Dataset, testFraction: number, rng: Rng): Dat
  * generator, so a run's flips follow its seed; batches drawn without one (evaluation) are left as they are.
  */
 export function withMirroring(ds: Dataset): Dataset {
-  if (ds.kind !== 'images' || ds.shape.length !== 3) throw badInput(ds.name, `mirroring flips images [height, width, channels], got ${ds.kind} [${ds.shape.join(', ')}]`);
-  const [, width, channels] = ds.shape as [number, number, number];
+  const [, width, channels] = imageShape(ds);
   const own = ds.batchTransform;
   return {
     ...ds,
@@ -116,20 +115,43 @@ export function withMirroring(ds: Dataset): Dataset {
   };
 }
 
-/** Flips each example of `x` (examples of `size` values, rows of `width` pixels of `channels`) left to right with probability ½, in place. */
+/** `ds`'s images followed by each of them mirrored left to right (labels repeated): 2 × count images. */
+export function withMirrorImages(ds: Dataset): Dataset {
+  const [, width, channels] = imageShape(ds);
+  const size = exampleSize(ds.shape);
+  const data = new Float32Array(2 * ds.data.length);
+  data.set(ds.data);
+  data.set(ds.data, ds.data.length);
+  for (let start = ds.data.length; start < data.length; start += size) flipLeftRight(data, start, size, width, channels);
+  const labels: Labels | undefined =
+    ds.labels?.kind === 'class' ? { ...ds.labels, values: Int32Array.from([...ds.labels.values, ...ds.labels.values]) }
+    : ds.labels?.kind === 'value' ? { ...ds.labels, values: Float32Array.from([...ds.labels.values, ...ds.labels.values]) }
+    : undefined;
+  return makeDataset({ name: ds.name, kind: ds.kind, shape: [...ds.shape], data, ...(labels ? { labels } : {}) });
+}
+
+/** [height, width, channels] of an image dataset; a one-line error for anything else. */
+function imageShape(ds: Dataset): [number, number, number] {
+  if (ds.kind !== 'images' || ds.shape.length !== 3) throw badInput(ds.name, `mirroring flips images [height, width, channels], got ${ds.kind} [${ds.shape.join(', ')}]`);
+  return ds.shape as [number, number, number];
+}
+
+/** Flips each example of `x` (examples of `size` values) left to right with probability ½, in place. */
 function flipHalfLeftRight(x: Float32Array, size: number, width: number, channels: number, rng: Rng): void {
+  for (let start = 0; start < x.length; start += size) if (rng.uniform() < 0.5) flipLeftRight(x, start, size, width, channels);
+}
+
+/** Mirrors the image of `size` values at `start` of `x` (rows of `width` pixels of `channels`) left to right, in place. */
+function flipLeftRight(x: Float32Array, start: number, size: number, width: number, channels: number): void {
   const row = width * channels;
-  for (let start = 0; start < x.length; start += size) {
-    if (rng.uniform() >= 0.5) continue;
-    for (let r = start; r < start + size; r += row) {
-      for (let a = 0, b = width - 1; a < b; a++, b--) {
-        for (let c = 0; c < channels; c++) {
-          const i = r + a * channels + c;
-          const j = r + b * channels + c;
-          const t = x[i]!;
-          x[i] = x[j]!;
-          x[j] = t;
-        }
+  for (let r = start; r < start + size; r += row) {
+    for (let a = 0, b = width - 1; a < b; a++, b--) {
+      for (let c = 0; c < channels; c++) {
+        const i = r + a * channels + c;
+        const j = r + b * channels + c;
+        const t = x[i]!;
+        x[i] = x[j]!;
+        x[j] = t;
       }
     }
   }

@@ -12,8 +12,11 @@ export interface RunInfo {
   dir: string;
   /** Folder of the saved model (model/ or checkpoint/model/). */
   modelDir: string;
-  /** The training data: name (as loadDataset knows it), example shape, MNIST binarisation; null for a bare model folder. */
-  data: { name: string; shape: number[]; binarize?: string } | null;
+  /**
+   * The training data: name (as loadDataset knows it), example shape, MNIST binarisation, whether training images were
+   * mirrored (--mirror); null for a bare model folder.
+   */
+  data: { name: string; shape: number[]; binarize?: string; mirror?: boolean } | null;
   seed: number;
 }
 
@@ -23,7 +26,7 @@ export async function openRun(dir: string): Promise<RunInfo> {
   if (existsSync(join(dir, MODEL_FILE))) return { dir, modelDir: dir, data: null, seed: 0 };
   if (!existsSync(join(dir, MANIFEST_FILE))) throw new GenlabError('not-found', `${dir}: not a run folder (no ${MANIFEST_FILE}) nor a saved model (no ${MODEL_FILE})`);
   const manifest = await readManifest(dir);
-  const d = manifest.data as { name?: unknown; shape?: unknown; binarize?: unknown };
+  const d = manifest.data as { name?: unknown; shape?: unknown; binarize?: unknown; mirror?: unknown };
   if (typeof d.name !== 'string' || !Array.isArray(d.shape) || !d.shape.every((v) => Number.isInteger(v) && v >= 1)) {
     throw badFile(join(dir, MANIFEST_FILE), 'expected "data": { "name": …, "shape": [...] }');
   }
@@ -32,7 +35,7 @@ export async function openRun(dir: string): Promise<RunInfo> {
   return {
     dir,
     modelDir,
-    data: { name: d.name, shape: d.shape as number[], ...(typeof d.binarize === 'string' ? { binarize: d.binarize } : {}) },
+    data: { name: d.name, shape: d.shape as number[], ...(typeof d.binarize === 'string' ? { binarize: d.binarize } : {}), ...(d.mirror === true ? { mirror: true } : {}) },
     seed: Number.isInteger(manifest.seed) ? manifest.seed : 0,
   };
 }
