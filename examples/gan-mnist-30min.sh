@@ -7,7 +7,7 @@
 # the training digits' class shares), and MINUTES the training time of each seed (default 30); the best so far:
 #   KIND=cgan examples/gan-mnist-30min.sh runs/cgan30 --arch conv --exact-bounds
 # and with recall ≥ 0.8 at σ = 1 in 20 minutes, mode seeking (Mao et al. 2019; README's GAN section) — in pixels, at
-# some cost in precision, or in D's features, at none:
+# some cost in precision, or in D's features, at less (0.03 at equal steps):
 #   KIND=cgan MINUTES=20 examples/gan-mnist-30min.sh runs/cgan-ms --arch conv --exact-bounds --mode-seeking 1
 #   KIND=cgan MINUTES=20 examples/gan-mnist-30min.sh runs/cgan-msd --arch conv --exact-bounds --mode-seeking 1 --mode-seeking-distance discriminator
 # Each seed is evaluated twice: with the codes of training, z ~ N(0, I), and with z ~ N(0, σ²I), σ = TEMPERATURE
