@@ -392,6 +392,42 @@ test('lapgan --spectral-norm: every level\'s D uses W/σ(W) (its terms ignore th
   model.dispose();
 });
 
+test('lapgan --arch conv: level 0 is the DCGAN\'s G and D (convolutions, batch norm in D), its coarse images move towards the real ones; it saves and resumes exactly', async () => {
+  const digits = tf.tensor4d(mnist.train.data.subarray(0, 128 * 784), [128, 28, 28, 1]);
+  const model = createModel('lapgan', { latent: 16, filters: [8, 16], levels: 2, arch: 'conv', loss: 'hinge' }, mnistInfo, new Rng(1)) as LAPGAN;
+  const classes = (net: { layers: { getClassName(): string }[] }) => net.layers.map((l) => l.getClassName());
+  const [g0, d0] = [model.nets[0]!.generator, model.nets[0]!.discriminator];
+  assert.ok(classes(g0).includes('Conv2DTranspose') && !classes(g0).includes('Flatten'), `G_0 upsamples by convolutions: ${classes(g0).join(', ')}`);
+  assert.ok(classes(d0).includes('Conv2D') && classes(d0).includes('BatchNormalization'), `D_0 convolves, with batch norm: ${classes(d0).join(', ')}`);
+  assert.deepEqual(g0.outputs[0]!.shape, [null, 14, 14, 1]);
+  const mlp = createModel('lapgan', { latent: 16, filters: [8, 16], levels: 2 }, mnistInfo, new Rng(1)) as LAPGAN;
+  assert.ok(!classes(mlp.nets[0]!.generator).includes('Conv2DTranspose') && !classes(mlp.nets[0]!.discriminator).includes('Conv2D'), 'the default level 0 stays the MLPs');
+  mlp.dispose();
+  const coarseGap = (): number =>
+    tf.tidy(() => {
+      const coarse = (x: tf.Tensor) => tf.mean(laplacianPyramid(tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D, 2).coarse, 0);
+      return meanAbs(coarse(model.sample(128, new Rng(7))), coarse(digits));
+    });
+  const before = coarseGap();
+  const step = new TrainStep(model, new Rng(2), { learningRate: 1e-3, beta1: 0.5 });
+  const rng = new Rng(3);
+  for (let i = 0; i < 40; i++) {
+    const x = tf.gather(digits, Int32Array.from({ length: 64 }, () => rng.int(128)));
+    const terms = await step.run({ x });
+    x.dispose();
+    terms.values.forEach((v, j) => assert.ok(Number.isFinite(v), `${terms.names[j]} finite`));
+  }
+  const after = coarseGap();
+  assert.ok(after < before * 0.7, `coarse level: mean image ${before.toFixed(3)} → ${after.toFixed(3)}`);
+  const loaded = await checkResumesExactly(model, join(root, 'conv0'), 'generator-0', 40, 42, 'a conv level 0');
+  assert.equal(loaded.config.arch, 'conv');
+  assert.throws(() => createModel('lapgan', { ...tiny, arch: 'resnet' as 'conv' }, mnistInfo, new Rng(0)), /arch/);
+  step.dispose();
+  loaded.dispose();
+  model.dispose();
+  digits.dispose();
+});
+
 test('lapgan --mode-seeking: level 0\'s G loss adds λ·the mode-seeking term over its coarse images and codes; the band levels\' do not', () => {
   const model = createModel('lapgan', { ...tiny, modeSeeking: 2 }, mnistInfo, new Rng(5)) as LAPGAN;
   const plain = createModel('lapgan', tiny, mnistInfo, new Rng(5)) as LAPGAN;

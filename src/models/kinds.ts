@@ -129,7 +129,7 @@ export const KINDS: Readonly<Record<ModelKind, KindSpec>> = {
   lapgan: {
     family: 'lapgan',
     description: 'LAPGAN (Denton et al. 2015): a coarse-to-fine pyramid of GANs, each finer level generating the Laplacian band given the upsampled coarser image; images whose sides halve',
-    options: ['levels', 'latent', 'hidden', 'filters', 'batchNorm', 'projectBands', 'exactBounds', 'levelSteps', 'emaDecay', 'loss', 'minibatchStddev', 'modeSeeking', 'modeSeekingDistance', 'spectralNorm'],
+    options: ['levels', 'arch', 'latent', 'hidden', 'filters', 'batchNorm', 'projectBands', 'exactBounds', 'levelSteps', 'emaDecay', 'loss', 'minibatchStddev', 'modeSeeking', 'modeSeekingDistance', 'spectralNorm'],
     capabilities: ['sample', 'generate'],
     create: (o, data, rng) => LAPGAN.create(o, data, rng),
     load: (dir) => LAPGAN.load(dir),

@@ -2,14 +2,15 @@
  * The networks and the pyramid of LAPGAN (Denton et al. 2015, "Deep Generative Image Models using a Laplacian Pyramid
  * of Adversarial Networks"), as plain TF.js layers models (they open with stock `tf.loadLayersModel`):
  *
- *   level 0 (coarsest):  the GAN MLPs of nets/dcgan.ts: z → image [h0, w0, c];  image → logit
+ *   level 0 (coarsest):  the GAN MLPs of nets/dcgan.ts: z → image [h0, w0, c];  image → logit (or, `coarseArch`
+ *                        'conv', the DCGAN's G and D at that size, batch norm as the DCGAN has it)
  *   band generator k:    [z [latent], l = up(coarser image) [h, w, c]] → z through a dense layer as one more plane
  *                        (the paper's "noise as a fourth colour plane") → concatenate with l → [conv 3×3 → BN → ReLU]
  *                        per filter → conv 3×3 → c channels, linear: the band h̃ = G_k(z, l)
  *   band discriminator k: the DCGAN discriminator on [h, w, 2c] = the band and l side by side (channels), so D judges
  *                        (band, coarse image) pairs
- *   level 0's discriminator has no batch norm, whatever `batchNorm` says: statistics of all-real and all-generated
- *   batches give an MLP discriminator a cue of its own (MNIST, one epoch: FID 235.1 → 204.4 without it)
+ *   an MLP level 0's discriminator has no batch norm, whatever `batchNorm` says: statistics of all-real and
+ *   all-generated batches give an MLP discriminator a cue of its own (MNIST, one epoch: FID 235.1 → 204.4 without it)
  *
  * The pyramid (the paper's d(·) and u(·)): `downsample` averages 2×2 blocks; `upsample` repeats each pixel 2×2
  * (nearest). The same operators build the real bands and assemble samples, so I = up(d(I)) + (I − up(d(I))) exactly.
@@ -21,7 +22,7 @@ import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
 import { batchNormalization, conv2d, dense } from './layers.js';
 import { checkShape, kernelInit } from './mlp.js';
-import { buildDcganDiscriminator, buildGanMlpDiscriminator, buildGanMlpGenerator, dcganInit, type DiscriminatorNets } from './dcgan.js';
+import { buildDcganDiscriminator, buildDcganGenerator, buildGanMlpDiscriminator, buildGanMlpGenerator, dcganInit, type DiscriminatorNets } from './dcgan.js';
 
 /** Images down to this side are worth another level; a default pyramid stops before going below it (MNIST: 28 → 14 → 7). */
 export const MIN_LEVEL_SIDE = 7;
@@ -161,13 +162,15 @@ export interface LevelNetOptions {
   /** The level's image shape [h, w, c]. */
   shape: readonly [number, number, number];
   latent: number;
+  /** Level 0's networks: the GAN MLPs ('mlp', default) or the DCGAN's G and D ('conv', with `filters`). */
+  coarseArch?: 'mlp' | 'conv';
   /** Level 0's MLP widths (G's; D uses them reversed). */
   hidden: readonly number[];
-  /** Band levels: D's stride-2 convolutions, G's stride-1 ones in reverse. */
+  /** Band levels (and a conv level 0): D's stride-2 convolutions, G's convolutions in reverse. */
   filters: readonly number[];
-  /** Batch norm in the generators and the band discriminators (never in level 0's discriminator). */
+  /** Batch norm in the generators and the conv discriminators (never in an MLP level 0's discriminator). */
   batchNorm: boolean;
-  /** Batch norm in the band discriminators; default `batchNorm` (off under spectral normalisation, as in the GANs). */
+  /** Batch norm in the conv discriminators; default `batchNorm` (off under spectral normalisation, as in the GANs). */
   discriminatorBatchNorm?: boolean;
   /** Group size of the minibatch standard deviation in every D (Karras et al. 2018, §3); 0 = off. */
   minibatchStddev?: number;
@@ -179,24 +182,28 @@ export interface LevelNetOptions {
   rng: Rng;
 }
 
-/** G of one level: the GAN MLP generator at level 0, the band generator above. */
+/** G of one level: the GAN MLP (or DCGAN) generator at level 0, the band generator above. */
 export function buildLevelGenerator(options: LevelNetOptions): tfl.LayersModel {
-  const { level, shape, latent, hidden, filters, batchNorm, coarseOutput, rng } = options;
+  const { level, shape, latent, hidden, filters, batchNorm, coarseOutput, coarseArch = 'mlp', rng } = options;
   const name = `generator-${level}`;
+  if (level === 0 && coarseArch === 'conv') return buildDcganGenerator({ name, inputs: [[latent]], output: shape, filters, batchNorm, outputActivation: coarseOutput, rng });
   if (level === 0) return buildGanMlpGenerator({ name, inputs: [[latent]], hidden, output: shape, batchNorm, outputActivation: coarseOutput, rng });
   return buildBandGenerator({ name, latent, shape, filters: [...filters].reverse(), batchNorm, rng });
 }
 
-/** G and D of one level: the GAN MLPs at level 0, the band generator and a DCGAN discriminator of (band, u(coarse)) pairs above. */
+/**
+ * G and D of one level: the GAN MLPs (or the DCGAN's nets) at level 0, the band generator and a DCGAN discriminator of
+ * (band, u(coarse)) pairs above.
+ */
 export function buildLevelNets(options: LevelNetOptions): LevelNets {
-  const { level, shape, hidden, filters, batchNorm, discriminatorBatchNorm = batchNorm, minibatchStddev = 0, rng } = options;
+  const { level, shape, hidden, filters, batchNorm, discriminatorBatchNorm = batchNorm, minibatchStddev = 0, coarseArch = 'mlp', rng } = options;
   const [h, w, c] = shape;
   const generator = buildLevelGenerator(options);
   const name = `discriminator-${level}`;
   const minibatch = minibatchStddev > 0 ? { stddevGroup: minibatchStddev } : undefined;
   const { discriminator, head } =
-    level === 0
-      ? buildGanMlpDiscriminator({ name, inputs: [shape], hidden: [...hidden].reverse(), batchNorm: false, minibatch, rng })
-      : buildDcganDiscriminator({ name, input: [h, w, 2 * c], filters, batchNorm: discriminatorBatchNorm, minibatch, rng });
+    level > 0 ? buildDcganDiscriminator({ name, input: [h, w, 2 * c], filters, batchNorm: discriminatorBatchNorm, minibatch, rng })
+    : coarseArch === 'conv' ? buildDcganDiscriminator({ name, input: shape, filters, batchNorm: discriminatorBatchNorm, minibatch, rng })
+    : buildGanMlpDiscriminator({ name, inputs: [shape], hidden: [...hidden].reverse(), batchNorm: false, minibatch, rng });
   return { generator, discriminator, head };
 }
