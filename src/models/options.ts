@@ -37,7 +37,7 @@ const WIDTHS: OptionValue = { type: 'int-list', max: 16384, maxLength: 16, why: 
 const CODE_WHY = 'a code is drawn, stored and decoded per example; wider ones only cost memory';
 
 export const MODEL_OPTIONS = {
-  arch: { help: 'network architecture: mlp or conv', value: { type: 'choice', choices: ARCHS } },
+  arch: { help: 'network architecture: mlp or conv (lapgan: of level 0, the coarsest GAN)', value: { type: 'choice', choices: ARCHS } },
   hidden: {
     help: 'hidden dense widths, comma-separated (default 400 for a VAE’s mlp)',
     value: WIDTHS,
