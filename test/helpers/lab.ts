@@ -142,9 +142,21 @@ export async function startLabSession(setup?: (work: string) => Promise<Partial<
   };
 }
 
-/** Saves a full-page screenshot as test-output/screenshots/NAME.png. */
+/**
+ * Saves a full-page screenshot as test-output/screenshots/NAME.png. A headless Chromium on a loaded machine sometimes
+ * has no frame to give yet ("Unable to capture screenshot"); it is asked again after the next frames, up to 3 times.
+ */
 export async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+      return;
+    } catch (e) {
+      if (attempt === 3 || !/Unable to capture screenshot/.test(String(e))) throw e;
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      await page.waitForTimeout(250 * attempt);
+    }
+  }
 }
 
 /** A hash of what an element shows (its screenshot), to tell whether a drawing changed. */
