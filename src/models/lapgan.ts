@@ -57,7 +57,7 @@ export interface LapganConfig {
    * Level 0's networks: 'mlp' (the paper's MNIST coarse GAN, default) or 'conv', the DCGAN's G and D at the coarsest
    * size (nets/dcgan.ts, with `filters`). With real 14×14 digits under the generated finest band a two-level pyramid
    * scores FID 1.2 and recall 0.82, fully generated 38 and 0.33 (seed 0, 10,000 samples): the MLP GAN of level 0 is
-   * where its variety goes.
+   * where its variety goes. Two levels with 'conv', 5.85 minutes (README): recall 0.49 against 0.34, FID 43.7 against 39.3.
    */
   arch: Arch;
   /** Level 0's MLP widths (G's; D uses them reversed) with arch 'mlp'. Default [256, 256]. */
