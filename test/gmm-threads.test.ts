@@ -54,14 +54,15 @@ describe('GaussianMixture threads', { skip: !canThread && 'no worker threads wit
     for (const covariance of ['full', 'tied', 'diag', 'spherical'] as const) {
       // Chunks go to whichever thread is free first; on a loaded machine the main thread can take them all, which
       // would leave the comparison below with nothing threaded in it, so a fit is repeated until the worker took some.
-      let two = new GaussianMixture({ components: 3, covariance, seed: 4, threads: 2 });
-      let took = false;
-      for (let attempt = 0; attempt < 10 && !took; attempt++) {
-        const before = teamTotals.workerChunks;
-        two = new GaussianMixture({ components: 3, covariance, seed: 4, threads: 2 }).fit(x);
-        took = teamTotals.workerChunks > before;
-        if (!took) await new Promise((resolve) => setTimeout(resolve, 100));
+      const fitTwo = () => new GaussianMixture({ components: 3, covariance, seed: 4, threads: 2 }).fit(x);
+      let before = teamTotals.workerChunks;
+      let two = fitTwo();
+      for (let attempt = 1; attempt < 10 && teamTotals.workerChunks === before; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        before = teamTotals.workerChunks;
+        two = fitTwo();
       }
+      const took = teamTotals.workerChunks > before;
       assert.equal(two.threadsUsed, 2, covariance);
       assert.ok(took, `${covariance}: the worker took chunks`);
       const one = new GaussianMixture({ components: 3, covariance, seed: 4, threads: 1 }).fit(x);

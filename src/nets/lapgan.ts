@@ -162,8 +162,8 @@ export interface LevelNetOptions {
   /** The level's image shape [h, w, c]. */
   shape: readonly [number, number, number];
   latent: number;
-  /** Level 0's networks: the GAN MLPs ('mlp', default) or the DCGAN's G and D ('conv', with `filters`). */
-  coarseArch?: 'mlp' | 'conv';
+  /** Level 0's networks: the GAN MLPs ('mlp') or the DCGAN's G and D ('conv', with `filters`). */
+  coarseArch: 'mlp' | 'conv';
   /** Level 0's MLP widths (G's; D uses them reversed). */
   hidden: readonly number[];
   /** Band levels (and a conv level 0): D's stride-2 convolutions, G's convolutions in reverse. */
@@ -184,7 +184,7 @@ export interface LevelNetOptions {
 
 /** G of one level: the GAN MLP (or DCGAN) generator at level 0, the band generator above. */
 export function buildLevelGenerator(options: LevelNetOptions): tfl.LayersModel {
-  const { level, shape, latent, hidden, filters, batchNorm, coarseOutput, coarseArch = 'mlp', rng } = options;
+  const { level, shape, latent, hidden, filters, batchNorm, coarseOutput, coarseArch, rng } = options;
   const name = `generator-${level}`;
   if (level === 0 && coarseArch === 'conv') return buildDcganGenerator({ name, inputs: [[latent]], output: shape, filters, batchNorm, outputActivation: coarseOutput, rng });
   if (level === 0) return buildGanMlpGenerator({ name, inputs: [[latent]], hidden, output: shape, batchNorm, outputActivation: coarseOutput, rng });
@@ -196,14 +196,15 @@ export function buildLevelGenerator(options: LevelNetOptions): tfl.LayersModel {
  * (band, u(coarse)) pairs above.
  */
 export function buildLevelNets(options: LevelNetOptions): LevelNets {
-  const { level, shape, hidden, filters, batchNorm, discriminatorBatchNorm = batchNorm, minibatchStddev = 0, coarseArch = 'mlp', rng } = options;
+  const { level, shape, hidden, filters, batchNorm, discriminatorBatchNorm = batchNorm, minibatchStddev = 0, coarseArch, rng } = options;
   const [h, w, c] = shape;
   const generator = buildLevelGenerator(options);
   const name = `discriminator-${level}`;
   const minibatch = minibatchStddev > 0 ? { stddevGroup: minibatchStddev } : undefined;
+  // A band D judges (band, condition) pairs side by side in channels; a conv level 0's D judges the coarse image alone.
   const { discriminator, head } =
-    level > 0 ? buildDcganDiscriminator({ name, input: [h, w, 2 * c], filters, batchNorm: discriminatorBatchNorm, minibatch, rng })
-    : coarseArch === 'conv' ? buildDcganDiscriminator({ name, input: shape, filters, batchNorm: discriminatorBatchNorm, minibatch, rng })
-    : buildGanMlpDiscriminator({ name, inputs: [shape], hidden: [...hidden].reverse(), batchNorm: false, minibatch, rng });
+    level === 0 && coarseArch === 'mlp'
+      ? buildGanMlpDiscriminator({ name, inputs: [shape], hidden: [...hidden].reverse(), batchNorm: false, minibatch, rng })
+      : buildDcganDiscriminator({ name, input: level > 0 ? [h, w, 2 * c] : shape, filters, batchNorm: discriminatorBatchNorm, minibatch, rng });
   return { generator, discriminator, head };
 }
