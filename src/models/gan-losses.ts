@@ -262,6 +262,18 @@ export function featureReconstructionLoss(realFeatures: tf.Tensor, reconFeatures
   return tf.tidy(() => tf.mul(tf.mean(tf.sum(tf.square(tf.sub(realFeatures, reconFeatures)), -1)), 0.5) as tf.Scalar);
 }
 
+/**
+ * The self-supervised discriminator's reconstruction error (Liu et al. 2021, "Towards Faster and Stabilized GAN Training
+ * for High-fidelity Few-shot Image Synthesis" (FastGAN), §3.2, eq. 3: L_recons = E_{f ~ D(x), x real} ‖𝒢(f) − 𝒯(x)‖):
+ * a small decoder 𝒢 redraws each real image from D's features f of it, so D must keep features that describe the
+ * whole image rather than the few cues that tell a small training set from G's images. The paper compares with
+ * LPIPS, a pretrained perceptual distance genlab does not have; here the mean absolute pixel error, in the networks'
+ * range, averaged over pixels and the batch.
+ */
+export function discriminatorReconstructionLoss(decoded: tf.Tensor, real: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.abs(tf.sub(decoded, real))) as tf.Scalar);
+}
+
 let comparisonGradientsRegistered = false;
 
 /**

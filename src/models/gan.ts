@@ -35,7 +35,7 @@ import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
-import { withPaletteWeights, type MinibatchOptions } from '../nets/dcgan.js';
+import { buildDcganGenerator, withPaletteWeights, type MinibatchOptions } from '../nets/dcgan.js';
 import { diffAugment } from './diff-augment.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
@@ -47,6 +47,7 @@ import {
   generatorInputs,
   keepingState,
   resolveNetConfig,
+  trainableVariables,
   type AdversarialModelFile,
   type AdversarialNetConfig,
   type DiscriminatorOutput,
@@ -58,6 +59,7 @@ import {
   checkStddevGroup,
   criticWassersteinLoss,
   discriminatorHingeLoss,
+  discriminatorReconstructionLoss,
   discriminatorLeastSquaresLoss,
   discriminatorMinimaxLoss,
   featureMatchingLoss,
@@ -176,10 +178,28 @@ export interface GANConfig extends AdversarialNetConfig {
    * noise D sees through. Default 'pixels'.
    */
   modeSeekingDistance: ModeSeekingDistance;
+  /**
+   * Weight λ of D's self-supervised reconstruction in D's loss (Liu et al. 2021, FastGAN, §3.2; gan-losses.ts
+   * `discriminatorReconstructionLoss`): a decoder — a DCGAN generator with nearest upsampling, fed D's last hidden
+   * features instead of a code — redraws each real image D saw, trained with D, so that D on a small data set learns
+   * features of whole images instead of memorising cues. Images only; the decoder is saved as discriminator-decoder/.
+   * The paper weighs it 1. 0 = off.
+   */
+  reconstruction: number;
 }
 
 /** With a moving average of G: the generator as trained (generator/ holds the averaged weights). */
 export const TRAINED_GENERATOR_DIR = `generator${TRAINED_SUFFIX}`;
+/** With `reconstruction`: D's decoder. */
+export const DECODER_DIR = 'discriminator-decoder';
+
+/**
+ * D's decoder for `reconstruction` (FastGAN's self-supervised D): nets/dcgan.ts's generator with nearest upsampling,
+ * D's features [F] in place of the code, redrawing the image in the networks' range (tanh).
+ */
+function buildDiscriminatorDecoder(config: GANConfig, data: DataInfo, features: number, rng: Rng): tfl.LayersModel {
+  return buildDcganGenerator({ name: 'decoder', inputs: [[features]], output: data.shape, filters: config.filters, batchNorm: true, upsample: 'nearest', rng });
+}
 
 /** How a config's D compares the examples of its batch, if at all. */
 function minibatchOf(config: GANConfig): MinibatchOptions | undefined {
@@ -213,6 +233,8 @@ export class GAN extends AdversarialBase {
   private readonly average: AverageState | null;
   /** G's batch of this step while the generator group's loss runs D's update inside it (shareFakes); else null. */
   private sharedFake: tf.Tensor | null = null;
+  /** D's decoder (`reconstruction`), trained in D's group; null when off. */
+  private readonly decoder: tfl.LayersModel | null;
 
   /**
    * A GAN of `nets`; `state` holds what a saved model brings back (or `create` makes): historical averages (copied),
@@ -227,12 +249,15 @@ export class GAN extends AdversarialBase {
       history?: Record<string, { averages: tf.Tensor[]; count: number }> | undefined;
       spectral?: SpectralNorm | undefined;
       average?: { generator: tfl.LayersModel; count: number } | undefined;
+      decoder?: tfl.LayersModel | undefined;
     } = {},
   ) {
     super(data, nets);
     this.kind = kind;
     this.config = config;
-    const { history, spectral, average } = state;
+    const { history, spectral, average, decoder } = state;
+    if ((config.reconstruction > 0) !== (decoder !== undefined)) throw badInput(`${kind}`, 'a decoder of D’s features is needed exactly when reconstruction > 0');
+    this.decoder = decoder ?? null; // before the historical averages, which take in D's variables
     if ((minibatchOf(config) !== undefined) !== (nets.head !== null)) {
       throw badInput(`${kind}`, 'the networks do not match minibatchDiscrimination / minibatchStddev (a discriminator head is needed exactly when one is on)');
     }
@@ -282,6 +307,7 @@ export class GAN extends AdversarialBase {
       paletteEntropy: options.paletteEntropy ?? 0,
       modeSeeking: options.modeSeeking ?? 0,
       modeSeekingDistance: options.modeSeekingDistance ?? 'pixels',
+      reconstruction: options.reconstruction ?? 0,
     };
     checkNumber(`${kind}: dSteps`, config.dSteps, 1, true, 100);
     checkNumber(`${kind}: gpWeight`, config.gpWeight, 0);
@@ -301,6 +327,13 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: paletteEntropy`, config.paletteEntropy, 0);
     checkNumber(`${kind}: modeSeeking`, config.modeSeeking, 0);
     checkChoice(`${kind}: modeSeekingDistance`, config.modeSeekingDistance, MODE_SEEKING_DISTANCES);
+    checkNumber(`${kind}: reconstruction`, config.reconstruction, 0);
+    if (config.reconstruction > 0 && !(data.kind === 'images' && data.shape.length === 3)) {
+      throw badInput(`${kind}: reconstruction`, `D's decoder redraws images; the data are ${data.kind} of shape [${data.shape.join(', ')}]`);
+    }
+    if (config.reconstruction > 0 && config.pack > 1) {
+      throw badInput(`${kind}: reconstruction`, `with packing D's features describe packs of ${config.pack}, not single images to redraw`);
+    }
     if (config.modeSeekingDistance === 'discriminator' && config.pack > 1) {
       throw badInput(`${kind}: modeSeekingDistance`, `with packing D's features describe packs of ${config.pack}, not single images: use pixels`);
     }
@@ -363,7 +396,10 @@ export class GAN extends AdversarialBase {
     const spectral = config.spectralNorm ? SpectralNorm.create([nets.discriminator, nets.head], rng) : undefined;
     // The average's copy is built with any seed: its initial weights are overwritten.
     const average = config.emaDecay > 0 ? startAverageOf(nets.generator, buildAdversarialGenerator(config, data, new Rng(0), classes, config.exactBounds)) : undefined;
-    return new GAN(kind, config, data, nets, { spectral, average });
+    // Drawn last, so the other networks are those of the same seed without it.
+    const features = config.reconstruction > 0 ? featureWidth(nets.discriminator, nets.head !== null) : 0;
+    const decoder = features > 0 ? buildDiscriminatorDecoder(config, data, features, rng) : undefined;
+    return new GAN(kind, config, data, nets, { spectral, average, decoder });
   }
 
   /** Loads a GAN saved by `save`. */
@@ -387,7 +423,8 @@ export class GAN extends AdversarialBase {
     const saved = file.state?.historicalAverage;
     const history = saved ? await decodeHistory(dir, saved) : undefined;
     const spectral = config.spectralNorm ? await loadSpectralNorm(dir, file.state!.spectralNorm!.specs, [discriminator, head]) : undefined;
-    return new GAN(file.kind, config, data, { generator, discriminator, head }, { history, spectral, average });
+    const decoder = config.reconstruction > 0 ? await loadLayersModel(joinPath(dir, DECODER_DIR)) : undefined;
+    return new GAN(file.kind, config, data, { generator, discriminator, head }, { history, spectral, average, decoder });
   }
 
   get discriminatorOutput(): DiscriminatorOutput {
@@ -502,6 +539,13 @@ export class GAN extends AdversarialBase {
         const r1 = r1Penalty((x) => this.runDiscriminator(x, cond, true).out, real, this.config.r1Penalty);
         terms['r1'] = r1;
         loss = tf.add(loss, r1) as tf.Scalar;
+      }
+      if (this.decoder) {
+        const decoder = this.decoder;
+        const redraw = () => decoder.apply(r.features, { training: true }) as tf.Tensor;
+        const rec = discriminatorReconstructionLoss(update ? redraw() : keepingState([decoder], redraw), real);
+        terms['reconstruction'] = rec;
+        loss = tf.add(loss, tf.mul(rec, this.config.reconstruction)) as tf.Scalar;
       }
       if (this.history) {
         const vars = this.discriminatorVariables();
@@ -675,6 +719,11 @@ export class GAN extends AdversarialBase {
     return { discriminator: copy(this.history.discriminator), generator: copy(this.history.generator) };
   }
 
+  /** D's trainable variables (head included), and its decoder's with `reconstruction`. */
+  override discriminatorVariables(): tf.Variable[] {
+    return [...super.discriminatorVariables(), ...trainableVariables([this.decoder])];
+  }
+
   /** Every variable of the model: G's and D's trainable ones, then the averaged generator's weights and u, v of D's kernels. */
   override variables(): tf.Variable[] {
     const averaged = this.average ? this.average.generator.weights.map((w) => w.read() as tf.Variable) : [];
@@ -697,6 +746,7 @@ export class GAN extends AdversarialBase {
     }
     if (this.spectral) networks['discriminator'] += `; every dense and conv kernel W is used as W/σ, σ = vᵀ·reshape(W, [−1, out])·u with u, v of ${SPECTRAL_NORM_FILE}`;
     if (this.discriminatorHead) networks['discriminator-head'] = 'inputs: [features, the batch’s comparison o]; output: D’s output (see discriminator)';
+    if (this.decoder) networks[DECODER_DIR] = `input: D’s features of a real image; output: that image redrawn, in [−1, 1] (FastGAN's self-supervised D, weight ${this.config.reconstruction} in D’s loss)`;
     const file = this.fileBase(networks);
     const history = this.history ? await encodeHistory({ discriminator: this.history.discriminator, generator: this.history.generator }) : null;
     const spectral = this.spectral ? await encodeSpectralNorm(this.spectral) : null;
@@ -714,6 +764,7 @@ export class GAN extends AdversarialBase {
         ...(averaged ? { [TRAINED_GENERATOR_DIR]: this.generator } : {}),
         discriminator: this.discriminator,
         ...(this.discriminatorHead ? { 'discriminator-head': this.discriminatorHead } : {}),
+        ...(this.decoder ? { [DECODER_DIR]: this.decoder } : {}),
       },
       files,
       manifest: { name: MODEL_FILE, content: file },
@@ -728,5 +779,11 @@ export class GAN extends AdversarialBase {
     }
     this.spectral?.dispose();
     this.average?.generator.dispose();
+    this.decoder?.dispose();
   }
+}
+
+/** Width F of D's features: the body's second output, or its first when a head follows (nets/dcgan.ts `DiscriminatorNets`). */
+function featureWidth(discriminator: tfl.LayersModel, headed: boolean): number {
+  return discriminator.outputs[headed ? 0 : 1]!.shape[1]!;
 }

@@ -66,6 +66,7 @@ const GAN_OPTIONS = [
   'loss', 'dSteps', 'gpWeight', 'featureMatching', 'minibatchDiscrimination', 'minibatchKernels', 'minibatchKernelDims', 'minibatchStddev',
   'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'r1Penalty', 'spectralNorm', 'emaDecay', 'diffAugment',
   'shareFakes', 'residual', 'palette', 'paletteEntropy', 'upsample', 'exactBounds', 'modeSeeking', 'modeSeekingDistance',
+  'reconstruction',
 ] as const;
 const AUTOENCODING: readonly Capability[] = ['sample', 'encode', 'decode', 'reconstruct', 'interpolate'];
 const ADVERSARIAL: readonly Capability[] = ['sample', 'generate', 'discriminate'];

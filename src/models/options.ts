@@ -150,6 +150,10 @@ export const MODEL_OPTIONS = {
     help: 'where the mode-seeking term compares two images: pixels (the paper’s, default) or discriminator (in D’s last hidden features, so noise D sees through does not count as variety)',
     value: { type: 'choice', choices: MODE_SEEKING_DISTANCES },
   },
+  reconstruction: {
+    help: 'weight λ of D’s self-supervised reconstruction in its loss: a decoder redraws each real image from D’s features, so D on a small data set learns whole images instead of memorising cues (FastGAN, Liu et al. 2021, §3.2; they take 1; default 0 = off)',
+    value: { type: 'number', min: 0 },
+  },
   gamma: { help: 'weight of the feature-space reconstruction in the decoder loss (default 0.01)', value: { type: 'number', min: 0 } },
   levels: {
     help: 'LAPGAN pyramid levels, the coarsest a plain GAN (default: halve while the sides stay even and ≥ 7 px: 3 for MNIST 28 → 14 → 7)',
