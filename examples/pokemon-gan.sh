@@ -11,6 +11,8 @@
 # (40×40, 40 minutes: examples/pokemon-gan.sh 40 runs/pk40n --palette 8 --palette-entropy 1 --upsample nearest)
 # with the training sprites mirrored at random (x-flips; seed 0: 1,554 epochs on the current code, ratio 1.02):
 #   examples/pokemon-gan.sh 25 runs/pk20n-mirror --size 20 --palette 8 --palette-entropy 1 --upsample nearest --mirror
+# FastGAN's self-supervised D (a decoder redraws the real sprites from D's features; seed 0: ratio 1.025, same look):
+#   examples/pokemon-gan.sh 25 runs/pk20n-rec1 --size 20 --palette 8 --palette-entropy 1 --upsample nearest --mirror --reconstruction 1
 # Open the run in the lab's board to sample it in the browser: npx genlab lab --runs "$(dirname RUN)"
 set -euo pipefail
 minutes=${1:-40}
