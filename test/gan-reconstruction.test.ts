@@ -22,6 +22,8 @@ await initEngine();
 const sprites = { shape: [20, 20, 3], kind: 'images' } as const;
 const small = { loss: 'hinge' as const, latent: 16, filters: [8, 16] };
 const pokemon = await loadDataset('pokemon', { size: 20 });
+/** The first n training sprites as a batch. */
+const spriteBatch = (n: number) => toTensorBatch(pokemon.train.data.subarray(0, n * 20 * 20 * 3), [n, ...sprites.shape]);
 
 /** The logged reconstruction term of D's last update after `steps` steps on the first 256 training sprites. */
 async function reconstructionAfter(steps: number, seed = 1): Promise<number> {
@@ -43,7 +45,7 @@ test('reconstruction off changes nothing: the same seed draws the same G and D, 
   const weights = (g: GAN) => [...g.generator.getWeights(), ...g.discriminator.getWeights()].map((w) => Array.from(w.dataSync()));
   assert.deepEqual(weights(on), weights(off));
   assert.ok(on.discriminatorVariables().length > off.discriminatorVariables().length, 'the decoder trains in D’s group');
-  const batch = toTensorBatch(pokemon.train.data.subarray(0, 8 * 1200), [8, 20, 20, 3]);
+  const batch = spriteBatch(8);
   const [a, b] = [on.discriminatorTerms(batch, new Rng(4), false), off.discriminatorTerms(batch, new Rng(4), false)];
   assert.ok('reconstruction' in a && !('reconstruction' in b));
   assert.equal(a['adversarial']!.dataSync()[0], b['adversarial']!.dataSync()[0], 'the adversarial term is D’s alone');
@@ -83,7 +85,7 @@ test('reconstruction: the decoder is saved as a stock network and a run resumes 
 
 test('reconstruction: no tensor leaks over steps and evaluation', async () => {
   const gan = createModel('dcgan', { ...small, reconstruction: 1, diffAugment: true }, sprites, new Rng(1)) as GAN;
-  const batch = toTensorBatch(pokemon.train.data.subarray(0, 8 * 1200), [8, 20, 20, 3]);
+  const batch = spriteBatch(8);
   const trainer = new TrainStep(gan, new Rng(2));
   await trainer.run(batch);
   const before = tf.memory().numTensors;

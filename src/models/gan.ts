@@ -35,7 +35,7 @@ import { badFile, badInput } from '../engine/errors.js';
 import { joinPath, loadLayersModel, writeModelDir } from '../engine/model-io.js';
 import { Rng } from '../engine/rng.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
-import { buildDcganGenerator, withPaletteWeights, type MinibatchOptions } from '../nets/dcgan.js';
+import { buildDcganGenerator, featureWidth, withPaletteWeights, type MinibatchOptions } from '../nets/dcgan.js';
 import { diffAugment } from './diff-augment.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
@@ -397,7 +397,7 @@ export class GAN extends AdversarialBase {
     // The average's copy is built with any seed: its initial weights are overwritten.
     const average = config.emaDecay > 0 ? startAverageOf(nets.generator, buildAdversarialGenerator(config, data, new Rng(0), classes, config.exactBounds)) : undefined;
     // Drawn last, so the other networks are those of the same seed without it.
-    const features = config.reconstruction > 0 ? featureWidth(nets.discriminator, nets.head !== null) : 0;
+    const features = config.reconstruction > 0 ? featureWidth(nets) : 0;
     const decoder = features > 0 ? buildDiscriminatorDecoder(config, data, features, rng) : undefined;
     return new GAN(kind, config, data, nets, { spectral, average, decoder });
   }
@@ -781,9 +781,4 @@ export class GAN extends AdversarialBase {
     this.average?.generator.dispose();
     this.decoder?.dispose();
   }
-}
-
-/** Width F of D's features: the body's second output, or its first when a head follows (nets/dcgan.ts `DiscriminatorNets`). */
-function featureWidth(discriminator: tfl.LayersModel, headed: boolean): number {
-  return discriminator.outputs[headed ? 0 : 1]!.shape[1]!;
 }

@@ -69,6 +69,11 @@ export interface DiscriminatorNets {
   head: tfl.LayersModel | null;
 }
 
+/** Width F of a discriminator's features: the body's second output, or its first when a head follows. */
+export function featureWidth(nets: DiscriminatorNets): number {
+  return nets.discriminator.outputs[nets.head ? 0 : 1]!.shape[1]!;
+}
+
 export interface GanMlpGeneratorOptions {
   name: string;
   /** [[latent]] or [[latent], [classes]]. */
