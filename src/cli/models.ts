@@ -350,6 +350,11 @@ export async function evalCommand(runDir: string, flags: EvalFlags, say: Print =
         if (colourEntropy !== undefined && heldOutColourEntropy !== undefined) {
           lines.push(`  colours per image: samples ${colourEntropy.toFixed(2)} bits, held-out images ${heldOutColourEntropy.toFixed(2)} (entropy of the non-white pixels over ${COLOUR_LEVELS}×${COLOUR_LEVELS}×${COLOUR_LEVELS} RGB cells)`);
         }
+        const { twoSampleAccuracy: accuracy, twoSampleRealAccuracy: real, twoSampleFakeAccuracy: fake, twoSampleTrained: trained } = quality.report;
+        if (accuracy !== undefined && real !== undefined && fake !== undefined && trained !== undefined) {
+          const pc = (v: number): string => `${(100 * v).toFixed(1)}%`;
+          lines.push(`  two-sample classifier: ${pc(accuracy)} balanced accuracy telling unseen samples from held-out images (50% = indistinguishable; held-out called real ${pc(real)}, samples called generated ${pc(fake)}; a small convnet trained on ${trained} training images against ${trained} samples)`);
+        }
       } else {
         lines.push(`${name} samples (${quality.samples}${temperature !== 1 ? `, codes z ~ N(0, ${temperature}²I)` : ''}), ${model.kind}:`);
         for (const line of formatImageMetrics(quality.metrics)) lines.push(`  ${line}`);

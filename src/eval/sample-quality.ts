@@ -4,7 +4,8 @@
  * grid25) modes covered and the share of high-quality samples (gan-toy.ts); on MNIST FID, KID, Inception Score and
  * precision/recall in the feature space of genlab's digit classifier (image-metrics.ts); on small image sets
  * (Pokémon) the memorisation check: how near samples come to their nearest training image, against how near the
- * held-out images come. It needs nothing of a model but `sample`: a VAE is judged as a GAN is. Other data have no
+ * held-out images come, and a classifier two-sample test: how well a small convnet tells unseen samples from held-out
+ * images (two-sample.ts). It needs nothing of a model but `sample`: a VAE is judged as a GAN is. Other data have no
  * such measure (null).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,6 +21,7 @@ import { modeMetrics, type ModeMetrics } from './gan-toy.js';
 import { takesClassifierImages } from './mnist-classifier-model.js';
 import { checkerboardShare } from './checkerboard.js';
 import { colourEntropy } from './colour-entropy.js';
+import { classifierTwoSampleTest } from './two-sample.js';
 import { evaluateImageSamples, memorisationCheck, type ImageMetrics, type ImageMetricsOptions, type MemorisationReport } from './image-metrics.js';
 
 /** How `drawSamples` draws. */
@@ -117,13 +119,25 @@ export type SampleQuality =
       measure: 'memorisation';
       samples: number;
       metrics: MemorisationReport;
-      report: { nearestTrainMedian: number; heldOutNearestTrainMedian: number; memorisationRatio: number; nearCopies: number } & CheckerboardReport & Partial<ColourReport>;
+      report: { nearestTrainMedian: number; heldOutNearestTrainMedian: number; memorisationRatio: number; nearCopies: number } & CheckerboardReport & Partial<ColourReport> & Partial<TwoSampleSummary>;
     };
 
 /** RGB images: the mean colour entropy (colour-entropy.ts) of the samples and of the held-out images, in bits. */
 export interface ColourReport {
   colourEntropy: number;
   heldOutColourEntropy: number;
+}
+
+/**
+ * Images: the classifier two-sample test (two-sample.ts) trained on half the samples against as many training
+ * images, scored on the other half and the held-out images: balanced accuracy (0.5: samples pass for real) and its
+ * two sides.
+ */
+export interface TwoSampleSummary {
+  twoSampleAccuracy: number;
+  twoSampleRealAccuracy: number;
+  twoSampleFakeAccuracy: number;
+  twoSampleTrained: number;
 }
 
 /** The share of each image's variance in a 2×2 checkerboard (checkerboard.ts) of the samples and of the held-out images. */
@@ -180,10 +194,30 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
       checkerboard: checkerboardShare(drawn, n, height, width, channels),
       heldOutCheckerboard: checkerboardShare(splits.test.data, splits.test.count, height, width, channels),
       ...(rgb ? { colourEntropy: colourEntropy(drawn, n), heldOutColourEntropy: colourEntropy(splits.test.data, splits.test.count) } : {}),
+      ...(model.dataShape.length === 3 && n >= 2 ? twoSampleSummary(drawn, n, splits, [height, width, channels], seed) : {}),
     };
     return { measure, samples: n, metrics, report };
   }
   return null;
+}
+
+/** The two-sample test of `n` samples against the run's images (see `TwoSampleSummary`). */
+function twoSampleSummary(drawn: Float32Array, n: number, splits: { train: Dataset; test: Dataset }, shape: [number, number, number], seed: number): TwoSampleSummary {
+  const size = exampleSize(shape);
+  const half = Math.min(Math.floor(n / 2), splits.train.count);
+  // Training images at random (a mirrored run's split lists the originals first, then their mirrors).
+  const rows = new Rng(seed).fork().permutation(splits.train.count).subarray(0, half);
+  const trainReal = new Float32Array(half * size);
+  rows.forEach((row, i) => trainReal.set(splits.train.data.subarray(row * size, (row + 1) * size), i * size));
+  const r = classifierTwoSampleTest(
+    { data: trainReal, count: half },
+    { data: drawn.subarray(0, half * size), count: half },
+    { data: splits.test.data, count: splits.test.count },
+    { data: drawn.subarray(half * size, n * size), count: n - half },
+    shape,
+    { seed },
+  );
+  return { twoSampleAccuracy: r.accuracy, twoSampleRealAccuracy: r.realAccuracy, twoSampleFakeAccuracy: r.fakeAccuracy, twoSampleTrained: r.trainedPerSide };
 }
 
 /**
