@@ -55,12 +55,12 @@ test('genlab eval of a Pokémon GAN run reports the memorisation check against i
     assert.ok(report['heldOutCheckerboard']! < 0.05 && report['checkerboard']! > 2 * report['heldOutCheckerboard']!, `checkerboard: samples ${report['checkerboard']}, held-out ${report['heldOutCheckerboard']}`);
     // An untrained G's grey noise is told from sprites by the two-sample classifier almost every time.
     assert.ok(report['twoSampleAccuracy']! > 0.9, `two-sample accuracy ${report['twoSampleAccuracy']}`);
-    assert.equal(report['twoSampleTrained'], 32);
+    assert.equal(report['twoSampleTrained'], 1000);
     const text = await runCli(['eval', out, '--samples', '64']);
     assert.match(text.stdout, /2×2 checkerboard: samples [\d.]+% of each image's variance, held-out images [\d.]+% \(the variance of the four pixel phases' means\)/);
     assert.match(text.stdout, /pokemon samples \(64\), dcgan: nearest training image \(pixel L2, \d+ searched\)/);
     assert.match(text.stdout, /colours per image: samples [\d.]+ bits, held-out images [\d.]+ \(entropy of the non-white pixels over 4×4×4 RGB cells\)/);
-    assert.match(text.stdout, /two-sample classifier: [\d.]+% balanced accuracy telling unseen samples from held-out images \(50% = indistinguishable; held-out called real [\d.]+%, samples called generated [\d.]+%; a small convnet trained on 32 training images against 32 samples\)/);
+    assert.match(text.stdout, /two-sample classifier: [\d.]+% balanced accuracy telling unseen samples from held-out images \(50% = indistinguishable; held-out called real [\d.]+%, samples called generated [\d.]+%; a small convnet trained on 1000 training images against 1000 samples\)/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

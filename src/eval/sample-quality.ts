@@ -129,9 +129,9 @@ export interface ColourReport {
 }
 
 /**
- * Images: the classifier two-sample test (two-sample.ts) trained on half the samples against as many training
- * images, scored on the other half and the held-out images: balanced accuracy (0.5: samples pass for real) and its
- * two sides.
+ * Images: the classifier two-sample test (two-sample.ts), trained on training images against as many samples and
+ * scored on the held-out images and the measured samples: balanced accuracy (0.5: samples pass for real), its two
+ * sides, and the images per side it trained on.
  */
 export interface TwoSampleSummary {
   twoSampleAccuracy: number;
@@ -194,26 +194,34 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
       checkerboard: checkerboardShare(drawn, n, height, width, channels),
       heldOutCheckerboard: checkerboardShare(splits.test.data, splits.test.count, height, width, channels),
       ...(rgb ? { colourEntropy: colourEntropy(drawn, n), heldOutColourEntropy: colourEntropy(splits.test.data, splits.test.count) } : {}),
-      ...(model.dataShape.length === 3 && n >= 2 ? twoSampleSummary(drawn, n, splits, [height, width, channels], seed) : {}),
+      ...(model.dataShape.length === 3 ? await twoSampleSummary(model, drawn, n, splits, [height, width, channels], seed, options) : {}),
     };
     return { measure, samples: n, metrics, report };
   }
   return null;
 }
 
-/** The two-sample test of `n` samples against the run's images (see `TwoSampleSummary`). */
-function twoSampleSummary(drawn: Float32Array, n: number, splits: { train: Dataset; test: Dataset }, shape: [number, number, number], seed: number): TwoSampleSummary {
+/** Training images, and as many fresh samples, the two-sample classifier learns from (see `TwoSampleSummary`). */
+export const TWO_SAMPLE_TRAINING = 1000;
+
+/**
+ * The two-sample test of `drawn` (n samples) against the held-out images, by a classifier trained on up to
+ * TWO_SAMPLE_TRAINING training images (at random: a mirrored run's split lists the originals first, then their
+ * mirrors) against as many other samples of the model.
+ */
+async function twoSampleSummary(model: TrainableModel & Samples, drawn: Float32Array, n: number, splits: { train: Dataset; test: Dataset }, shape: [number, number, number], seed: number, options: DrawOptions): Promise<TwoSampleSummary> {
   const size = exampleSize(shape);
-  const half = Math.min(Math.floor(n / 2), splits.train.count);
-  // Training images at random (a mirrored run's split lists the originals first, then their mirrors).
-  const rows = new Rng(seed).fork().permutation(splits.train.count).subarray(0, half);
-  const trainReal = new Float32Array(half * size);
+  const perSide = Math.min(TWO_SAMPLE_TRAINING, splits.train.count);
+  const rows = new Rng(seed).fork().permutation(splits.train.count).subarray(0, perSide);
+  const trainReal = new Float32Array(perSide * size);
   rows.forEach((row, i) => trainReal.set(splits.train.data.subarray(row * size, (row + 1) * size), i * size));
+  // Other samples than the scored ones: the seed's next stream (any seed's samples are the model's samples).
+  const trainFake = await drawSamples(model, perSide, seed + 1, { ...options, onProgress: undefined });
   const r = classifierTwoSampleTest(
-    { data: trainReal, count: half },
-    { data: drawn.subarray(0, half * size), count: half },
+    { data: trainReal, count: perSide },
+    { data: trainFake, count: perSide },
     { data: splits.test.data, count: splits.test.count },
-    { data: drawn.subarray(half * size, n * size), count: n - half },
+    { data: drawn, count: n },
     shape,
     { seed },
   );
