@@ -66,7 +66,7 @@ test('genlab eval of a Pokémon GAN run reports the memorisation check against i
   }
 });
 
-test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded, resumed and evaluated at that size; MNIST refuses a size; --mirror recorded, kept on resume, its memorisation check searching the mirrors too, refused for points', async () => {
+test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded, resumed and evaluated at that size; MNIST refuses a size; --mirror recorded, kept on resume; --no-diff-augment after --diff-augment, its memorisation check searching the mirrors too, refused for points', async () => {
   const root = await mkdtemp(join(tmpdir(), 'genlab-pokemon-size-'));
   try {
     const out = join(root, 'run');
@@ -87,10 +87,13 @@ test('genlab train --size 20: a Pokémon run at the lecture\'s 20×20, recorded,
     const report = JSON.parse(ev.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     assert.ok(Number.isFinite(report['memorisationRatio']) && report['heldOutNearestTrainMedian']! > 0);
     const mirrored = join(root, 'mirrored');
-    const flipped = await runCli([...args.slice(0, -1), mirrored, '--mirror', '--steps', '2']);
+    // As examples/pokemon-gan.sh passes --diff-augment before the user's flags: a later --no-diff-augment wins.
+    const flipped = await runCli([...args.slice(0, -1), mirrored, '--diff-augment', '--mirror', '--no-diff-augment', '--steps', '2']);
     assert.equal(flipped.code, 0, flipped.stderr);
-    const recorded = (JSON.parse(await readFile(join(mirrored, 'manifest.json'), 'utf8')) as { data: { mirror?: boolean; trainCount: number } }).data;
+    const saved = JSON.parse(await readFile(join(mirrored, 'manifest.json'), 'utf8')) as { data: { mirror?: boolean; trainCount: number }; config: { diffAugment: boolean } };
+    const recorded = saved.data;
     assert.equal(recorded.mirror, true, '--mirror is recorded');
+    assert.equal(saved.config.diffAugment, false, '--no-diff-augment after --diff-augment');
     const mirroredEval = await runCli(['eval', mirrored, '--samples', '32']);
     assert.equal(mirroredEval.code, 0, mirroredEval.stderr);
     assert.match(mirroredEval.stdout, new RegExp(`pixel L2, ${2 * recorded.trainCount} searched`), 'the memorisation check searches the training images and their mirrors');

@@ -109,8 +109,8 @@ export const MODEL_OPTIONS = {
     value: { type: 'boolean' },
   },
   diffAugment: {
-    help: 'differentiable augmentation (colour, translation, cutout) of every image D sees in training, real and generated, so D cannot memorise a small data set (Zhao et al. 2020)',
-    value: { type: 'boolean' },
+    help: 'differentiable augmentation (colour, translation, cutout) of every image D sees in training, real and generated, so D cannot memorise a small data set (Zhao et al. 2020; --no-diff-augment: none, as after a script’s --diff-augment)',
+    value: { type: 'boolean', negatable: true },
   },
   shareFakes: {
     help: 'one generated batch per step for both updates, D’s then G’s, as PyTorch’s DCGAN example: one pass of G per step instead of two (default with d-steps 1; --no-share-fakes: a fresh batch for each)',
