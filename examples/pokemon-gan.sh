@@ -13,6 +13,9 @@
 #   examples/pokemon-gan.sh 25 runs/pk20n-mirror --size 20 --palette 8 --palette-entropy 1 --upsample nearest --mirror
 # FastGAN's self-supervised D (a decoder redraws the real sprites from D's features; seed 0: ratio 1.025, same look):
 #   examples/pokemon-gan.sh 25 runs/pk20n-rec1 --size 20 --palette 8 --palette-entropy 1 --upsample nearest --mirror --reconstruction 1
+# Without DiffAugment (the flags after the script's --diff-augment win; seed 0: 1,642 epochs, ratio 1.005, and the
+# two-sample classifier of `genlab eval` tells samples from held-out sprites 58% of the time against 90% with it):
+#   examples/pokemon-gan.sh 25 runs/pk20n-noaug --size 20 --palette 8 --palette-entropy 1 --upsample nearest --mirror --no-diff-augment
 # Open the run in the lab's board to sample it in the browser: npx genlab lab --runs "$(dirname RUN)"
 set -euo pipefail
 minutes=${1:-40}

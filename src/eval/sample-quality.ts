@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../engine/rng.js';
 import { badInput } from '../engine/errors.js';
-import { exampleSize, type Dataset } from '../data/dataset.js';
+import { exampleSize, subset, type Dataset } from '../data/dataset.js';
 import { toyModes } from '../data/toy.js';
 import { qualityMeasureOf } from '../data/registry.js';
 import { isConditional, type TrainableModel } from '../models/model.js';
@@ -210,11 +210,8 @@ export const TWO_SAMPLE_TRAINING = 1000;
  * mirrors) against as many other samples of the model.
  */
 async function twoSampleSummary(model: TrainableModel & Samples, drawn: Float32Array, n: number, splits: { train: Dataset; test: Dataset }, shape: [number, number, number], seed: number, options: DrawOptions): Promise<TwoSampleSummary> {
-  const size = exampleSize(shape);
   const perSide = Math.min(TWO_SAMPLE_TRAINING, splits.train.count);
-  const rows = new Rng(seed).fork().permutation(splits.train.count).subarray(0, perSide);
-  const trainReal = new Float32Array(perSide * size);
-  rows.forEach((row, i) => trainReal.set(splits.train.data.subarray(row * size, (row + 1) * size), i * size));
+  const trainReal = subset(splits.train, new Rng(seed).fork().permutation(splits.train.count).subarray(0, perSide)).data;
   // Other samples than the scored ones: the seed's next stream (any seed's samples are the model's samples).
   const trainFake = await drawSamples(model, perSide, seed + 1, { ...options, onProgress: undefined });
   const r = classifierTwoSampleTest(

@@ -66,9 +66,11 @@ export function classifierTwoSampleTest(
   const order = rng.fork();
   const optimizer = tf.train.adam(learningRate);
   try {
-    const x = new Float32Array(2 * perSide * size);
-    x.set(trainReal.data.subarray(0, perSide * size));
-    x.set(trainFake.data.subarray(0, perSide * size), perSide * size);
+    // Row r < perSide is real image r, row perSide + r generated image r.
+    const image = (row: number): Float32Array => {
+      const [set, i] = row < perSide ? [trainReal, row] : [trainFake, row - perSide];
+      return set.data.subarray(i * size, (i + 1) * size);
+    };
     for (let epoch = 0; epoch < epochs; epoch++) {
       const perm = order.permutation(2 * perSide);
       for (let start = 0; start < perm.length; start += batchSize) {
@@ -76,7 +78,7 @@ export function classifierTwoSampleTest(
         const xb = new Float32Array(rows.length * size);
         const yb = new Float32Array(rows.length);
         rows.forEach((row, i) => {
-          xb.set(x.subarray(row * size, (row + 1) * size), i * size);
+          xb.set(image(row), i * size);
           yb[i] = row < perSide ? 1 : 0;
         });
         tf.tidy(() => {
