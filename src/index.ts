@@ -56,6 +56,7 @@ export { loadMnistClassifier, trainMnistClassifier, saveMnistClassifier, measure
 export { formatImageMetrics, formatMemorisation, evaluateImageSamples, prepareImageReference, fid, kid, inceptionScore, precisionRecall, memorisationCheck } from './eval/image-metrics.js';
 export { colourEntropy, COLOUR_LEVELS, WHITE_LEVEL } from './eval/colour-entropy.js';
 export { checkerboardShare } from './eval/checkerboard.js';
+export { classifierTwoSampleTest, type ImageSet, type TwoSampleOptions, type TwoSampleReport } from './eval/two-sample.js';
 export * as tf from '@tensorflow/tfjs-core';
 export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
 export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';

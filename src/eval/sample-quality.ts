@@ -202,7 +202,7 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
 }
 
 /** Training images, and as many fresh samples, the two-sample classifier learns from (see `TwoSampleSummary`). */
-export const TWO_SAMPLE_TRAINING = 1000;
+const TWO_SAMPLE_TRAINING = 1000;
 
 /**
  * The two-sample test of `drawn` (n samples) against the held-out images, by a classifier trained on up to
