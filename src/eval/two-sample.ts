@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { badInput } from '../engine/errors.js';
 import { Rng } from '../engine/rng.js';
+import { exampleSize } from '../data/dataset.js';
 
 export interface TwoSampleOptions {
   /** Seed of the classifier's weights and batch order. Default 0. */
@@ -55,7 +56,7 @@ export function classifierTwoSampleTest(
   options: TwoSampleOptions = {},
 ): TwoSampleReport {
   const { seed = 0, epochs = 15, batchSize = 64, learningRate = 1e-3 } = options;
-  const size = shape[0] * shape[1] * shape[2];
+  const size = exampleSize(shape);
   for (const [name, set] of Object.entries({ trainReal, trainFake, testReal, testFake })) {
     if (set.data.length !== set.count * size) throw badInput(`two-sample test: ${name}`, `${set.data.length} values are not ${set.count} images of ${shape.join('×')}`);
     if (set.count < 1) throw badInput(`two-sample test: ${name}`, 'needs at least one image');
@@ -88,8 +89,8 @@ export function classifierTwoSampleTest(
         });
       }
     }
-    const realAccuracy = shareAbove(net, testReal, shape, true);
-    const fakeAccuracy = shareAbove(net, testFake, shape, false);
+    const realAccuracy = shareCalledRight(net, testReal, shape, true);
+    const fakeAccuracy = shareCalledRight(net, testFake, shape, false);
     return { accuracy: (realAccuracy + fakeAccuracy) / 2, realAccuracy, fakeAccuracy, trainedPerSide: perSide, testReal: testReal.count, testFake: testFake.count };
   } finally {
     optimizer.dispose();
@@ -123,9 +124,9 @@ function twoSampleNet(shape: readonly [number, number, number], rng: Rng): TwoSa
   };
 }
 
-/** Share of `set` the classifier calls real (`real`) or generated (not `real`). */
-function shareAbove(net: TwoSampleNet, set: ImageSet, shape: readonly [number, number, number], real: boolean): number {
-  const size = shape[0] * shape[1] * shape[2];
+/** Share of `set` the classifier gets right: called real when `real`, generated otherwise. */
+function shareCalledRight(net: TwoSampleNet, set: ImageSet, shape: readonly [number, number, number], real: boolean): number {
+  const size = exampleSize(shape);
   let right = 0;
   for (let start = 0; start < set.count; start += 256) {
     const n = Math.min(256, set.count - start);
