@@ -39,18 +39,18 @@ test('in Node, initEngine picks native by default (wasm, saying why, when the ad
   const info = await withEnv(undefined, () => initEngine());
   assert.equal(info.platform, 'node');
   // The fast paths (engine/fast-paths/, test/engine-fast-paths.test.ts), named in the result and counted in the line.
-  assert.deepEqual(info.fastPaths.layers, ['Dense', 'Conv2D', 'Conv2DTranspose', 'BatchNormalization']);
+  assert.deepEqual(info.fastPaths.layers, ['Dense', 'Conv2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'BatchNormalization']);
   assert.equal(info.fastPaths.opGradients.length, 10);
   if (nativeMissing === null) {
     assert.equal(info.backend, 'native');
     assert.deepEqual(info.fallbacks, []);
     assert.equal(info.fastPaths.nativeGradients.length, 7);
-    assert.equal(describeEngine(info), 'backend native; fast paths: 4 layers, 10 op gradients, 7 native gradients, shared tape saves');
+    assert.equal(describeEngine(info), 'backend native; fast paths: 5 layers, 10 op gradients, 7 native gradients, shared tape saves');
   } else {
     assert.equal(info.backend, 'wasm');
     assert.deepEqual(info.fallbacks, [{ backend: 'native', reason: nativeMissing }]);
     assert.deepEqual(info.fastPaths.nativeGradients, [], 'no native gradients without the native backend');
-    assert.equal(describeEngine(info), `backend wasm (native unavailable: ${nativeMissing}); fast paths: 4 layers, 10 op gradients, shared tape saves`);
+    assert.equal(describeEngine(info), `backend wasm (native unavailable: ${nativeMissing}); fast paths: 5 layers, 10 op gradients, shared tape saves`);
   }
   assert.equal(tf.getBackend(), info.backend);
   assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined, 'Conv2DBackpropFilter registered for wasm');

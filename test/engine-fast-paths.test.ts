@@ -24,7 +24,7 @@ const nativeAvailable = ((): boolean => {
   }
 })();
 
-const LAYERS = ['Dense', 'Conv2D', 'Conv2DTranspose', 'BatchNormalization'];
+const LAYERS = ['Dense', 'Conv2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'BatchNormalization'];
 const OP_GRADIENTS = ['GenlabBatchNormTraining', 'GenlabBernoulliLogLikelihood', 'GenlabKlStandardNormal', 'GenlabReparameterize', 'GenlabDense',
   'GenlabDenseActivation', 'GenlabConv2D', 'GenlabConv2DActivation', 'GenlabConv2DTranspose', 'GenlabConv2DTransposeActivation'];
 const NATIVE_GRADIENTS = ['Sum', 'Mean', 'FusedBatchNorm', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh'];
@@ -50,7 +50,7 @@ const CHECK_WORKING = [
   "const fastLayers = await import('./src/nets/layers.ts');",
   "const { nativeKernelCalls } = await import('./src/engine/native.ts');",
   'const classNameMap = tf.serialization.SerializationMap.getMap().classNameMap;',
-  "const loadsFast = ['Dense', 'Conv2D', 'Conv2DTranspose', 'BatchNormalization'].every((name) => classNameMap[name][0] === fastLayers[name]);",
+  "const loadsFast = ['Dense', 'Conv2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'BatchNormalization'].every((name) => classNameMap[name][0] === fastLayers[name]);",
   'nativeKernelCalls(true);',
   'tf.tidy(() => tf.grad((x) => tf.sum(tf.relu(x)))(tf.tensor([-1, 2, 3])).dataSync());',
   "const reluGradNative = (nativeKernelCalls(true).native['GenlabActivationGrad'] ?? 0) > 0;",
@@ -102,7 +102,7 @@ test('importing genlab installs no fast path; initEngine installs them all and s
   assert.deepEqual(out['after'], ALL);
   assert.equal(out['denseAfter'], true);
   assert.equal(out['backend'], nativeAvailable ? 'native' : 'wasm');
-  assert.match(String(out['line']), nativeAvailable ? /; fast paths: 4 layers, 10 op gradients, 7 native gradients, shared tape saves$/ : /; fast paths: 4 layers, 10 op gradients, shared tape saves$/);
+  assert.match(String(out['line']), nativeAvailable ? /; fast paths: 5 layers, 10 op gradients, 7 native gradients, shared tape saves$/ : /; fast paths: 5 layers, 10 op gradients, shared tape saves$/);
 });
 
 test('tfjs-layers imported after genlab\'s engine, and a copy of it evaluated after that, cannot undo what initEngine installs', () => {
@@ -169,5 +169,5 @@ test('installing again changes nothing: no gradient wrapped twice, no class regi
   assert.deepEqual(activeFastPaths(), ALL);
   [...OP_GRADIENTS, ...NATIVE_GRADIENTS].forEach((name, i) => assert.equal(tf.getGradient(name), gradients[i], `${name}'s gradient unchanged`));
   LAYERS.forEach((name, i) => assert.equal(tf.serialization.SerializationMap.getMap().classNameMap[name]![0], classes[i], `${name} unchanged`));
-  assert.match(describeEngine(info), /fast paths: 4 layers, 10 op gradients/);
+  assert.match(describeEngine(info), /fast paths: 5 layers, 10 op gradients/);
 });

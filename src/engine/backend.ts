@@ -121,7 +121,7 @@ export function engineInfo(): EngineInfo | null {
   return current;
 }
 
-/** One line for logs: `backend wasm (native unavailable: …); fast paths: 4 layers, 10 op gradients, shared tape saves`. */
+/** One line for logs: `backend wasm (native unavailable: …); fast paths: 5 layers, 10 op gradients, shared tape saves`. */
 export function describeEngine(info: EngineInfo): string {
   const fell = info.fallbacks.map((f) => `${f.backend} unavailable: ${f.reason}`).join('; ');
   return `backend ${info.backend}${fell ? ` (${fell})` : ''}; ${describeFastPaths(info.fastPaths)}`;

@@ -48,6 +48,8 @@ export interface AdversarialNetConfig {
   palette: number;
   /** Conv nets: how the DCGAN's G doubles its sides, 'transposed' convolutions or 'nearest' upsampling and a conv (nets/dcgan.ts `UPSAMPLES`). Default 'transposed'. */
   upsample: Upsample;
+  /** Conv nets: a self-attention block in G (before its last doubling) and D (after its first convolution) (Zhang et al. 2019; nets/attention.ts). Default false. */
+  selfAttention: boolean;
 }
 
 /** The networks of a GAN. */
@@ -95,6 +97,7 @@ export function resolveNetConfig(kind: string, options: Partial<AdversarialNetCo
     residual: options.residual ?? false,
     palette: options.palette ?? 0,
     upsample: options.upsample ?? 'transposed',
+    selfAttention: options.selfAttention ?? false,
   };
   if (typeof config.residual !== 'boolean') throw badInput(`${kind}: residual`, `expected true or false, got ${String(config.residual)}`);
   if (config.residual && arch !== 'conv') throw badInput(`${kind}: residual`, 'residual blocks replace the conv nets’ layers: use arch conv (kind dcgan)');
@@ -103,6 +106,10 @@ export function resolveNetConfig(kind: string, options: Partial<AdversarialNetCo
   checkChoice(`${kind}: upsample`, config.upsample, UPSAMPLES);
   if (config.upsample === 'nearest' && (arch !== 'conv' || config.residual)) {
     throw badInput(`${kind}: upsample`, `nearest upsampling replaces the DCGAN generator’s transposed convolutions: use arch conv without residual (whose blocks upsample by nearest already), got ${config.residual ? 'residual' : `arch ${arch}`}`);
+  }
+  if (typeof config.selfAttention !== 'boolean') throw badInput(`${kind}: selfAttention`, `expected true or false, got ${String(config.selfAttention)}`);
+  if (config.selfAttention && (arch !== 'conv' || config.residual)) {
+    throw badInput(`${kind}: selfAttention`, `self-attention joins the DCGAN nets’ feature maps: use arch conv without residual, got ${config.residual ? 'residual' : `arch ${arch}`}`);
   }
   if (arch === 'mlp' && config.hidden.length === 0) throw badInput(`${kind}: hidden`, 'an MLP discriminator needs at least one hidden layer');
   config.hidden.forEach((h) => checkNumber(`${kind}: hidden`, h, 1, true));
@@ -125,7 +132,7 @@ export function buildAdversarialGenerator(config: AdversarialNetConfig, data: Da
   const outputActivation = data.kind === 'images' && !exactBounds ? 'tanh' : 'linear';
   if (config.arch === 'conv') {
     const build = config.residual ? buildResidualGenerator : buildDcganGenerator;
-    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, outputActivation, palette: config.palette, upsample: config.upsample, rng });
+    return build({ name: 'generator', inputs: [[config.latent], ...label], output: data.shape, filters: config.filters, batchNorm: config.batchNorm, outputActivation, palette: config.palette, upsample: config.upsample, attention: config.selfAttention, rng });
   }
   return buildGanMlpGenerator({
     name: 'generator',
@@ -152,7 +159,7 @@ export function buildAdversarialNets(
   if (config.arch === 'conv') {
     const [h, w, c] = data.shape as [number, number, number];
     const build = config.residual ? buildResidualDiscriminator : buildDcganDiscriminator;
-    d = build({ name: 'discriminator', input: [h, w, pack * c], extraInputs: packedLabel, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });
+    d = build({ name: 'discriminator', input: [h, w, pack * c], extraInputs: packedLabel, filters: config.filters, batchNorm: options.criticBatchNorm, minibatch: options.minibatch, attention: config.selfAttention, rng });
   } else {
     const packedShape = pack === 1 ? data.shape : [pack * data.shape.reduce((a, b) => a * b, 1)];
     d = buildGanMlpDiscriminator({ name: 'discriminator', inputs: [packedShape, ...packedLabel], hidden: [...config.hidden].reverse(), batchNorm: options.criticBatchNorm, minibatch: options.minibatch, rng });

@@ -65,7 +65,7 @@ const GAN_OPTIONS = [
   ...ADVERSARIAL_NETS,
   'loss', 'dSteps', 'gpWeight', 'featureMatching', 'minibatchDiscrimination', 'minibatchKernels', 'minibatchKernelDims', 'minibatchStddev',
   'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'r1Penalty', 'spectralNorm', 'emaDecay', 'diffAugment',
-  'shareFakes', 'residual', 'palette', 'paletteEntropy', 'upsample', 'exactBounds', 'modeSeeking', 'modeSeekingDistance',
+  'shareFakes', 'residual', 'palette', 'paletteEntropy', 'upsample', 'selfAttention', 'exactBounds', 'modeSeeking', 'modeSeekingDistance',
   'reconstruction',
 ] as const;
 const AUTOENCODING: readonly Capability[] = ['sample', 'encode', 'decode', 'reconstruct', 'interpolate'];

@@ -138,6 +138,10 @@ export const MODEL_OPTIONS = {
     help: 'conv GANs: how G doubles its sides — transposed (the DCGAN’s strided transposed convolutions, default) or nearest (nearest-neighbour upsampling then a 3×3 conv: no checkerboard; Odena et al. 2016)',
     value: { type: 'choice', choices: UPSAMPLES },
   },
+  selfAttention: {
+    help: 'conv GANs: a self-attention block in G (before its last doubling) and D (after its first convolution), so far-apart parts of an image can agree — a head with its body, two eyes (Zhang et al. 2019, SAGAN)',
+    value: { type: 'boolean' },
+  },
   paletteEntropy: {
     help: 'weight λ of the mean entropy of a palette G’s per-pixel colour weights in its loss: each pixel pushed to one colour of its palette (entropy minimisation, Grandvalet & Bengio 2005; needs --palette; default 0 = off)',
     value: { type: 'number', min: 0 },

@@ -13,6 +13,8 @@
  *                       (`UPSAMPLES`)
  *   DCGAN discriminator: x → conv 5×5/2 32 → LeakyReLU 0.2 → conv 5×5/2 64 → BN → LeakyReLU 0.2 → flatten
  *                       → features → dense 1 (+ ⟨V·label, features⟩: a projection discriminator when conditional)
+ *   `attention`:        a self-attention block (nets/attention.ts; Zhang et al. 2019) on the largest hidden map of each:
+ *                       G's before its last doubling, D's after its first convolution
  *
  * On MNIST the DCGAN nets are exactly the peer reference's (../shared/peer/dcgan_mnist.py: 7·7·64 → 32 → 1 and
  * 32 → 64 → dense) plus batch normalisation (which can be turned off to match it exactly). Other image sizes: `filters`
@@ -36,6 +38,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
 import { batchNormalization, conv2d, conv2dTranspose, dense } from './layers.js';
+import { selfAttention } from './attention.js';
 import { padding } from './conv.js';
 import { checkShape, flatInputs, kernelInit } from './mlp.js';
 
@@ -115,6 +118,8 @@ export interface DcganGeneratorOptions {
   palette?: number;
   /** How G doubles its sides: 'transposed' convolutions (default), or 'nearest' upsampling then a convolution. */
   upsample?: Upsample;
+  /** A self-attention block (nets/attention.ts) on the largest hidden map: before the last doubling. */
+  attention?: boolean;
   rng: Rng;
 }
 
@@ -140,6 +145,8 @@ export interface DcganDiscriminatorOptions {
   /** Batch norm on every conv but the first. */
   batchNorm: boolean;
   minibatch?: MinibatchOptions | undefined;
+  /** A self-attention block (nets/attention.ts) on the largest hidden map: after the first convolution. */
+  attention?: boolean;
   rng: Rng;
 }
 
@@ -333,7 +340,7 @@ export function paddedImage(name: string, input: readonly number[], filters: rea
 
 /** DCGAN generator (see the file comment). Output [batch, h, w, c] in (−1, 1). */
 export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersModel {
-  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', palette = 0, upsample = 'transposed', rng } = options;
+  const { name, filters = [32, 64], batchNorm, outputActivation = 'tanh', palette = 0, upsample = 'transposed', attention = false, rng } = options;
   checkPalette(`${name} palette`, palette);
   const start = projectNoise(options, dcganInit(rng), !batchNorm);
   const { inputs, crop, channels: c } = start;
@@ -344,6 +351,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
   const outFilters = [...filters.slice(0, -1).reverse(), lastLayer.filters];
   outFilters.forEach((f, i) => {
     const last = i === outFilters.length - 1;
+    if (last && attention) x = selfAttention(`${name}_attention`, x, rng);
     const layer = {
       filters: f,
       padding: 'same',
@@ -369,7 +377,7 @@ export function buildDcganGenerator(options: DcganGeneratorOptions): tfl.LayersM
 
 /** DCGAN discriminator (see the file comment). */
 export function buildDcganDiscriminator(options: DcganDiscriminatorOptions): DiscriminatorNets {
-  const { name, extraInputs = [], filters = [32, 64], batchNorm, minibatch, rng } = options;
+  const { name, extraInputs = [], filters = [32, 64], batchNorm, minibatch, attention = false, rng } = options;
   const start = paddedImage(name, options.input, filters);
   const { image } = start;
   let x = start.x;
@@ -381,6 +389,7 @@ export function buildDcganDiscriminator(options: DcganDiscriminatorOptions): Dis
     ); // side halves
     if (bn) x = apply(batchNormalization({ ...BN, name: `${name}_bn${i + 1}` }), x);
     x = apply(tfl.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `${name}_lrelu${i + 1}` }), x);
+    if (i === 0 && attention) x = selfAttention(`${name}_attention`, x, rng);
   });
   x = apply(tfl.layers.flatten({ name: `${name}_flatten` }), x);
   extraInputs.forEach((s, i) => checkShape(`${name} input ${i + 2}`, s));

@@ -1,5 +1,5 @@
 /**
- * The layers the nets build: tfjs-layers' Dense, Conv2D, Conv2DTranspose and BatchNormalization with faster training passes (the
+ * The layers the nets build: tfjs-layers' Dense, Conv2D, Conv2DTranspose, DepthwiseConv2D and BatchNormalization with faster training passes (the
  * engine's classes, engine/fast-paths/layers.ts, which says what each does faster). They save under the stock class
  * names, so saved models open with stock TF.js.
  */
@@ -9,13 +9,15 @@ import {
   Conv2D,
   Conv2DTranspose,
   Dense,
+  DepthwiseConv2D,
   type BatchNormArgs,
   type Conv2DArgs,
   type Conv2DTransposeArgs,
   type DenseArgs,
+  type DepthwiseConv2DArgs,
 } from '../engine/fast-paths/index.js';
 
-export { BatchNormalization, Conv2D, Conv2DTranspose, Dense };
+export { BatchNormalization, Conv2D, Conv2DTranspose, Dense, DepthwiseConv2D };
 
 /** A dense layer (tfjs-layers' arguments) that computes only the gradients a backward pass asks for. */
 export function dense(args: DenseArgs): tfl.layers.Layer {
@@ -30,6 +32,11 @@ export function conv2d(args: Conv2DArgs): tfl.layers.Layer {
 /** A transposed 2-D convolution layer (tfjs-layers' arguments), its bias and activation one op with it in training. */
 export function conv2dTranspose(args: Conv2DTransposeArgs): tfl.layers.Layer {
   return new Conv2DTranspose(args);
+}
+
+/** A depthwise 2-D convolution layer (tfjs-layers' arguments); of a 1×1 kernel, a per-channel scale run as one multiply. */
+export function depthwiseConv2d(args: DepthwiseConv2DArgs): tfl.layers.Layer {
+  return new DepthwiseConv2D(args);
 }
 
 /** A batch normalisation layer (tfjs-layers' arguments) whose training pass is one op where the backend has it. */

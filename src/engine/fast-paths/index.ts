@@ -1,7 +1,7 @@
 /**
  * The engine's fast paths, installed explicitly by initEngine (../backend.ts) once the backend is chosen, never by
  * importing a module:
- * 1. layers: genlab's faster Dense, Conv2D, Conv2DTranspose and BatchNormalization (./layers.ts) under the stock class names in
+ * 1. layers: genlab's faster Dense, Conv2D, Conv2DTranspose, DepthwiseConv2D and BatchNormalization (./layers.ts) under the stock class names in
  *    tfjs-layers' serialization map, so that loaded models train as fast as built ones;
  * 2. gradients of genlab's own ops (training-mode batch normalisation, the VAE's fused losses, the dense and
  *    convolution layers), for every backend: until they are registered, those ops run as their TF.js composites;
@@ -27,7 +27,7 @@ import { installSharedTapeSaves, tapeSavesShared } from './tape.js';
 
 /** What is installed, by name. */
 export interface FastPaths {
-  /** Stock layer classes whose deserialisation builds genlab's faster layer (Dense, Conv2D, Conv2DTranspose, BatchNormalization). */
+  /** Stock layer classes whose deserialisation builds genlab's faster layer (Dense, Conv2D, Conv2DTranspose, DepthwiseConv2D, BatchNormalization). */
   layers: string[];
   /** genlab's own ops whose gradient is registered (GenlabBatchNormTraining, the fused losses, GenlabDense…). */
   opGradients: string[];
@@ -60,7 +60,7 @@ export function installFastPaths(): FastPaths {
   return { layers, opGradients, nativeGradients, sharedTapeSaves: installSharedTapeSaves() };
 }
 
-/** One short phrase for the engine's log line: `fast paths: 4 layers, 10 op gradients, 7 native gradients, shared tape saves`. */
+/** One short phrase for the engine's log line: `fast paths: 5 layers, 10 op gradients, 7 native gradients, shared tape saves`. */
 export function describeFastPaths(f: FastPaths): string {
   const parts = [[f.layers.length, 'layers'], [f.opGradients.length, 'op gradients'], [f.nativeGradients.length, 'native gradients']] as const;
   const listed = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
@@ -72,9 +72,11 @@ export {
   BatchNormalization,
   Conv2D,
   Conv2DTranspose,
+  DepthwiseConv2D,
   Dense,
   type BatchNormArgs,
   type Conv2DArgs,
   type Conv2DTransposeArgs,
+  type DepthwiseConv2DArgs,
   type DenseArgs,
 } from './layers.js';

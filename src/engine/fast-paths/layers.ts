@@ -1,5 +1,5 @@
 /**
- * tfjs-layers' Dense, Conv2D and BatchNormalization with faster training passes. Same weights, same computation, same
+ * tfjs-layers' Dense, Conv2D, DepthwiseConv2D and BatchNormalization with faster training passes. Same weights, same computation, same
  * class names in saved models, so a model saved from either opens with the stock layers (the browser lab, any TF.js
  * program) or these. The nets build them (nets/layers.ts); `installFastLayers` (called by the fast paths, when
  * initEngine runs) puts them in tfjs-layers' serialization map in place of the stock classes, so that loading a model
@@ -14,6 +14,10 @@
  *   run the plain ops and add the bias, whose registered gradients compute only what the backward pass asks for (the
  *   DCGAN's step loses six of its 39 convolution and matrix passes). Outside gradients, and with an activation (which
  *   tfjs-core already leaves unfused inside gradients), the stock call runs.
+ * - DepthwiseConv2D of a 1×1 kernel, stride 1, one output per channel: a per-channel scale (a self-attention block's
+ *   γ, nets/attention.ts), run as one broadcast multiply, whose gradient is a sum — the stock depthwise kernels'
+ *   backward passes loop over the whole map per weight (50× slower on a [64, 12, 12, 32] map). Same values: each
+ *   output is the one product x·k either way.
  * - BatchNormalization: its training pass on one op (../kernels/batch-norm-training.ts): a single kernel forward
  *   and one backward where the backend has them (native), the layer's own composite (tf.moments + tf.batchNorm)
  *   everywhere else.
@@ -110,6 +114,26 @@ export class Conv2DTranspose extends StockConv2DTranspose {
   }
 }
 
+export type DepthwiseConv2DArgs = Parameters<typeof tfl.layers.depthwiseConv2d>[0];
+const StockDepthwiseConv2D = stock<DepthwiseConv2DArgs, ReturnType<typeof tfl.layers.depthwiseConv2d>>('DepthwiseConv2D');
+/** The stock DepthwiseConv2D's fields this one reads. */
+type DepthwiseFields = ConvFields & { kernelSize: [number, number]; depthMultiplier: number; depthwiseKernel: LayerVariable };
+
+export class DepthwiseConv2D extends StockDepthwiseConv2D {
+  static className = 'DepthwiseConv2D';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor | tf.Tensor[] {
+    const x = single(inputs);
+    const f = this as unknown as DepthwiseFields;
+    const scale = f.kernelSize.every((k) => k === 1) && f.strides.every((s) => s === 1) && f.depthMultiplier === 1 && f.dilationRate.every((d) => d === 1);
+    if (!scale || x?.rank !== 4 || f.dataFormat !== 'channelsLast' || f.activation.getClassName() !== 'linear') return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const y = tf.mul(x, tf.reshape(f.depthwiseKernel.read(), [-1]));
+      return f.bias ? tf.add(y, f.bias.read()) : y;
+    });
+  }
+}
+
 export type BatchNormArgs = Parameters<typeof tfl.layers.batchNormalization>[0];
 const StockBatchNorm = stock<BatchNormArgs, ReturnType<typeof tfl.layers.batchNormalization>>('BatchNormalization');
 /** The stock layer's fields this one reads. */
@@ -140,7 +164,7 @@ export class BatchNormalization extends StockBatchNorm {
 type Serializable = tf.serialization.SerializableConstructor<tf.serialization.Serializable>;
 
 /** The faster classes, under the stock class names they replace. */
-const FAST_LAYERS: readonly Serializable[] = [Dense, Conv2D, Conv2DTranspose, BatchNormalization] as unknown as Serializable[];
+const FAST_LAYERS: readonly Serializable[] = [Dense, Conv2D, Conv2DTranspose, DepthwiseConv2D, BatchNormalization] as unknown as Serializable[];
 
 const classNameMap = (): Record<string, [Serializable, unknown]> =>
   tf.serialization.SerializationMap.getMap().classNameMap as unknown as Record<string, [Serializable, unknown]>;
