@@ -281,8 +281,8 @@ describe('the runs board in chromium', { timeout: 180_000 }, () => {
     await page.close();
   });
 
-  it("a palette DCGAN's run with nearest upsampling on 20×20 sprites samples in the page what genlab sample writes in Node", async () => {
-    const gan = await runCli(['train', 'dcgan', '--data', 'pokemon', '--size', '20', '--palette', '4', '--upsample', 'nearest', '--filters', '4,8', '--latent', '8', '--limit', '64', '--test-limit', '16', '--steps', '4', '--batch-size', '16', '--backend', 'cpu', '--quality-samples', '0', '--out', join(runs, 'pal')]);
+  it("a palette DCGAN's run with nearest upsampling and self-attention on 20×20 sprites samples in the page what genlab sample writes in Node", async () => {
+    const gan = await runCli(['train', 'dcgan', '--data', 'pokemon', '--size', '20', '--palette', '4', '--upsample', 'nearest', '--self-attention', '--filters', '4,8', '--latent', '8', '--limit', '64', '--test-limit', '16', '--steps', '4', '--batch-size', '16', '--backend', 'cpu', '--quality-samples', '0', '--out', join(runs, 'pal')]);
     assert.equal(gan.code, 0, gan.stderr);
     const node = await runCli(['sample', join(runs, 'pal'), '--seed', '5', '-n', '16', '--out', join(session.work, 'palette-samples.npy')], { env: { GENLAB_BACKEND: 'cpu' } });
     assert.equal(node.code, 0, node.stderr);
