@@ -73,3 +73,5 @@ export {
   type ReferenceSet,
 } from './eval/reference-scores.js';
 export { rgbaToExample } from './data/image-ops.js';
+// "Can you tell?": a person's two-sample test on the runs board (HYPE∞): real images and samples shuffled, scored.
+export { blindLayout, scoreBlindTest, type BlindCell, type BlindScore } from './eval/blind-test.js';

@@ -295,4 +295,55 @@ describe('the runs board in chromium', { timeout: 180_000 }, () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  it('"Can you tell?" shuffles 16 test images with the 16 samples of its seed, scores the marked cells and shows which were which', async () => {
+    const { page, errors } = await session.open('runs.html?run=pal&backend=cpu#model-section');
+    await page.waitForSelector('#blind-grid[data-seed="0"]', { timeout: 30_000 });
+    await page.fill('#blind-seed', '5');
+    await page.click('#blind-new');
+    await page.waitForSelector('#blind-grid[data-seed="5"][data-checked="false"]');
+    /** Each cell's RGB bytes as a string, in grid order. */
+    const cellPixels = (): Promise<string[]> =>
+      page.$$eval('#blind-grid .blind-cell canvas', (canvases) =>
+        canvases.map((c) => {
+          const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+          return Array.from(d).filter((_, i) => i % 4 !== 3).join(',');
+        }),
+      );
+    const pixels = await cellPixels();
+    assert.equal(pixels.length, 32);
+    // The samples of seed 5 as the page's canvases hold them (bytes of round(255·v)), from genlab sample in Node.
+    const inNode = await readNpyFile(join(session.work, 'palette-samples.npy'));
+    const size = 20 * 20 * 3;
+    const nodeSamples = Array.from({ length: 16 }, (_, k) => Array.from(inNode.data.subarray(k * size, (k + 1) * size), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))).join(','));
+
+    const marked = [0, 3, 4, 9, 17];
+    for (const i of marked) await page.click(`#blind-grid .blind-cell[data-cell="${i}"]`);
+    await page.click('#blind-check');
+    await page.waitForSelector('#blind-grid[data-checked="true"]');
+    const truths = await page.$$eval('#blind-grid .blind-cell', (cells) => cells.map((c) => (c as HTMLElement).dataset['truth']));
+    assert.equal(truths.filter((t) => t === 'generated').length, 16);
+    assert.equal(truths.filter((t) => t === 'real').length, 16);
+    const generatedPixels = pixels.filter((_, i) => truths[i] === 'generated').sort();
+    assert.deepEqual(generatedPixels, [...nodeSamples].sort(), 'the generated cells are genlab sample --seed 5 -n 16, in some order');
+    assert.ok(pixels.filter((_, i) => truths[i] === 'real').every((p) => !nodeSamples.includes(p)), 'no real cell is a sample');
+    const caught = marked.filter((i) => truths[i] === 'generated').length;
+    const kept = 16 - marked.filter((i) => truths[i] === 'real').length;
+    const accuracy = Number(await page.getAttribute('#blind-result', 'data-accuracy'));
+    assert.ok(Math.abs(accuracy - (caught / 16 + kept / 16) / 2) < 1e-12, `page ${accuracy}, marks: ${caught} caught, ${kept} kept`);
+    assert.match((await page.textContent('#blind-result'))!, new RegExp(`caught ${caught} of 16 samples and kept ${kept} of 16 real images`));
+
+    // The same seed deals the same grid; marking exactly the samples scores 100%.
+    await page.click('#blind-new');
+    await page.waitForSelector('#blind-grid[data-checked="false"]');
+    assert.deepEqual(await cellPixels(), pixels, 'the same seed, the same grid');
+    for (const [i, t] of truths.entries()) if (t === 'generated') await page.click(`#blind-grid .blind-cell[data-cell="${i}"]`);
+    await page.click('#blind-check');
+    await page.waitForSelector('#blind-grid[data-checked="true"]');
+    assert.equal(await page.getAttribute('#blind-result', 'data-accuracy'), '1');
+    assert.match((await page.textContent('#blind-result'))!, /caught 16 of 16 samples and kept 16 of 16 real images: 100% right, a human error rate of 0%/);
+    await shot(page, 'runs-blind-test');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

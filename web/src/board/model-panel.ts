@@ -4,7 +4,8 @@
  * Every model samples from a seed — `new Rng(seed)`, the codes `genlab sample --seed` draws, so the same seed gives
  * the same samples on the same backend — as an image grid, or over the test set's real points for point data.
  * Models that reconstruct show test images over their reconstructions; image models interpolate between two test
- * images (autoencoders) or between the codes of two seeds (generators). The samples download as .npy. An upscaler
+ * images (autoencoders) or between the codes of two seeds (generators). The samples download as .npy. Image models
+ * that sample also get "Can you tell?" (blind-panel.ts): test images and samples shuffled, for a person to tell apart. An upscaler
  * (srgan) cannot sample: it shows test images averaged down, then enlarged by nearest neighbour, by bicubic and by
  * the model, over the originals, with each one's PSNR, as `genlab upscale` does.
  *
@@ -30,6 +31,7 @@ import { drawImageGrid } from '../lib/image-grid.js';
 import { boundsOf, Plane } from '../lib/plane.js';
 import { errorText } from '../lib/shell.js';
 import { runExamples, runFile, runFolderUrl, type Examples } from './api.js';
+import { BlindPanel } from './blind-panel.js';
 
 type State = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -48,6 +50,7 @@ export class ModelPanel {
   private readonly line = h('div', { class: 'status-line', id: 'model-status', role: 'status' });
   private readonly body = h('div', { class: 'model-grid' });
   private realPoints: Examples | null = null;
+  private blind: BlindPanel | null = null;
   private npyUrl: string | null = null;
 
   constructor(
@@ -92,6 +95,7 @@ export class ModelPanel {
       this.say(`${this.model.kind} on ${engine.backend}: ready`);
       if (can(this.model, 'upscale')) await this.upscale();
       else if (can(this.model, 'sample')) await this.sample();
+      await this.blind?.deal();
     } catch (e) {
       this.state = 'error';
       this.say(errorText(e), 'error');
@@ -100,6 +104,7 @@ export class ModelPanel {
 
   private build(): void {
     const model = this.model!;
+    this.blind = null;
     const images = model.dataKind === 'images';
     const examples = this.detail.examples;
     if (can(model, 'upscale')) {
@@ -110,6 +115,10 @@ export class ModelPanel {
     if (images && can(model, 'reconstruct')) panels.push(examples.available ? this.reconPanel() : this.unavailable('Reconstructions', examples.reason));
     if (images && can(model, 'interpolate')) panels.push(examples.available ? this.interpPanel('examples') : this.unavailable('Interpolation', examples.reason));
     else if (images && can(model, 'generate')) panels.push(this.interpPanel('seeds'));
+    if (images && can(model, 'sample') && examples.available) {
+      this.blind = new BlindPanel(this.run, () => this.model);
+      panels.push(this.blind.root);
+    }
     this.body.replaceChildren(...panels);
   }
 
