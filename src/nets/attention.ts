@@ -19,12 +19,10 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Rng } from '../engine/rng.js';
-import { conv2d, depthwiseConv2d } from './layers.js';
+import { apply, conv2d, depthwiseConv2d } from './layers.js';
 import { kernelInit } from './mlp.js';
 
 type Tensor = tfl.SymbolicTensor;
-
-const apply = (layer: tfl.layers.Layer, x: Tensor | Tensor[]): Tensor => layer.apply(x) as Tensor;
 
 /** The self-attention block on `x` [h, w, C] (see the file comment); layer names start with `name`. */
 export function selfAttention(name: string, x: Tensor, rng: Rng): Tensor {

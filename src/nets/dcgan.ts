@@ -37,7 +37,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
-import { batchNormalization, conv2d, conv2dTranspose, dense } from './layers.js';
+import { apply, batchNormalization, conv2d, conv2dTranspose, dense } from './layers.js';
 import { selfAttention } from './attention.js';
 import { padding } from './conv.js';
 import { checkShape, flatInputs, kernelInit } from './mlp.js';
@@ -169,7 +169,7 @@ function imageShape(what: string, shape: readonly number[]): [number, number, nu
   return shape as unknown as [number, number, number];
 }
 
-export const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]): tfl.SymbolicTensor => layer.apply(x) as tfl.SymbolicTensor;
+export { apply };
 
 /**
  * The output layers of a discriminator on top of its `features` (see the file comment). With `labels` (the one-hot

@@ -19,6 +19,9 @@ import {
 
 export { BatchNormalization, Conv2D, Conv2DTranspose, Dense, DepthwiseConv2D };
 
+/** A layer applied to symbolic inputs, as one symbolic output (the nets' builders chain these). */
+export const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]): tfl.SymbolicTensor => layer.apply(x) as tfl.SymbolicTensor;
+
 /** A dense layer (tfjs-layers' arguments) that computes only the gradients a backward pass asks for. */
 export function dense(args: DenseArgs): tfl.layers.Layer {
   return new Dense(args);

@@ -15,8 +15,8 @@
  *   DCGAN's step loses six of its 39 convolution and matrix passes). Outside gradients, and with an activation (which
  *   tfjs-core already leaves unfused inside gradients), the stock call runs.
  * - DepthwiseConv2D of a 1×1 kernel, stride 1, one output per channel: a per-channel scale (a self-attention block's
- *   γ, nets/attention.ts), run as one broadcast multiply, whose gradient is a sum — the stock depthwise kernels'
- *   backward passes loop over the whole map per weight (50× slower on a [64, 12, 12, 32] map). Same values: each
+ *   γ, nets/attention.ts), run as one broadcast multiply, whose gradient is a sum: forward and weight gradient of a
+ *   [64, 12, 12, 32] map in 1.0 ms on native where the stock layer's depthwise kernels take 46 ms. Same values: each
  *   output is the one product x·k either way.
  * - BatchNormalization: its training pass on one op (../kernels/batch-norm-training.ts): a single kernel forward
  *   and one backward where the backend has them (native), the layer's own composite (tf.moments + tf.batchNorm)
