@@ -7,7 +7,8 @@
 import { blindLayout, can, Rng, scoreBlindTest, tf, type BlindCell, type GenerativeModel } from '../../../src/browser.js';
 import { h } from '../lib/dom.js';
 import { drawImageGrid } from '../lib/image-grid.js';
-import { runExamples } from './api.js';
+import { errorText } from '../lib/shell.js';
+import { runExamples, type Examples } from './api.js';
 
 /** Images of each side (fewer when the test split has fewer). */
 const PER_SIDE = 16;
@@ -45,7 +46,13 @@ export class BlindPanel {
     const model = this.model();
     if (!model || !can(model, 'sample')) return;
     const seed = Number.isInteger(Number(this.seed.value)) ? Number(this.seed.value) : 0;
-    const real = await runExamples(this.run, PER_SIDE, seed);
+    let real: Examples;
+    try {
+      real = await runExamples(this.run, PER_SIDE, seed);
+    } catch (e) {
+      this.result.textContent = `No test images for the grid: ${errorText(e)}`; // the rest of the model's panels stay
+      return;
+    }
     const n = Math.min(PER_SIDE, real.shape[0] ?? 0); // a test split smaller than 16: as many of each
     const t = tf.tidy(() => model.sample(n, new Rng(seed)));
     const fake = (await t.data()) as Float32Array;
