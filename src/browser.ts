@@ -12,7 +12,7 @@ export * as tf from '@tensorflow/tfjs-core';
 export { initEngine, engineInfo, describeEngine, isBrowser, type EngineInfo, type EngineOptions, type BackendName } from './engine/backend.js';
 export { GenlabError } from './engine/errors.js';
 export { Rng } from './engine/rng.js';
-export { makeDataset, batches, type Dataset, type Batch } from './data/dataset.js';
+export { makeDataset, batches, exampleSize, type Dataset, type Batch } from './data/dataset.js';
 export { datasetFromWire, type DatasetMeta } from './data/wire.js';
 export { parseDelimited, type DelimitedTable } from './data/csv.js';
 export { encodeNpy, parseNpy, type NpyArray } from './data/npy.js';

@@ -16,20 +16,15 @@ export interface BlindCell {
   index: number;
 }
 
-/** `real` real images and `generated` samples in an order drawn from `rng` (Fisher–Yates). */
+/** `real` real images and `generated` samples in an order drawn from `rng` (its Fisher–Yates shuffle). */
 export function blindLayout(real: number, generated: number, rng: Rng): BlindCell[] {
   for (const [what, n] of [['real', real], ['generated', generated]] as const) {
     if (!(Number.isInteger(n) && n >= 1)) throw badInput(`blind test: ${what} images`, `expected a whole number ≥ 1, got ${n}`);
   }
-  const cells: BlindCell[] = [
+  return rng.shuffle<BlindCell[]>([
     ...Array.from({ length: real }, (_, index) => ({ generated: false, index })),
     ...Array.from({ length: generated }, (_, index) => ({ generated: true, index })),
-  ];
-  for (let i = cells.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.uniform() * (i + 1));
-    [cells[i], cells[j]] = [cells[j]!, cells[i]!];
-  }
-  return cells;
+  ]);
 }
 
 export interface BlindScore {

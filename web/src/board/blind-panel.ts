@@ -4,8 +4,8 @@
  * one grid; the person marks the ones they take for generated and checks: the grid then shows which were which, and
  * the line says how many of each were called right and the human error rate (50%: the samples pass for real images).
  */
-import { blindLayout, can, Rng, scoreBlindTest, tf, type BlindCell, type GenerativeModel } from '../../../src/browser.js';
-import { h } from '../lib/dom.js';
+import { blindLayout, can, exampleSize, Rng, scoreBlindTest, tf, type BlindCell, type GenerativeModel } from '../../../src/browser.js';
+import { h, intOf, numberInput } from '../lib/dom.js';
 import { drawImageGrid } from '../lib/image-grid.js';
 import { errorText } from '../lib/shell.js';
 import { runExamples, type Examples } from './api.js';
@@ -17,7 +17,7 @@ const percent = (x: number): string => `${(100 * x).toFixed(0)}%`;
 
 export class BlindPanel {
   readonly root: HTMLElement;
-  private readonly seed = h('input', { type: 'number', id: 'blind-seed', value: 0, min: 0, max: 2 ** 31 - 1, step: 1, 'aria-label': 'seed of the grid' });
+  private readonly seed = numberInput('blind-seed', 0, 0, 2 ** 31 - 1, 'seed of the grid');
   private readonly cells = h('div', { class: 'blind-grid', id: 'blind-grid' });
   private readonly result = h('p', { class: 'hint', id: 'blind-result', role: 'status' }, 'Mark the images you take for generated, then check.');
   private readonly check = h('button', { class: 'primary', id: 'blind-check', disabled: true }, 'Check');
@@ -45,7 +45,7 @@ export class BlindPanel {
   async deal(): Promise<void> {
     const model = this.model();
     if (!model || !can(model, 'sample')) return;
-    const seed = Number.isInteger(Number(this.seed.value)) ? Number(this.seed.value) : 0;
+    const seed = intOf(this.seed, 0);
     let real: Examples;
     try {
       real = await runExamples(this.run, PER_SIDE, seed);
@@ -57,7 +57,7 @@ export class BlindPanel {
     const t = tf.tidy(() => model.sample(n, new Rng(seed)));
     const fake = (await t.data()) as Float32Array;
     t.dispose();
-    const size = model.dataShape.reduce((a, b) => a * b, 1);
+    const size = exampleSize(model.dataShape);
     this.layout = blindLayout(n, n, new Rng(seed));
     this.cells.replaceChildren(
       ...this.layout.map((cell, i) => {

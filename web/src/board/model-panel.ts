@@ -26,7 +26,7 @@ import {
   type GenerativeModel,
   type RunDetail,
 } from '../../../src/browser.js';
-import { h } from '../lib/dom.js';
+import { h, intOf, numberInput } from '../lib/dom.js';
 import { drawImageGrid } from '../lib/image-grid.js';
 import { boundsOf, Plane } from '../lib/plane.js';
 import { errorText } from '../lib/shell.js';
@@ -34,14 +34,6 @@ import { runExamples, runFile, runFolderUrl, type Examples } from './api.js';
 import { BlindPanel } from './blind-panel.js';
 
 type State = 'idle' | 'loading' | 'ready' | 'error';
-
-const numberInput = (id: string, value: number, min: number, max: number, label: string): HTMLInputElement =>
-  h('input', { type: 'number', id, value, min, max, step: 1, 'aria-label': label });
-
-const intOf = (input: HTMLInputElement, fallback: number): number => {
-  const v = Number(input.value);
-  return Number.isInteger(v) ? v : fallback;
-};
 
 export class ModelPanel {
   readonly root: HTMLElement;

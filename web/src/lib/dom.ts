@@ -16,6 +16,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   return el;
 }
 
+/** A whole-number input with its bounds and an accessible label. */
+export const numberInput = (id: string, value: number, min: number, max: number, label: string): HTMLInputElement =>
+  h('input', { type: 'number', id, value, min, max, step: 1, 'aria-label': label });
+
+/** An input's value as a whole number, or `fallback` when it is not one. */
+export function intOf(input: HTMLInputElement, fallback: number): number {
+  const v = Number(input.value);
+  return Number.isInteger(v) ? v : fallback;
+}
+
 /** The element with this id, of the expected type; throws (a page bug) when it is missing. */
 export function byId<T extends HTMLElement = HTMLElement>(id: string, type?: new () => T): T {
   const el = document.getElementById(id);
