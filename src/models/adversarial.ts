@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { AdaState } from './ada.js';
 import { badInput } from '../engine/errors.js';
 import type { Rng } from '../engine/rng.js';
 import { checkBatchShape, labelInputs } from './inputs.js';
@@ -69,6 +70,8 @@ export interface AdversarialModelFile extends ModelFile {
     spectralNorm?: { specs: tf.io.WeightsManifestEntry[] };
     /** Moving average of G: how many G updates it has taken in (generator/ holds it, generator-trained/ G as trained). */
     ema?: { count: number };
+    /** Adaptive augmentation (adaTarget): p and the signs of the interval in progress (models/ada.ts). */
+    ada?: AdaState;
   };
 }
 

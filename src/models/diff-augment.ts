@@ -19,12 +19,16 @@ export const maxShift = (size: number): number => Math.floor(size / 8 + 0.5);
 /** Side of the cutout square, as the paper's `int(size · 1/2 + 0.5)`. */
 export const cutoutSize = (size: number): number => Math.floor(size / 2 + 0.5);
 
-/** T(x) for a batch of images [n, h, w, c] in [−1, 1]: colour, translation, cutout, each image with its own draw. */
-export function diffAugment(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
+/**
+ * T(x) for a batch of images [n, h, w, c] in [−1, 1]: colour, translation, cutout, each image with its own draw. With
+ * `p` < 1 (adaptive augmentation, ada.ts) each of the three is applied to each image with probability p, the others
+ * left as they are; at p = 1 no further draw is made, so a seed augments as it always did.
+ */
+export function diffAugment(x: tf.Tensor4D, rng: Rng, p = 1): tf.Tensor4D {
   const [n, h, w] = x.shape;
   return tf.tidy(() => {
     // Drawn in a fixed order (all brightness values, then saturation, …) so that a seed gives one augmentation.
-    const draws = (f: () => number): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: n }, f), [n, 1, 1, 1]);
+    const draws = (f: () => number): Float32Array => Float32Array.from({ length: n }, f);
     const brightness = draws(() => rng.uniform() - 0.5);
     const saturation = draws(() => 2 * rng.uniform());
     const contrast = draws(() => rng.uniform() + 0.5);
@@ -32,12 +36,20 @@ export function diffAugment(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
     const dy = shift(h);
     const dx = shift(w);
     const mask = cutoutMask(n, h, w, rng);
-    let y: tf.Tensor4D = tf.add(x, brightness);
+    if (p < 1) {
+      for (let i = 0; i < n; i++) {
+        if (rng.uniform() >= p) [brightness[i], saturation[i], contrast[i]] = [0, 1, 1];
+        if (rng.uniform() >= p) dy[i] = dx[i] = 0;
+        if (rng.uniform() >= p) mask.fill(1, i * h * w, (i + 1) * h * w);
+      }
+    }
+    const perImage = (v: Float32Array) => tf.tensor4d(v, [n, 1, 1, 1]);
+    let y: tf.Tensor4D = tf.add(x, perImage(brightness));
     const channelMean = tf.mean(y, 3, true);
-    y = tf.add(tf.mul(tf.sub(y, channelMean), saturation), channelMean);
+    y = tf.add(tf.mul(tf.sub(y, channelMean), perImage(saturation)), channelMean);
     const imageMean = tf.mean(y, [1, 2, 3], true);
-    y = tf.add(tf.mul(tf.sub(y, imageMean), contrast), imageMean);
-    return tf.mul(translate(y, dy, dx), mask);
+    y = tf.add(tf.mul(tf.sub(y, imageMean), perImage(contrast)), imageMean);
+    return tf.mul(translate(y, dy, dx), tf.tensor4d(mask, [n, h, w, 1]));
   });
 }
 
@@ -94,8 +106,8 @@ function columnShiftMatrices(shift: Int32Array, w: number, c: number): tf.Tensor
   return tf.tensor3d(k, [shift.length, side, side]);
 }
 
-/** [n, h, w, 1]: 0 inside each image's cutout square, 1 elsewhere. */
-function cutoutMask(n: number, h: number, w: number, rng: Rng): tf.Tensor4D {
+/** [n, h, w] (one value per pixel): 0 inside each image's cutout square, 1 elsewhere. */
+function cutoutMask(n: number, h: number, w: number, rng: Rng): Float32Array {
   const m = new Float32Array(n * h * w).fill(1);
   const sh = cutoutSize(h);
   const sw = cutoutSize(w);
@@ -105,5 +117,5 @@ function cutoutMask(n: number, h: number, w: number, rng: Rng): tf.Tensor4D {
     const left = rng.int(w + (1 - (sw % 2))) - Math.floor(sw / 2);
     for (let r = Math.max(0, top); r < Math.min(h, top + sh); r++) m.fill(0, (i * h + r) * w + Math.max(0, left), (i * h + r) * w + Math.min(w, left + sw));
   }
-  return tf.tensor4d(m, [n, h, w, 1]);
+  return m;
 }

@@ -37,6 +37,7 @@ import { Rng } from '../engine/rng.js';
 import { SpectralNorm } from '../nets/spectral-norm.js';
 import { buildDcganGenerator, featureWidth, withPaletteWeights, type MinibatchOptions } from '../nets/dcgan.js';
 import { diffAugment } from './diff-augment.js';
+import { ADA_SPEED, checkAdaState, observeRealSigns, startAda, type AdaState } from './ada.js';
 import { MAX_EMA_DECAY, TRAINED_SUFFIX, startAverageOf, takeIntoAverage, type AverageState } from './average.js';
 import { MODEL_FILE, readModelFile, type DataInfo } from './model.js';
 import { checkChoice, checkNumber } from './validate.js';
@@ -148,6 +149,14 @@ export interface GANConfig extends AdversarialNetConfig {
    */
   diffAugment: boolean;
   /**
+   * Adaptive augmentation (Karras et al. 2020, ADA; ada.ts): DiffAugment's transforms applied to each image D sees in
+   * training with a probability p that starts at 0 and follows r_t = E[sign(D(x_real))] towards this target (the
+   * paper's 0.6): D overfitting raises p. 0 = off. Instead of `diffAugment` (which is p = 1 throughout).
+   */
+  adaTarget: number;
+  /** Images over which ADA's p can go from 0 to 1 (the paper's 500k). */
+  adaSpeed: number;
+  /**
    * One generated batch per step for both updates, as PyTorch's DCGAN example (pytorch/examples, dcgan/main.py)
    * does: G(z) is drawn once, on G's gradient tape; D's update trains on it, then G's update runs the updated D on
    * the same batch (LossGroup.wraps). One pass of G per step instead of two. Default: on when dSteps is 1.
@@ -235,6 +244,10 @@ export class GAN extends AdversarialBase {
   private sharedFake: tf.Tensor | null = null;
   /** D's decoder (`reconstruction`), trained in D's group; null when off. */
   private readonly decoder: tfl.LayersModel | null;
+  /** Adaptive augmentation's p and its interval's signs (`adaTarget`); null when off. */
+  private readonly ada: AdaState | null;
+  /** Mean sign(D(x_real)) of D's update in progress (a term) and its output count, for the group's afterUpdate (adaTarget). */
+  private pendingSigns: { mean: tf.Scalar; images: number } | null = null;
 
   /**
    * A GAN of `nets`; `state` holds what a saved model brings back (or `create` makes): historical averages (copied),
@@ -250,6 +263,7 @@ export class GAN extends AdversarialBase {
       spectral?: SpectralNorm | undefined;
       average?: { generator: tfl.LayersModel; count: number } | undefined;
       decoder?: tfl.LayersModel | undefined;
+      ada?: AdaState | undefined;
     } = {},
   ) {
     super(data, nets);
@@ -273,6 +287,7 @@ export class GAN extends AdversarialBase {
     if (history) Object.values(history).forEach((h) => tf.dispose(h.averages));
     this.spectral = spectral ?? null;
     this.average = average ? { generator: average.generator, count: average.count } : null;
+    this.ada = config.adaTarget > 0 ? { ...(state.ada ?? startAda()) } : null;
   }
 
   /** Validated config with defaults for `kind` (gan, dcgan, cgan, wgan-gp). */
@@ -302,6 +317,8 @@ export class GAN extends AdversarialBase {
       spectralNorm: options.spectralNorm ?? false,
       emaDecay: options.emaDecay ?? 0,
       diffAugment: options.diffAugment ?? false,
+      adaTarget: options.adaTarget ?? 0,
+      adaSpeed: options.adaSpeed ?? ADA_SPEED,
       shareFakes: options.shareFakes ?? dSteps === 1,
       exactBounds: options.exactBounds ?? false,
       paletteEntropy: options.paletteEntropy ?? 0,
@@ -328,6 +345,14 @@ export class GAN extends AdversarialBase {
     checkNumber(`${kind}: modeSeeking`, config.modeSeeking, 0);
     checkChoice(`${kind}: modeSeekingDistance`, config.modeSeekingDistance, MODE_SEEKING_DISTANCES);
     checkNumber(`${kind}: reconstruction`, config.reconstruction, 0);
+    checkNumber(`${kind}: adaTarget`, config.adaTarget, 0, false, 1);
+    checkNumber(`${kind}: adaSpeed`, config.adaSpeed, 1);
+    if (config.adaTarget > 0 && config.diffAugment) {
+      throw badInput(`${kind}: adaTarget`, 'adapts how often DiffAugment’s transforms are applied; diffAugment applies them always: use one of the two');
+    }
+    if (config.adaTarget > 0 && loss === 'wgan-gp') {
+      throw badInput(`${kind}: adaTarget`, 'reads D’s overfitting from the sign of its output on real images; a Wasserstein critic’s output has no sign that means real');
+    }
     if (config.reconstruction > 0 && !(data.kind === 'images' && data.shape.length === 3)) {
       throw badInput(`${kind}: reconstruction`, `D's decoder redraws images; the data are ${data.kind} of shape [${data.shape.join(', ')}]`);
     }
@@ -371,8 +396,10 @@ export class GAN extends AdversarialBase {
     if (config.exactBounds && data.kind !== 'images') {
       throw badInput(`${kind}: exactBounds`, `clips generated images to the pixel range; points have no bounds (the data are ${data.kind})`);
     }
-    if (config.diffAugment && !(data.kind === 'images' && data.shape.length === 3)) {
-      throw badInput(`${kind}: diffAugment`, `augments images (colour, translation, cutout); the data are ${data.kind} of shape [${data.shape.join(', ')}]`);
+    for (const option of ['diffAugment', 'adaTarget'] as const) {
+      if (config[option] && !(data.kind === 'images' && data.shape.length === 3)) {
+        throw badInput(`${kind}: ${option}`, `augments images (colour, translation, cutout); the data are ${data.kind} of shape [${data.shape.join(', ')}]`);
+      }
     }
     return config;
   }
@@ -424,7 +451,8 @@ export class GAN extends AdversarialBase {
     const history = saved ? await decodeHistory(dir, saved) : undefined;
     const spectral = config.spectralNorm ? await loadSpectralNorm(dir, file.state!.spectralNorm!.specs, [discriminator, head]) : undefined;
     const decoder = config.reconstruction > 0 ? await loadLayersModel(joinPath(dir, DECODER_DIR)) : undefined;
-    return new GAN(file.kind, config, data, { generator, discriminator, head }, { history, spectral, average, decoder });
+    const ada = config.adaTarget > 0 ? checkAdaState(file.state?.ada, path) : undefined;
+    return new GAN(file.kind, config, data, { generator, discriminator, head }, { history, spectral, average, decoder, ada });
   }
 
   get discriminatorOutput(): DiscriminatorOutput {
@@ -473,12 +501,33 @@ export class GAN extends AdversarialBase {
 
   /**
    * What becomes of an example on its way into D in a training loss: instance noise, then (in updates, with
-   * diffAugment) differentiable augmentation; evaluation sees the examples as they are, bar the noise.
+   * diffAugment, or adaTarget once its p is above 0) differentiable augmentation; evaluation sees the examples as
+   * they are, bar the noise.
    */
   private discriminatorInputs(step: number, rng: Rng, update: boolean): (x: tf.Tensor) => tf.Tensor {
     const noisy = this.instanceNoiser(step, rng);
-    if (!(update && this.config.diffAugment)) return noisy;
-    return (x) => diffAugment(noisy(x) as tf.Tensor4D, rng);
+    const p = this.config.diffAugment ? 1 : (this.ada?.p ?? 0);
+    if (!(update && p > 0)) return noisy;
+    return (x) => diffAugment(noisy(x) as tf.Tensor4D, rng, p);
+  }
+
+  /** ADA's p now (0 without adaTarget): how likely each of DiffAugment's transforms is applied to an image D sees. */
+  get augmentProbability(): number {
+    return this.ada?.p ?? 0;
+  }
+
+  /** sign(D(x_real)) counted against D's decision boundary: 0 for logits and hinge scores, ½ for lsgan's targets 0 and 1. */
+  private realSigns(out: tf.Tensor): tf.Scalar {
+    return tf.mean(tf.sign(this.config.loss === 'lsgan' ? tf.sub(out, 0.5) : out));
+  }
+
+  /** The D group's afterUpdate with adaTarget: the update's real signs into ADA's interval, p moved every 4 updates. */
+  private adaptAugmentation(): void {
+    const pending = this.pendingSigns;
+    if (!pending) return;
+    this.pendingSigns = null;
+    const signSum = Math.round(pending.mean.dataSync()[0]! * pending.images); // a sum of ±1 and 0
+    observeRealSigns(this.ada!, signSum, pending.images, this.config.adaTarget, this.config.adaSpeed);
   }
 
   /** D's gradient penalty, if any: WGAN-GP's (‖∇‖ − 1)², or the zero-centred ‖∇‖². */
@@ -528,6 +577,13 @@ export class GAN extends AdversarialBase {
       const f = this.runDiscriminator(fake, cond, true);
       const adversarial = this.discriminatorAdversarial(r.out, f.out);
       const terms: LossTerms = { loss: adversarial, adversarial, real: this.readout(r.out), fake: this.readout(f.out) };
+      if (update && this.ada) {
+        // Logged as ADA's r_t of this batch and the p it trained with; the signs are read once D has updated (a term
+        // outlives the update, so it is still there then).
+        terms['realSign'] = this.realSigns(r.out);
+        terms['augment'] = tf.scalar(this.ada.p);
+        this.pendingSigns = { mean: terms['realSign'], images: r.out.size };
+      }
       let loss: tf.Scalar = adversarial;
       if (penalty) {
         const eps = tf.randomUniform([n], 0, 1, 'float32', epsSeed);
@@ -683,7 +739,13 @@ export class GAN extends AdversarialBase {
 
   lossGroups(): LossGroup[] {
     return [
-      { name: 'discriminator', variables: this.discriminatorVariables(), steps: this.config.dSteps, loss: (batch, rng, step) => this.discriminatorTerms(batch, rng, true, step) },
+      {
+        name: 'discriminator',
+        variables: this.discriminatorVariables(),
+        steps: this.config.dSteps,
+        loss: (batch, rng, step) => this.discriminatorTerms(batch, rng, true, step),
+        ...(this.ada ? { afterUpdate: () => this.adaptAugmentation() } : {}),
+      },
       {
         name: 'generator',
         variables: this.generatorVariables(),
@@ -754,6 +816,7 @@ export class GAN extends AdversarialBase {
     if (history) state.historicalAverage = { counts: history.counts, specs: history.specs };
     if (spectral) state.spectralNorm = { specs: spectral.specs };
     if (averaged) state.ema = { count: this.average!.count };
+    if (this.ada) state.ada = { ...this.ada };
     if (Object.keys(state).length > 0) file.state = state;
     const files: Record<string, Uint8Array> = {};
     if (history) files[HISTORY_FILE] = new Uint8Array(history.data);

@@ -65,6 +65,7 @@ const GAN_OPTIONS = [
   ...ADVERSARIAL_NETS,
   'loss', 'dSteps', 'gpWeight', 'featureMatching', 'minibatchDiscrimination', 'minibatchKernels', 'minibatchKernelDims', 'minibatchStddev',
   'historicalAveraging', 'pack', 'instanceNoise', 'instanceNoiseSteps', 'zeroCenteredPenalty', 'r1Penalty', 'spectralNorm', 'emaDecay', 'diffAugment',
+  'adaTarget', 'adaSpeed',
   'shareFakes', 'residual', 'palette', 'paletteEntropy', 'upsample', 'selfAttention', 'exactBounds', 'modeSeeking', 'modeSeekingDistance',
   'reconstruction',
 ] as const;

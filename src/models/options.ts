@@ -112,6 +112,15 @@ export const MODEL_OPTIONS = {
     help: 'differentiable augmentation (colour, translation, cutout) of every image D sees in training, real and generated, so D cannot memorise a small data set (Zhao et al. 2020; --no-diff-augment: none, as after a script’s --diff-augment)',
     value: { type: 'boolean', negatable: true },
   },
+  adaTarget: {
+    help: 'adaptive augmentation (Karras et al. 2020, ADA): DiffAugment’s transforms applied with a probability p that rises while D is surer of the real images than this target of E[sign D(x)] (the paper’s 0.6) and falls below it; instead of --diff-augment (default 0 = off)',
+    value: { type: 'number', min: 0, max: 1 },
+    flag: '--ada',
+  },
+  adaSpeed: {
+    help: 'ADA: images over which p can go from 0 to 1 (default 500000, the paper’s)',
+    value: { type: 'number', min: 1 },
+  },
   shareFakes: {
     help: 'one generated batch per step for both updates, D’s then G’s, as PyTorch’s DCGAN example: one pass of G per step instead of two (default with d-steps 1; --no-share-fakes: a fresh batch for each)',
     value: { type: 'boolean', negatable: true },
