@@ -14,8 +14,6 @@ import { badFile } from '../engine/errors.js';
 
 /** Minibatches between adjustments of p (the paper's N = 4). */
 export const ADA_INTERVAL = 4;
-/** The paper's target for r_t. */
-export const ADA_TARGET = 0.6;
 /** Images in which p can go from 0 to 1 (the paper's 500k). */
 export const ADA_SPEED = 500_000;
 
@@ -31,7 +29,7 @@ export interface AdaState {
 export const startAda = (): AdaState => ({ p: 0, signSum: 0, images: 0, batches: 0 });
 
 /** r_t of the interval so far (0 before any image). */
-export const overfitting = (s: AdaState): number => (s.images > 0 ? s.signSum / s.images : 0);
+const overfitting = (s: AdaState): number => (s.images > 0 ? s.signSum / s.images : 0);
 
 /**
  * Takes in one D update's real images: `signSum` = Σ sign(D(x)) over its `images` outputs; every ADA_INTERVAL
