@@ -181,24 +181,42 @@ export async function sampleQuality(model: TrainableModel, dataName: string, opt
     const { splits } = options;
     if (!splits || splits.test.count < 1) throw badInput(`${dataName}: memorisation`, 'needs the run’s training and held-out images (its data split)');
     const n = options.samples ?? 1000;
-    const size = exampleSize(model.dataShape);
     const drawn = await drawSamples(model, n, seed, options);
-    const metrics = memorisationCheck(drawn, splits.train.data, splits.test.data, splits.test.data, size);
-    const [height = 1, width = 1, channels = 1] = model.dataShape;
-    const rgb = model.dataShape.length === 3 && channels === 3;
-    const report = {
-      nearestTrainMedian: metrics.sampleToTrain.median,
-      heldOutNearestTrainMedian: metrics.heldOutToTrain.median,
-      memorisationRatio: metrics.medianRatio,
-      nearCopies: metrics.nearCopies,
-      checkerboard: checkerboardShare(drawn, n, height, width, channels),
-      heldOutCheckerboard: checkerboardShare(splits.test.data, splits.test.count, height, width, channels),
-      ...(rgb ? { colourEntropy: colourEntropy(drawn, n), heldOutColourEntropy: colourEntropy(splits.test.data, splits.test.count) } : {}),
-      ...(model.dataShape.length === 3 ? await twoSampleSummary(model, drawn, n, splits, [height, width, channels], seed, options) : {}),
-    };
+    // Other samples than the scored ones: the seed's next stream (any seed's samples are the model's samples).
+    const drawMore = (count: number): Promise<Float32Array> => drawSamples(model, count, seed + 1, { ...options, onProgress: undefined });
+    const { metrics, report } = await memorisationQuality(drawn, n, model.dataShape, splits, seed, drawMore);
     return { measure, samples: n, metrics, report };
   }
   return null;
+}
+
+/**
+ * The memorisation measure of `n` samples already drawn, of any generator (`genlab eval` a model's, bench/pokemon-peer.ts
+ * a PyTorch program's): nearest training image against the held-out images', checkerboard, colours, and for images the
+ * two-sample test, whose classifier trains on samples other than the measured ones, `drawMore(count)`.
+ */
+export async function memorisationQuality(
+  drawn: Float32Array,
+  n: number,
+  shape: readonly number[],
+  splits: { train: Dataset; test: Dataset },
+  seed: number,
+  drawMore: (count: number) => Promise<Float32Array>,
+): Promise<{ metrics: MemorisationReport; report: Extract<SampleQuality, { measure: 'memorisation' }>['report'] }> {
+  const metrics = memorisationCheck(drawn, splits.train.data, splits.test.data, splits.test.data, exampleSize(shape));
+  const [height = 1, width = 1, channels = 1] = shape;
+  const rgb = shape.length === 3 && channels === 3;
+  const report = {
+    nearestTrainMedian: metrics.sampleToTrain.median,
+    heldOutNearestTrainMedian: metrics.heldOutToTrain.median,
+    memorisationRatio: metrics.medianRatio,
+    nearCopies: metrics.nearCopies,
+    checkerboard: checkerboardShare(drawn, n, height, width, channels),
+    heldOutCheckerboard: checkerboardShare(splits.test.data, splits.test.count, height, width, channels),
+    ...(rgb ? { colourEntropy: colourEntropy(drawn, n), heldOutColourEntropy: colourEntropy(splits.test.data, splits.test.count) } : {}),
+    ...(shape.length === 3 ? await twoSampleSummary(drawn, n, splits, [height, width, channels], seed, drawMore) : {}),
+  };
+  return { metrics, report };
 }
 
 /** Training images, and as many fresh samples, the two-sample classifier learns from (see `TwoSampleSummary`). */
@@ -207,13 +225,12 @@ const TWO_SAMPLE_TRAINING = 1000;
 /**
  * The two-sample test of `drawn` (n samples) against the held-out images, by a classifier trained on up to
  * TWO_SAMPLE_TRAINING training images (at random: a mirrored run's split lists the originals first, then their
- * mirrors) against as many other samples of the model.
+ * mirrors) against as many other samples of the generator.
  */
-async function twoSampleSummary(model: TrainableModel & Samples, drawn: Float32Array, n: number, splits: { train: Dataset; test: Dataset }, shape: [number, number, number], seed: number, options: DrawOptions): Promise<TwoSampleSummary> {
+async function twoSampleSummary(drawn: Float32Array, n: number, splits: { train: Dataset; test: Dataset }, shape: [number, number, number], seed: number, drawMore: (count: number) => Promise<Float32Array>): Promise<TwoSampleSummary> {
   const perSide = Math.min(TWO_SAMPLE_TRAINING, splits.train.count);
   const trainReal = subset(splits.train, new Rng(seed).fork().permutation(splits.train.count).subarray(0, perSide)).data;
-  // Other samples than the scored ones: the seed's next stream (any seed's samples are the model's samples).
-  const trainFake = await drawSamples(model, perSide, seed + 1, { ...options, onProgress: undefined });
+  const trainFake = await drawMore(perSide);
   const r = classifierTwoSampleTest(
     { data: trainReal, count: perSide },
     { data: trainFake, count: perSide },
