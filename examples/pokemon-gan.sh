@@ -22,6 +22,7 @@
 # paper's target 0.6 left p at 0 here, D's r_t stayed near 0.4; with 0.3 p rose to 0.2 and fell back; seed 0: 62.3%):
 #   examples/pokemon-gan.sh 25 runs/pk20n-ada --size 20 --palette 8 --palette-entropy 1 --upsample nearest --mirror --no-diff-augment --ada 0.3
 # Open the run in the lab's board (its "Can you tell?" panel: a person's two-sample test) to sample it in the browser: npx genlab lab --runs "$(dirname RUN)"
+# The same test on the command line, at any size: node --import tsx examples/blind-test.ts RUN --seed 1 --out grid.png
 set -euo pipefail
 minutes=${1:-40}
 run=${2:-runs/dcgan-pokemon-${minutes}min}
