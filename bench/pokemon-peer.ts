@@ -13,11 +13,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend.js';
-import { Rng } from '../src/engine/rng.js';
 import { loadDataset } from '../src/data/registry.js';
 import { withMirrorImages } from '../src/data/dataset.js';
 import { memorisationQuality } from '../src/eval/sample-quality.js';
-import { blindLayout } from '../src/eval/blind-test.js';
+import { blindGrid } from '../src/eval/blind-test.js';
 import { writeImageGrid } from '../src/viz/grid.js';
 
 const SIZE = 20;
@@ -62,14 +61,8 @@ console.log(JSON.stringify({ ...figures, ...report }));
 
 await writeImageGrid(join(values.out, 'samples-64.png'), { data: drawn.subarray(0, 64 * size), count: 64, shape: [...shape] }, { columns: 8, scale: 4 });
 // The blind grid: held-out sprites and unseen samples shuffled (the board's "Can you tell?" at twice its size); a judge
-// who has seen one grid takes another --blind-seed, whose sprites and cells differ.
-const blindSeed = Number(values['blind-seed']);
-const picks = new Rng(blindSeed + 1000).shuffle(Array.from({ length: test.count }, (_, i) => i)).slice(0, 32);
-const layout = blindLayout(32, 32, new Rng(blindSeed + 7));
-const blind = new Float32Array(64 * size);
-layout.forEach((cell, i) => {
-  const from = cell.generated ? more.subarray((100 + cell.index) * size, (101 + cell.index) * size) : test.data.subarray(picks[cell.index]! * size, (picks[cell.index]! + 1) * size);
-  blind.set(from, i * size);
-});
-await writeImageGrid(join(values.out, 'blind.png'), { data: blind, count: 64, shape: [...shape] }, { columns: 8, scale: 4, labels: layout.map((_, i) => String(i + 1)) });
+// who has seen one grid takes another --blind-seed, whose sprites and cells differ. Samples 1,100 onwards: the grids
+// judged in README.
+const { images, layout } = blindGrid(test, more.subarray(100 * size), 32, size, Number(values['blind-seed']));
+await writeImageGrid(join(values.out, 'blind.png'), { data: images, count: 64, shape: [...shape] }, { columns: 8, scale: 4, labels: layout.map((_, i) => String(i + 1)) });
 await writeFile(join(values.out, 'blind.png.key.json'), JSON.stringify(layout));

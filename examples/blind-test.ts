@@ -9,9 +9,8 @@
  * The seed picks the held-out images, the samples and the cells: give a judge a new seed for every grid.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { blindLayout, initEngine, loadDataset, loadModel, Rng, sampleAtTemperature, scoreBlindTest, tf, writeImageGrid, type BlindCell } from 'genlab';
+import { blindGrid, initEngine, loadDataset, loadModel, openRun, Rng, sampleAtTemperature, scoreBlindTest, tf, writeImageGrid, type BlindCell } from 'genlab';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -40,30 +39,24 @@ if (values.score !== undefined) {
   process.exit(0);
 }
 
-const run = positionals[0] ?? fail('expected a run folder: examples/blind-test.ts RUN --out grid.png');
+const dir = positionals[0] ?? fail('expected a run folder: examples/blind-test.ts RUN --out grid.png');
 const out = values.out ?? fail('--out: expected the grid’s .png path');
 const n = Number(values.n);
 const seed = Number(values.seed);
 if (!(Number.isInteger(n) && n >= 1)) fail(`--n: expected a whole number ≥ 1, got ${values.n}`);
-const manifest = JSON.parse(await readFile(join(run, 'manifest.json'), 'utf8').catch(() => fail(`${run}: no manifest.json (a run folder of genlab train)`))) as {
-  seed: number;
-  data: { name: string; kind: string; size?: number };
-};
-if (manifest.data.kind !== 'images') fail(`${run}: a blind test needs an image run, this one models ${manifest.data.kind}`);
-await initEngine();
-const model = await loadModel(join(run, 'model'));
-const shape = model.dataShape as [number, number, number];
-const size = shape[0] * shape[1] * shape[2];
-const { test } = await loadDataset(manifest.data.name, { seed: manifest.seed, ...(manifest.data.size ? { size: manifest.data.size } : {}) });
-if (test.count < n) fail(`--n: the run holds out ${test.count} images, fewer than ${n}`);
-const picks = new Rng(seed + 1000).shuffle(Array.from({ length: test.count }, (_, i) => i)).slice(0, n);
-const samples = tf.tidy(() => sampleAtTemperature(model as Parameters<typeof sampleAtTemperature>[0], n, new Rng(seed), Number(values.temperature))).dataSync();
-const layout = blindLayout(n, n, new Rng(seed + 7));
-const data = new Float32Array(2 * n * size);
-layout.forEach((cell, i) => {
-  const from = cell.generated ? samples.subarray(cell.index * size, (cell.index + 1) * size) : test.data.subarray(picks[cell.index]! * size, (picks[cell.index]! + 1) * size);
-  data.set(from, i * size);
-});
-await writeImageGrid(out, { data, count: 2 * n, shape }, { columns: 8, scale: 4, labels: layout.map((_, i) => String(i + 1)) });
-await writeFile(`${out}.key.json`, JSON.stringify(layout));
-console.log(`wrote ${out} (${n} held-out images, ${n} samples; mark the ones you take for generated, then: examples/blind-test.ts --score ${out} 3,5,17,…)`);
+try {
+  const run = await openRun(dir);
+  if (!run.data || run.data.shape.length !== 3) fail(`${dir}: a blind test needs a run folder of an image model (its held-out images)`);
+  await initEngine();
+  const model = await loadModel(run.modelDir);
+  const shape = run.data.shape as [number, number, number];
+  const size = shape[0] * shape[1] * shape[2];
+  const { test } = await loadDataset(run.data.name, { seed: run.seed, size: shape[0] });
+  const samples = tf.tidy(() => sampleAtTemperature(model as Parameters<typeof sampleAtTemperature>[0], n, new Rng(seed), Number(values.temperature))).dataSync() as Float32Array;
+  const { images, layout } = blindGrid(test, samples, n, size, seed);
+  await writeImageGrid(out, { data: images, count: 2 * n, shape }, { columns: 8, scale: 4, labels: layout.map((_, i) => String(i + 1)) });
+  await writeFile(`${out}.key.json`, JSON.stringify(layout));
+  console.log(`wrote ${out} (${n} held-out images, ${n} samples; mark the ones you take for generated, then: examples/blind-test.ts --score ${out} 3,5,17,…)`);
+} catch (e) {
+  fail((e as Error).message.split('\n')[0]!);
+}

@@ -57,7 +57,7 @@ export { formatImageMetrics, formatMemorisation, evaluateImageSamples, prepareIm
 export { colourEntropy, COLOUR_LEVELS, WHITE_LEVEL } from './eval/colour-entropy.js';
 export { checkerboardShare } from './eval/checkerboard.js';
 export { classifierTwoSampleTest, type ImageSet, type TwoSampleOptions, type TwoSampleReport } from './eval/two-sample.js';
-export { blindLayout, scoreBlindTest, type BlindCell, type BlindScore } from './eval/blind-test.js';
+export { blindGrid, blindLayout, scoreBlindTest, type BlindCell, type BlindScore } from './eval/blind-test.js';
 export * as tf from '@tensorflow/tfjs-core';
 export { covarianceEllipse, type CovarianceEllipse } from './math/gaussian.js';
 export { gaussianKde, kdeBandwidth, type KdeOptions } from './math/kde.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/engine/rng.js';
-import { blindLayout, scoreBlindTest } from '../src/eval/blind-test.js';
+import { blindGrid, blindLayout, scoreBlindTest } from '../src/eval/blind-test.js';
 
 test('the layout holds each real image and each sample once, shuffled by the seed', () => {
   const layout = blindLayout(16, 12, new Rng(3));
@@ -40,4 +40,24 @@ test('bad input: empty sides and marks outside the grid are refused, naming what
   assert.throws(() => blindLayout(4, 1.5, new Rng(0)), /blind test: generated images/);
   assert.throws(() => scoreBlindTest(blindLayout(2, 2, new Rng(0)), [4]), /blind test: marked cell: expected a position in \[0, 3\], got 4/);
   assert.throws(() => scoreBlindTest([{ generated: true, index: 0 }], []), /blind test: layout: expected real and generated cells/);
+});
+
+test('blindGrid: every cell holds its key\'s image — a held-out image picked by the seed, or the sample of its index', () => {
+  const size = 3;
+  const real = { data: Float32Array.from({ length: 20 * size }, (_, i) => Math.floor(i / size)), count: 20 }; // image k is all k
+  const samples = Float32Array.from({ length: 6 * size }, (_, i) => -1 - Math.floor(i / size)); // sample j is all −1 − j
+  const { images, layout } = blindGrid(real, samples, 6, size, 4);
+  assert.equal(images.length, 12 * size);
+  const cellValue = (i: number): number => images[i * size]!;
+  layout.forEach((cell, i) => {
+    assert.deepEqual([...images.subarray(i * size, (i + 1) * size)], Array(size).fill(cellValue(i)), `cell ${i} is one whole image`);
+    if (cell.generated) assert.equal(cellValue(i), -1 - cell.index);
+    else assert.ok(cellValue(i) >= 0 && cellValue(i) < 20);
+  });
+  const reals = layout.flatMap((c, i) => (c.generated ? [] : [cellValue(i)]));
+  assert.equal(new Set(reals).size, 6, 'six different held-out images');
+  assert.deepEqual(blindGrid(real, samples, 6, size, 4), { images, layout }, 'the same seed, the same grid');
+  assert.notDeepEqual(blindGrid(real, samples, 6, size, 5).layout, layout);
+  assert.throws(() => blindGrid(real, samples, 21, size, 0), /blind test: held-out images: expected at least 21, got 20/);
+  assert.throws(() => blindGrid(real, samples, 7, size, 0), /blind test: samples: expected at least 7/);
 });

@@ -5,10 +5,10 @@
  * of real and generated images, 50% when samples cannot be told from real images, 0% when every one is told apart.
  * It asks the question of the Pokémon done-when — would a person take these for sprites? — which no feature net
  * answers for sprites (eval/two-sample.ts is the machine's version). Pure functions: the lab's runs board draws the
- * grid and takes the clicks.
+ * grid and takes the clicks; examples/blind-test.ts and bench/pokemon-peer.ts write it as a PNG (`blindGrid`).
  */
 import { badInput } from '../engine/errors.js';
-import type { Rng } from '../engine/rng.js';
+import { Rng } from '../engine/rng.js';
 
 /** One cell of the grid: the i-th real image or the i-th sample. */
 export interface BlindCell {
@@ -54,4 +54,22 @@ export function scoreBlindTest(layout: readonly BlindCell[], marked: Iterable<nu
   const realKept = layout.filter((c, i) => !c.generated && !picks.has(i)).length;
   const accuracy = (generatedCaught / generated + realKept / real) / 2;
   return { generatedCaught, generated, realKept, real, accuracy, humanError: 1 - accuracy };
+}
+
+/**
+ * A whole grid of `n` held-out images and `n` samples, for a page or a PNG: the held-out images drawn from `real`
+ * ([count, ...] flattened, `size` values each) by the seed's stream seed + 1000, the cells shuffled by seed + 7, and
+ * `samples` (at least n, in order) filling the generated cells. Returns the images in cell order and the key.
+ */
+export function blindGrid(real: { data: Float32Array; count: number }, samples: Float32Array, n: number, size: number, seed: number): { images: Float32Array; layout: BlindCell[] } {
+  if (real.count < n) throw badInput('blind test: held-out images', `expected at least ${n}, got ${real.count}`);
+  if (samples.length < n * size) throw badInput('blind test: samples', `expected at least ${n} of ${size} values, got ${Math.floor(samples.length / size)}`);
+  const picks = new Rng(seed + 1000).shuffle(Array.from({ length: real.count }, (_, i) => i)).slice(0, n);
+  const layout = blindLayout(n, n, new Rng(seed + 7));
+  const images = new Float32Array(2 * n * size);
+  layout.forEach((cell, i) => {
+    const start = (cell.generated ? cell.index : picks[cell.index]!) * size;
+    images.set((cell.generated ? samples : real.data).subarray(start, start + size), i * size);
+  });
+  return { images, layout };
 }
